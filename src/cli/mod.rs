@@ -1,0 +1,78 @@
+//! The `rtas` command line: parse, call the library, print a table or one JSON object. Every error a user
+//! can cause ends as one line on stderr and exit code 2.
+
+mod bound;
+mod estimate;
+mod output;
+mod progress;
+
+use clap::{Parser, Subcommand};
+
+/// rtas: judge "random transformations" as a privacy tool. Bounds, protocols, attacks, charts.
+#[derive(Debug, Parser)]
+#[command(name = "rtas", version, about, long_about = None, allow_negative_numbers = true)]
+pub struct Cli {
+    /// Print one JSON object instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Closed-form reconstructive-privacy bounds (exact, in log10, far below f64's range).
+    #[command(subcommand)]
+    Bound(bound::BoundCommand),
+    /// Monte Carlo estimates of epsilon by the optimal attacker, with 95% Clopper-Pearson intervals.
+    #[command(subcommand)]
+    Estimate(estimate::EstimateCommand),
+}
+
+/// Runs the command line `args` (including the program name); returns the process exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                print!("{}", e.render());
+                return 0;
+            }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                eprint!("{}", e.render());
+                return 2;
+            }
+            eprintln!("{}", one_line(&e.render().to_string()));
+            return 2;
+        }
+    };
+    let result = match cli.command {
+        Command::Bound(cmd) => bound::run(cmd, cli.json),
+        Command::Estimate(cmd) => estimate::run(cmd, cli.json),
+    };
+    match result {
+        Ok(text) => {
+            println!("{text}");
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+/// clap's message up to its first blank line, joined into one line.
+fn one_line(rendered: &str) -> String {
+    rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+}

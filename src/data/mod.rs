@@ -1,0 +1,4 @@
+//! Data in: IDX files (raw or gzip, fully validated) and the bundled MNIST digits.
+
+pub mod idx;
+pub mod mnist;
