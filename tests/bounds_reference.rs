@@ -149,3 +149,15 @@ fn noise_bound_is_the_papers_example() {
     close(b.log10_epsilon, -0.0011740921513396395769, "noise");
     assert!((b.epsilon - 0.9973).abs() < 5e-5);
 }
+
+#[test]
+fn every_bound_takes_under_50_ms_even_at_n_1e8() {
+    let start = std::time::Instant::now();
+    bounds::linear(100_000_000, 1_000, 10_000.0).unwrap();
+    bounds::linear(100_000_000, 99_999_999, 1.0).unwrap();
+    bounds::permutation(100_000_000, Some(&[50_000_000, 50_000_000]), 0).unwrap();
+    bounds::noise(1.0, 10_000.0, 100_000_000).unwrap();
+    bounds::linking(100_000_000, 99_999_999).unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    assert!(secs < 0.05, "five bounds took {secs} s");
+}

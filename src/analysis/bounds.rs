@@ -51,6 +51,21 @@ pub fn scientific(log10: f64) -> String {
     format!("{mantissa:.3}e{exponent:.0}")
 }
 
+/// A number for people: up to 6 significant decimals, no float noise (`26.599999999999998` -> `26.6`).
+pub fn short(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "0" && v != 0.0 {
+        format!("{v:e}")
+    } else {
+        s
+    }
+}
+
 fn check_delta(delta: f64) -> Result<()> {
     if !delta.is_finite() || delta <= 0.0 {
         return Err(invalid(format!(

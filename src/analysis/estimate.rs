@@ -5,7 +5,7 @@
 //! in parallel (rayon). Success counts are summed, so the result is the same for a seed whatever the thread
 //! count or scheduling.
 
-use super::bounds::{self, Epsilon};
+use super::bounds::{self, Epsilon, short};
 use super::special::beta_reg_inv;
 use crate::error::{Result, invalid};
 use crate::rng::{Rng, stream};
@@ -200,7 +200,8 @@ pub fn linear(
     let estimate = Estimate::from_counts(successes, trials)?;
     Ok(EstimateReport {
         setting: format!(
-            "x ~ N(0, I_{dim}), y = A x, A ~ N(0, 1)^({outputs} x {dim}), delta = {delta}"
+            "x ~ N(0, I_{dim}), y = A x, A ~ N(0, 1)^({outputs} x {dim}), delta = {}",
+            short(delta)
         ),
         attacker: "knows A, outputs the pseudo-inverse solution A+ y (posterior mode)".into(),
         seed,
@@ -340,7 +341,11 @@ pub fn noise(
     let closed_form = Epsilon::from_log10(bound.log10_epsilon);
     let prior_estimate = Estimate::from_counts(prior, trials)?;
     Ok(EstimateReport {
-        setting: format!("x ~ N(0, I_{dim}), sees x + e, e ~ N(0, {sigma}^2 I), delta = {delta}"),
+        setting: format!(
+            "x ~ N(0, I_{dim}), sees x + e, e ~ N(0, {}^2 I), delta = {}",
+            short(sigma),
+            short(delta)
+        ),
         attacker: "outputs x + e (the paper's attacker; optimal with no prior on x)".into(),
         seed,
         closed_form_in_interval: estimate.contains(closed_form.epsilon),

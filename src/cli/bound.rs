@@ -1,7 +1,7 @@
 //! `rtas bound linear|permutation|noise|linking`.
 
 use super::output::{Table, log10, render};
-use crate::analysis::bounds::{self, Epsilon, scientific};
+use crate::analysis::bounds::{self, Epsilon, scientific, short};
 use crate::data::idx;
 use crate::error::{Result, invalid};
 use clap::{Args, Subcommand};
@@ -153,7 +153,7 @@ pub fn run(cmd: BoundCommand, json: bool) -> Result<String> {
                     b.outputs,
                     b.dim,
                     b.dim,
-                    b.delta,
+                    short(b.delta),
                     t.render()
                 )
             })
@@ -177,7 +177,7 @@ pub fn run(cmd: BoundCommand, json: bool) -> Result<String> {
                     "x + e, e ~ N(0, {}^2 I_{}), delta = {}\n{}",
                     b.sigma,
                     b.dim,
-                    b.delta,
+                    short(b.delta),
                     t.render()
                 )
             })

@@ -2,6 +2,7 @@
 //! can cause ends as one line on stderr and exit code 2.
 
 mod bound;
+mod demo;
 mod estimate;
 mod output;
 mod progress;
@@ -21,6 +22,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job on the bundled MNIST digits: the paper's claims beside what rtas computes and measures.
+    Demo(demo::DemoArgs),
     /// Closed-form reconstructive-privacy bounds (exact, in log10, far below f64's range).
     #[command(subcommand)]
     Bound(bound::BoundCommand),
@@ -52,6 +55,7 @@ where
         }
     };
     let result = match cli.command {
+        Command::Demo(args) => demo::run(args, cli.json),
         Command::Bound(cmd) => bound::run(cmd, cli.json),
         Command::Estimate(cmd) => estimate::run(cmd, cli.json),
     };
