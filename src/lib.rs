@@ -10,6 +10,8 @@ pub mod analysis;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod protocol;
 pub mod rng;
+pub mod sim;
 
 pub use error::{Error, Result};

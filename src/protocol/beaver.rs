@@ -1,0 +1,284 @@
+//! Online Beaver products: element-wise, matrix and convolution.
+//!
+//! With a triple (U, V, Z = U∘V), P0 and P1 open `E = X - U` and `F = Y - V` (one message each way, one
+//! round: `|X| + |Y|` elements per party) and compute locally
+//! `[X∘Y]_i = Z_i + E∘(V_i + [i = 0] F) + U_i∘F`, then truncate once (ring) — error at most one unit of
+//! `2^-f` per output, see [`super::ring`].
+//!
+//! Ledger of one product (ring elements; P1's correction from the dealer is offline):
+//!
+//! | product | P0→P1 and P1→P0 (each, online, 1 round) | Dealer→P1 (offline) |
+//! | --- | --- | --- |
+//! | element-wise, n elements | 2n | n |
+//! | matmul m×k by k×n | mk + kn | mn |
+//! | conv (B,C,H,W) by (O,C,KH,KW) | BCHW + OCKHKW | B·O·OH·OW |
+//! | reuse, L·D with L = reuse(U) known, D: lk×n | lk·n | lm·n |
+
+use super::dealer::{self, Product, Reuse, TripleShare, as2};
+use super::io::exchange;
+use super::party::Party;
+use super::ring::{Arith, Elem};
+use super::share::Shared;
+use crate::error::{Error, Result, invalid};
+use crate::sim::transport::ViewKind;
+use ndarray::{ArrayD, IxDyn};
+
+/// A product's result and, when asked for, the opened mask of its left operand.
+pub type WithMask<E> = (Shared<E>, Option<Masked<E>>);
+
+/// The opened mask of an operand, kept so that a later product can reuse it without opening X again.
+#[derive(Debug, Clone)]
+pub struct Masked<E: Elem> {
+    /// `E = X - U`, public to P0 and P1.
+    pub e: Option<ArrayD<E>>,
+    /// This party's share of U.
+    pub u: Option<ArrayD<E>>,
+    /// The triple whose U the dealer kept.
+    pub id: u64,
+    /// Shape of X.
+    pub shape: Vec<usize>,
+}
+
+fn sub<E: Elem>(a: &ArrayD<E>, b: &ArrayD<E>) -> ArrayD<E> {
+    let mut o = a.clone();
+    o.zip_mut_with(b, |x, &y| *x = x.sub(y));
+    o
+}
+
+fn add_assign<E: Elem>(a: &mut ArrayD<E>, b: &ArrayD<E>) {
+    a.zip_mut_with(b, |x, &y| *x = x.add(y));
+}
+
+/// Opens `x - u` and `y - v` in one message each way.
+fn open_pair<A: Arith>(
+    p: &mut Party<A>,
+    x: &ArrayD<A::E>,
+    u: &ArrayD<A::E>,
+    y: &ArrayD<A::E>,
+    v: &ArrayD<A::E>,
+    label: &str,
+) -> Result<[ArrayD<A::E>; 2]> {
+    let (e, f) = (sub(x, u), sub(y, v));
+    let flat: Vec<A::E> = e.iter().chain(f.iter()).copied().collect();
+    let n = flat.len();
+    let both = exchange(
+        p,
+        &ArrayD::from_shape_vec(IxDyn(&[n]), flat).map_err(|er| invalid(er.to_string()))?,
+        label,
+        ViewKind::MaskedOpening,
+    )?;
+    let (be, bf) = both.as_slice().unwrap_or(&[]).split_at(e.len());
+    let e = ArrayD::from_shape_vec(IxDyn(e.shape()), be.to_vec())
+        .map_err(|er| invalid(er.to_string()))?;
+    let f = ArrayD::from_shape_vec(IxDyn(f.shape()), bf.to_vec())
+        .map_err(|er| invalid(er.to_string()))?;
+    Ok([e, f])
+}
+
+/// `Z_i + E∘(V_i + [i=0] F) + U_i∘F`, truncated.
+fn combine<A: Arith>(
+    p: &Party<A>,
+    product: &Product,
+    t: &TripleShare<A::E>,
+    e: &ArrayD<A::E>,
+    f: &ArrayD<A::E>,
+) -> Result<ArrayD<A::E>> {
+    let i = p
+        .share_index()
+        .ok_or_else(|| Error::Numerical("combine outside P0/P1".into()))?;
+    let mut v = t.v.clone();
+    if i == 0 {
+        add_assign(&mut v, f);
+    }
+    let mut out = t.z.clone();
+    add_assign(&mut out, &product.apply(e, &v)?);
+    add_assign(&mut out, &product.apply(&t.u, f)?);
+    let shape = out.shape().to_vec();
+    let mut flat: Vec<A::E> = out.into_iter().collect();
+    p.arith.rescale(i, &mut flat);
+    ArrayD::from_shape_vec(IxDyn(&shape), flat).map_err(|er| invalid(er.to_string()))
+}
+
+fn product_op<A: Arith>(
+    p: &mut Party<A>,
+    product: Product,
+    x: &Shared<A::E>,
+    y: &Shared<A::E>,
+    keep: bool,
+    label: &str,
+) -> Result<WithMask<A::E>> {
+    let (_, _, sz) = product.shapes()?;
+    let triple = dealer::triple(p, &product, keep, label)?;
+    let Some(t) = triple else {
+        let id = p.next_triple - 1;
+        let masked = keep.then(|| Masked {
+            e: None,
+            u: None,
+            id,
+            shape: x.shape().to_vec(),
+        });
+        return Ok((Shared::shape_only(&sz), masked));
+    };
+    let [e, f] = open_pair(
+        p,
+        x.expect_share()?,
+        &t.u,
+        y.expect_share()?,
+        &t.v,
+        &format!("{label}/open"),
+    )?;
+    let z = combine(p, &product, &t, &e, &f)?;
+    let masked = keep.then(|| Masked {
+        e: Some(e),
+        u: Some(t.u.clone()),
+        id: t.id,
+        shape: x.shape().to_vec(),
+    });
+    Ok((Shared::held(z), masked))
+}
+
+/// Element-wise product of two shared tensors of one shape.
+pub fn mul<A: Arith>(
+    p: &mut Party<A>,
+    x: &Shared<A::E>,
+    y: &Shared<A::E>,
+    label: &str,
+) -> Result<Shared<A::E>> {
+    if x.shape() != y.shape() {
+        return Err(invalid(format!(
+            "mul: shapes {:?} and {:?} differ",
+            x.shape(),
+            y.shape()
+        )));
+    }
+    Ok(product_op(p, Product::Mul(x.shape().to_vec()), x, y, false, label)?.0)
+}
+
+/// Matrix product `x (m x k) * y (k x n)`; with `keep`, also the opened mask of `x` for reuse.
+pub fn matmul<A: Arith>(
+    p: &mut Party<A>,
+    x: &Shared<A::E>,
+    y: &Shared<A::E>,
+    keep: bool,
+    label: &str,
+) -> Result<WithMask<A::E>> {
+    let (xs, ys) = (x.shape(), y.shape());
+    if xs.len() != 2 || ys.len() != 2 || xs[1] != ys[0] {
+        return Err(invalid(format!(
+            "matmul: shapes {xs:?} and {ys:?} do not chain"
+        )));
+    }
+    product_op(
+        p,
+        Product::MatMul {
+            m: xs[0],
+            k: xs[1],
+            n: ys[1],
+        },
+        x,
+        y,
+        keep,
+        label,
+    )
+}
+
+/// Convolution of images `x (B, C, H, W)` with filters `w (O, C, KH, KW)`; with `keep`, the opened image
+/// mask for reuse by the filter gradient.
+pub fn conv2d<A: Arith>(
+    p: &mut Party<A>,
+    x: &Shared<A::E>,
+    w: &Shared<A::E>,
+    stride: usize,
+    keep: bool,
+    label: &str,
+) -> Result<WithMask<A::E>> {
+    super::conv::out_hw(x.shape(), w.shape(), stride)?;
+    product_op(
+        p,
+        Product::Conv {
+            x: x.shape().to_vec(),
+            w: w.shape().to_vec(),
+            stride,
+        },
+        x,
+        w,
+        keep,
+        label,
+    )
+}
+
+/// `reuse(X) * d` for an X whose mask was kept by an earlier product: only `d - V'` is opened.
+/// `Reuse::Transpose` gives `Xᵀ d` (X: m x k, d: m x n -> k x n); `Reuse::Im2colTranspose` gives
+/// `im2col(X)ᵀ d` (d: B*OH*OW x O -> C*KH*KW x O), the filter gradient of a convolution.
+pub fn matmul_reusing<A: Arith>(
+    p: &mut Party<A>,
+    masked: &Masked<A::E>,
+    reuse: Reuse,
+    d: &Shared<A::E>,
+    label: &str,
+) -> Result<Shared<A::E>> {
+    let ds = d.shape();
+    if ds.len() != 2 {
+        return Err(invalid(format!(
+            "matmul_reusing: d must be a matrix, got {ds:?}"
+        )));
+    }
+    let (lm, lk) = match reuse {
+        Reuse::Transpose => {
+            if masked.shape.len() != 2 {
+                return Err(invalid("transpose reuse needs a matrix operand"));
+            }
+            (masked.shape[1], masked.shape[0])
+        }
+        Reuse::Im2colTranspose { kh, kw, stride } => {
+            let s = &masked.shape;
+            let (oh, ow) = super::conv::out_hw(s, &[1, s[1], kh, kw], stride)?;
+            (s[1] * kh * kw, s[0] * oh * ow)
+        }
+    };
+    if ds[0] != lk {
+        return Err(invalid(format!(
+            "matmul_reusing: operand has {lk} columns, d has {} rows",
+            ds[0]
+        )));
+    }
+    let n = ds[1];
+    let t = dealer::triple_reusing(p, masked.id, reuse, masked.u.as_ref(), (lm, lk), n, label)?;
+    let Some(t) = t else {
+        return Ok(Shared::shape_only(&[lm, n]));
+    };
+    let i = p
+        .share_index()
+        .ok_or_else(|| Error::Numerical("reuse outside P0/P1".into()))?;
+    let f = exchange(
+        p,
+        &sub(d.expect_share()?, &t.v),
+        &format!("{label}/open"),
+        ViewKind::MaskedOpening,
+    )?;
+    let e = masked
+        .e
+        .as_ref()
+        .ok_or_else(|| Error::Numerical("reused mask was never opened here".into()))?;
+    let le = reuse.apply(e)?;
+    let mut v = t.v.clone();
+    if i == 0 {
+        add_assign(&mut v, &f);
+    }
+    let f2 = as2(&f)?;
+    let mut out = t.z.clone();
+    add_assign(
+        &mut out,
+        &A::E::matmul(le.view(), as2(&v)?.view()).into_dyn(),
+    );
+    add_assign(
+        &mut out,
+        &A::E::matmul(as2(&t.u)?.view(), f2.view()).into_dyn(),
+    );
+    let shape = out.shape().to_vec();
+    let mut flat: Vec<A::E> = out.into_iter().collect();
+    p.arith.rescale(i, &mut flat);
+    Ok(Shared::held(
+        ArrayD::from_shape_vec(IxDyn(&shape), flat).map_err(|er| invalid(er.to_string()))?,
+    ))
+}

@@ -1,0 +1,251 @@
+//! Beaver triples from the dealer, seed-compressed as CrypTen's trusted-third-party provider does.
+//!
+//! For a triple (U, V, Z = U ∘ V) (∘: element-wise product, matrix product or convolution) P0 draws
+//! `U0, V0, Z0` from the seed it shares with the dealer, P1 draws `U1, V1` from its own seed, and the dealer,
+//! which can draw both, sends P1 only the correction `Z1 = U∘V - Z0`. Cost: `|Z|` elements from the dealer
+//! to P1, offline, one message; nothing to P0. A matmul triple of `m x k` by `k x n` costs `m*n` elements.
+//!
+//! In-step reuse: a triple can keep its `U` (the dealer stores the full mask) so that a later triple is
+//! built on a transform of the same `U`, e.g. `Uᵀ` for the weight gradient `Xᵀ δ` after the forward
+//! `X W`: the masked input `E = X - U` opened once serves both products.
+
+use super::conv;
+use super::party::Party;
+use super::ring::{Arith, Elem};
+use crate::error::{Error, Result, invalid};
+use crate::sim::party::Role;
+use crate::sim::transport::{Phase, ViewKind};
+use ndarray::{Array2, ArrayD, Ix2, IxDyn};
+
+/// What product a triple is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Product {
+    /// Element-wise, both operands of this shape.
+    Mul(Vec<usize>),
+    /// `(m x k) * (k x n)`.
+    MatMul {
+        /// Rows of the left operand.
+        m: usize,
+        /// Inner dimension.
+        k: usize,
+        /// Columns of the right operand.
+        n: usize,
+    },
+    /// Image `(B, C, H, W)` convolved with filters `(O, C, KH, KW)`.
+    Conv {
+        /// Image shape.
+        x: Vec<usize>,
+        /// Filter shape.
+        w: Vec<usize>,
+        /// Stride.
+        stride: usize,
+    },
+}
+
+impl Product {
+    /// Shapes of U, V and Z.
+    pub fn shapes(&self) -> Result<(Vec<usize>, Vec<usize>, Vec<usize>)> {
+        Ok(match self {
+            Product::Mul(s) => (s.clone(), s.clone(), s.clone()),
+            Product::MatMul { m, k, n } => (vec![*m, *k], vec![*k, *n], vec![*m, *n]),
+            Product::Conv { x, w, stride } => {
+                let (oh, ow) = conv::out_hw(x, w, *stride)?;
+                (x.clone(), w.clone(), vec![x[0], w[0], oh, ow])
+            }
+        })
+    }
+
+    /// `u ∘ v`.
+    pub fn apply<E: Elem>(&self, u: &ArrayD<E>, v: &ArrayD<E>) -> Result<ArrayD<E>> {
+        match self {
+            Product::Mul(_) => {
+                let mut z = u.clone();
+                z.zip_mut_with(v, |a, &b| *a = a.mul(b));
+                Ok(z)
+            }
+            Product::MatMul { .. } => {
+                let (a, b) = (as2(u)?, as2(v)?);
+                Ok(E::matmul(a.view(), b.view()).into_dyn())
+            }
+            Product::Conv { stride, .. } => conv::conv2d(u, v, *stride),
+        }
+    }
+}
+
+pub(crate) fn as2<E: Elem>(a: &ArrayD<E>) -> Result<Array2<E>> {
+    a.clone()
+        .into_dimensionality::<Ix2>()
+        .map_err(|_| invalid(format!("expected a matrix, got shape {:?}", a.shape())))
+}
+
+/// A computing party's shares of a triple.
+#[derive(Debug, Clone)]
+pub struct TripleShare<E: Elem> {
+    /// Share of U.
+    pub u: ArrayD<E>,
+    /// Share of V.
+    pub v: ArrayD<E>,
+    /// Share of Z.
+    pub z: ArrayD<E>,
+    /// Number of the triple in this run (the same at every party).
+    pub id: u64,
+}
+
+/// How a reused mask is transformed before the new product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// `Uᵀ` of a kept `m x k` mask (for `Xᵀ δ`).
+    Transpose,
+    /// `im2col(U)ᵀ` of a kept image mask (for the filter gradient of a convolution).
+    Im2colTranspose {
+        /// Kernel height.
+        kh: usize,
+        /// Kernel width.
+        kw: usize,
+        /// Stride.
+        stride: usize,
+    },
+}
+
+impl Reuse {
+    /// The transform of a (share of a) kept mask.
+    pub fn apply<E: Elem>(&self, u: &ArrayD<E>) -> Result<Array2<E>> {
+        match *self {
+            Reuse::Transpose => Ok(as2(u)?.t().as_standard_layout().into_owned()),
+            Reuse::Im2colTranspose { kh, kw, stride } => Ok(conv::im2col(u, kh, kw, stride)?
+                .t()
+                .as_standard_layout()
+                .into_owned()),
+        }
+    }
+}
+
+fn arr<E: Elem>(shape: &[usize], v: Vec<E>) -> Result<ArrayD<E>> {
+    ArrayD::from_shape_vec(IxDyn(shape), v).map_err(|e| invalid(e.to_string()))
+}
+
+/// Every party calls this at the same point; P0 and P1 get their shares, the dealer sends P1's correction.
+/// With `keep`, the dealer keeps the full U for [`triple_reusing`].
+pub fn triple<A: Arith>(
+    p: &mut Party<A>,
+    product: &Product,
+    keep: bool,
+    label: &str,
+) -> Result<Option<TripleShare<A::E>>> {
+    let id = p.next_triple;
+    p.next_triple += 1;
+    let (su, sv, sz) = product.shapes()?;
+    let (nu, nv, nz) = (
+        su.iter().product(),
+        sv.iter().product(),
+        sz.iter().product(),
+    );
+    let label = format!("{label}/triple");
+    match p.role {
+        Role::P0 => {
+            let mut prg = p.prg(Role::Dealer)?;
+            let u = arr(&su, p.arith.masks(&mut prg, nu))?;
+            let v = arr(&sv, p.arith.masks(&mut prg, nv))?;
+            let z = arr(&sz, p.arith.masks(&mut prg, nz))?;
+            Ok(Some(TripleShare { u, v, z, id }))
+        }
+        Role::P1 => {
+            let mut prg = p.prg(Role::Dealer)?;
+            let u = arr(&su, p.arith.masks(&mut prg, nu))?;
+            let v = arr(&sv, p.arith.masks(&mut prg, nv))?;
+            let z = p.recv_elems(Role::Dealer, &label, &sz)?;
+            Ok(Some(TripleShare { u, v, z, id }))
+        }
+        Role::Dealer => {
+            let mut prg0 = p.prg(Role::P0)?;
+            let mut prg1 = p.prg(Role::P1)?;
+            let u0 = p.arith.masks(&mut prg0, nu);
+            let v0 = p.arith.masks(&mut prg0, nv);
+            let z0 = p.arith.masks(&mut prg0, nz);
+            let u1 = p.arith.masks(&mut prg1, nu);
+            let v1 = p.arith.masks(&mut prg1, nv);
+            let u = arr(&su, u0.iter().zip(&u1).map(|(a, b)| a.add(*b)).collect())?;
+            let v = arr(&sv, v0.iter().zip(&v1).map(|(a, b)| a.add(*b)).collect())?;
+            let mut z1 = product.apply(&u, &v)?;
+            z1.iter_mut().zip(&z0).for_each(|(z, r)| *z = z.sub(*r));
+            p.send_elems(Role::P1, &label, ViewKind::Share, Phase::Offline, z1)?;
+            if keep {
+                p.kept_masks.insert(id, u);
+            }
+            Ok(None)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A triple `(L, V', Z' = L V')` where `L = reuse(U)` for the kept mask `U` of triple `kept_id`, and `V'`
+/// has shape `v_shape` (its first dimension must equal L's columns). P0 and P1 pass their share of U and
+/// get `(L_i, V'_i, Z'_i)`.
+pub fn triple_reusing<A: Arith>(
+    p: &mut Party<A>,
+    kept_id: u64,
+    reuse: Reuse,
+    u_share: Option<&ArrayD<A::E>>,
+    l_shape: (usize, usize),
+    n: usize,
+    label: &str,
+) -> Result<Option<TripleShare<A::E>>> {
+    let id = p.next_triple;
+    p.next_triple += 1;
+    let (lm, lk) = l_shape;
+    let label = format!("{label}/triple");
+    let own_l = |u: Option<&ArrayD<A::E>>| -> Result<ArrayD<A::E>> {
+        let u =
+            u.ok_or_else(|| Error::Numerical("reused triple: no share of the kept mask".into()))?;
+        Ok(reuse.apply(u)?.into_dyn())
+    };
+    match p.role {
+        Role::P0 => {
+            let l = own_l(u_share)?;
+            let mut prg = p.prg(Role::Dealer)?;
+            let v = arr(&[lk, n], p.arith.masks(&mut prg, lk * n))?;
+            let z = arr(&[lm, n], p.arith.masks(&mut prg, lm * n))?;
+            Ok(Some(TripleShare { u: l, v, z, id }))
+        }
+        Role::P1 => {
+            let l = own_l(u_share)?;
+            let mut prg = p.prg(Role::Dealer)?;
+            let v = arr(&[lk, n], p.arith.masks(&mut prg, lk * n))?;
+            let z = p.recv_elems(Role::Dealer, &label, &[lm, n])?;
+            Ok(Some(TripleShare { u: l, v, z, id }))
+        }
+        Role::Dealer => {
+            let u = p.kept_masks.get(&kept_id).ok_or_else(|| {
+                Error::Numerical(format!("the dealer kept no mask for triple {kept_id}"))
+            })?;
+            let l = reuse.apply(u)?;
+            if l.dim() != (lm, lk) {
+                return Err(Error::Numerical(format!(
+                    "reused mask has shape {:?}, expected {:?}",
+                    l.dim(),
+                    (lm, lk)
+                )));
+            }
+            let mut prg0 = p.prg(Role::P0)?;
+            let mut prg1 = p.prg(Role::P1)?;
+            let v0 = p.arith.masks(&mut prg0, lk * n);
+            let z0 = p.arith.masks(&mut prg0, lm * n);
+            let v1 = p.arith.masks(&mut prg1, lk * n);
+            let v = Array2::from_shape_vec(
+                (lk, n),
+                v0.iter().zip(&v1).map(|(a, b)| a.add(*b)).collect(),
+            )
+            .map_err(|e| invalid(e.to_string()))?;
+            let mut z1 = A::E::matmul(l.view(), v.view()).into_dyn();
+            z1.iter_mut().zip(&z0).for_each(|(z, r)| *z = z.sub(*r));
+            p.send_elems(Role::P1, &label, ViewKind::Share, Phase::Offline, z1)?;
+            Ok(None)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Forgets a kept mask (the dealer frees its memory).
+pub fn release<A: Arith>(p: &mut Party<A>, kept_id: u64) {
+    p.kept_masks.remove(&kept_id);
+}

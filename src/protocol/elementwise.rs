@@ -1,0 +1,125 @@
+//! Element-wise functions through the helper, as the paper does them (Section 4.2.1).
+//!
+//! P0 and P1 derive a fresh permutation from their shared seed and send their permuted shares to the
+//! helper (the dealer). The helper reconstructs the permuted vector, applies each function, and reshares
+//! every result: P0's share comes from the seed it shares with the helper, P1 receives the rest. P0 and P1
+//! undo the permutation. Any `Fn(f64) -> f64` plugs in, several at once (sigmoid and its derivative from
+//! one reconstruction).
+//!
+//! Ledger for n elements and k functions: P0→D n, P1→D n (online, round 1); D→P1 k·n (online, round 2).
+//! The helper sees the permuted values in the clear: that is the design being evaluated, and its view is
+//! recorded as such (`ViewKind::Permuted`).
+
+use super::party::Party;
+use super::ring::{Arith, Elem};
+use super::share::Shared;
+use crate::error::{Result, invalid};
+use crate::sim::party::Role;
+use crate::sim::transport::{Phase, ViewKind};
+use ndarray::{ArrayD, IxDyn};
+use rand::seq::SliceRandom;
+
+/// A function the helper applies.
+pub type Func<'a> = &'a (dyn Fn(f64) -> f64 + Sync);
+
+/// The logistic sigmoid.
+pub fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Its derivative, `s(x)(1 - s(x))`.
+pub fn sigmoid_grad(x: f64) -> f64 {
+    let s = sigmoid(x);
+    s * (1.0 - s)
+}
+
+/// max(x, 0).
+pub fn relu(x: f64) -> f64 {
+    x.max(0.0)
+}
+
+/// 1 for x > 0, else 0.
+pub fn relu_grad(x: f64) -> f64 {
+    if x > 0.0 { 1.0 } else { 0.0 }
+}
+
+/// Applies each of `fs` to the shared `x` element by element; one shared result per function.
+pub fn apply<A: Arith>(
+    p: &mut Party<A>,
+    x: &Shared<A::E>,
+    fs: &[Func<'_>],
+    label: &str,
+) -> Result<Vec<Shared<A::E>>> {
+    if fs.is_empty() {
+        return Err(invalid(format!("'{label}': no function to apply")));
+    }
+    let n = x.len();
+    let shape = x.shape().to_vec();
+    let in_label = format!("{label}/permuted");
+    match p.role {
+        Role::P0 | Role::P1 => {
+            let mut perm: Vec<usize> = (0..n).collect();
+            let mut prg = p.prg(p.role.peer())?;
+            perm.shuffle(&mut prg);
+            let share = x.expect_share()?;
+            let flat: Vec<A::E> = share.iter().copied().collect();
+            let permuted: Vec<A::E> = perm.iter().map(|&j| flat[j]).collect();
+            p.send_elems(
+                Role::Dealer,
+                &in_label,
+                ViewKind::Permuted,
+                Phase::Online,
+                vec1(permuted)?,
+            )?;
+            let mut outs = Vec::with_capacity(fs.len());
+            for k in 0..fs.len() {
+                let got: Vec<A::E> = if p.role == Role::P0 {
+                    p.masks_with(Role::Dealer, n)?
+                } else {
+                    p.recv_elems(Role::Dealer, &format!("{label}/reshare{k}"), &[n])?
+                        .into_iter()
+                        .collect()
+                };
+                let mut out = vec![A::E::default(); n];
+                for (j, &src) in perm.iter().enumerate() {
+                    out[src] = got[j];
+                }
+                outs.push(Shared::held(
+                    ArrayD::from_shape_vec(IxDyn(&shape), out)
+                        .map_err(|e| invalid(e.to_string()))?,
+                ));
+            }
+            Ok(outs)
+        }
+        Role::Dealer => {
+            let a = p.recv_elems(Role::P0, &in_label, &[n])?;
+            let b = p.recv_elems(Role::P1, &in_label, &[n])?;
+            let values: Vec<f64> = a
+                .iter()
+                .zip(b.iter())
+                .map(|(x, y)| p.arith.decode(x.add(*y)))
+                .collect();
+            for (k, f) in fs.iter().enumerate() {
+                let masks = p.masks_with(Role::P0, n)?;
+                let mut out = Vec::with_capacity(n);
+                for (v, m) in values.iter().zip(masks) {
+                    out.push(p.arith.encode(f(*v))?.sub(m));
+                }
+                p.send_elems(
+                    Role::P1,
+                    &format!("{label}/reshare{k}"),
+                    ViewKind::Share,
+                    Phase::Online,
+                    vec1(out)?,
+                )?;
+            }
+            Ok(vec![Shared::shape_only(&shape); fs.len()])
+        }
+        _ => Ok(vec![Shared::shape_only(&shape); fs.len()]),
+    }
+}
+
+fn vec1<E: Elem>(v: Vec<E>) -> Result<ArrayD<E>> {
+    let n = v.len();
+    ArrayD::from_shape_vec(IxDyn(&[n]), v).map_err(|e| invalid(e.to_string()))
+}
