@@ -34,15 +34,9 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
     let mut g = c.benchmark_group("bounds");
-    g.bench_function("linear/n=1e8", |b| {
-        b.iter(|| bounds::linear(black_box(100_000_000), 1000, 10_000.0).unwrap())
-    });
-    g.bench_function("linear/n=784", |b| {
-        b.iter(|| bounds::linear(black_box(784), 100, 1.0).unwrap())
-    });
-    g.bench_function("permutation/n=1e8", |b| {
-        b.iter(|| bounds::permutation(black_box(100_000_000), None, 0).unwrap())
-    });
+    g.bench_function("linear/n=1e8", |b| b.iter(|| bounds::linear(black_box(100_000_000), 1000, 10_000.0).unwrap()));
+    g.bench_function("linear/n=784", |b| b.iter(|| bounds::linear(black_box(784), 100, 1.0).unwrap()));
+    g.bench_function("permutation/n=1e8", |b| b.iter(|| bounds::permutation(black_box(100_000_000), None, 0).unwrap()));
     g.finish();
 }
 

@@ -6,10 +6,12 @@
 //!
 //! See `DESIGN.md` of the project for the vocabulary (party, share, view, ledger, bound, estimate).
 
+mod alloc;
 pub mod analysis;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod experiment;
 pub mod protocol;
 pub mod rng;
 pub mod sim;

@@ -13,10 +13,7 @@ fn close(ours: f64, reference: f64, what: &str) {
         return;
     }
     let rel = ((ours - reference) / reference).abs();
-    assert!(
-        rel < 1e-9,
-        "{what}: ours {ours}, reference {reference}, relative error {rel:e}"
-    );
+    assert!(rel < 1e-9, "{what}: ours {ours}, reference {reference}, relative error {rel:e}");
 }
 
 #[test]
@@ -41,11 +38,7 @@ fn chi2_cdf_in_log10_matches_mpmath_down_to_1e_minus_378_million() {
         (1000.0, 1200.0, -5.3227207422598631879e-6),
     ];
     for &(k, t, reference) in cases {
-        close(
-            log10_chi2_cdf(k, t).unwrap(),
-            reference,
-            &format!("chi2_{k} < {t}"),
-        );
+        close(log10_chi2_cdf(k, t).unwrap(), reference, &format!("chi2_{k} < {t}"));
     }
 }
 
@@ -54,38 +47,14 @@ fn linear_bounds_of_the_issue() {
     // N = 784, delta = 1: the paper's bound is 10^-964.79.
     let b = bounds::linear(784, 100, 1.0).unwrap();
     close(b.paper.log10_epsilon, -964.7935820890225198, "paper");
-    close(
-        b.known_transform.log10_epsilon,
-        -822.94319648621459751,
-        "known transform",
-    );
-    assert_eq!(
-        b.paper.epsilon, 0.0,
-        "underflows as an f64, lives on in log10"
-    );
+    close(b.known_transform.log10_epsilon, -822.94319648621459751, "known transform");
+    assert_eq!(b.paper.epsilon, 0.0, "underflows as an f64, lives on in log10");
     let b = bounds::linear(784, 100, 14.0).unwrap();
-    close(
-        b.paper.log10_epsilon,
-        -109.59496308827139869,
-        "paper, relative 0.5",
-    );
-    close(
-        b.known_transform.log10_epsilon,
-        -81.190038411859260804,
-        "known, relative 0.5",
-    );
+    close(b.paper.log10_epsilon, -109.59496308827139869, "paper, relative 0.5");
+    close(b.known_transform.log10_epsilon, -81.190038411859260804, "known, relative 0.5");
     // m >= n: the attacker who knows A inverts it.
-    assert_eq!(
-        bounds::linear(10, 10, 0.1)
-            .unwrap()
-            .known_transform
-            .log10_epsilon,
-        0.0
-    );
-    assert_eq!(
-        bounds::linear(10, 20, 0.1).unwrap().known_transform.epsilon,
-        1.0
-    );
+    assert_eq!(bounds::linear(10, 10, 0.1).unwrap().known_transform.log10_epsilon, 0.0);
+    assert_eq!(bounds::linear(10, 20, 0.1).unwrap().known_transform.epsilon, 1.0);
     // n = 1e8 (the issue's largest n).
     let b = bounds::linear(100_000_000, 1, 1.0).unwrap();
     close(b.paper.log10_epsilon, -378285276.37055958121, "n = 1e8");
@@ -99,22 +68,13 @@ fn permutation_bounds_match_mpmath() {
         (100000000, vec![], 0, -756570556.20876475178),
         (784, vec![], 700, -126.52038397219991466),
         (100000000, vec![99999999, 1], 0, -8.0),
-        (
-            100000000,
-            vec![50000000, 50000000],
-            0,
-            -30102995.468338179921,
-        ),
+        (100000000, vec![50000000, 50000000], 0, -30102995.468338179921),
         (1000, vec![500, 300, 200], 0, -444.13554400318456583),
     ];
     for (n, counts, known, reference) in cases {
         let c = (!counts.is_empty()).then_some(counts.as_slice());
         let b = bounds::permutation(n, c, known).unwrap();
-        close(
-            b.log10_epsilon,
-            reference,
-            &format!("permutation n={n} counts={counts:?} known={known}"),
-        );
+        close(b.log10_epsilon, reference, &format!("permutation n={n} counts={counts:?} known={known}"));
     }
 }
 

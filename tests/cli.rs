@@ -4,21 +4,14 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn rtas(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rtas"))
-        .args(args)
-        .output()
-        .expect("the rtas binary runs")
+    Command::new(env!("CARGO_BIN_EXE_rtas")).args(args).output().expect("the rtas binary runs")
 }
 
 fn json(args: &[&str]) -> serde_json::Value {
     let mut all = args.to_vec();
     all.push("--json");
     let out = rtas(&all);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("one JSON object")
 }
 
@@ -26,20 +19,9 @@ fn json(args: &[&str]) -> serde_json::Value {
 fn rejects(args: &[&str], needle: &str) {
     let out = rtas(args);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{args:?} should exit 2; stderr: {stderr}"
-    );
-    assert_eq!(
-        stderr.trim_end().lines().count(),
-        1,
-        "{args:?}: one line expected, got:\n{stderr}"
-    );
-    assert!(
-        stderr.contains(needle),
-        "{args:?}: {stderr:?} should mention {needle:?}"
-    );
+    assert_eq!(out.status.code(), Some(2), "{args:?} should exit 2; stderr: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: one line expected, got:\n{stderr}");
+    assert!(stderr.contains(needle), "{args:?}: {stderr:?} should mention {needle:?}");
     assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
     assert!(out.stdout.is_empty(), "{args:?} printed to stdout on error");
 }
@@ -54,29 +36,11 @@ fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
 
 #[test]
 fn bound_linear_json_has_the_fixed_keys() {
-    let v = json(&[
-        "bound",
-        "linear",
-        "--dim",
-        "784",
-        "--outputs",
-        "100",
-        "--delta",
-        "1",
-    ]);
+    let v = json(&["bound", "linear", "--dim", "784", "--outputs", "100", "--delta", "1"]);
     let paper = v["paper"]["log10_epsilon"].as_f64().unwrap();
     assert!((paper + 964.79358).abs() < 1e-4, "{paper}");
     assert!(v["known_transform"]["log10_epsilon"].as_f64().unwrap() > paper);
-    let rel = json(&[
-        "bound",
-        "linear",
-        "--dim",
-        "100",
-        "--outputs",
-        "10",
-        "--relative",
-        "0.5",
-    ]);
+    let rel = json(&["bound", "linear", "--dim", "100", "--outputs", "10", "--relative", "0.5"]);
     assert_eq!(rel["delta"].as_f64().unwrap(), 5.0);
 }
 
@@ -96,10 +60,7 @@ fn bound_permutation_noise_linking_json_keys() {
 
 #[test]
 fn bound_permutation_reads_counts_from_an_idx_image() {
-    let images = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/mnist-10k/images-idx3-ubyte.gz"
-    );
+    let images = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist-10k/images-idx3-ubyte.gz");
     let v = json(&["bound", "permutation", "--idx", images, "--index", "0"]);
     assert_eq!(v["len"], 784);
     assert_eq!(v["image"]["zeros"], 657);
@@ -109,20 +70,8 @@ fn bound_permutation_reads_counts_from_an_idx_image() {
 
 #[test]
 fn estimate_json_has_the_fixed_keys_and_is_reproducible() {
-    let args = [
-        "estimate",
-        "linear",
-        "--dim",
-        "12",
-        "--outputs",
-        "4",
-        "--delta",
-        "2.5",
-        "--trials",
-        "3000",
-        "--seed",
-        "9",
-    ];
+    let args =
+        ["estimate", "linear", "--dim", "12", "--outputs", "4", "--delta", "2.5", "--trials", "3000", "--seed", "9"];
     let v = json(&args);
     for key in ["epsilon", "ci_low", "ci_high", "trials", "successes"] {
         assert!(!v[key].is_null(), "missing {key}");
@@ -143,274 +92,62 @@ fn estimate_json_has_the_fixed_keys_and_is_reproducible() {
         "--seed",
         "10",
     ]);
-    assert_ne!(
-        other["successes"], v["successes"],
-        "a different seed draws differently"
-    );
+    assert_ne!(other["successes"], v["successes"], "a different seed draws differently");
 }
 
 #[test]
 fn tables_are_printed_without_json() {
-    let out = rtas(&[
-        "bound",
-        "linear",
-        "--dim",
-        "784",
-        "--outputs",
-        "100",
-        "--delta",
-        "1",
-    ]);
+    let out = rtas(&["bound", "linear", "--dim", "784", "--outputs", "100", "--delta", "1"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("-964.7936") && text.contains("1.608e-965"),
-        "{text}"
-    );
+    assert!(text.contains("-964.7936") && text.contains("1.608e-965"), "{text}");
 }
 
 #[test]
 fn bad_numbers_are_refused() {
+    rejects(&["bound", "linear", "--dim", "0", "--outputs", "1", "--delta", "1"], "--dim must be at least 1");
+    rejects(&["bound", "linear", "--dim", "5", "--outputs", "0", "--delta", "1"], "--outputs must be at least 1");
+    rejects(&["bound", "linear", "--dim", "5", "--outputs", "1", "--delta", "-1"], "--delta must be a positive");
+    rejects(&["bound", "linear", "--dim", "5", "--outputs", "1", "--delta", "NaN"], "--delta must be a positive");
+    rejects(&["bound", "linear", "--dim", "5", "--outputs", "1", "--delta", "0"], "--delta must be a positive");
+    rejects(&["bound", "linear", "--dim", "5", "--outputs", "1", "--relative", "inf"], "--relative must be");
+    rejects(&["bound", "linear", "--dim", "abc", "--outputs", "1", "--delta", "1"], "invalid value 'abc'");
+    rejects(&["bound", "linear", "--dim", "-3", "--outputs", "1", "--delta", "1"], "invalid value '-3'");
+    rejects(&["bound", "linear", "--dim", "5", "--outputs", "1"], "required");
     rejects(
-        &[
-            "bound",
-            "linear",
-            "--dim",
-            "0",
-            "--outputs",
-            "1",
-            "--delta",
-            "1",
-        ],
-        "--dim must be at least 1",
-    );
-    rejects(
-        &[
-            "bound",
-            "linear",
-            "--dim",
-            "5",
-            "--outputs",
-            "0",
-            "--delta",
-            "1",
-        ],
-        "--outputs must be at least 1",
-    );
-    rejects(
-        &[
-            "bound",
-            "linear",
-            "--dim",
-            "5",
-            "--outputs",
-            "1",
-            "--delta",
-            "-1",
-        ],
-        "--delta must be a positive",
-    );
-    rejects(
-        &[
-            "bound",
-            "linear",
-            "--dim",
-            "5",
-            "--outputs",
-            "1",
-            "--delta",
-            "NaN",
-        ],
-        "--delta must be a positive",
-    );
-    rejects(
-        &[
-            "bound",
-            "linear",
-            "--dim",
-            "5",
-            "--outputs",
-            "1",
-            "--delta",
-            "0",
-        ],
-        "--delta must be a positive",
-    );
-    rejects(
-        &[
-            "bound",
-            "linear",
-            "--dim",
-            "5",
-            "--outputs",
-            "1",
-            "--relative",
-            "inf",
-        ],
-        "--relative must be",
-    );
-    rejects(
-        &[
-            "bound",
-            "linear",
-            "--dim",
-            "abc",
-            "--outputs",
-            "1",
-            "--delta",
-            "1",
-        ],
-        "invalid value 'abc'",
-    );
-    rejects(
-        &[
-            "bound",
-            "linear",
-            "--dim",
-            "-3",
-            "--outputs",
-            "1",
-            "--delta",
-            "1",
-        ],
-        "invalid value '-3'",
-    );
-    rejects(
-        &["bound", "linear", "--dim", "5", "--outputs", "1"],
-        "required",
-    );
-    rejects(
-        &[
-            "bound",
-            "linear",
-            "--dim",
-            "5",
-            "--outputs",
-            "1",
-            "--delta",
-            "1",
-            "--relative",
-            "1",
-        ],
+        &["bound", "linear", "--dim", "5", "--outputs", "1", "--delta", "1", "--relative", "1"],
         "cannot be used with",
     );
-    rejects(
-        &["bound", "noise", "--sigma", "0", "--delta", "1"],
-        "--sigma must be a positive",
-    );
-    rejects(
-        &[
-            "bound", "noise", "--sigma", "1", "--delta", "1", "--dim", "0",
-        ],
-        "--dim must be at least 1",
-    );
-    rejects(
-        &["bound", "linking", "--rows", "5", "--known", "6"],
-        "cannot exceed --rows",
-    );
-    rejects(
-        &["bound", "linking", "--rows", "0", "--known", "0"],
-        "--rows must be at least 1",
-    );
-    rejects(
-        &[
-            "estimate",
-            "linear",
-            "--dim",
-            "5",
-            "--outputs",
-            "2",
-            "--delta",
-            "1",
-            "--trials",
-            "0",
-        ],
-        "--trials",
-    );
-    rejects(
-        &[
-            "estimate", "noise", "--sigma", "1", "--delta", "1", "--seed", "x",
-        ],
-        "invalid value 'x'",
-    );
-    rejects(
-        &[
-            "estimate",
-            "linear",
-            "--dim",
-            "100000",
-            "--outputs",
-            "100000",
-            "--delta",
-            "1",
-        ],
-        "closed form",
-    );
+    rejects(&["bound", "noise", "--sigma", "0", "--delta", "1"], "--sigma must be a positive");
+    rejects(&["bound", "noise", "--sigma", "1", "--delta", "1", "--dim", "0"], "--dim must be at least 1");
+    rejects(&["bound", "linking", "--rows", "5", "--known", "6"], "cannot exceed --rows");
+    rejects(&["bound", "linking", "--rows", "0", "--known", "0"], "--rows must be at least 1");
+    rejects(&["estimate", "linear", "--dim", "5", "--outputs", "2", "--delta", "1", "--trials", "0"], "--trials");
+    rejects(&["estimate", "noise", "--sigma", "1", "--delta", "1", "--seed", "x"], "invalid value 'x'");
+    rejects(&["estimate", "linear", "--dim", "100000", "--outputs", "100000", "--delta", "1"], "closed form");
 }
 
 #[test]
 fn bad_counts_are_refused() {
-    rejects(
-        &["bound", "permutation", "--len", "5", "--counts", "2,2"],
-        "sum to 4, but --len is 5",
-    );
-    rejects(
-        &["bound", "permutation", "--len", "2", "--counts", "2,0"],
-        "is 0",
-    );
-    rejects(
-        &["bound", "permutation", "--len", "5", "--counts", "2,x"],
-        "invalid value 'x'",
-    );
-    rejects(
-        &["bound", "permutation", "--len", "5", "--known", "6"],
-        "cannot exceed --len",
-    );
-    rejects(
-        &["bound", "permutation", "--len", "0"],
-        "--len must be at least 1",
-    );
-    rejects(
-        &["estimate", "permutation", "--len", "5", "--counts", "3,3"],
-        "sum to 6",
-    );
+    rejects(&["bound", "permutation", "--len", "5", "--counts", "2,2"], "sum to 4, but --len is 5");
+    rejects(&["bound", "permutation", "--len", "2", "--counts", "2,0"], "is 0");
+    rejects(&["bound", "permutation", "--len", "5", "--counts", "2,x"], "invalid value 'x'");
+    rejects(&["bound", "permutation", "--len", "5", "--known", "6"], "cannot exceed --len");
+    rejects(&["bound", "permutation", "--len", "0"], "--len must be at least 1");
+    rejects(&["estimate", "permutation", "--len", "5", "--counts", "3,3"], "sum to 6");
 }
 
 #[test]
 fn bad_idx_files_are_refused() {
-    rejects(
-        &["bound", "permutation", "--idx", "/no/such/file.idx"],
-        "/no/such/file.idx",
-    );
+    rejects(&["bound", "permutation", "--idx", "/no/such/file.idx"], "/no/such/file.idx");
     let garbage = temp_file("garbage.idx", b"this is not an IDX file at all");
-    rejects(
-        &["bound", "permutation", "--idx", garbage.to_str().unwrap()],
-        "not an IDX file",
-    );
-    let truncated = temp_file(
-        "truncated.idx",
-        &[0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3],
-    );
-    rejects(
-        &["bound", "permutation", "--idx", truncated.to_str().unwrap()],
-        "truncated",
-    );
+    rejects(&["bound", "permutation", "--idx", garbage.to_str().unwrap()], "not an IDX file");
+    let truncated = temp_file("truncated.idx", &[0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3]);
+    rejects(&["bound", "permutation", "--idx", truncated.to_str().unwrap()], "truncated");
     let bad_gz = temp_file("bad.gz", &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]);
-    rejects(
-        &["bound", "permutation", "--idx", bad_gz.to_str().unwrap()],
-        "gzip",
-    );
-    let images = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/mnist-10k/images-idx3-ubyte.gz"
-    );
-    rejects(
-        &["bound", "permutation", "--idx", images, "--index", "10000"],
-        "out of range",
-    );
-    rejects(
-        &["bound", "permutation", "--idx", images, "--len", "5"],
-        "differs",
-    );
+    rejects(&["bound", "permutation", "--idx", bad_gz.to_str().unwrap()], "gzip");
+    let images = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist-10k/images-idx3-ubyte.gz");
+    rejects(&["bound", "permutation", "--idx", images, "--index", "10000"], "out of range");
+    rejects(&["bound", "permutation", "--idx", images, "--len", "5"], "differs");
 }
 
 #[test]

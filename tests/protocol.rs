@@ -9,13 +9,8 @@ use rtas::sim::{Phase, Role};
 
 fn data(shape: &[usize], seed: u64) -> ArrayD<f64> {
     let n: usize = shape.iter().product();
-    ArrayD::from_shape_vec(
-        IxDyn(shape),
-        (0..n)
-            .map(|i| ((i as f64 + seed as f64) * 0.7).sin() * 2.0)
-            .collect(),
-    )
-    .unwrap()
+    ArrayD::from_shape_vec(IxDyn(shape), (0..n).map(|i| ((i as f64 + seed as f64) * 0.7).sin() * 2.0).collect())
+        .unwrap()
 }
 
 const ROLES: [Role; 4] = [Role::P0, Role::P1, Role::Dealer, Role::Owner];
@@ -47,11 +42,7 @@ fn matmul_equals_plaintext_and_its_ledger_is_the_formula() {
     assert_eq!(mm.links["D->P1"], 8 * (m * n) as u64);
     assert!(!mm.links.contains_key("D->P0"));
     assert_eq!(mm.rounds, 1);
-    assert!(
-        led.iter()
-            .filter(|e| e.label == "mm/triple")
-            .all(|e| e.phase == Phase::Offline)
-    );
+    assert!(led.iter().filter(|e| e.label == "mm/triple").all(|e| e.phase == Phase::Offline));
 }
 
 type Opened = Option<ArrayD<f64>>;
@@ -69,11 +60,8 @@ fn sigmoid_pair<A: Arith>(arith: &A, x: &ArrayD<f64>) -> (Opened, Opened) {
 fn sigmoid_through_the_helper() {
     let x = data(&[4, 6], 3);
     for float in [false, true] {
-        let (s, g) = if float {
-            sigmoid_pair(&FloatArith::default(), &x)
-        } else {
-            sigmoid_pair(&RingArith::default(), &x)
-        };
+        let (s, g) =
+            if float { sigmoid_pair(&FloatArith::default(), &x) } else { sigmoid_pair(&RingArith::default(), &x) };
         let (s, g) = (s.unwrap(), g.unwrap());
         for ((xv, sv), gv) in x.iter().zip(s.iter()).zip(g.iter()) {
             assert!((sigmoid(*xv) - sv).abs() < 1e-4);

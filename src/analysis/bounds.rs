@@ -21,10 +21,7 @@ pub struct Epsilon {
 impl Epsilon {
     /// From a log10 value.
     pub fn from_log10(log10_epsilon: f64) -> Self {
-        Self {
-            log10_epsilon,
-            epsilon: 10f64.powf(log10_epsilon),
-        }
+        Self { log10_epsilon, epsilon: 10f64.powf(log10_epsilon) }
     }
 
     /// Scientific notation that never underflows, e.g. `1.620e-965`.
@@ -36,11 +33,7 @@ impl Epsilon {
 /// `10^l` written as `m.mmme-EEE`, for any finite `l`.
 pub fn scientific(log10: f64) -> String {
     if !log10.is_finite() {
-        return if log10 < 0.0 {
-            "0".into()
-        } else {
-            "inf".into()
-        };
+        return if log10 < 0.0 { "0".into() } else { "inf".into() };
     }
     let mut exponent = log10.floor();
     let mut mantissa = 10f64.powf(log10 - exponent);
@@ -54,23 +47,13 @@ pub fn scientific(log10: f64) -> String {
 /// A number for people: up to 6 significant decimals, no float noise (`26.599999999999998` -> `26.6`).
 pub fn short(v: f64) -> String {
     let s = format!("{v:.6}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "0" && v != 0.0 {
-        format!("{v:e}")
-    } else {
-        s
-    }
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    if s == "0" && v != 0.0 { format!("{v:e}") } else { s }
 }
 
 fn check_delta(delta: f64) -> Result<()> {
     if !delta.is_finite() || delta <= 0.0 {
-        return Err(invalid(format!(
-            "--delta must be a positive finite number, got {delta}"
-        )));
+        return Err(invalid(format!("--delta must be a positive finite number, got {delta}")));
     }
     Ok(())
 }
@@ -124,14 +107,7 @@ pub fn linear(dim: u64, outputs: u64, delta: f64) -> Result<LinearBound> {
     let paper = Epsilon::from_log10(log10_chi2_cdf((dim - 1) as f64, d2)?);
     let unknown_dims = dim.saturating_sub(outputs);
     let known_transform = Epsilon::from_log10(log10_chi2_cdf(unknown_dims as f64, d2)?);
-    Ok(LinearBound {
-        dim,
-        outputs,
-        delta,
-        paper,
-        known_transform,
-        unknown_dims,
-    })
+    Ok(LinearBound { dim, outputs, delta, paper, known_transform, unknown_dims })
 }
 
 /// The bound of a uniformly random permutation of a vector whose values repeat.
@@ -161,31 +137,22 @@ pub struct PermutationBound {
 pub fn permutation(len: u64, counts: Option<&[u64]>, known: u64) -> Result<PermutationBound> {
     check_dim("--len", len)?;
     if known > len {
-        return Err(invalid(format!(
-            "--known ({known}) cannot exceed --len ({len})"
-        )));
+        return Err(invalid(format!("--known ({known}) cannot exceed --len ({len})")));
     }
     let n = len as f64;
     let paper = -ln_factorial(n) / LN_10;
     let (ln_eps, distinct, largest) = match counts {
         Some(counts) => {
             if known > 0 {
-                return Err(invalid(
-                    "--known applies to a vector of distinct values; drop --counts or --known",
-                ));
+                return Err(invalid("--known applies to a vector of distinct values; drop --counts or --known"));
             }
             if let Some(pos) = counts.iter().position(|&k| k == 0) {
-                return Err(invalid(format!(
-                    "--counts entry {} is 0; every multiplicity must be at least 1",
-                    pos + 1
-                )));
+                return Err(invalid(format!("--counts entry {} is 0; every multiplicity must be at least 1", pos + 1)));
             }
             let sum = counts.iter().try_fold(0u64, |s, &k| s.checked_add(k));
             if sum != Some(len) {
                 let shown = sum.map_or("more than 2^64".to_string(), |s| s.to_string());
-                return Err(invalid(format!(
-                    "--counts sum to {shown}, but --len is {len}"
-                )));
+                return Err(invalid(format!("--counts sum to {shown}, but --len is {len}")));
             }
             // ln(n! / prod k_i!) as a sum of ln C(partial sum, k_i): no cancellation of huge terms.
             let mut ln_multinomial = 0.0;
@@ -194,11 +161,7 @@ pub fn permutation(len: u64, counts: Option<&[u64]>, known: u64) -> Result<Permu
                 partial += k as f64;
                 ln_multinomial += ln_binomial(partial, k as f64);
             }
-            (
-                -ln_multinomial,
-                counts.len() as u64,
-                counts.iter().copied().max().unwrap_or(0),
-            )
+            (-ln_multinomial, counts.len() as u64, counts.iter().copied().max().unwrap_or(0))
         }
         None => (-ln_factorial((len - known) as f64), len, 1),
     };
@@ -249,9 +212,7 @@ pub struct NoiseBound {
 /// as everywhere else in the paper, the posterior-mean attacker does better; both are reported.
 pub fn noise(sigma: f64, delta: f64, dim: u64) -> Result<NoiseBound> {
     if !sigma.is_finite() || sigma <= 0.0 {
-        return Err(invalid(format!(
-            "--sigma must be a positive finite number, got {sigma}"
-        )));
+        return Err(invalid(format!("--sigma must be a positive finite number, got {sigma}")));
     }
     check_delta(delta)?;
     check_dim("--dim", dim)?;
@@ -259,14 +220,7 @@ pub fn noise(sigma: f64, delta: f64, dim: u64) -> Result<NoiseBound> {
     let log10_epsilon = log10_chi2_cdf(dim as f64, r * r)?;
     let shrink = (1.0 + sigma * sigma) / (sigma * sigma);
     let with_prior = Epsilon::from_log10(log10_chi2_cdf(dim as f64, delta * delta * shrink)?);
-    Ok(NoiseBound {
-        sigma,
-        delta,
-        dim,
-        epsilon: 10f64.powf(log10_epsilon),
-        log10_epsilon,
-        with_prior,
-    })
+    Ok(NoiseBound { sigma, delta, dim, epsilon: 10f64.powf(log10_epsilon), log10_epsilon, with_prior })
 }
 
 /// The paper's count for linking (Section 3.3.1).
@@ -287,18 +241,10 @@ pub fn linking(rows: u64, known: u64) -> Result<LinkingBound> {
     check_dim("--rows", rows)?;
     check_dim("--known", known)?;
     if known > rows {
-        return Err(invalid(format!(
-            "--known ({known}) cannot exceed --rows ({rows})"
-        )));
+        return Err(invalid(format!("--known ({known}) cannot exceed --rows ({rows})")));
     }
-    let log10_mappings =
-        (ln_binomial(rows as f64, known as f64) + ln_factorial(known as f64)) / LN_10;
-    Ok(LinkingBound {
-        rows,
-        known,
-        log10_mappings,
-        log10_epsilon: -log10_mappings,
-    })
+    let log10_mappings = (ln_binomial(rows as f64, known as f64) + ln_factorial(known as f64)) / LN_10;
+    Ok(LinkingBound { rows, known, log10_mappings, log10_epsilon: -log10_mappings })
 }
 
 #[cfg(test)]

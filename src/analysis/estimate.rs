@@ -42,13 +42,7 @@ impl Estimate {
     /// The estimate and its exact (Clopper-Pearson) interval at [`CONFIDENCE`].
     pub fn from_counts(successes: u64, trials: u64) -> Result<Self> {
         let (ci_low, ci_high) = clopper_pearson(successes, trials, 1.0 - CONFIDENCE)?;
-        Ok(Self {
-            epsilon: successes as f64 / trials as f64,
-            ci_low,
-            ci_high,
-            trials,
-            successes,
-        })
+        Ok(Self { epsilon: successes as f64 / trials as f64, ci_low, ci_high, trials, successes })
     }
 
     /// Whether `p` lies in the interval.
@@ -64,16 +58,8 @@ pub fn clopper_pearson(successes: u64, trials: u64, alpha: f64) -> Result<(f64, 
         return Err(invalid(format!("{successes} successes in {trials} trials")));
     }
     let (k, n) = (successes as f64, trials as f64);
-    let low = if successes == 0 {
-        0.0
-    } else {
-        beta_reg_inv(k, n - k + 1.0, alpha / 2.0)?
-    };
-    let high = if successes == trials {
-        1.0
-    } else {
-        beta_reg_inv(k + 1.0, n - k, 1.0 - alpha / 2.0)?
-    };
+    let low = if successes == 0 { 0.0 } else { beta_reg_inv(k, n - k + 1.0, alpha / 2.0)? };
+    let high = if successes == trials { 1.0 } else { beta_reg_inv(k + 1.0, n - k, 1.0 - alpha / 2.0)? };
     Ok((low, high))
 }
 
@@ -120,13 +106,7 @@ fn check_trials(trials: u64) -> Result<()> {
 }
 
 /// Runs `trials` trials in blocks of at most `block` and sums the two success counters each block returns.
-fn run_blocks<F>(
-    trials: u64,
-    block: u64,
-    seed: u64,
-    progress: &ProgressBar,
-    f: F,
-) -> Result<[u64; 2]>
+fn run_blocks<F>(trials: u64, block: u64, seed: u64, progress: &ProgressBar, f: F) -> Result<[u64; 2]>
 where
     F: Fn(&mut Rng, u64) -> Result<[u64; 2]> + Sync,
 {
@@ -143,9 +123,7 @@ where
         })
         .collect::<Result<Vec<[u64; 2]>>>()?;
     progress.finish_and_clear();
-    Ok(counts
-        .iter()
-        .fold([0, 0], |acc, c| [acc[0] + c[0], acc[1] + c[1]]))
+    Ok(counts.iter().fold([0, 0], |acc, c| [acc[0] + c[0], acc[1] + c[1]]))
 }
 
 fn gaussian_mat(rng: &mut Rng, rows: usize, cols: usize) -> Mat<f64> {
@@ -187,22 +165,13 @@ pub fn linear(
         let x = gaussian_mat(rng, n, b);
         let y = &a * &x;
         let xhat = pseudo_inverse_solve(&a, y);
-        let hits = (0..b)
-            .filter(|&j| {
-                (0..n)
-                    .map(|i| (x[(i, j)] - xhat[(i, j)]).powi(2))
-                    .sum::<f64>()
-                    < d2
-            })
-            .count() as u64;
+        let hits =
+            (0..b).filter(|&j| (0..n).map(|i| (x[(i, j)] - xhat[(i, j)]).powi(2)).sum::<f64>() < d2).count() as u64;
         Ok([hits, 0])
     })?;
     let estimate = Estimate::from_counts(successes, trials)?;
     Ok(EstimateReport {
-        setting: format!(
-            "x ~ N(0, I_{dim}), y = A x, A ~ N(0, 1)^({outputs} x {dim}), delta = {}",
-            short(delta)
-        ),
+        setting: format!("x ~ N(0, I_{dim}), y = A x, A ~ N(0, 1)^({outputs} x {dim}), delta = {}", short(delta)),
         attacker: "knows A, outputs the pseudo-inverse solution A+ y (posterior mode)".into(),
         seed,
         closed_form_in_interval: estimate.contains(bound.known_transform.epsilon),
@@ -220,9 +189,7 @@ pub fn pseudo_inverse_solve(a: &Mat<f64>, y: Mat<f64>) -> Mat<f64> {
         // Aᵀ = Q R  =>  A = Rᵀ Qᵀ, y = Rᵀ (Qᵀ x): solve Rᵀ z = y, then A⁺ y = Q z.
         let qr = a.transpose().qr();
         let mut z = y;
-        qr.thin_R()
-            .transpose()
-            .solve_lower_triangular_in_place(&mut z);
+        qr.thin_R().transpose().solve_lower_triangular_in_place(&mut z);
         qr.compute_thin_Q() * &z
     } else {
         // A = Q R  =>  x = R⁻¹ Qᵀ y.
@@ -250,17 +217,11 @@ pub fn permutation(
     let bound = bounds::permutation(len, counts, known)?;
     check_trials(trials)?;
     if len > 100_000_000 {
-        return Err(invalid(format!(
-            "--len {len} is too long to simulate; rtas bound permutation has no limit"
-        )));
+        return Err(invalid(format!("--len {len} is too long to simulate; rtas bound permutation has no limit")));
     }
     // The secret vector: value labels in a fixed order (by symmetry any fixed vector gives the same answer).
     let secret: Vec<u32> = match counts {
-        Some(c) => c
-            .iter()
-            .enumerate()
-            .flat_map(|(v, &k)| std::iter::repeat_n(v as u32, k as usize))
-            .collect(),
+        Some(c) => c.iter().enumerate().flat_map(|(v, &k)| std::iter::repeat_n(v as u32, k as usize)).collect(),
         None => (0..len as u32).collect(),
     };
     let k = known as usize;
@@ -273,11 +234,7 @@ pub fn permutation(
             seen.shuffle(rng);
             // Its guess: the known positions as known, the remaining values in a uniformly random order.
             let mut guess: Vec<u32> = secret[..k].to_vec();
-            let mut rest: Vec<u32> = seen
-                .iter()
-                .copied()
-                .filter(|&v| k == 0 || v as usize >= k)
-                .collect();
+            let mut rest: Vec<u32> = seen.iter().copied().filter(|&v| k == 0 || v as usize >= k).collect();
             rest.shuffle(rng);
             guess.extend(rest);
             if guess == secret {
@@ -315,9 +272,7 @@ pub fn noise(
     let bound = bounds::noise(sigma, delta, dim)?;
     check_trials(trials)?;
     if dim > MAX_MATRIX_ELEMENTS {
-        return Err(invalid(format!(
-            "--dim {dim} is too large to simulate; rtas bound noise has no limit"
-        )));
+        return Err(invalid(format!("--dim {dim} is too large to simulate; rtas bound noise has no limit")));
     }
     let d2 = delta * delta;
     let s2 = sigma * sigma;
@@ -341,11 +296,7 @@ pub fn noise(
     let closed_form = Epsilon::from_log10(bound.log10_epsilon);
     let prior_estimate = Estimate::from_counts(prior, trials)?;
     Ok(EstimateReport {
-        setting: format!(
-            "x ~ N(0, I_{dim}), sees x + e, e ~ N(0, {}^2 I), delta = {}",
-            short(sigma),
-            short(delta)
-        ),
+        setting: format!("x ~ N(0, I_{dim}), sees x + e, e ~ N(0, {}^2 I), delta = {}", short(sigma), short(delta)),
         attacker: "outputs x + e (the paper's attacker; optimal with no prior on x)".into(),
         seed,
         closed_form_in_interval: estimate.contains(closed_form.epsilon),

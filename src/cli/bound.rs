@@ -39,9 +39,7 @@ impl DeltaArgs {
             (Some(d), _) => Ok(d),
             (None, Some(r)) => {
                 if !r.is_finite() || r <= 0.0 {
-                    return Err(invalid(format!(
-                        "--relative must be a positive finite number, got {r}"
-                    )));
+                    return Err(invalid(format!("--relative must be a positive finite number, got {r}")));
                 }
                 Ok(r * (dim as f64).sqrt())
             }
@@ -65,12 +63,7 @@ pub struct LinearArgs {
 #[derive(Debug, Args)]
 pub struct PermutationArgs {
     /// N, the vector's length (taken from the image with --idx).
-    #[arg(
-        long,
-        value_name = "N",
-        allow_negative_numbers = true,
-        required_unless_present = "idx"
-    )]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, required_unless_present = "idx")]
     pub len: Option<u64>,
     /// Multiplicities of the vector's values, comma-separated (default: all distinct).
     #[arg(
@@ -82,24 +75,13 @@ pub struct PermutationArgs {
     )]
     pub counts: Option<Vec<u64>>,
     /// Positions whose values the attacker knows (a vector of distinct values).
-    #[arg(
-        long,
-        value_name = "K",
-        allow_negative_numbers = true,
-        default_value_t = 0
-    )]
+    #[arg(long, value_name = "K", allow_negative_numbers = true, default_value_t = 0)]
     pub known: u64,
     /// Take the counts from one item (image) of an IDX file (raw or gzip).
     #[arg(long, value_name = "FILE")]
     pub idx: Option<PathBuf>,
     /// Which item of --idx.
-    #[arg(
-        long,
-        value_name = "I",
-        allow_negative_numbers = true,
-        default_value_t = 0,
-        requires = "idx"
-    )]
+    #[arg(long, value_name = "I", allow_negative_numbers = true, default_value_t = 0, requires = "idx")]
     pub index: usize,
 }
 
@@ -112,12 +94,7 @@ pub struct NoiseArgs {
     #[arg(long, value_name = "D", allow_negative_numbers = true)]
     pub delta: f64,
     /// N, the dimension.
-    #[arg(
-        long,
-        value_name = "N",
-        allow_negative_numbers = true,
-        default_value_t = 1
-    )]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, default_value_t = 1)]
     pub dim: u64,
 }
 
@@ -141,13 +118,7 @@ pub fn run(cmd: BoundCommand, json: bool) -> Result<String> {
                     t.row(&[name.to_string(), log10(e.log10_epsilon), e.scientific()]);
                 };
                 row("paper, Thm 3.3: P(chi2_{N-1} < D^2)", &b.paper);
-                row(
-                    &format!(
-                        "attacker knows A: P(chi2_{{N-M}} < D^2), N-M = {}",
-                        b.unknown_dims
-                    ),
-                    &b.known_transform,
-                );
+                row(&format!("attacker knows A: P(chi2_{{N-M}} < D^2), N-M = {}", b.unknown_dims), &b.known_transform);
                 format!(
                     "linear map x -> A x, A ~ N(0,1)^({} x {}), x ~ N(0, I_{}), delta = {}\n{}",
                     b.outputs,
@@ -173,29 +144,15 @@ pub fn run(cmd: BoundCommand, json: bool) -> Result<String> {
                     log10(b.with_prior.log10_epsilon),
                     fmt_eps(b.with_prior.log10_epsilon),
                 ]);
-                format!(
-                    "x + e, e ~ N(0, {}^2 I_{}), delta = {}\n{}",
-                    b.sigma,
-                    b.dim,
-                    short(b.delta),
-                    t.render()
-                )
+                format!("x + e, e ~ N(0, {}^2 I_{}), delta = {}\n{}", b.sigma, b.dim, short(b.delta), t.render())
             })
         }
         BoundCommand::Linking(a) => {
             let b = bounds::linking(a.rows, a.known)?;
             render(&b, json, |b| {
                 let mut t = Table::new(&["quantity", "log10", "value"]);
-                t.row(&[
-                    "mappings C(N,M) * M!".into(),
-                    log10(b.log10_mappings),
-                    scientific(b.log10_mappings),
-                ]);
-                t.row(&[
-                    "epsilon = 1 / mappings".into(),
-                    log10(b.log10_epsilon),
-                    scientific(b.log10_epsilon),
-                ]);
+                t.row(&["mappings C(N,M) * M!".into(), log10(b.log10_mappings), scientific(b.log10_mappings)]);
+                t.row(&["epsilon = 1 / mappings".into(), log10(b.log10_epsilon), scientific(b.log10_epsilon)]);
                 format!(
                     "linking {} held rows into {} transformed rows (paper, Section 3.3.1)\n{}",
                     b.known,
@@ -209,11 +166,7 @@ pub fn run(cmd: BoundCommand, json: bool) -> Result<String> {
 
 /// epsilon printed as a plain decimal when readable, else in scientific notation.
 fn fmt_eps(log10_eps: f64) -> String {
-    if log10_eps > -4.0 {
-        format!("{:.6}", 10f64.powf(log10_eps))
-    } else {
-        scientific(log10_eps)
-    }
+    if log10_eps > -4.0 { format!("{:.6}", 10f64.powf(log10_eps)) } else { scientific(log10_eps) }
 }
 
 /// Where the counts came from, when they came from a file.
@@ -238,32 +191,16 @@ fn permutation(a: PermutationArgs, json: bool) -> Result<String> {
         Some(path) => {
             let file = idx::read(path)?;
             let item = file.item(a.index).ok_or_else(|| {
-                invalid(format!(
-                    "--index {} is out of range: {} holds {} items",
-                    a.index,
-                    path.display(),
-                    file.count()
-                ))
+                invalid(format!("--index {} is out of range: {} holds {} items", a.index, path.display(), file.count()))
             })?;
             let n = item.len() as u64;
             if let Some(len) = a.len
                 && len != n
             {
-                return Err(invalid(format!(
-                    "--len {len} differs from the {n} elements of item {}",
-                    a.index
-                )));
+                return Err(invalid(format!("--len {len} differs from the {n} elements of item {}", a.index)));
             }
             let zeros = item.iter().filter(|&&v| v == 0).count() as u64;
-            (
-                n,
-                Some(bounds::value_counts(item)),
-                Some(ImageSource {
-                    file: path.clone(),
-                    index: a.index,
-                    zeros,
-                }),
-            )
+            (n, Some(bounds::value_counts(item)), Some(ImageSource { file: path.clone(), index: a.index, zeros }))
         }
         None => (a.len.unwrap_or(0), a.counts.clone(), None),
     };
@@ -271,18 +208,11 @@ fn permutation(a: PermutationArgs, json: bool) -> Result<String> {
     render(&PermutationReport { bound, image }, json, |r| {
         let b = &r.bound;
         let mut t = Table::new(&["case", "log10 epsilon", "epsilon"]);
-        t.row(&[
-            "paper, Thm 3.4: 1/N!".into(),
-            log10(b.log10_epsilon_paper),
-            scientific(b.log10_epsilon_paper),
-        ]);
+        t.row(&["paper, Thm 3.4: 1/N!".into(), log10(b.log10_epsilon_paper), scientific(b.log10_epsilon_paper)]);
         let label = if b.known > 0 {
             format!("{} positions known: 1/(N-K)!", b.known)
         } else {
-            format!(
-                "{} distinct values, largest tie {}: prod(k_i!)/N!",
-                b.distinct_values, b.largest_tie
-            )
+            format!("{} distinct values, largest tie {}: prod(k_i!)/N!", b.distinct_values, b.largest_tie)
         };
         t.row(&[label, log10(b.log10_epsilon), scientific(b.log10_epsilon)]);
         let head = match &r.image {

@@ -14,20 +14,10 @@ use serde::Serialize;
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Random seed of the Monte Carlo check.
-    #[arg(
-        long,
-        value_name = "S",
-        default_value_t = 1,
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "S", default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
     /// Trials of the Monte Carlo check.
-    #[arg(
-        long,
-        value_name = "T",
-        default_value_t = 20_000,
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "T", default_value_t = 20_000, allow_negative_numbers = true)]
     pub trials: u64,
 }
 
@@ -51,11 +41,7 @@ struct Quantiles {
 
 fn quantiles(mut v: Vec<f64>) -> Quantiles {
     v.sort_by(f64::total_cmp);
-    Quantiles {
-        min: v[0],
-        median: v[v.len() / 2],
-        max: v[v.len() - 1],
-    }
+    Quantiles { min: v[0], median: v[v.len() / 2], max: v[v.len() - 1] }
 }
 
 pub fn run(a: DemoArgs, json: bool) -> Result<String> {
@@ -95,10 +81,7 @@ fn table(d: &Demo) -> String {
     let e = &d.linear_estimate;
     let mut t = Table::new(&["claim", "what the paper says", "what rtas finds", "how"]);
     t.row(&[
-        format!(
-            "Thm 3.3, x -> Ax, {} -> {}, delta = {:.2}",
-            l.dim, l.outputs, l.delta
-        ),
+        format!("Thm 3.3, x -> Ax, {} -> {}, delta = {:.2}", l.dim, l.outputs, l.delta),
         format!("eps < {}", scientific(l.paper.log10_epsilon)),
         format!("eps = {}", scientific(l.known_transform.log10_epsilon)),
         "closed form, attacker knows A".into(),
@@ -106,22 +89,13 @@ fn table(d: &Demo) -> String {
     t.row(&[
         "  same, simulated".to_string(),
         String::new(),
-        format!(
-            "{:.4} [{:.4}, {:.4}]",
-            e.estimate.epsilon, e.estimate.ci_low, e.estimate.ci_high
-        ),
+        format!("{:.4} [{:.4}, {:.4}]", e.estimate.epsilon, e.estimate.ci_low, e.estimate.ci_high),
         format!("{} trials, seed {}, 95% CI", e.estimate.trials, e.seed),
     ]);
     let q = &d.permutation_ties_log10_epsilon;
     t.row(&[
-        format!(
-            "Thm 3.4, permuting the 784 pixels of one digit ({} images)",
-            d.images
-        ),
-        format!(
-            "eps = 1/784! = {}",
-            scientific(d.permutation_paper_log10_epsilon)
-        ),
+        format!("Thm 3.4, permuting the 784 pixels of one digit ({} images)", d.images),
+        format!("eps = 1/784! = {}", scientific(d.permutation_paper_log10_epsilon)),
         format!("eps = {} (median)", scientific(q.median)),
         format!("ties: median {} zero pixels", d.zero_pixels.median),
     ]);
@@ -134,10 +108,7 @@ fn table(d: &Demo) -> String {
     t.row(&[
         "Section 3.1 noise example, S = 1, delta = 3".to_string(),
         format!("eps = {:.4}", d.noise.epsilon),
-        format!(
-            "eps = {:.6} with the N(0,1) prior",
-            d.noise.with_prior.epsilon
-        ),
+        format!("eps = {:.6} with the N(0,1) prior", d.noise.with_prior.epsilon),
         "posterior-mean attacker".into(),
     ]);
     format!(

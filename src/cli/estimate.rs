@@ -22,20 +22,10 @@ pub enum EstimateCommand {
 #[derive(Debug, Args)]
 pub struct McArgs {
     /// Number of trials.
-    #[arg(
-        long,
-        value_name = "T",
-        allow_negative_numbers = true,
-        default_value_t = 10_000
-    )]
+    #[arg(long, value_name = "T", allow_negative_numbers = true, default_value_t = 10_000)]
     pub trials: u64,
     /// Random seed: the same seed gives the same output, whatever the thread count.
-    #[arg(
-        long,
-        value_name = "S",
-        allow_negative_numbers = true,
-        default_value_t = 1
-    )]
+    #[arg(long, value_name = "S", allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
 }
 
@@ -59,20 +49,10 @@ pub struct PermutationArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub len: u64,
     /// Multiplicities of the values, comma-separated (default: all distinct).
-    #[arg(
-        long,
-        value_name = "K1,K2,...",
-        value_delimiter = ',',
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "K1,K2,...", value_delimiter = ',', allow_negative_numbers = true)]
     pub counts: Option<Vec<u64>>,
     /// Positions whose values the attacker knows.
-    #[arg(
-        long,
-        value_name = "K",
-        allow_negative_numbers = true,
-        default_value_t = 0
-    )]
+    #[arg(long, value_name = "K", allow_negative_numbers = true, default_value_t = 0)]
     pub known: u64,
     #[command(flatten)]
     pub mc: McArgs,
@@ -87,12 +67,7 @@ pub struct NoiseArgs {
     #[arg(long, value_name = "D", allow_negative_numbers = true)]
     pub delta: f64,
     /// N, the dimension.
-    #[arg(
-        long,
-        value_name = "N",
-        allow_negative_numbers = true,
-        default_value_t = 1
-    )]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, default_value_t = 1)]
     pub dim: u64,
     #[command(flatten)]
     pub mc: McArgs,
@@ -107,14 +82,7 @@ pub fn run(cmd: EstimateCommand, json: bool) -> Result<String> {
         }
         EstimateCommand::Permutation(a) => {
             let pb = bar(a.mc.trials, "estimate permutation");
-            estimate::permutation(
-                a.len,
-                a.counts.as_deref(),
-                a.known,
-                a.mc.trials,
-                a.mc.seed,
-                &pb,
-            )?
+            estimate::permutation(a.len, a.counts.as_deref(), a.known, a.mc.trials, a.mc.seed, &pb)?
         }
         EstimateCommand::Noise(a) => {
             let pb = bar(a.mc.trials, "estimate noise");
@@ -131,38 +99,15 @@ fn row(t: &mut Table, who: &str, e: &Estimate, closed_log10: f64, inside: bool) 
         format!("{:.6}", e.epsilon),
         format!("[{:.6}, {:.6}]", e.ci_low, e.ci_high),
         scientific(closed_log10),
-        if inside {
-            "yes".into()
-        } else {
-            "NO".to_string()
-        },
+        if inside { "yes".into() } else { "NO".to_string() },
     ]);
 }
 
 fn table(r: &EstimateReport) -> String {
-    let mut t = Table::new(&[
-        "attacker",
-        "successes",
-        "epsilon",
-        "95% CI",
-        "closed form",
-        "in CI",
-    ]);
-    row(
-        &mut t,
-        &r.attacker,
-        &r.estimate,
-        r.closed_form.log10_epsilon,
-        r.closed_form_in_interval,
-    );
+    let mut t = Table::new(&["attacker", "successes", "epsilon", "95% CI", "closed form", "in CI"]);
+    row(&mut t, &r.attacker, &r.estimate, r.closed_form.log10_epsilon, r.closed_form_in_interval);
     if let Some(s) = &r.second {
-        row(
-            &mut t,
-            &s.attacker,
-            &s.estimate,
-            s.closed_form.log10_epsilon,
-            s.closed_form_in_interval,
-        );
+        row(&mut t, &s.attacker, &s.estimate, s.closed_form.log10_epsilon, s.closed_form_in_interval);
     }
     format!("{} (seed {})\n{}", r.setting, r.seed, t.render())
 }

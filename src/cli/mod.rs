@@ -4,6 +4,7 @@
 mod bound;
 mod demo;
 mod estimate;
+mod op;
 mod output;
 mod progress;
 
@@ -27,6 +28,8 @@ enum Command {
     /// Closed-form reconstructive-privacy bounds (exact, in log10, far below f64's range).
     #[command(subcommand)]
     Bound(bound::BoundCommand),
+    /// One secure primitive (matmul, mul, conv2d, sigmoid, relu) on random data: error, traffic, time.
+    Op(op::OpArgs),
     /// Monte Carlo estimates of epsilon by the optimal attacker, with 95% Clopper-Pearson intervals.
     #[command(subcommand)]
     Estimate(estimate::EstimateCommand),
@@ -58,6 +61,7 @@ where
         Command::Demo(args) => demo::run(args, cli.json),
         Command::Bound(cmd) => bound::run(cmd, cli.json),
         Command::Estimate(cmd) => estimate::run(cmd, cli.json),
+        Command::Op(args) => op::run(args, cli.json),
     };
     match result {
         Ok(text) => {
@@ -73,10 +77,5 @@ where
 
 /// clap's message up to its first blank line, joined into one line.
 fn one_line(rendered: &str) -> String {
-    rendered
-        .lines()
-        .take_while(|l| !l.trim().is_empty())
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ")
+    rendered.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect::<Vec<_>>().join(" ")
 }

@@ -3,14 +3,9 @@
 use serde::Serialize;
 
 /// JSON of `value` when `json`, else the table `table()` draws.
-pub fn render<T: Serialize>(
-    value: &T,
-    json: bool,
-    table: impl FnOnce(&T) -> String,
-) -> crate::Result<String> {
+pub fn render<T: Serialize>(value: &T, json: bool, table: impl FnOnce(&T) -> String) -> crate::Result<String> {
     if json {
-        serde_json::to_string_pretty(value)
-            .map_err(|e| crate::Error::Numerical(format!("JSON output: {e}")))
+        serde_json::to_string_pretty(value).map_err(|e| crate::Error::Numerical(format!("JSON output: {e}")))
     } else {
         Ok(table(value))
     }
@@ -24,15 +19,12 @@ pub struct Table {
 impl Table {
     /// A table with a header row.
     pub fn new<S: ToString>(header: &[S]) -> Self {
-        Self {
-            rows: vec![header.iter().map(|s| s.to_string()).collect()],
-        }
+        Self { rows: vec![header.iter().map(|s| s.to_string()).collect()] }
     }
 
     /// Adds a row.
     pub fn row<S: ToString>(&mut self, cells: &[S]) -> &mut Self {
-        self.rows
-            .push(cells.iter().map(|s| s.to_string()).collect());
+        self.rows.push(cells.iter().map(|s| s.to_string()).collect());
         self
     }
 
@@ -40,14 +32,7 @@ impl Table {
     pub fn render(&self) -> String {
         let ncols = self.rows.iter().map(Vec::len).max().unwrap_or(0);
         let widths: Vec<usize> = (0..ncols)
-            .map(|c| {
-                self.rows
-                    .iter()
-                    .filter_map(|r| r.get(c))
-                    .map(|s| s.chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
+            .map(|c| self.rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
             .collect();
         let mut out = String::new();
         for (i, row) in self.rows.iter().enumerate() {
@@ -62,9 +47,7 @@ impl Table {
             out.push_str(line.trim_end());
             out.push('\n');
             if i == 0 {
-                out.push_str(
-                    &"-".repeat(widths.iter().sum::<usize>() + 2 * ncols.saturating_sub(1)),
-                );
+                out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * ncols.saturating_sub(1)));
                 out.push('\n');
             }
         }

@@ -53,19 +53,13 @@ fn type_name(code: u8) -> &'static str {
 
 /// Reads and validates an IDX file; gzip is detected by its magic bytes, whatever the file's name.
 pub fn read(path: &Path) -> Result<Idx> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     parse(&bytes, path)
 }
 
 /// Parses IDX bytes (raw or gzip); `path` only names the source in error messages.
 pub fn parse(bytes: &[u8], path: &Path) -> Result<Idx> {
-    let bad = |reason: String| Error::Idx {
-        path: PathBuf::from(path),
-        reason,
-    };
+    let bad = |reason: String| Error::Idx { path: PathBuf::from(path), reason };
     if bytes.starts_with(&[0x1f, 0x8b]) {
         parse_stream(MultiGzDecoder::new(bytes), true, &bad)
     } else {
@@ -75,17 +69,11 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Idx> {
 
 fn parse_stream<R: Read>(mut r: R, gzip: bool, bad: &dyn Fn(String) -> Error) -> Result<Idx> {
     let io = |e: std::io::Error| {
-        if gzip {
-            bad(format!("corrupt gzip stream ({e})"))
-        } else {
-            bad(format!("read failed ({e})"))
-        }
+        if gzip { bad(format!("corrupt gzip stream ({e})")) } else { bad(format!("read failed ({e})")) }
     };
     let mut magic = [0u8; 4];
     if !read_full(&mut r, &mut magic).map_err(io)? {
-        return Err(bad(
-            "file is shorter than the 4-byte IDX magic number".into()
-        ));
+        return Err(bad("file is shorter than the 4-byte IDX magic number".into()));
     }
     if magic[0] != 0 || magic[1] != 0 {
         return Err(bad(format!(
@@ -106,9 +94,7 @@ fn parse_stream<R: Read>(mut r: R, gzip: bool, bad: &dyn Fn(String) -> Error) ->
     }
     let mut header = vec![0u8; 4 * ndims];
     if !read_full(&mut r, &mut header).map_err(io)? {
-        return Err(bad(format!(
-            "file ends inside the header ({ndims} dimension sizes expected)"
-        )));
+        return Err(bad(format!("file ends inside the header ({ndims} dimension sizes expected)")));
     }
     let mut dims = Vec::with_capacity(ndims);
     let mut total: u64 = 1;
@@ -121,9 +107,7 @@ fn parse_stream<R: Read>(mut r: R, gzip: bool, bad: &dyn Fn(String) -> Error) ->
         dims.push(d as usize);
     }
     if total > MAX_DATA_BYTES {
-        return Err(bad(format!(
-            "header declares {total} elements, more than the {MAX_DATA_BYTES} accepted"
-        )));
+        return Err(bad(format!("header declares {total} elements, more than the {MAX_DATA_BYTES} accepted")));
     }
     // Read at most one byte more than promised: enough to notice trailing data without trusting the header
     // for an allocation.
@@ -131,16 +115,10 @@ fn parse_stream<R: Read>(mut r: R, gzip: bool, bad: &dyn Fn(String) -> Error) ->
     r.take(total + 1).read_to_end(&mut data).map_err(io)?;
     let got = data.len() as u64;
     if got < total {
-        return Err(bad(format!(
-            "truncated: header {:?} promises {total} data bytes, the file holds {got}",
-            dims
-        )));
+        return Err(bad(format!("truncated: header {:?} promises {total} data bytes, the file holds {got}", dims)));
     }
     if got > total {
-        return Err(bad(format!(
-            "trailing bytes after the {total} data bytes that header {:?} declares",
-            dims
-        )));
+        return Err(bad(format!("trailing bytes after the {total} data bytes that header {:?} declares", dims)));
     }
     Ok(Idx { dims, data })
 }
@@ -206,12 +184,7 @@ mod tests {
         assert!(err(&[0, 0, 8, 1, 0, 0, 0, 0]).contains("size 0"));
         assert!(err(&encode(&[3], &[1, 2])).contains("truncated"));
         assert!(err(&encode(&[1], &[1, 2])).contains("trailing"));
-        assert!(
-            err(&[
-                0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 9
-            ])
-            .contains("more than")
-        );
+        assert!(err(&[0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 9]).contains("more than"));
         assert!(err(&[0x1f, 0x8b, 8, 0, 1, 2, 3]).contains("gzip"));
     }
 }

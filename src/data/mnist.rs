@@ -52,50 +52,25 @@ impl Dataset {
     }
 
     /// Pairs an images file with a labels file, checking that they fit together.
-    pub fn from_idx(
-        images: Idx,
-        labels: Idx,
-        images_path: &Path,
-        labels_path: &Path,
-    ) -> Result<Dataset> {
-        let bad = |path: &Path, reason: String| Error::Idx {
-            path: path.to_path_buf(),
-            reason,
-        };
+    pub fn from_idx(images: Idx, labels: Idx, images_path: &Path, labels_path: &Path) -> Result<Dataset> {
+        let bad = |path: &Path, reason: String| Error::Idx { path: path.to_path_buf(), reason };
         if images.dims.len() != 3 {
             return Err(bad(
                 images_path,
-                format!(
-                    "expected 3 dimensions (count, rows, cols), found {:?}",
-                    images.dims
-                ),
+                format!("expected 3 dimensions (count, rows, cols), found {:?}", images.dims),
             ));
         }
         if labels.dims.len() != 1 {
-            return Err(bad(
-                labels_path,
-                format!("expected 1 dimension (count), found {:?}", labels.dims),
-            ));
+            return Err(bad(labels_path, format!("expected 1 dimension (count), found {:?}", labels.dims)));
         }
         if images.dims[0] != labels.dims[0] {
             return Err(bad(
                 labels_path,
-                format!(
-                    "{} labels for {} images in {}",
-                    labels.dims[0],
-                    images.dims[0],
-                    images_path.display()
-                ),
+                format!("{} labels for {} images in {}", labels.dims[0], images.dims[0], images_path.display()),
             ));
         }
         if let Some(pos) = labels.data.iter().position(|&l| l > 9) {
-            return Err(bad(
-                labels_path,
-                format!(
-                    "label {} of item {pos} is not a digit 0-9",
-                    labels.data[pos]
-                ),
-            ));
+            return Err(bad(labels_path, format!("label {} of item {pos} is not a digit 0-9", labels.data[pos])));
         }
         Ok(Dataset {
             count: images.dims[0],
@@ -111,21 +86,13 @@ impl Dataset {
 pub fn bundled() -> Result<Dataset> {
     let ip = Path::new("<bundled>/mnist-10k/images-idx3-ubyte.gz");
     let lp = Path::new("<bundled>/mnist-10k/labels-idx1-ubyte.gz");
-    Dataset::from_idx(
-        idx::parse(BUNDLED_IMAGES, ip)?,
-        idx::parse(BUNDLED_LABELS, lp)?,
-        ip,
-        lp,
-    )
+    Dataset::from_idx(idx::parse(BUNDLED_IMAGES, ip)?, idx::parse(BUNDLED_LABELS, lp)?, ip, lp)
 }
 
 /// The bundled set split as train (first 8,000) and test (last 2,000).
 pub fn bundled_split() -> Result<(Dataset, Dataset)> {
     let all = bundled()?;
-    Ok((
-        all.slice(0, BUNDLED_TRAIN),
-        all.slice(BUNDLED_TRAIN, all.count),
-    ))
+    Ok((all.slice(0, BUNDLED_TRAIN), all.slice(BUNDLED_TRAIN, all.count)))
 }
 
 /// Finds `stem` in `dir` under the usual spellings (`train-images-idx3-ubyte`, `train-images.idx3-ubyte`,
@@ -142,10 +109,7 @@ fn find(dir: &Path, stem: &str) -> Result<PathBuf> {
     }
     Err(Error::Io {
         path: dir.join(stem),
-        source: std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "not found (also tried .gz and dotted names)",
-        ),
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "not found (also tried .gz and dotted names)"),
     })
 }
 

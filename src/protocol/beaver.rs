@@ -58,43 +58,42 @@ fn open_pair<A: Arith>(
     v: &ArrayD<A::E>,
     label: &str,
 ) -> Result<[ArrayD<A::E>; 2]> {
-    let (e, f) = (sub(x, u), sub(y, v));
-    let flat: Vec<A::E> = e.iter().chain(f.iter()).copied().collect();
+    let mut flat: Vec<A::E> = Vec::with_capacity(x.len() + y.len());
+    flat.extend(x.iter().zip(u.iter()).map(|(a, b)| a.sub(*b)));
+    flat.extend(y.iter().zip(v.iter()).map(|(a, b)| a.sub(*b)));
     let n = flat.len();
-    let both = exchange(
-        p,
-        &ArrayD::from_shape_vec(IxDyn(&[n]), flat).map_err(|er| invalid(er.to_string()))?,
-        label,
-        ViewKind::MaskedOpening,
-    )?;
-    let (be, bf) = both.as_slice().unwrap_or(&[]).split_at(e.len());
-    let e = ArrayD::from_shape_vec(IxDyn(e.shape()), be.to_vec())
-        .map_err(|er| invalid(er.to_string()))?;
-    let f = ArrayD::from_shape_vec(IxDyn(f.shape()), bf.to_vec())
-        .map_err(|er| invalid(er.to_string()))?;
-    Ok([e, f])
+    let mine = ArrayD::from_shape_vec(IxDyn(&[n]), flat).map_err(|er| invalid(er.to_string()))?;
+    let both = exchange(p, mine, label, ViewKind::MaskedOpening)?;
+    let mut both = both.into_raw_vec_and_offset().0;
+    let f = both.split_off(x.len());
+    Ok([
+        ArrayD::from_shape_vec(IxDyn(x.shape()), both).map_err(|er| invalid(er.to_string()))?,
+        ArrayD::from_shape_vec(IxDyn(y.shape()), f).map_err(|er| invalid(er.to_string()))?,
+    ])
 }
 
 /// `Z_i + E∘(V_i + [i=0] F) + U_i∘F`, truncated.
 fn combine<A: Arith>(
-    p: &Party<A>,
+    p: &mut Party<A>,
     product: &Product,
-    t: &TripleShare<A::E>,
+    mut t: TripleShare<A::E>,
     e: &ArrayD<A::E>,
     f: &ArrayD<A::E>,
 ) -> Result<ArrayD<A::E>> {
-    let i = p
-        .share_index()
-        .ok_or_else(|| Error::Numerical("combine outside P0/P1".into()))?;
-    let mut v = t.v.clone();
+    let i = p.share_index().ok_or_else(|| Error::Numerical("combine outside P0/P1".into()))?;
+    let mut out = dealer::z_share(p, &mut t)?;
+    let mut v = t.v;
     if i == 0 {
         add_assign(&mut v, f);
     }
-    let mut out = t.z.clone();
     add_assign(&mut out, &product.apply(e, &v)?);
     add_assign(&mut out, &product.apply(&t.u, f)?);
+    rescale(p, i, out)
+}
+
+fn rescale<A: Arith>(p: &Party<A>, i: usize, out: ArrayD<A::E>) -> Result<ArrayD<A::E>> {
     let shape = out.shape().to_vec();
-    let mut flat: Vec<A::E> = out.into_iter().collect();
+    let mut flat = out.into_raw_vec_and_offset().0;
     p.arith.rescale(i, &mut flat);
     ArrayD::from_shape_vec(IxDyn(&shape), flat).map_err(|er| invalid(er.to_string()))
 }
@@ -111,45 +110,20 @@ fn product_op<A: Arith>(
     let triple = dealer::triple(p, &product, keep, label)?;
     let Some(t) = triple else {
         let id = p.next_triple - 1;
-        let masked = keep.then(|| Masked {
-            e: None,
-            u: None,
-            id,
-            shape: x.shape().to_vec(),
-        });
+        let masked = keep.then(|| Masked { e: None, u: None, id, shape: x.shape().to_vec() });
         return Ok((Shared::shape_only(&sz), masked));
     };
-    let [e, f] = open_pair(
-        p,
-        x.expect_share()?,
-        &t.u,
-        y.expect_share()?,
-        &t.v,
-        &format!("{label}/open"),
-    )?;
-    let z = combine(p, &product, &t, &e, &f)?;
-    let masked = keep.then(|| Masked {
-        e: Some(e),
-        u: Some(t.u.clone()),
-        id: t.id,
-        shape: x.shape().to_vec(),
-    });
+    let [e, f] = open_pair(p, x.expect_share()?, &t.u, y.expect_share()?, &t.v, &format!("{label}/open"))?;
+    let (id, u_kept) = (t.id, keep.then(|| t.u.clone()));
+    let z = combine(p, &product, t, &e, &f)?;
+    let masked = keep.then(|| Masked { e: Some(e), u: u_kept, id, shape: x.shape().to_vec() });
     Ok((Shared::held(z), masked))
 }
 
 /// Element-wise product of two shared tensors of one shape.
-pub fn mul<A: Arith>(
-    p: &mut Party<A>,
-    x: &Shared<A::E>,
-    y: &Shared<A::E>,
-    label: &str,
-) -> Result<Shared<A::E>> {
+pub fn mul<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, y: &Shared<A::E>, label: &str) -> Result<Shared<A::E>> {
     if x.shape() != y.shape() {
-        return Err(invalid(format!(
-            "mul: shapes {:?} and {:?} differ",
-            x.shape(),
-            y.shape()
-        )));
+        return Err(invalid(format!("mul: shapes {:?} and {:?} differ", x.shape(), y.shape())));
     }
     Ok(product_op(p, Product::Mul(x.shape().to_vec()), x, y, false, label)?.0)
 }
@@ -164,22 +138,9 @@ pub fn matmul<A: Arith>(
 ) -> Result<WithMask<A::E>> {
     let (xs, ys) = (x.shape(), y.shape());
     if xs.len() != 2 || ys.len() != 2 || xs[1] != ys[0] {
-        return Err(invalid(format!(
-            "matmul: shapes {xs:?} and {ys:?} do not chain"
-        )));
+        return Err(invalid(format!("matmul: shapes {xs:?} and {ys:?} do not chain")));
     }
-    product_op(
-        p,
-        Product::MatMul {
-            m: xs[0],
-            k: xs[1],
-            n: ys[1],
-        },
-        x,
-        y,
-        keep,
-        label,
-    )
+    product_op(p, Product::MatMul { m: xs[0], k: xs[1], n: ys[1] }, x, y, keep, label)
 }
 
 /// Convolution of images `x (B, C, H, W)` with filters `w (O, C, KH, KW)`; with `keep`, the opened image
@@ -193,18 +154,7 @@ pub fn conv2d<A: Arith>(
     label: &str,
 ) -> Result<WithMask<A::E>> {
     super::conv::out_hw(x.shape(), w.shape(), stride)?;
-    product_op(
-        p,
-        Product::Conv {
-            x: x.shape().to_vec(),
-            w: w.shape().to_vec(),
-            stride,
-        },
-        x,
-        w,
-        keep,
-        label,
-    )
+    product_op(p, Product::Conv { x: x.shape().to_vec(), w: w.shape().to_vec(), stride }, x, w, keep, label)
 }
 
 /// `reuse(X) * d` for an X whose mask was kept by an earlier product: only `d - V'` is opened.
@@ -219,9 +169,7 @@ pub fn matmul_reusing<A: Arith>(
 ) -> Result<Shared<A::E>> {
     let ds = d.shape();
     if ds.len() != 2 {
-        return Err(invalid(format!(
-            "matmul_reusing: d must be a matrix, got {ds:?}"
-        )));
+        return Err(invalid(format!("matmul_reusing: d must be a matrix, got {ds:?}")));
     }
     let (lm, lk) = match reuse {
         Reuse::Transpose => {
@@ -237,48 +185,23 @@ pub fn matmul_reusing<A: Arith>(
         }
     };
     if ds[0] != lk {
-        return Err(invalid(format!(
-            "matmul_reusing: operand has {lk} columns, d has {} rows",
-            ds[0]
-        )));
+        return Err(invalid(format!("matmul_reusing: operand has {lk} columns, d has {} rows", ds[0])));
     }
     let n = ds[1];
     let t = dealer::triple_reusing(p, masked.id, reuse, masked.u.as_ref(), (lm, lk), n, label)?;
-    let Some(t) = t else {
+    let Some(mut t) = t else {
         return Ok(Shared::shape_only(&[lm, n]));
     };
-    let i = p
-        .share_index()
-        .ok_or_else(|| Error::Numerical("reuse outside P0/P1".into()))?;
-    let f = exchange(
-        p,
-        &sub(d.expect_share()?, &t.v),
-        &format!("{label}/open"),
-        ViewKind::MaskedOpening,
-    )?;
-    let e = masked
-        .e
-        .as_ref()
-        .ok_or_else(|| Error::Numerical("reused mask was never opened here".into()))?;
+    let i = p.share_index().ok_or_else(|| Error::Numerical("reuse outside P0/P1".into()))?;
+    let f = exchange(p, sub(d.expect_share()?, &t.v), &format!("{label}/open"), ViewKind::MaskedOpening)?;
+    let e = masked.e.as_ref().ok_or_else(|| Error::Numerical("reused mask was never opened here".into()))?;
     let le = reuse.apply(e)?;
     let mut v = t.v.clone();
     if i == 0 {
         add_assign(&mut v, &f);
     }
-    let f2 = as2(&f)?;
-    let mut out = t.z.clone();
-    add_assign(
-        &mut out,
-        &A::E::matmul(le.view(), as2(&v)?.view()).into_dyn(),
-    );
-    add_assign(
-        &mut out,
-        &A::E::matmul(as2(&t.u)?.view(), f2.view()).into_dyn(),
-    );
-    let shape = out.shape().to_vec();
-    let mut flat: Vec<A::E> = out.into_iter().collect();
-    p.arith.rescale(i, &mut flat);
-    Ok(Shared::held(
-        ArrayD::from_shape_vec(IxDyn(&shape), flat).map_err(|er| invalid(er.to_string()))?,
-    ))
+    let mut out = dealer::z_share(p, &mut t)?;
+    add_assign(&mut out, &A::E::matmul(le.view(), as2(&v)?).into_dyn());
+    add_assign(&mut out, &A::E::matmul(as2(&t.u)?, as2(&f)?).into_dyn());
+    Ok(Shared::held(rescale(p, i, out)?))
 }

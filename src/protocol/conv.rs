@@ -8,24 +8,16 @@ use ndarray::{Array2, ArrayD, IxDyn};
 /// Output height and width, or an error when the kernel does not fit.
 pub fn out_hw(x: &[usize], w: &[usize], stride: usize) -> Result<(usize, usize)> {
     if x.len() != 4 || w.len() != 4 {
-        return Err(invalid(format!(
-            "conv2d needs 4-D image {x:?} and kernel {w:?}"
-        )));
+        return Err(invalid(format!("conv2d needs 4-D image {x:?} and kernel {w:?}")));
     }
     if stride == 0 {
         return Err(invalid("conv2d stride must be at least 1"));
     }
     if x[1] != w[1] {
-        return Err(invalid(format!(
-            "conv2d: image has {} channels, kernel {}",
-            x[1], w[1]
-        )));
+        return Err(invalid(format!("conv2d: image has {} channels, kernel {}", x[1], w[1])));
     }
     if w[2] > x[2] || w[3] > x[3] || w[2] == 0 || w[3] == 0 {
-        return Err(invalid(format!(
-            "conv2d: kernel {}x{} does not fit image {}x{}",
-            w[2], w[3], x[2], x[3]
-        )));
+        return Err(invalid(format!("conv2d: kernel {}x{} does not fit image {}x{}", w[2], w[3], x[2], x[3])));
     }
     Ok(((x[2] - w[2]) / stride + 1, (x[3] - w[3]) / stride + 1))
 }
@@ -55,13 +47,7 @@ pub fn im2col<E: Elem>(x: &ArrayD<E>, kh: usize, kw: usize, stride: usize) -> Re
 }
 
 /// `(B*OH*OW, O)` rows back to `(B, O, OH, OW)`.
-pub fn rows_to_nchw<E: Elem>(
-    r: &Array2<E>,
-    b: usize,
-    o: usize,
-    oh: usize,
-    ow: usize,
-) -> Result<ArrayD<E>> {
+pub fn rows_to_nchw<E: Elem>(r: &Array2<E>, b: usize, o: usize, oh: usize, ow: usize) -> Result<ArrayD<E>> {
     let mut out = vec![E::default(); b * o * oh * ow];
     for bi in 0..b {
         for p in 0..oh * ow {
@@ -94,9 +80,7 @@ pub fn kernel_matrix<E: Elem>(w: &ArrayD<E>) -> Result<Array2<E>> {
     let (o, cols) = (s[0], s[1] * s[2] * s[3]);
     let w = w.as_standard_layout();
     let ws = w.as_slice().unwrap_or(&[]);
-    Ok(Array2::from_shape_fn((cols, o), |(k, oi)| {
-        ws[oi * cols + k]
-    }))
+    Ok(Array2::from_shape_fn((cols, o), |(k, oi)| ws[oi * cols + k]))
 }
 
 /// The convolution of `x` with `w`.

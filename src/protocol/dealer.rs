@@ -15,7 +15,7 @@ use super::ring::{Arith, Elem};
 use crate::error::{Error, Result, invalid};
 use crate::sim::party::Role;
 use crate::sim::transport::{Phase, ViewKind};
-use ndarray::{Array2, ArrayD, Ix2, IxDyn};
+use ndarray::{Array2, ArrayD, ArrayView2, Ix2, IxDyn};
 
 /// What product a triple is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,19 +63,15 @@ impl Product {
                 z.zip_mut_with(v, |a, &b| *a = a.mul(b));
                 Ok(z)
             }
-            Product::MatMul { .. } => {
-                let (a, b) = (as2(u)?, as2(v)?);
-                Ok(E::matmul(a.view(), b.view()).into_dyn())
-            }
+            Product::MatMul { .. } => Ok(E::matmul(as2(u)?, as2(v)?).into_dyn()),
             Product::Conv { stride, .. } => conv::conv2d(u, v, *stride),
         }
     }
 }
 
-pub(crate) fn as2<E: Elem>(a: &ArrayD<E>) -> Result<Array2<E>> {
-    a.clone()
-        .into_dimensionality::<Ix2>()
-        .map_err(|_| invalid(format!("expected a matrix, got shape {:?}", a.shape())))
+/// A 2-D view of a tensor (no copy).
+pub(crate) fn as2<E: Elem>(a: &ArrayD<E>) -> Result<ArrayView2<'_, E>> {
+    a.view().into_dimensionality::<Ix2>().map_err(|_| invalid(format!("expected a matrix, got shape {:?}", a.shape())))
 }
 
 /// A computing party's shares of a triple.
@@ -85,10 +81,21 @@ pub struct TripleShare<E: Elem> {
     pub u: ArrayD<E>,
     /// Share of V.
     pub v: ArrayD<E>,
-    /// Share of Z.
-    pub z: ArrayD<E>,
+    /// Share of Z: P0 draws it at once; P1's correction is received only when [`z_share`] asks for it, so
+    /// that P1 opens its masked inputs without waiting for the dealer (as it would with material delivered
+    /// ahead of time).
+    pub z: Option<ArrayD<E>>,
     /// Number of the triple in this run (the same at every party).
     pub id: u64,
+    pending: Option<(String, Vec<usize>)>,
+}
+
+/// This party's share of Z, receiving P1's correction from the dealer if it has not arrived yet.
+pub fn z_share<A: Arith>(p: &mut Party<A>, t: &mut TripleShare<A::E>) -> Result<ArrayD<A::E>> {
+    if let Some((label, shape)) = t.pending.take() {
+        t.z = Some(p.recv_elems(Role::Dealer, &label, &shape)?);
+    }
+    t.z.take().ok_or_else(|| Error::Numerical("a triple's Z share was used twice".into()))
 }
 
 /// How a reused mask is transformed before the new product.
@@ -112,10 +119,9 @@ impl Reuse {
     pub fn apply<E: Elem>(&self, u: &ArrayD<E>) -> Result<Array2<E>> {
         match *self {
             Reuse::Transpose => Ok(as2(u)?.t().as_standard_layout().into_owned()),
-            Reuse::Im2colTranspose { kh, kw, stride } => Ok(conv::im2col(u, kh, kw, stride)?
-                .t()
-                .as_standard_layout()
-                .into_owned()),
+            Reuse::Im2colTranspose { kh, kw, stride } => {
+                Ok(conv::im2col(u, kh, kw, stride)?.t().as_standard_layout().into_owned())
+            }
         }
     }
 }
@@ -135,11 +141,7 @@ pub fn triple<A: Arith>(
     let id = p.next_triple;
     p.next_triple += 1;
     let (su, sv, sz) = product.shapes()?;
-    let (nu, nv, nz) = (
-        su.iter().product(),
-        sv.iter().product(),
-        sz.iter().product(),
-    );
+    let (nu, nv, nz) = (su.iter().product(), sv.iter().product(), sz.iter().product());
     let label = format!("{label}/triple");
     match p.role {
         Role::P0 => {
@@ -147,14 +149,13 @@ pub fn triple<A: Arith>(
             let u = arr(&su, p.arith.masks(&mut prg, nu))?;
             let v = arr(&sv, p.arith.masks(&mut prg, nv))?;
             let z = arr(&sz, p.arith.masks(&mut prg, nz))?;
-            Ok(Some(TripleShare { u, v, z, id }))
+            Ok(Some(TripleShare { u, v, z: Some(z), id, pending: None }))
         }
         Role::P1 => {
             let mut prg = p.prg(Role::Dealer)?;
             let u = arr(&su, p.arith.masks(&mut prg, nu))?;
             let v = arr(&sv, p.arith.masks(&mut prg, nv))?;
-            let z = p.recv_elems(Role::Dealer, &label, &sz)?;
-            Ok(Some(TripleShare { u, v, z, id }))
+            Ok(Some(TripleShare { u, v, z: None, id, pending: Some((label, sz)) }))
         }
         Role::Dealer => {
             let mut prg0 = p.prg(Role::P0)?;
@@ -195,8 +196,7 @@ pub fn triple_reusing<A: Arith>(
     let (lm, lk) = l_shape;
     let label = format!("{label}/triple");
     let own_l = |u: Option<&ArrayD<A::E>>| -> Result<ArrayD<A::E>> {
-        let u =
-            u.ok_or_else(|| Error::Numerical("reused triple: no share of the kept mask".into()))?;
+        let u = u.ok_or_else(|| Error::Numerical("reused triple: no share of the kept mask".into()))?;
         Ok(reuse.apply(u)?.into_dyn())
     };
     match p.role {
@@ -205,37 +205,30 @@ pub fn triple_reusing<A: Arith>(
             let mut prg = p.prg(Role::Dealer)?;
             let v = arr(&[lk, n], p.arith.masks(&mut prg, lk * n))?;
             let z = arr(&[lm, n], p.arith.masks(&mut prg, lm * n))?;
-            Ok(Some(TripleShare { u: l, v, z, id }))
+            Ok(Some(TripleShare { u: l, v, z: Some(z), id, pending: None }))
         }
         Role::P1 => {
             let l = own_l(u_share)?;
             let mut prg = p.prg(Role::Dealer)?;
             let v = arr(&[lk, n], p.arith.masks(&mut prg, lk * n))?;
-            let z = p.recv_elems(Role::Dealer, &label, &[lm, n])?;
-            Ok(Some(TripleShare { u: l, v, z, id }))
+            Ok(Some(TripleShare { u: l, v, z: None, id, pending: Some((label, vec![lm, n])) }))
         }
         Role::Dealer => {
-            let u = p.kept_masks.get(&kept_id).ok_or_else(|| {
-                Error::Numerical(format!("the dealer kept no mask for triple {kept_id}"))
-            })?;
+            let u = p
+                .kept_masks
+                .get(&kept_id)
+                .ok_or_else(|| Error::Numerical(format!("the dealer kept no mask for triple {kept_id}")))?;
             let l = reuse.apply(u)?;
             if l.dim() != (lm, lk) {
-                return Err(Error::Numerical(format!(
-                    "reused mask has shape {:?}, expected {:?}",
-                    l.dim(),
-                    (lm, lk)
-                )));
+                return Err(Error::Numerical(format!("reused mask has shape {:?}, expected {:?}", l.dim(), (lm, lk))));
             }
             let mut prg0 = p.prg(Role::P0)?;
             let mut prg1 = p.prg(Role::P1)?;
             let v0 = p.arith.masks(&mut prg0, lk * n);
             let z0 = p.arith.masks(&mut prg0, lm * n);
             let v1 = p.arith.masks(&mut prg1, lk * n);
-            let v = Array2::from_shape_vec(
-                (lk, n),
-                v0.iter().zip(&v1).map(|(a, b)| a.add(*b)).collect(),
-            )
-            .map_err(|e| invalid(e.to_string()))?;
+            let v = Array2::from_shape_vec((lk, n), v0.iter().zip(&v1).map(|(a, b)| a.add(*b)).collect())
+                .map_err(|e| invalid(e.to_string()))?;
             let mut z1 = A::E::matmul(l.view(), v.view()).into_dyn();
             z1.iter_mut().zip(&z0).for_each(|(z, r)| *z = z.sub(*r));
             p.send_elems(Role::P1, &label, ViewKind::Share, Phase::Offline, z1)?;

@@ -44,12 +44,7 @@ pub fn relu_grad(x: f64) -> f64 {
 }
 
 /// Applies each of `fs` to the shared `x` element by element; one shared result per function.
-pub fn apply<A: Arith>(
-    p: &mut Party<A>,
-    x: &Shared<A::E>,
-    fs: &[Func<'_>],
-    label: &str,
-) -> Result<Vec<Shared<A::E>>> {
+pub fn apply<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, fs: &[Func<'_>], label: &str) -> Result<Vec<Shared<A::E>>> {
     if fs.is_empty() {
         return Err(invalid(format!("'{label}': no function to apply")));
     }
@@ -64,29 +59,20 @@ pub fn apply<A: Arith>(
             let share = x.expect_share()?;
             let flat: Vec<A::E> = share.iter().copied().collect();
             let permuted: Vec<A::E> = perm.iter().map(|&j| flat[j]).collect();
-            p.send_elems(
-                Role::Dealer,
-                &in_label,
-                ViewKind::Permuted,
-                Phase::Online,
-                vec1(permuted)?,
-            )?;
+            p.send_elems(Role::Dealer, &in_label, ViewKind::Permuted, Phase::Online, vec1(permuted)?)?;
             let mut outs = Vec::with_capacity(fs.len());
             for k in 0..fs.len() {
                 let got: Vec<A::E> = if p.role == Role::P0 {
                     p.masks_with(Role::Dealer, n)?
                 } else {
-                    p.recv_elems(Role::Dealer, &format!("{label}/reshare{k}"), &[n])?
-                        .into_iter()
-                        .collect()
+                    p.recv_elems(Role::Dealer, &format!("{label}/reshare{k}"), &[n])?.into_iter().collect()
                 };
                 let mut out = vec![A::E::default(); n];
                 for (j, &src) in perm.iter().enumerate() {
                     out[src] = got[j];
                 }
                 outs.push(Shared::held(
-                    ArrayD::from_shape_vec(IxDyn(&shape), out)
-                        .map_err(|e| invalid(e.to_string()))?,
+                    ArrayD::from_shape_vec(IxDyn(&shape), out).map_err(|e| invalid(e.to_string()))?,
                 ));
             }
             Ok(outs)
@@ -94,24 +80,14 @@ pub fn apply<A: Arith>(
         Role::Dealer => {
             let a = p.recv_elems(Role::P0, &in_label, &[n])?;
             let b = p.recv_elems(Role::P1, &in_label, &[n])?;
-            let values: Vec<f64> = a
-                .iter()
-                .zip(b.iter())
-                .map(|(x, y)| p.arith.decode(x.add(*y)))
-                .collect();
+            let values: Vec<f64> = a.iter().zip(b.iter()).map(|(x, y)| p.arith.decode(x.add(*y))).collect();
             for (k, f) in fs.iter().enumerate() {
                 let masks = p.masks_with(Role::P0, n)?;
                 let mut out = Vec::with_capacity(n);
                 for (v, m) in values.iter().zip(masks) {
                     out.push(p.arith.encode(f(*v))?.sub(m));
                 }
-                p.send_elems(
-                    Role::P1,
-                    &format!("{label}/reshare{k}"),
-                    ViewKind::Share,
-                    Phase::Online,
-                    vec1(out)?,
-                )?;
+                p.send_elems(Role::P1, &format!("{label}/reshare{k}"), ViewKind::Share, Phase::Online, vec1(out)?)?;
             }
             Ok(vec![Shared::shape_only(&shape); fs.len()])
         }

@@ -31,11 +31,7 @@ pub fn share_from<A: Arith>(
     let n: usize = shape.iter().product();
     let me = p.role;
     let encoded = if me == owner {
-        let v = value.ok_or_else(|| {
-            invalid(format!(
-                "'{label}': the owner {owner} has no value to share"
-            ))
-        })?;
+        let v = value.ok_or_else(|| invalid(format!("'{label}': the owner {owner} has no value to share")))?;
         check_shape(v.shape(), shape, label)?;
         Some(p.arith.encode_all(v)?)
     } else {
@@ -58,13 +54,7 @@ pub fn share_from<A: Arith>(
         r if r == owner => {
             let x = encoded.ok_or_else(|| Error::Numerical("owner lost its value".into()))?;
             let mask = from_vec(shape, p.masks_with(Role::P0, n)?)?;
-            p.send_elems(
-                Role::P1,
-                &label,
-                ViewKind::Share,
-                Phase::Online,
-                sub(&x, &mask),
-            )?;
+            p.send_elems(Role::P1, &label, ViewKind::Share, Phase::Online, sub(&x, &mask))?;
             Ok(Shared::shape_only(shape))
         }
         Role::P0 => Ok(Shared::held(from_vec(shape, p.masks_with(owner, n)?)?)),
@@ -88,47 +78,31 @@ fn add<E: Elem>(a: &ArrayD<E>, b: &ArrayD<E>) -> ArrayD<E> {
 /// P0 and P1 exchange shares of `x` and both learn it (`kind` says what it is in their views).
 pub(crate) fn exchange<A: Arith>(
     p: &mut Party<A>,
-    x: &ArrayD<A::E>,
+    x: ArrayD<A::E>,
     label: &str,
     kind: ViewKind,
 ) -> Result<ArrayD<A::E>> {
     let peer = p.role.peer();
+    let shape = x.shape().to_vec();
     p.send_elems(peer, label, kind, Phase::Online, x.clone())?;
-    let theirs = p.recv_elems(peer, label, x.shape())?;
-    Ok(add(x, &theirs))
+    let mut theirs = p.recv_elems(peer, label, &shape)?;
+    theirs.zip_mut_with(&x, |a, &b| *a = a.add(b));
+    Ok(theirs)
 }
 
 /// Opens `x` to both P0 and P1; they return the decoded value, other parties `None`.
-pub fn open<A: Arith>(
-    p: &mut Party<A>,
-    x: &Shared<A::E>,
-    label: &str,
-) -> Result<Option<ArrayD<f64>>> {
+pub fn open<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, label: &str) -> Result<Option<ArrayD<f64>>> {
     if !p.role.is_computing() {
         return Ok(None);
     }
-    let v = exchange(
-        p,
-        x.expect_share()?,
-        &format!("{label}/open"),
-        ViewKind::Output,
-    )?;
+    let v = exchange(p, x.expect_share()?.clone(), &format!("{label}/open"), ViewKind::Output)?;
     Ok(Some(p.arith.decode_all(&v)))
 }
 
 /// Reveals `x` to `to` alone (P0 and P1 send their shares; `to` adds them). `to` returns the decoded value.
-pub fn reveal_to<A: Arith>(
-    p: &mut Party<A>,
-    x: &Shared<A::E>,
-    to: Role,
-    label: &str,
-) -> Result<Option<ArrayD<f64>>> {
+pub fn reveal_to<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, to: Role, label: &str) -> Result<Option<ArrayD<f64>>> {
     let label = format!("{label}/reveal");
-    let kind = if to == Role::ThirdParty {
-        ViewKind::Revealed
-    } else {
-        ViewKind::Output
-    };
+    let kind = if to == Role::ThirdParty { ViewKind::Revealed } else { ViewKind::Output };
     if p.role.is_computing() && p.role != to {
         p.send_elems(to, &label, kind, Phase::Online, x.expect_share()?.clone())?;
         return Ok(None);

@@ -41,22 +41,10 @@ pub struct Party<A: Arith> {
 
 impl<A: Arith> Party<A> {
     /// Sets up the seeds with the other `present` roles.
-    pub fn setup(
-        net: Box<dyn Transport>,
-        arith: A,
-        present: &[Role],
-        local: &mut Rng,
-    ) -> Result<Self> {
+    pub fn setup(net: Box<dyn Transport>, arith: A, present: &[Role], local: &mut Rng) -> Result<Self> {
         let role = net.role();
-        let mut p = Self {
-            role,
-            arith,
-            net,
-            seeds: [None; 5],
-            streams: [0; 5],
-            kept_masks: HashMap::new(),
-            next_triple: 0,
-        };
+        let mut p =
+            Self { role, arith, net, seeds: [None; 5], streams: [0; 5], kept_masks: HashMap::new(), next_triple: 0 };
         for (a, b) in SEED_PAIRS {
             if !present.contains(&a) || !present.contains(&b) {
                 continue;
@@ -92,11 +80,16 @@ impl<A: Arith> Party<A> {
     /// The next stream of the seed shared with `with`.
     pub fn prg(&mut self, with: Role) -> Result<Prg> {
         let i = with.index();
-        let seed = self.seeds[i]
-            .ok_or_else(|| Error::Numerical(format!("{} shares no seed with {with}", self.role)))?;
+        let seed =
+            self.seeds[i].ok_or_else(|| Error::Numerical(format!("{} shares no seed with {with}", self.role)))?;
         let stream = self.streams[i];
         self.streams[i] += 1;
         Ok(Prg::new(&seed, stream))
+    }
+
+    /// Names the step that the following computation and messages belong to (e.g. `dense1/forward`).
+    pub fn step(&mut self, name: &str) {
+        self.net.set_step(name);
     }
 
     /// `n` masks from the next stream of the seed shared with `with`.
@@ -106,23 +99,8 @@ impl<A: Arith> Party<A> {
     }
 
     /// Sends a tensor of share elements.
-    pub fn send_elems(
-        &mut self,
-        to: Role,
-        label: &str,
-        kind: ViewKind,
-        phase: Phase,
-        t: ArrayD<A::E>,
-    ) -> Result<()> {
-        self.net.send(
-            to,
-            Message {
-                label: label.into(),
-                kind,
-                phase,
-                payload: A::E::into_payload(t),
-            },
-        )
+    pub fn send_elems(&mut self, to: Role, label: &str, kind: ViewKind, phase: Phase, t: ArrayD<A::E>) -> Result<()> {
+        self.net.send(to, Message { label: label.into(), kind, phase, payload: A::E::into_payload(t) })
     }
 
     /// Receives a tensor of share elements of the expected shape.
@@ -133,30 +111,14 @@ impl<A: Arith> Party<A> {
     }
 
     /// Sends plaintext floats (third party's side of RTAS-fast).
-    pub fn send_floats(
-        &mut self,
-        to: Role,
-        label: &str,
-        kind: ViewKind,
-        t: ArrayD<f64>,
-    ) -> Result<()> {
-        self.net.send(
-            to,
-            Message {
-                label: label.into(),
-                kind,
-                phase: Phase::Online,
-                payload: Payload::Float(t),
-            },
-        )
+    pub fn send_floats(&mut self, to: Role, label: &str, kind: ViewKind, t: ArrayD<f64>) -> Result<()> {
+        self.net.send(to, Message { label: label.into(), kind, phase: Phase::Online, payload: Payload::Float(t) })
     }
 }
 
 pub(crate) fn check_shape(got: &[usize], want: &[usize], label: &str) -> Result<()> {
     if got != want {
-        return Err(Error::Numerical(format!(
-            "'{label}': received shape {got:?}, expected {want:?}"
-        )));
+        return Err(Error::Numerical(format!("'{label}': received shape {got:?}, expected {want:?}")));
     }
     Ok(())
 }

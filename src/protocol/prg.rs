@@ -27,11 +27,7 @@ impl Prg {
     pub fn new(seed: &Seed, stream: u64) -> Self {
         let mut iv = [0u8; 16];
         iv[..8].copy_from_slice(&stream.to_be_bytes());
-        Self {
-            cipher: Aes128Ctr::new(seed.into(), &iv.into()),
-            buf: [0; 512],
-            pos: 512,
-        }
+        Self { cipher: Aes128Ctr::new(seed.into(), &iv.into()), buf: [0; 512], pos: 512 }
     }
 
     /// Fills `out` with uniform u64 (the whole keystream, in bulk).

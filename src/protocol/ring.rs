@@ -64,9 +64,7 @@ impl Elem for u64 {
     fn from_payload(p: Payload) -> Result<ArrayD<Self>> {
         match p {
             Payload::Ring(a) => Ok(a),
-            _ => Err(crate::Error::Numerical(
-                "expected ring elements in a message".into(),
-            )),
+            _ => Err(crate::Error::Numerical("expected ring elements in a message".into())),
         }
     }
     fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self> {
@@ -93,9 +91,7 @@ impl Elem for f64 {
     fn from_payload(p: Payload) -> Result<ArrayD<Self>> {
         match p {
             Payload::Float(a) => Ok(a),
-            _ => Err(crate::Error::Numerical(
-                "expected floats in a message".into(),
-            )),
+            _ => Err(crate::Error::Numerical("expected floats in a message".into())),
         }
     }
     fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self> {
@@ -152,9 +148,7 @@ impl RingArith {
     /// A fixed-point ring with `frac_bits` in 1..=30 (products need 2f + integer bits below 63).
     pub fn new(frac_bits: u32) -> Result<Self> {
         if !(1..=30).contains(&frac_bits) {
-            return Err(invalid(format!(
-                "--frac-bits must be in 1..=30, got {frac_bits}"
-            )));
+            return Err(invalid(format!("--frac-bits must be in 1..=30, got {frac_bits}")));
         }
         Ok(Self { frac_bits })
     }
@@ -169,11 +163,7 @@ impl RingArith {
     #[inline(always)]
     pub fn truncate_share(&self, party: usize, x: u64) -> u64 {
         let f = self.frac_bits;
-        if party == 0 {
-            ((x as i64) >> f) as u64
-        } else {
-            (((x.wrapping_neg()) as i64) >> f).wrapping_neg() as u64
-        }
+        if party == 0 { ((x as i64) >> f) as u64 } else { (((x.wrapping_neg()) as i64) >> f).wrapping_neg() as u64 }
     }
 }
 
@@ -249,11 +239,7 @@ impl Arith for FloatArith {
     }
 
     fn masks(&self, prg: &mut Prg, n: usize) -> Vec<f64> {
-        (0..n)
-            .map(|_| {
-                self.sigma * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, prg)
-            })
-            .collect()
+        (0..n).map(|_| self.sigma * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, prg)).collect()
     }
 
     fn rescale(&self, _party: usize, _share: &mut [f64]) {}
@@ -289,9 +275,7 @@ mod tests {
             let wide = (x * 2f64.powi(32)).round() as i64 as u64; // 2f fractional bits
             let s0 = prg.ring(1)[0];
             let s1 = wide.wrapping_sub(s0);
-            let t = r
-                .truncate_share(0, s0)
-                .wrapping_add(r.truncate_share(1, s1));
+            let t = r.truncate_share(0, s0).wrapping_add(r.truncate_share(1, s1));
             let exact = (wide as i64) >> 16;
             let diff = (t as i64).wrapping_sub(exact);
             assert!((0..=1).contains(&diff), "x = {x}: off by {diff}");
@@ -308,9 +292,7 @@ mod tests {
         let mut failures = 0;
         for s0 in prg.ring(trials) {
             let s1 = x.wrapping_sub(s0);
-            let t = r
-                .truncate_share(0, s0)
-                .wrapping_add(r.truncate_share(1, s1));
+            let t = r.truncate_share(0, s0).wrapping_add(r.truncate_share(1, s1));
             let diff = (t as i64).wrapping_sub((x as i64) >> 16);
             if !(0..=1).contains(&diff) {
                 failures += 1;
@@ -318,9 +300,6 @@ mod tests {
         }
         let rate = failures as f64 / trials as f64;
         let sd = (0.125 * 0.875 / trials as f64).sqrt();
-        assert!(
-            (rate - 0.125).abs() < 5.0 * sd,
-            "failure rate {rate}, expected 0.125"
-        );
+        assert!((rate - 0.125).abs() < 5.0 * sd, "failure rate {rate}, expected 0.125");
     }
 }

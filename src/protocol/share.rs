@@ -17,28 +17,19 @@ pub struct Shared<E: Elem> {
 
 impl<E: Elem> fmt::Debug for Shared<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shared")
-            .field("shape", &self.shape)
-            .field("share", &format_args!(".."))
-            .finish()
+        f.debug_struct("Shared").field("shape", &self.shape).field("share", &format_args!("..")).finish()
     }
 }
 
 impl<E: Elem> Shared<E> {
     /// A share held by P0 or P1.
     pub fn held(share: ArrayD<E>) -> Self {
-        Self {
-            shape: share.shape().to_vec(),
-            share: Some(share),
-        }
+        Self { shape: share.shape().to_vec(), share: Some(share) }
     }
 
     /// The shape only (parties without shares).
     pub fn shape_only(shape: &[usize]) -> Self {
-        Self {
-            shape: shape.to_vec(),
-            share: None,
-        }
+        Self { shape: shape.to_vec(), share: None }
     }
 
     /// Shape.
@@ -63,17 +54,12 @@ impl<E: Elem> Shared<E> {
 
     /// This party's share (error for a party without shares).
     pub fn expect_share(&self) -> Result<&ArrayD<E>> {
-        self.share.as_ref().ok_or_else(|| {
-            crate::Error::Numerical("this party holds no share of that tensor".into())
-        })
+        self.share.as_ref().ok_or_else(|| crate::Error::Numerical("this party holds no share of that tensor".into()))
     }
 
     fn map2(&self, other: &Self, what: &str, f: impl Fn(E, E) -> E) -> Result<Self> {
         if self.shape != other.shape {
-            return Err(invalid(format!(
-                "{what}: shapes {:?} and {:?} differ",
-                self.shape, other.shape
-            )));
+            return Err(invalid(format!("{what}: shapes {:?} and {:?} differ", self.shape, other.shape)));
         }
         Ok(match (&self.share, &other.share) {
             (Some(a), Some(b)) => {
@@ -98,11 +84,7 @@ impl<E: Elem> Shared<E> {
     /// x + c for a public encoded c (P0 adds it; `party` is 0 or 1).
     pub fn add_public(&self, party: Option<usize>, c: &ArrayD<E>) -> Result<Self> {
         if c.shape() != self.shape.as_slice() {
-            return Err(invalid(format!(
-                "add_public: shapes {:?} and {:?} differ",
-                self.shape,
-                c.shape()
-            )));
+            return Err(invalid(format!("add_public: shapes {:?} and {:?} differ", self.shape, c.shape())));
         }
         Ok(match (&self.share, party) {
             (Some(a), Some(0)) => {
@@ -121,10 +103,7 @@ impl<E: Elem> Shared<E> {
             (Some(a), Some(p)) => {
                 let mut v: Vec<E> = a.iter().map(|&x| x.mul(ce)).collect();
                 arith.rescale(p, &mut v);
-                Self::held(
-                    ArrayD::from_shape_vec(IxDyn(&self.shape), v)
-                        .map_err(|e| invalid(e.to_string()))?,
-                )
+                Self::held(ArrayD::from_shape_vec(IxDyn(&self.shape), v).map_err(|e| invalid(e.to_string()))?)
             }
             _ => self.clone(),
         })
@@ -133,10 +112,7 @@ impl<E: Elem> Shared<E> {
     /// The transpose of a 2-D tensor.
     pub fn t(&self) -> Result<Self> {
         if self.shape.len() != 2 {
-            return Err(invalid(format!(
-                "transpose needs 2 dimensions, got {:?}",
-                self.shape
-            )));
+            return Err(invalid(format!("transpose needs 2 dimensions, got {:?}", self.shape)));
         }
         Ok(match &self.share {
             Some(a) => Self::held(a.t().as_standard_layout().into_owned()),
@@ -147,17 +123,12 @@ impl<E: Elem> Shared<E> {
     /// The same elements in another shape.
     pub fn reshape(&self, shape: &[usize]) -> Result<Self> {
         if shape.iter().product::<usize>() != self.len() {
-            return Err(invalid(format!(
-                "reshape {:?} -> {shape:?}: sizes differ",
-                self.shape
-            )));
+            return Err(invalid(format!("reshape {:?} -> {shape:?}: sizes differ", self.shape)));
         }
         Ok(match &self.share {
             Some(a) => {
                 let v: Vec<E> = a.iter().copied().collect();
-                Self::held(
-                    ArrayD::from_shape_vec(IxDyn(shape), v).map_err(|e| invalid(e.to_string()))?,
-                )
+                Self::held(ArrayD::from_shape_vec(IxDyn(shape), v).map_err(|e| invalid(e.to_string()))?)
             }
             None => Self::shape_only(shape),
         })

@@ -33,22 +33,12 @@ pub struct Profile {
 impl Profile {
     /// SecureNN's LAN: 625 MB/s, 0.22 ms RTT.
     pub fn lan() -> Self {
-        Self {
-            name: "lan".into(),
-            bandwidth: 625e6,
-            rtt: 0.22e-3,
-            overhead_bytes: 0,
-        }
+        Self { name: "lan".into(), bandwidth: 625e6, rtt: 0.22e-3, overhead_bytes: 0 }
     }
 
     /// SecureNN's WAN: 40 MB/s, 58 ms RTT.
     pub fn wan() -> Self {
-        Self {
-            name: "wan".into(),
-            bandwidth: 40e6,
-            rtt: 58e-3,
-            overhead_bytes: 0,
-        }
+        Self { name: "wan".into(), bandwidth: 40e6, rtt: 58e-3, overhead_bytes: 0 }
     }
 
     /// A named profile (`lan`, `wan`).
@@ -56,9 +46,7 @@ impl Profile {
         match name.trim().to_ascii_lowercase().as_str() {
             "lan" => Ok(Self::lan()),
             "wan" => Ok(Self::wan()),
-            other => Err(invalid(format!(
-                "unknown network profile '{other}' (known: lan, wan; or --bandwidth/--rtt)"
-            ))),
+            other => Err(invalid(format!("unknown network profile '{other}' (known: lan, wan; or --bandwidth/--rtt)"))),
         }
     }
 
@@ -78,10 +66,7 @@ pub fn parse_bandwidth(s: &str) -> Result<f64> {
     let t = s.trim().trim_end_matches("/s").trim_end_matches("ps");
     let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let v: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| invalid(format!("bandwidth '{s}': expected e.g. 1Gbit, 625MB/s")))?;
+    let v: f64 = num.trim().parse().map_err(|_| invalid(format!("bandwidth '{s}': expected e.g. 1Gbit, 625MB/s")))?;
     let factor = match unit.trim() {
         "" | "B" => 1.0,
         "KB" | "kB" => 1e3,
@@ -109,19 +94,14 @@ pub fn parse_duration(s: &str) -> Result<f64> {
     let t = s.trim();
     let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let v: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| invalid(format!("duration '{s}': expected e.g. 10ms, 0.22ms, 1s")))?;
+    let v: f64 = num.trim().parse().map_err(|_| invalid(format!("duration '{s}': expected e.g. 10ms, 0.22ms, 1s")))?;
     let factor = match unit.trim() {
         "s" | "" => 1.0,
         "ms" => 1e-3,
         "us" | "µs" => 1e-6,
         "ns" => 1e-9,
         other => {
-            return Err(invalid(format!(
-                "duration '{s}': unknown unit '{other}' (s, ms, us, ns)"
-            )));
+            return Err(invalid(format!("duration '{s}': unknown unit '{other}' (s, ms, us, ns)")));
         }
     };
     let d = v * factor;
@@ -182,7 +162,7 @@ pub fn replay(
             let events = &traces[role];
             while pos[p] < events.len() {
                 match events[pos[p]] {
-                    TraceEvent::Compute { ns } => {
+                    TraceEvent::Compute { ns, .. } => {
                         let (ph, label) = match next_msg[p][pos[p]] {
                             Some(id) => (ledger[id].phase, ledger[id].label.as_str()),
                             None => (Phase::Online, "(after last message)"),
@@ -198,8 +178,7 @@ pub fn replay(
                         if keep(e.phase) {
                             let free = link_free.entry((e.from, e.to)).or_insert(0.0);
                             let start = free.max(clock[p]);
-                            *free = start
-                                + (e.bytes + profile.overhead_bytes) as f64 / profile.bandwidth;
+                            *free = start + (e.bytes + profile.overhead_bytes) as f64 / profile.bandwidth;
                             arrival[id] = Some(*free + one_way);
                         } else {
                             arrival[id] = Some(f64::NEG_INFINITY);
@@ -208,8 +187,7 @@ pub fn replay(
                     TraceEvent::Recv { id } => match arrival[id] {
                         Some(t) => {
                             if t > clock[p] {
-                                *spent[p].entry(ledger[id].label.clone()).or_default() +=
-                                    t - clock[p];
+                                *spent[p].entry(ledger[id].label.clone()).or_default() += t - clock[p];
                                 clock[p] = t;
                             }
                         }
@@ -227,19 +205,13 @@ pub fn replay(
             break;
         }
         if !progressed {
-            return Err(Error::Numerical(
-                "trace replay stalled: a receive has no matching send".into(),
-            ));
+            return Err(Error::Numerical("trace replay stalled: a receive has no matching send".into()));
         }
     }
     let critical = (0..roles.len()).max_by(|&a, &b| clock[a].total_cmp(&clock[b]));
     Ok(Replay {
         seconds: clock.iter().copied().fold(0.0, f64::max),
-        per_party: roles
-            .iter()
-            .zip(&clock)
-            .map(|(r, c)| (r.short().to_string(), *c))
-            .collect(),
+        per_party: roles.iter().zip(&clock).map(|(r, c)| (r.short().to_string(), *c)).collect(),
         per_label: critical.map(|c| spent[c].clone()).unwrap_or_default(),
     })
 }
@@ -250,16 +222,7 @@ mod tests {
     use crate::sim::transport::ViewKind;
 
     fn entry(id: usize, from: Role, to: Role, bytes: u64, phase: Phase) -> LedgerEntry {
-        LedgerEntry {
-            id,
-            from,
-            to,
-            bytes,
-            round: 1,
-            label: format!("m{id}"),
-            phase,
-            kind: ViewKind::Share,
-        }
+        LedgerEntry { id, from, to, bytes, round: 1, label: format!("m{id}"), phase, kind: ViewKind::Share }
     }
 
     #[test]
@@ -286,7 +249,7 @@ mod tests {
         traces.insert(
             Role::P0,
             vec![
-                TraceEvent::Compute { ns: 1_000_000 },
+                TraceEvent::Compute { ns: 1_000_000, step: 0 },
                 TraceEvent::Send { id: 0 },
                 TraceEvent::Recv { id: 1 },
             ],
@@ -295,16 +258,11 @@ mod tests {
             Role::P1,
             vec![
                 TraceEvent::Recv { id: 0 },
-                TraceEvent::Compute { ns: 2_000_000 },
+                TraceEvent::Compute { ns: 2_000_000, step: 0 },
                 TraceEvent::Send { id: 1 },
             ],
         );
-        let p = Profile {
-            name: "t".into(),
-            bandwidth: 1e8,
-            rtt: 0.02,
-            overhead_bytes: 0,
-        };
+        let p = Profile { name: "t".into(), bandwidth: 1e8, rtt: 0.02, overhead_bytes: 0 };
         let r = replay(&ledger, &traces, &p, None).unwrap();
         // 1 ms + 10 ms transmit + 10 ms latency + 2 ms + 10 ms + 10 ms = 43 ms.
         assert!((r.seconds - 0.043).abs() < 1e-12, "{}", r.seconds);
@@ -319,31 +277,11 @@ mod tests {
             entry(2, Role::P0, Role::P1, 1_000_000, Phase::Online),
         ];
         let mut traces = BTreeMap::new();
-        traces.insert(
-            Role::Dealer,
-            vec![
-                TraceEvent::Compute { ns: 5_000_000 },
-                TraceEvent::Send { id: 0 },
-            ],
-        );
-        traces.insert(
-            Role::P0,
-            vec![TraceEvent::Send { id: 1 }, TraceEvent::Send { id: 2 }],
-        );
-        traces.insert(
-            Role::P1,
-            vec![
-                TraceEvent::Recv { id: 0 },
-                TraceEvent::Recv { id: 1 },
-                TraceEvent::Recv { id: 2 },
-            ],
-        );
-        let p = Profile {
-            name: "t".into(),
-            bandwidth: 1e8,
-            rtt: 0.0,
-            overhead_bytes: 0,
-        };
+        traces.insert(Role::Dealer, vec![TraceEvent::Compute { ns: 5_000_000, step: 0 }, TraceEvent::Send { id: 0 }]);
+        traces.insert(Role::P0, vec![TraceEvent::Send { id: 1 }, TraceEvent::Send { id: 2 }]);
+        traces
+            .insert(Role::P1, vec![TraceEvent::Recv { id: 0 }, TraceEvent::Recv { id: 1 }, TraceEvent::Recv { id: 2 }]);
+        let p = Profile { name: "t".into(), bandwidth: 1e8, rtt: 0.0, overhead_bytes: 0 };
         let all = replay(&ledger, &traces, &p, None).unwrap();
         assert!((all.seconds - 0.045).abs() < 1e-12, "{}", all.seconds); // 5 ms + 40 ms
         let online = replay(&ledger, &traces, &p, Some(Phase::Online)).unwrap();

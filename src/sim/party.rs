@@ -21,13 +21,7 @@ pub enum Role {
 
 impl Role {
     /// Every role, in index order.
-    pub const ALL: [Role; 5] = [
-        Role::P0,
-        Role::P1,
-        Role::Dealer,
-        Role::ThirdParty,
-        Role::Owner,
-    ];
+    pub const ALL: [Role; 5] = [Role::P0, Role::P1, Role::Dealer, Role::ThirdParty, Role::Owner];
 
     /// A dense index 0..5.
     pub fn index(self) -> usize {

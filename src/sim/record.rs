@@ -44,10 +44,12 @@ pub struct ViewEntry {
 /// A party's activity, in its own order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum TraceEvent {
-    /// CPU time of this party's thread between two communication events.
+    /// CPU time of this party's thread between two communication events (or step changes).
     Compute {
         /// Nanoseconds.
         ns: u64,
+        /// Index of the step it was spent in ([`Recording::steps`]).
+        step: u32,
     },
     /// Ledger message `id` sent.
     Send {
@@ -66,6 +68,7 @@ pub enum TraceEvent {
 pub struct Recorder {
     ledger: Mutex<Vec<LedgerEntry>>,
     traces: Mutex<BTreeMap<Role, Vec<TraceEvent>>>,
+    steps: Mutex<Vec<String>>,
     views: Option<Mutex<BTreeMap<Role, Vec<ViewEntry>>>>,
 }
 
@@ -75,6 +78,7 @@ impl Recorder {
         Self {
             ledger: Mutex::default(),
             traces: Mutex::default(),
+            steps: Mutex::new(vec![String::new()]),
             views: record_views.then(Mutex::default),
         }
     }
@@ -107,22 +111,29 @@ impl Recorder {
         }
     }
 
+    /// The index of step `name` (registered on first use; index 0 is the unnamed step).
+    pub(crate) fn step_id(&self, name: &str) -> u32 {
+        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        match steps.iter().position(|s| s == name) {
+            Some(i) => i as u32,
+            None => {
+                steps.push(name.to_string());
+                (steps.len() - 1) as u32
+            }
+        }
+    }
+
     pub(crate) fn log_trace(&self, me: Role, events: Vec<TraceEvent>) {
-        self.traces
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(me, events);
+        self.traces.lock().unwrap_or_else(|e| e.into_inner()).insert(me, events);
     }
 
     /// Takes the ledger, views and traces out.
     pub(crate) fn into_parts(self) -> Recording {
         Recording {
             ledger: self.ledger.into_inner().unwrap_or_else(|e| e.into_inner()),
-            views: self
-                .views
-                .map(|v| v.into_inner().unwrap_or_else(|e| e.into_inner()))
-                .unwrap_or_default(),
+            views: self.views.map(|v| v.into_inner().unwrap_or_else(|e| e.into_inner())).unwrap_or_default(),
             traces: self.traces.into_inner().unwrap_or_else(|e| e.into_inner()),
+            steps: self.steps.into_inner().unwrap_or_else(|e| e.into_inner()),
         }
     }
 }
@@ -136,6 +147,8 @@ pub struct Recording {
     pub views: BTreeMap<Role, Vec<ViewEntry>>,
     /// Each party's trace.
     pub traces: BTreeMap<Role, Vec<TraceEvent>>,
+    /// Step names, indexed by `TraceEvent::Compute::step`.
+    pub steps: Vec<String>,
 }
 
 impl Recording {
@@ -154,9 +167,7 @@ impl Recording {
         let mut t = Traffic::default();
         for e in self.ledger.iter().filter(|e| keep(e)) {
             let link = format!("{}->{}", e.from, e.to);
-            *t.by_phase
-                .entry(format!("{} {link}", phase_name(e.phase)))
-                .or_default() += e.bytes;
+            *t.by_phase.entry(format!("{} {link}", phase_name(e.phase))).or_default() += e.bytes;
             *t.links.entry(link).or_default() += e.bytes;
             t.total_bytes += e.bytes;
             if matches!((e.from, e.to), (Role::P0, Role::P1) | (Role::P1, Role::P0)) {
@@ -183,11 +194,7 @@ impl Recording {
                     match *ev {
                         TraceEvent::Compute { .. } => {}
                         TraceEvent::Send { id } => {
-                            let d = if keep(&self.ledger[id]) {
-                                seen[p] + 1
-                            } else {
-                                seen[p]
-                            };
+                            let d = if keep(&self.ledger[id]) { seen[p] + 1 } else { seen[p] };
                             depth[id] = Some(d);
                             best = best.max(d);
                         }
@@ -206,21 +213,52 @@ impl Recording {
         }
     }
 
+    /// The part of the run that belongs to one step: messages whose label starts with `prefix` and compute
+    /// spent in steps whose name starts with `prefix`, re-indexed so that it replays on its own (every party
+    /// starting at time 0).
+    pub fn restrict(&self, prefix: &str) -> Recording {
+        let mut new_id = vec![None; self.ledger.len()];
+        let mut ledger = Vec::new();
+        for e in &self.ledger {
+            if e.label.starts_with(prefix) {
+                new_id[e.id] = Some(ledger.len());
+                ledger.push(LedgerEntry { id: ledger.len(), ..e.clone() });
+            }
+        }
+        let keep_step: Vec<bool> = self.steps.iter().map(|s| s.starts_with(prefix)).collect();
+        let traces = self
+            .traces
+            .iter()
+            .map(|(r, ev)| {
+                let kept = ev
+                    .iter()
+                    .filter_map(|e| match *e {
+                        TraceEvent::Compute { ns, step } => keep_step
+                            .get(step as usize)
+                            .copied()
+                            .unwrap_or(false)
+                            .then_some(TraceEvent::Compute { ns, step }),
+                        TraceEvent::Send { id } => new_id[id].map(|id| TraceEvent::Send { id }),
+                        TraceEvent::Recv { id } => new_id[id].map(|id| TraceEvent::Recv { id }),
+                    })
+                    .collect();
+                (*r, kept)
+            })
+            .collect();
+        let views = self
+            .views
+            .iter()
+            .map(|(r, v)| (*r, v.iter().filter(|e| e.label.starts_with(prefix)).cloned().collect()))
+            .collect();
+        Recording { ledger, views, traces, steps: self.steps.clone() }
+    }
+
     /// Total CPU seconds per party.
     pub fn compute_seconds(&self) -> BTreeMap<String, f64> {
         self.traces
             .iter()
             .map(|(r, ev)| {
-                let ns: u64 = ev
-                    .iter()
-                    .map(|e| {
-                        if let TraceEvent::Compute { ns } = e {
-                            *ns
-                        } else {
-                            0
-                        }
-                    })
-                    .sum();
+                let ns: u64 = ev.iter().map(|e| if let TraceEvent::Compute { ns, .. } = e { *ns } else { 0 }).sum();
                 (r.short().to_string(), ns as f64 * 1e-9)
             })
             .collect()

@@ -18,6 +18,8 @@ pub struct SimConfig {
     pub record_views: bool,
     /// How long a receive may wait before the run is declared deadlocked.
     pub timeout: Duration,
+    /// Threads each party computes with (its own rayon pool); compute time is their summed CPU time.
+    pub party_threads: usize,
 }
 
 impl SimConfig {
@@ -27,6 +29,7 @@ impl SimConfig {
             roles: roles.to_vec(),
             record_views: true,
             timeout: Duration::from_secs(600),
+            party_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -41,6 +44,10 @@ pub struct SimRun<O> {
 }
 
 /// Runs `party(transport)` on its own thread for every role of `config`, all connected pairwise.
+///
+/// Compute accounting: every party computes on a rayon pool of its own (`party_threads` threads) and its
+/// compute intervals are the summed CPU time of that pool's threads: core-seconds. The cost model adds
+/// them to the party's clock as they are, so modeled times describe parties with one core each.
 pub fn run<O, F>(config: &SimConfig, party: F) -> Result<SimRun<O>>
 where
     O: Send,
@@ -68,7 +75,9 @@ where
             recorder: Arc::clone(&recorder),
             trace: Vec::new(),
             last_cpu_ns: 0,
+            clock: Default::default(),
             depth: [0, 0],
+            step: 0,
             timeout: config.timeout,
         });
     }
@@ -77,22 +86,27 @@ where
             .into_iter()
             .map(|mut t| {
                 let party = &party;
+                let threads = config.party_threads;
                 s.spawn(move || {
                     let role = t.role;
-                    t.last_cpu_ns = super::transport::thread_cpu_ns();
-                    (role, party(Box::new(t)))
+                    // Each party computes on a rayon pool of its own; its compute time is the summed CPU
+                    // time of that pool's threads.
+                    let (pool, clock) = match super::clock::pool(threads) {
+                        Ok(p) => p,
+                        Err(e) => return (role, Err(Error::Numerical(format!("no threads for {role}: {e}")))),
+                    };
+                    pool.install(move || {
+                        t.last_cpu_ns = clock.cpu_ns();
+                        t.clock = clock;
+                        (role, party(Box::new(t)))
+                    })
                 })
             })
             .collect();
         handles
             .into_iter()
             .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    (
-                        Role::Owner,
-                        Err(Error::Numerical("a party thread panicked".into())),
-                    )
-                })
+                h.join().unwrap_or_else(|_| (Role::Owner, Err(Error::Numerical("a party thread panicked".into()))))
             })
             .collect()
     });
@@ -105,8 +119,7 @@ where
             }
             Err(e) => {
                 // A party that failed first explains the others' disconnections; report the root cause.
-                let root = !e.to_string().contains("stopped before")
-                    && !e.to_string().contains("left the protocol");
+                let root = !e.to_string().contains("stopped before") && !e.to_string().contains("left the protocol");
                 if first_err.is_none() || root {
                     first_err = Some(e);
                 }
@@ -116,10 +129,7 @@ where
     if let Some(e) = first_err {
         return Err(e);
     }
-    let recorder = Arc::try_unwrap(recorder)
-        .map_err(|_| Error::Numerical("recorder still shared after the run".into()))?;
-    Ok(SimRun {
-        outputs,
-        recording: recorder.into_parts(),
-    })
+    let recorder =
+        Arc::try_unwrap(recorder).map_err(|_| Error::Numerical("recorder still shared after the run".into()))?;
+    Ok(SimRun { outputs, recording: recorder.into_parts() })
 }

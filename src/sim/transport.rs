@@ -105,6 +105,9 @@ pub trait Transport: Send {
     fn send(&mut self, to: Role, msg: Message) -> Result<()>;
     /// Receives the next message from `from`, which must carry `label`.
     fn recv(&mut self, from: Role, label: &str) -> Result<Message>;
+    /// Names the step the party's computation now belongs to (for accounting; a network transport may
+    /// ignore it).
+    fn set_step(&mut self, _step: &str) {}
 }
 
 /// A message in flight inside the simulator: its ledger index travels with it.
@@ -123,33 +126,21 @@ pub struct SimTransport {
     pub(crate) recorder: Arc<Recorder>,
     pub(crate) trace: Vec<TraceEvent>,
     pub(crate) last_cpu_ns: u64,
+    /// The CPU clock of this party's threads.
+    pub(crate) clock: super::clock::PoolClock,
     /// Causal depth per phase: the highest round received so far.
     pub(crate) depth: [u32; 2],
+    pub(crate) step: u32,
     pub(crate) timeout: Duration,
-}
-
-/// CPU time consumed by the calling thread, in nanoseconds.
-pub fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own; CLOCK_THREAD_CPUTIME_ID is always available
-    // on Linux.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return 0;
-    }
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 impl SimTransport {
     fn mark_compute(&mut self) {
-        let now = thread_cpu_ns();
+        let now = self.clock.cpu_ns();
         let spent = now.saturating_sub(self.last_cpu_ns);
         self.last_cpu_ns = now;
         if spent > 0 {
-            self.trace.push(TraceEvent::Compute { ns: spent });
+            self.trace.push(TraceEvent::Compute { ns: spent, step: self.step });
         }
     }
 }
@@ -159,8 +150,7 @@ impl Drop for SimTransport {
     /// party's own thread when its protocol code returns, so the CPU clock is the right one.
     fn drop(&mut self) {
         self.mark_compute();
-        self.recorder
-            .log_trace(self.role, std::mem::take(&mut self.trace));
+        self.recorder.log_trace(self.role, std::mem::take(&mut self.trace));
     }
 }
 
@@ -178,15 +168,16 @@ impl Transport for SimTransport {
         let link = self.out[to.index()]
             .as_ref()
             .ok_or_else(|| Error::Numerical(format!("{} has no link to {to}", self.role)))?;
-        link.send(Envelope { id, round, msg }).map_err(|_| {
-            Error::Numerical(format!(
-                "{to} left the protocol before {} sent to it",
-                self.role
-            ))
-        })?;
+        link.send(Envelope { id, round, msg })
+            .map_err(|_| Error::Numerical(format!("{to} left the protocol before {} sent to it", self.role)))?;
         // Sending costs no CPU worth tracing apart from the copy, which the next interval absorbs.
-        self.last_cpu_ns = thread_cpu_ns();
+        self.last_cpu_ns = self.clock.cpu_ns();
         Ok(())
+    }
+
+    fn set_step(&mut self, step: &str) {
+        self.mark_compute();
+        self.step = self.recorder.step_id(step);
     }
 
     fn recv(&mut self, from: Role, label: &str) -> Result<Message> {
@@ -203,10 +194,7 @@ impl Transport for SimTransport {
                 )));
             }
             Err(RecvTimeoutError::Disconnected) => {
-                return Err(Error::Numerical(format!(
-                    "{from} stopped before sending '{label}' to {}",
-                    self.role
-                )));
+                return Err(Error::Numerical(format!("{from} stopped before sending '{label}' to {}", self.role)));
             }
         };
         if env.msg.label != label {
@@ -219,7 +207,7 @@ impl Transport for SimTransport {
         self.depth[p] = self.depth[p].max(env.round);
         self.recorder.log_recv(self.role, from, env.id, &env.msg);
         self.trace.push(TraceEvent::Recv { id: env.id });
-        self.last_cpu_ns = thread_cpu_ns();
+        self.last_cpu_ns = self.clock.cpu_ns();
         Ok(env.msg)
     }
 }

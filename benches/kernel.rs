@@ -1,0 +1,54 @@
+//! The u64 ring matmul against the f64 GEMM baseline, in the same run, on the shape of the issue
+//! (8192x784 by 784x100: an inference batch of MNIST through a 100-unit layer), plus one whole Beaver
+//! matmul (dealer, P0, P1 on their threads) of the same shape.
+//! Run: cargo bench --bench kernel
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ndarray::Array2;
+use rtas::protocol::beaver;
+use rtas::protocol::kernel::{matmul_f64, matmul_u64, u64_kernel_isa};
+use rtas::protocol::party::run_protocol;
+use rtas::protocol::prg::Prg;
+use rtas::protocol::ring::RingArith;
+use rtas::protocol::share::Shared;
+use rtas::sim::Role;
+
+fn bench(c: &mut Criterion) {
+    let (m, k, n) = (8192, 784, 100);
+    let mut prg = Prg::new(&[5; 16], 0);
+    let au = Array2::from_shape_vec((m, k), prg.ring(m * k)).unwrap();
+    let bu = Array2::from_shape_vec((k, n), prg.ring(k * n)).unwrap();
+    let af = au.mapv(|v| (v >> 40) as f64 / 1e6);
+    let bf = bu.mapv(|v| (v >> 40) as f64 / 1e6);
+    eprintln!("u64 kernel: {}", u64_kernel_isa());
+    let mut g = c.benchmark_group("matmul_8192x784x100");
+    g.sample_size(10);
+    g.bench_function("f64_faer_gemm", |b| b.iter(|| matmul_f64(af.view(), bf.view())));
+    g.bench_function("u64_packed_kernel", |b| b.iter(|| matmul_u64(au.view(), bu.view())));
+    g.bench_function("u64_ndarray_dot", |b| b.iter(|| au.dot(&bu)));
+    // Shares made once outside the timed region: the bench times the dealer's triple and the online
+    // product, all three parties on their threads, nothing else.
+    let split = |a: &Array2<u64>, seed: u8| {
+        let r = Array2::from_shape_vec(a.dim(), Prg::new(&[seed; 16], 0).ring(a.len())).unwrap();
+        (r.clone().into_dyn(), (a - &r).into_dyn())
+    };
+    let (x0, x1) = split(&au.mapv(|v| v >> 44), 1);
+    let (w0, w1) = split(&bu.mapv(|v| v >> 44), 2);
+    g.bench_function("beaver_matmul_all_parties", |b| {
+        b.iter(|| {
+            run_protocol(&RingArith::default(), &[Role::P0, Role::P1, Role::Dealer], 1, false, |p| {
+                let (xs, ws) = match p.role {
+                    Role::P0 => (Shared::held(x0.clone()), Shared::held(w0.clone())),
+                    Role::P1 => (Shared::held(x1.clone()), Shared::held(w1.clone())),
+                    _ => (Shared::shape_only(&[m, k]), Shared::shape_only(&[k, n])),
+                };
+                Ok(beaver::matmul(p, &xs, &ws, false, "mm")?.0)
+            })
+            .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

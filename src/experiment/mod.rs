@@ -1,0 +1,4 @@
+//! Experiments: protocol runs measured and replayed under network profiles, returned as plain structs for
+//! the CLI and the report.
+
+pub mod op;

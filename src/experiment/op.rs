@@ -1,0 +1,250 @@
+//! One secure primitive on random data, measured the way SecureNN tabulates layers: error against
+//! plaintext, bytes per directed link and phase, rounds, compute per party, modeled time per network.
+
+use crate::error::{Result, invalid};
+use crate::protocol::conv;
+use crate::protocol::elementwise::{self, relu, sigmoid};
+use crate::protocol::kernel::{matmul_f64, u64_kernel_isa};
+use crate::protocol::party::run_protocol;
+use crate::protocol::ring::{Arith, FloatArith, RingArith};
+use crate::protocol::{beaver, io};
+use crate::sim::Role;
+use crate::sim::clock::thread_cpu_ns;
+use crate::sim::cost::{Profile, replay};
+use crate::sim::record::Traffic;
+use crate::sim::transport::Phase;
+use ndarray::{ArrayD, Ix2, IxDyn};
+use rand::RngExt;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Which primitive.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpKind {
+    /// `(M x K) * (K x N)`.
+    MatMul {
+        /// M, K, N.
+        m: usize,
+        /// K.
+        k: usize,
+        /// N.
+        n: usize,
+    },
+    /// Element-wise product of two `R x C` tensors.
+    Mul {
+        /// Shape.
+        shape: Vec<usize>,
+    },
+    /// Convolution.
+    Conv2d {
+        /// Image shape B, C, H, W.
+        x: Vec<usize>,
+        /// Filter shape O, C, KH, KW.
+        w: Vec<usize>,
+        /// Stride.
+        stride: usize,
+    },
+    /// Sigmoid through the helper.
+    Sigmoid {
+        /// Shape.
+        shape: Vec<usize>,
+    },
+    /// ReLU through the helper.
+    Relu {
+        /// Shape.
+        shape: Vec<usize>,
+    },
+}
+
+impl OpKind {
+    /// Name as on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OpKind::MatMul { .. } => "matmul",
+            OpKind::Mul { .. } => "mul",
+            OpKind::Conv2d { .. } => "conv2d",
+            OpKind::Sigmoid { .. } => "sigmoid",
+            OpKind::Relu { .. } => "relu",
+        }
+    }
+
+    fn describe(&self) -> String {
+        let dims = |s: &[usize]| s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("x");
+        match self {
+            OpKind::MatMul { m, k, n } => format!("{m}x{k} * {k}x{n}"),
+            OpKind::Mul { shape } | OpKind::Sigmoid { shape } | OpKind::Relu { shape } => dims(shape),
+            OpKind::Conv2d { x, w, stride } => format!("{} * {} stride {stride}", dims(x), dims(w)),
+        }
+    }
+
+    /// Input shapes.
+    fn inputs(&self) -> Vec<Vec<usize>> {
+        match self {
+            OpKind::MatMul { m, k, n } => vec![vec![*m, *k], vec![*k, *n]],
+            OpKind::Mul { shape } => vec![shape.clone(), shape.clone()],
+            OpKind::Conv2d { x, w, .. } => vec![x.clone(), w.clone()],
+            OpKind::Sigmoid { shape } | OpKind::Relu { shape } => vec![shape.clone()],
+        }
+    }
+
+    /// Refuses empty or absurd shapes before anything is allocated.
+    pub fn validate(&self) -> Result<()> {
+        for s in self.inputs() {
+            if s.contains(&0) {
+                return Err(invalid(format!("shape {s:?} has a zero dimension")));
+            }
+            let n = s.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+            if n.is_none_or(|n| n > 200_000_000) {
+                return Err(invalid(format!("shape {s:?} has more than 2e8 elements")));
+            }
+        }
+        if let OpKind::Conv2d { x, w, stride } = self {
+            conv::out_hw(x, w, *stride)?;
+        }
+        Ok(())
+    }
+}
+
+/// Sharing mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// Z_2^64 fixed point.
+    Ring {
+        /// Fractional bits.
+        frac_bits: u32,
+    },
+    /// The paper's float sharing (insecure).
+    Float,
+}
+
+/// What `rtas op` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpReport {
+    /// The primitive.
+    pub op: String,
+    /// Its shapes.
+    pub shape: String,
+    /// `ring` or `float (INSECURE)`.
+    pub sharing: String,
+    /// Instruction set of the u64 kernel.
+    pub kernel: String,
+    /// Seed.
+    pub seed: u64,
+    /// Largest |secure - plaintext| over the output.
+    pub max_abs_error: f64,
+    /// Bytes between P0 and P1, both directions.
+    pub bytes_p0_p1: u64,
+    /// Online rounds.
+    pub rounds: u32,
+    /// Traffic per link and phase.
+    pub traffic: Traffic,
+    /// CPU seconds per party, the op only.
+    pub compute_seconds: BTreeMap<String, f64>,
+    /// CPU seconds of the same op in plaintext f64.
+    pub plaintext_seconds: f64,
+    /// Slowest party's CPU over plaintext CPU.
+    pub compute_ratio: f64,
+    /// Modeled seconds per network profile (offline and online together).
+    pub modeled_seconds: BTreeMap<String, f64>,
+    /// Modeled seconds of the online phase alone (dealer material delivered in advance).
+    pub modeled_online_seconds: BTreeMap<String, f64>,
+}
+
+fn random(shape: &[usize], rng: &mut crate::rng::Rng, lo: f64, hi: f64) -> ArrayD<f64> {
+    let n: usize = shape.iter().product();
+    let v: Vec<f64> = (0..n).map(|_| rng.random_range(lo..hi)).collect();
+    ArrayD::from_shape_vec(IxDyn(shape), v).unwrap_or_else(|_| ArrayD::zeros(IxDyn(shape)))
+}
+
+fn m2(a: &ArrayD<f64>) -> Result<ndarray::ArrayView2<'_, f64>> {
+    a.view().into_dimensionality::<Ix2>().map_err(|e| invalid(e.to_string()))
+}
+
+fn plain(op: &OpKind, inputs: &[ArrayD<f64>]) -> Result<ArrayD<f64>> {
+    Ok(match op {
+        OpKind::MatMul { .. } => matmul_f64(m2(&inputs[0])?, m2(&inputs[1])?).into_dyn(),
+        OpKind::Mul { .. } => &inputs[0] * &inputs[1],
+        OpKind::Conv2d { stride, .. } => conv::conv2d(&inputs[0], &inputs[1], *stride)?,
+        OpKind::Sigmoid { .. } => inputs[0].mapv(sigmoid),
+        OpKind::Relu { .. } => inputs[0].mapv(relu),
+    })
+}
+
+/// Runs `op` once under `sharing` and reports it under `profiles`.
+pub fn run(op: &OpKind, sharing: Sharing, profiles: &[Profile], seed: u64) -> Result<OpReport> {
+    op.validate()?;
+    match sharing {
+        Sharing::Ring { frac_bits } => run_with(&RingArith::new(frac_bits)?, op, profiles, seed),
+        Sharing::Float => run_with(&FloatArith::default(), op, profiles, seed),
+    }
+}
+
+fn run_with<A: Arith>(arith: &A, op: &OpKind, profiles: &[Profile], seed: u64) -> Result<OpReport> {
+    let mut rng = crate::rng::stream(seed, 0);
+    let shapes = op.inputs();
+    let inputs: Vec<ArrayD<f64>> = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match (op, i) {
+            (OpKind::Conv2d { .. }, 0) => random(s, &mut rng, 0.0, 1.0),
+            (OpKind::Sigmoid { .. } | OpKind::Relu { .. }, _) => random(s, &mut rng, -4.0, 4.0),
+            _ => random(s, &mut rng, -1.0, 1.0),
+        })
+        .collect();
+    // The plaintext reference on one core, like each party.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().map_err(|e| invalid(e.to_string()))?;
+    let (want, plaintext_seconds) = pool.install(|| {
+        let t0 = thread_cpu_ns();
+        let want = plain(op, &inputs);
+        (want, (thread_cpu_ns() - t0) as f64 * 1e-9)
+    });
+    let want = want?;
+    let roles = [Role::P0, Role::P1, Role::Dealer, Role::Owner];
+    let run = run_protocol(arith, &roles, seed, false, |p| {
+        p.step("input");
+        let mut shared = Vec::new();
+        for (i, (s, x)) in shapes.iter().zip(&inputs).enumerate() {
+            let mine = (p.role == Role::Owner).then_some(x);
+            shared.push(io::share_from(p, Role::Owner, mine, s, &format!("input{i}"))?);
+        }
+        p.step("op");
+        let out = match op {
+            OpKind::MatMul { .. } => beaver::matmul(p, &shared[0], &shared[1], false, "op")?.0,
+            OpKind::Mul { .. } => beaver::mul(p, &shared[0], &shared[1], "op")?,
+            OpKind::Conv2d { stride, .. } => beaver::conv2d(p, &shared[0], &shared[1], *stride, false, "op")?.0,
+            OpKind::Sigmoid { .. } => elementwise::apply(p, &shared[0], &[&sigmoid], "op")?.remove(0),
+            OpKind::Relu { .. } => elementwise::apply(p, &shared[0], &[&relu], "op")?.remove(0),
+        };
+        p.step("output");
+        io::open(p, &out, "output")
+    })?;
+    let got = run.outputs.get(&Role::P0).cloned().flatten().ok_or_else(|| invalid("P0 returned no output"))?;
+    let max_abs_error = got.iter().zip(want.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let rec = run.recording.restrict("op");
+    let traffic = rec.traffic();
+    let compute_seconds = rec.compute_seconds();
+    let slowest = compute_seconds.values().copied().fold(0.0, f64::max);
+    let mut modeled_seconds = BTreeMap::new();
+    let mut modeled_online_seconds = BTreeMap::new();
+    for prof in profiles {
+        modeled_seconds.insert(prof.name.clone(), replay(&rec.ledger, &rec.traces, prof, None)?.seconds);
+        modeled_online_seconds
+            .insert(prof.name.clone(), replay(&rec.ledger, &rec.traces, prof, Some(Phase::Online))?.seconds);
+    }
+    Ok(OpReport {
+        op: op.name().into(),
+        shape: op.describe(),
+        sharing: arith.name().into(),
+        kernel: u64_kernel_isa().into(),
+        seed,
+        max_abs_error,
+        bytes_p0_p1: traffic.bytes_p0_p1,
+        rounds: traffic.rounds,
+        traffic,
+        compute_seconds,
+        plaintext_seconds,
+        compute_ratio: if plaintext_seconds > 0.0 { slowest / plaintext_seconds } else { f64::NAN },
+        modeled_seconds,
+        modeled_online_seconds,
+    })
+}
