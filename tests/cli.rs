@@ -156,3 +156,51 @@ fn help_and_version_exit_zero() {
     assert_eq!(rtas(&["--version"]).status.code(), Some(0));
     assert_eq!(rtas(&[]).status.code(), Some(2));
 }
+
+#[test]
+fn op_reports_error_traffic_and_time() {
+    let v = json(&["op", "--op", "matmul", "--shape", "32x784x1", "--seed", "3"]);
+    assert!(v["max_abs_error"].as_f64().unwrap() < 1e-2);
+    assert_eq!(v["bytes_p0_p1"], 2 * 8 * (32 * 784 + 784));
+    assert_eq!(v["rounds"], 1);
+    assert!(v["modeled_seconds"]["lan"].as_f64().unwrap() > 0.0);
+    assert!(v["modeled_seconds"]["wan"].as_f64().unwrap() > v["modeled_seconds"]["lan"].as_f64().unwrap());
+    let v = json(&[
+        "op",
+        "--op",
+        "sigmoid",
+        "--shape",
+        "32x100",
+        "--network",
+        "lan",
+        "--bandwidth",
+        "1Gbit",
+        "--rtt",
+        "10ms",
+    ]);
+    assert_eq!(v["rounds"], 2);
+    assert!(v["modeled_seconds"]["custom"].as_f64().unwrap() >= 0.01, "two rounds of 5 ms one way");
+    let v = json(&["op", "--op", "conv2d", "--shape", "2x1x28x28", "--kernel", "4x1x4x4", "--stride", "2"]);
+    assert_eq!(v["bytes_p0_p1"], 2 * 8 * (2 * 784 + 64));
+    let v = json(&["op", "--op", "mul", "--shape", "10x10", "--sharing", "float"]);
+    assert!(v["sharing"].as_str().unwrap().contains("INSECURE"));
+    let out = rtas(&["op", "--op", "relu", "--shape", "4x4", "--sharing", "float"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("WARNING: float sharing is insecure"));
+}
+
+#[test]
+fn op_rejects_bad_shapes_and_networks() {
+    rejects(&["op", "--op", "matmul", "--shape", "3x4"], "needs 3 dimensions");
+    rejects(&["op", "--op", "matmul", "--shape", "3x0x4"], "at least 1");
+    rejects(&["op", "--op", "mul", "--shape", "3xfour"], "expected dimensions");
+    rejects(&["op", "--op", "conv2d", "--shape", "1x1x8x8"], "needs --kernel");
+    rejects(&["op", "--op", "conv2d", "--shape", "1x1x3x3", "--kernel", "2x1x4x4"], "does not fit");
+    rejects(&["op", "--op", "conv2d", "--shape", "1x2x8x8", "--kernel", "2x1x3x3"], "channels");
+    rejects(&["op", "--op", "conv2d", "--shape", "1x1x8x8", "--kernel", "2x1x3x3", "--stride", "0"], "stride");
+    rejects(&["op", "--op", "mul", "--shape", "4x4", "--network", "moon"], "unknown network profile");
+    rejects(&["op", "--op", "mul", "--shape", "4x4", "--bandwidth", "fast", "--rtt", "1ms"], "bandwidth 'fast'");
+    rejects(&["op", "--op", "mul", "--shape", "4x4", "--bandwidth", "1Gbit"], "required");
+    rejects(&["op", "--op", "mul", "--shape", "4x4", "--frac-bits", "40"], "--frac-bits");
+    rejects(&["op", "--op", "mul", "--shape", "100000x100000"], "more than 2e8");
+    rejects(&["op", "--op", "fft", "--shape", "4x4"], "invalid value 'fft'");
+}

@@ -1,71 +1,341 @@
-//! Protocol primitives against plaintext, ledgers against their formulas.
+//! Protocol primitives: results against plaintext within the fixed-point error, ledgers against the
+//! formulas in the rustdoc of `rtas::protocol::beaver`, `io` and `elementwise`, shares that do not depend
+//! on the secret, views that hold only what their party is meant to see, and reproducibility.
 
-use ndarray::{ArrayD, IxDyn};
-use rtas::protocol::elementwise::{self, sigmoid, sigmoid_grad};
-use rtas::protocol::party::run_protocol;
+use ndarray::{ArrayD, Ix2, IxDyn};
+use proptest::prelude::*;
+use rtas::protocol::conv::conv2d;
+use rtas::protocol::dealer::Reuse;
+use rtas::protocol::elementwise::{self, relu, relu_grad, sigmoid, sigmoid_grad};
+use rtas::protocol::party::{Party, ProtocolRun, run_protocol};
 use rtas::protocol::ring::{Arith, FloatArith, RingArith};
+use rtas::protocol::share::Shared;
 use rtas::protocol::{beaver, io};
-use rtas::sim::{Phase, Role};
-
-fn data(shape: &[usize], seed: u64) -> ArrayD<f64> {
-    let n: usize = shape.iter().product();
-    ArrayD::from_shape_vec(IxDyn(shape), (0..n).map(|i| ((i as f64 + seed as f64) * 0.7).sin() * 2.0).collect())
-        .unwrap()
-}
+use rtas::sim::{Payload, Phase, Role, ViewKind};
 
 const ROLES: [Role; 4] = [Role::P0, Role::P1, Role::Dealer, Role::Owner];
+const ULP: f64 = 1.0 / 65536.0; // 2^-16, the default fixed point
 
-#[test]
-fn matmul_equals_plaintext_and_its_ledger_is_the_formula() {
-    let (m, k, n) = (5, 7, 3);
-    let (x, w) = (data(&[m, k], 1), data(&[k, n], 2));
-    let run = run_protocol(&RingArith::default(), &ROLES, 1, true, |p| {
-        let xs = io::share_from(p, Role::Owner, Some(&x), &[m, k], "x")?;
-        let ws = io::share_from(p, Role::Owner, Some(&w), &[k, n], "w")?;
-        let (z, _) = beaver::matmul(p, &xs, &ws, false, "mm")?;
-        io::open(p, &z, "z")
+fn data(shape: &[usize], seed: u64, scale: f64) -> ArrayD<f64> {
+    let n: usize = shape.iter().product();
+    let v = (0..n).map(|i| ((i as f64 * 0.37 + seed as f64 * 1.3).sin()) * scale).collect();
+    ArrayD::from_shape_vec(IxDyn(shape), v).unwrap()
+}
+
+fn m2(a: &ArrayD<f64>) -> ndarray::Array2<f64> {
+    a.clone().into_dimensionality::<Ix2>().unwrap()
+}
+
+fn max_diff(a: &ArrayD<f64>, b: &ArrayD<f64>) -> f64 {
+    assert_eq!(a.shape(), b.shape());
+    a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
+
+/// Shares `inputs` from the owner, runs `op` on them, opens the result.
+fn secure<A: Arith, F>(arith: &A, seed: u64, inputs: &[ArrayD<f64>], op: F) -> ProtocolRun<Option<ArrayD<f64>>>
+where
+    F: Fn(&mut Party<A>, &[Shared<A::E>]) -> rtas::Result<Shared<A::E>> + Sync,
+{
+    run_protocol(arith, &ROLES, seed, true, |p| {
+        let mut xs = Vec::new();
+        for (i, x) in inputs.iter().enumerate() {
+            let mine = (p.role == Role::Owner).then_some(x);
+            xs.push(io::share_from(p, Role::Owner, mine, x.shape(), &format!("in{i}"))?);
+        }
+        p.step("op");
+        let z = op(p, &xs)?;
+        p.step("out");
+        io::open(p, &z, "out")
     })
-    .unwrap();
-    let got = run.outputs[&Role::P0].clone().unwrap();
-    let want = x
-        .clone()
-        .into_dimensionality::<ndarray::Ix2>()
-        .unwrap()
-        .dot(&w.clone().into_dimensionality::<ndarray::Ix2>().unwrap());
-    for (a, b) in got.iter().zip(want.iter()) {
-        assert!((a - b).abs() < 1e-3, "{a} vs {b}");
+    .unwrap()
+}
+
+fn output(run: &ProtocolRun<Option<ArrayD<f64>>>) -> ArrayD<f64> {
+    let a = run.outputs[&Role::P0].clone().unwrap();
+    assert_eq!(Some(&a), run.outputs[&Role::P1].as_ref(), "P0 and P1 open the same value");
+    a
+}
+
+/// Encoding error of one input (round to nearest) is ULP/2; a product of sums over `k` terms of inputs
+/// bounded by `bx`, `by` errs by at most k (bx + by) ULP/2 + k ULP^2/4, plus one ULP of truncation.
+fn product_bound(k: usize, bx: f64, by: f64) -> f64 {
+    k as f64 * ((bx + by) * ULP / 2.0 + ULP * ULP / 4.0) + ULP
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    #[test]
+    fn matmul_within_fixed_point_error(m in 1usize..12, k in 1usize..40, n in 1usize..9, seed in 0u64..1000, scale in 0.01f64..8.0) {
+        let (x, w) = (data(&[m, k], seed, scale), data(&[k, n], seed + 7, 1.0));
+        let run = secure(&RingArith::default(), seed, &[x.clone(), w.clone()], |p, s| Ok(beaver::matmul(p, &s[0], &s[1], false, "op")?.0));
+        let want = m2(&x).dot(&m2(&w)).into_dyn();
+        prop_assert!(max_diff(&output(&run), &want) <= product_bound(k, scale, 1.0));
     }
-    let led = &run.recording.ledger;
-    let mm = run.recording.traffic_of("mm/");
-    assert_eq!(mm.links["P0->P1"], 8 * (m * k + k * n) as u64);
-    assert_eq!(mm.links["P1->P0"], 8 * (m * k + k * n) as u64);
-    assert_eq!(mm.links["D->P1"], 8 * (m * n) as u64);
-    assert!(!mm.links.contains_key("D->P0"));
-    assert_eq!(mm.rounds, 1);
-    assert!(led.iter().filter(|e| e.label == "mm/triple").all(|e| e.phase == Phase::Offline));
-}
 
-type Opened = Option<ArrayD<f64>>;
+    #[test]
+    fn mul_within_fixed_point_error(r in 1usize..10, c in 1usize..10, seed in 0u64..1000, scale in 0.01f64..100.0) {
+        let (x, y) = (data(&[r, c], seed, scale), data(&[r, c], seed + 3, 2.0));
+        let run = secure(&RingArith::default(), seed, &[x.clone(), y.clone()], |p, s| beaver::mul(p, &s[0], &s[1], "op"));
+        prop_assert!(max_diff(&output(&run), &(&x * &y)) <= product_bound(1, scale, 2.0));
+    }
 
-fn sigmoid_pair<A: Arith>(arith: &A, x: &ArrayD<f64>) -> (Opened, Opened) {
-    let run = run_protocol(arith, &ROLES, 2, true, |p| {
-        let xs = io::share_from(p, Role::Owner, Some(x), x.shape(), "x")?;
-        let outs = elementwise::apply(p, &xs, &[&sigmoid, &sigmoid_grad], "act")?;
-        Ok((io::open(p, &outs[0], "s")?, io::open(p, &outs[1], "g")?))
-    });
-    run.unwrap().outputs[&Role::P1].clone()
-}
+    #[test]
+    fn conv2d_within_fixed_point_error(b in 1usize..3, c in 1usize..3, h in 4usize..9, o in 1usize..4, kk in 1usize..4, stride in 1usize..3, seed in 0u64..1000) {
+        let (x, w) = (data(&[b, c, h, h + 1], seed, 1.0), data(&[o, c, kk, kk], seed + 1, 1.0));
+        let run = secure(&RingArith::default(), seed, &[x.clone(), w.clone()], |p, s| Ok(beaver::conv2d(p, &s[0], &s[1], stride, false, "op")?.0));
+        let want = conv2d(&x, &w, stride).unwrap();
+        prop_assert!(max_diff(&output(&run), &want) <= product_bound(c * kk * kk, 1.0, 1.0));
+    }
 
-#[test]
-fn sigmoid_through_the_helper() {
-    let x = data(&[4, 6], 3);
-    for float in [false, true] {
-        let (s, g) =
-            if float { sigmoid_pair(&FloatArith::default(), &x) } else { sigmoid_pair(&RingArith::default(), &x) };
-        let (s, g) = (s.unwrap(), g.unwrap());
-        for ((xv, sv), gv) in x.iter().zip(s.iter()).zip(g.iter()) {
-            assert!((sigmoid(*xv) - sv).abs() < 1e-4);
-            assert!((sigmoid_grad(*xv) - gv).abs() < 1e-4);
+    #[test]
+    fn transposed_reuse_within_fixed_point_error(m in 1usize..10, k in 1usize..12, n in 1usize..6, n2 in 1usize..6, seed in 0u64..1000) {
+        // Forward X W, then Xᵀ D reusing X's opened mask: X is opened once.
+        let (x, w, d) = (data(&[m, k], seed, 1.0), data(&[k, n], seed + 1, 1.0), data(&[m, n2], seed + 2, 1.0));
+        let run = secure(&RingArith::default(), seed, &[x.clone(), w, d.clone()], |p, s| {
+            let (_, masked) = beaver::matmul(p, &s[0], &s[1], true, "op/fwd")?;
+            beaver::matmul_reusing(p, &masked.unwrap(), Reuse::Transpose, &s[2], "op/bwd")
+        });
+        let want = m2(&x).t().dot(&m2(&d)).into_dyn();
+        prop_assert!(max_diff(&output(&run), &want) <= product_bound(m, 1.0, 1.0));
+        let opened_x: usize = run.recording.ledger.iter().filter(|e| e.label == "op/bwd/open").map(|e| e.bytes as usize / 8).sum();
+        prop_assert_eq!(opened_x, 2 * m * n2, "only D - V' is opened for the reuse");
+    }
+
+    #[test]
+    fn helper_functions_within_encoding_error(r in 1usize..8, c in 1usize..8, seed in 0u64..1000) {
+        let x = data(&[r, c], seed, 6.0);
+        let run = run_protocol(&RingArith::default(), &ROLES, seed, false, |p| {
+            let xs = io::share_from(p, Role::Owner, (p.role == Role::Owner).then_some(&x), &[r, c], "x")?;
+            let outs = elementwise::apply(p, &xs, &[&sigmoid, &sigmoid_grad, &relu, &relu_grad], "act")?;
+            let mut opened = Vec::new();
+            for (i, o) in outs.iter().enumerate() {
+                opened.push(io::open(p, o, &format!("o{i}"))?);
+            }
+            Ok(opened)
+        }).unwrap();
+        let got = &run.outputs[&Role::P1];
+        let fs: [fn(f64) -> f64; 4] = [sigmoid, sigmoid_grad, relu, relu_grad];
+        for (i, f) in fs.iter().enumerate() {
+            let want = x.mapv(|v| f(v));
+            // Input rounding moves x by ULP/2 (slope <= 1), output rounding adds ULP/2; relu_grad is exact
+            // away from 0, and the data never sits within ULP of 0.
+            prop_assert!(max_diff(got[i].as_ref().unwrap(), &want) <= ULP + 1e-12);
         }
     }
+}
+
+#[test]
+fn float_sharing_runs_the_same_operations() {
+    let (x, w) = (data(&[6, 9], 1, 1.0), data(&[9, 4], 2, 1.0));
+    let run = secure(&FloatArith::default(), 3, &[x.clone(), w.clone()], |p, s| {
+        Ok(beaver::matmul(p, &s[0], &s[1], false, "op")?.0)
+    });
+    assert!(max_diff(&output(&run), &m2(&x).dot(&m2(&w)).into_dyn()) < 1e-9);
+    let run = secure(&FloatArith::default(), 3, &[x.clone()], |p, s| {
+        Ok(elementwise::apply(p, &s[0], &[&sigmoid], "op")?.remove(0))
+    });
+    assert!(max_diff(&output(&run), &x.mapv(sigmoid)) < 1e-9);
+}
+
+fn op_traffic(run: &ProtocolRun<Option<ArrayD<f64>>>) -> rtas::sim::record::Traffic {
+    run.recording.traffic_of("op")
+}
+
+#[test]
+fn ledgers_equal_the_formulas() {
+    let b = |elems: usize| 8 * elems as u64;
+    // Element-wise product, n elements: 2n each way online, n from the dealer to P1 offline, 1 round.
+    let (x, y) = (data(&[3, 5], 1, 1.0), data(&[3, 5], 2, 1.0));
+    let t = op_traffic(&secure(&RingArith::default(), 1, &[x, y], |p, s| beaver::mul(p, &s[0], &s[1], "op")));
+    assert_eq!((t.links["P0->P1"], t.links["P1->P0"], t.links["D->P1"]), (b(30), b(30), b(15)));
+    assert_eq!((t.rounds, t.offline_rounds, t.links.len()), (1, 1, 3));
+    assert_eq!(t.by_phase["offline D->P1"], b(15));
+    // Convolution (B,C,H,W) = (2,1,6,6) by (O,C,KH,KW) = (3,1,3,3), stride 1: BCHW + OCKHKW each way,
+    // B*O*OH*OW = 2*3*4*4 from the dealer.
+    let (x, w) = (data(&[2, 1, 6, 6], 1, 1.0), data(&[3, 1, 3, 3], 2, 1.0));
+    let t = op_traffic(&secure(&RingArith::default(), 1, &[x, w], |p, s| {
+        Ok(beaver::conv2d(p, &s[0], &s[1], 1, false, "op")?.0)
+    }));
+    assert_eq!((t.links["P0->P1"], t.links["P1->P0"], t.links["D->P1"]), (b(72 + 27), b(72 + 27), b(96)));
+    assert_eq!(t.rounds, 1);
+    // Helper, n elements, k = 2 functions: n from each party to the helper, k n back to P1, 2 rounds.
+    let x = data(&[4, 5], 1, 1.0);
+    let t = op_traffic(&secure(&RingArith::default(), 1, &[x], |p, s| {
+        Ok(elementwise::apply(p, &s[0], &[&sigmoid, &sigmoid_grad], "op")?.remove(0))
+    }));
+    assert_eq!((t.links["P0->D"], t.links["P1->D"], t.links["D->P1"]), (b(20), b(20), b(40)));
+    assert!(!t.links.contains_key("D->P0") && !t.links.contains_key("P0->P1"));
+    assert_eq!((t.rounds, t.offline_rounds), (2, 0));
+    // Input sharing by the owner: n elements to P1 and nothing to P0; opening: n each way, 1 round.
+    let x = data(&[7, 3], 1, 1.0);
+    let run = secure(&RingArith::default(), 1, &[x], |_, s| Ok(s[0].clone()));
+    let share = run.recording.traffic_of("in0");
+    assert_eq!((share.links["O->P1"], share.links.len(), share.rounds), (b(21), 1, 1));
+    let open = run.recording.traffic_of("out");
+    assert_eq!((open.links["P0->P1"], open.links["P1->P0"], open.rounds), (b(21), b(21), 1));
+    // Seeds: 16 bytes per shared seed at setup, offline.
+    let setup = run.recording.traffic_of("setup");
+    assert_eq!(setup.total_bytes, 16 * 4); // D-P0, D-P1, P0-P1, O-P0
+    assert_eq!(setup.rounds, 0);
+}
+
+#[test]
+fn reveal_to_the_third_party_and_back() {
+    // RTAS-fast's hand-over: the activations go to T in the clear; T shares a gradient back.
+    let roles = [Role::P0, Role::P1, Role::Dealer, Role::ThirdParty, Role::Owner];
+    let x = data(&[4, 3], 5, 2.0);
+    let run = run_protocol(&RingArith::default(), &roles, 4, true, |p| {
+        let xs = io::share_from(p, Role::Owner, (p.role == Role::Owner).then_some(&x), &[4, 3], "x")?;
+        let seen = io::reveal_to(p, &xs, Role::ThirdParty, "act")?;
+        let grad = seen.as_ref().map(|v| v.mapv(|a| 2.0 * a));
+        let g = io::share_from(p, Role::ThirdParty, grad.as_ref(), &[4, 3], "grad")?;
+        Ok((seen, io::open(p, &g, "g")?))
+    })
+    .unwrap();
+    let seen = run.outputs[&Role::ThirdParty].0.clone().unwrap();
+    assert!(max_diff(&seen, &x) <= ULP / 2.0);
+    let g = run.outputs[&Role::P0].1.clone().unwrap();
+    assert!(max_diff(&g, &x.mapv(|a| 2.0 * a)) <= 2.0 * ULP);
+    let t = run.recording.traffic_of("act");
+    assert_eq!((t.links["P0->T"], t.links["P1->T"], t.rounds), (96, 96, 1));
+    let t = run.recording.traffic_of("grad");
+    assert_eq!((t.links["T->P1"], t.links.len()), (96, 1));
+    let views = &run.recording.views[&Role::ThirdParty];
+    assert!(views.iter().any(|v| v.kind == ViewKind::Revealed && v.label == "act/reveal"));
+}
+
+/// The top 4 bits of every ring share P1 received in input sharing, as a histogram.
+fn share_histogram(secret: f64, reps: u64) -> [u64; 16] {
+    let mut h = [0u64; 16];
+    let x = ArrayD::from_elem(IxDyn(&[256]), secret);
+    for seed in 0..reps {
+        let run = run_protocol(&RingArith::default(), &ROLES, seed, true, |p| {
+            io::share_from(p, Role::Owner, (p.role == Role::Owner).then_some(&x), &[256], "x")?;
+            Ok(())
+        })
+        .unwrap();
+        for v in &run.recording.views[&Role::P1] {
+            if let Payload::Ring(a) = &v.payload {
+                a.iter().for_each(|e| h[(e >> 60) as usize] += 1);
+            }
+        }
+    }
+    h
+}
+
+fn chi2_uniform(h: &[u64; 16]) -> f64 {
+    let n: u64 = h.iter().sum();
+    let e = n as f64 / 16.0;
+    h.iter().map(|&o| (o as f64 - e).powi(2) / e).sum()
+}
+
+#[test]
+fn a_share_does_not_depend_on_the_secret() {
+    // Ring shares of 0 and of 1000 are both uniform (chi-square, 15 degrees of freedom: 99.9% quantile 37.7).
+    for secret in [0.0, 1000.0, -3.5] {
+        let c = chi2_uniform(&share_histogram(secret, 20));
+        assert!(c < 37.7, "secret {secret}: chi2 {c}");
+    }
+    // The same test catches a broken mask: the paper's float sharing leaks the secret in the mean of a
+    // share (x - r with r ~ N(0, 10^2): the mean over 5,120 shares moves with x by many standard errors).
+    let mean_share = |secret: f64| {
+        let x = ArrayD::from_elem(IxDyn(&[256]), secret);
+        let mut sum = 0.0;
+        let mut n = 0.0;
+        for seed in 0..20 {
+            let run = run_protocol(&FloatArith::default(), &ROLES, seed, true, |p| {
+                io::share_from(p, Role::Owner, (p.role == Role::Owner).then_some(&x), &[256], "x")?;
+                Ok(())
+            })
+            .unwrap();
+            for v in &run.recording.views[&Role::P1] {
+                if let Payload::Float(a) = &v.payload {
+                    sum += a.sum();
+                    n += a.len() as f64;
+                }
+            }
+        }
+        sum / n
+    };
+    let se = 10.0 / (5120f64).sqrt();
+    assert!((mean_share(5.0) - mean_share(0.0) - 5.0).abs() < 5.0 * se * 1.5, "float shares carry x");
+}
+
+#[test]
+fn views_hold_only_masked_values() {
+    let (x, w) = (data(&[16, 12], 9, 3.0), data(&[12, 5], 10, 1.0));
+    let arith = RingArith::default();
+    let xe = arith.encode_all(&x).unwrap();
+    let run = secure(&arith, 11, &[x.clone(), w], |p, s| {
+        let (z, _) = beaver::matmul(p, &s[0], &s[1], false, "op")?;
+        Ok(elementwise::apply(p, &z, &[&sigmoid], "op/act")?.remove(0))
+    });
+    let secret: std::collections::HashSet<u64> = xe.iter().copied().collect();
+    for role in [Role::P0, Role::P1, Role::Dealer] {
+        for v in &run.recording.views[&role] {
+            if v.kind == ViewKind::Output {
+                continue; // the final opening is meant to be seen
+            }
+            if let Payload::Ring(a) = &v.payload {
+                let hits = a.iter().filter(|e| secret.contains(e)).count();
+                assert!(hits <= 1, "{role}'s view '{}' holds {hits} elements of X in the clear", v.label);
+            }
+        }
+    }
+    // The helper is meant to see the permuted pre-activations, and only permuted: the two shares it got
+    // add up to a permutation of X W, not X W itself in order.
+    let dv = &run.recording.views[&Role::Dealer];
+    let perm: Vec<&ArrayD<u64>> = dv
+        .iter()
+        .filter(|v| v.kind == ViewKind::Permuted)
+        .map(|v| match &v.payload {
+            Payload::Ring(a) => a,
+            _ => panic!("ring payload"),
+        })
+        .collect();
+    assert_eq!(perm.len(), 2);
+    let sum: Vec<f64> = perm[0].iter().zip(perm[1].iter()).map(|(a, b)| arith.decode(a.wrapping_add(*b))).collect();
+    let mut plain = output(&secure(&arith, 11, &[x, data(&[12, 5], 10, 1.0)], |p, s| {
+        Ok(beaver::matmul(p, &s[0], &s[1], false, "op")?.0)
+    }))
+    .iter()
+    .copied()
+    .collect::<Vec<_>>();
+    let in_order = sum.iter().zip(&plain).filter(|(a, b)| (*a - *b).abs() < 1e-3).count();
+    assert!(in_order < sum.len() / 4, "the helper's vector is not permuted ({in_order} in place)");
+    let mut sorted = sum.clone();
+    sorted.sort_by(f64::total_cmp);
+    plain.sort_by(f64::total_cmp);
+    assert!(sorted.iter().zip(&plain).all(|(a, b)| (a - b).abs() < 1e-3), "it is a permutation of X W");
+}
+
+#[test]
+fn same_seed_same_ledger_and_results() {
+    let (x, w) = (data(&[5, 6], 1, 1.0), data(&[6, 3], 2, 1.0));
+    let go = |seed| {
+        secure(&RingArith::default(), seed, &[x.clone(), w.clone()], |p, s| {
+            let (z, _) = beaver::matmul(p, &s[0], &s[1], false, "op")?;
+            Ok(elementwise::apply(p, &z, &[&relu], "op/act")?.remove(0))
+        })
+    };
+    let (a, b, c) = (go(5), go(5), go(6));
+    let key = |r: &ProtocolRun<Option<ArrayD<f64>>>| {
+        r.recording
+            .ledger
+            .iter()
+            .map(|e| (e.from, e.to, e.bytes, e.round, e.label.clone(), e.phase))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(key(&a), key(&b));
+    assert_eq!(output(&a), output(&b));
+    let payloads = |r: &ProtocolRun<Option<ArrayD<f64>>>| {
+        r.recording.views[&Role::P1]
+            .iter()
+            .filter_map(|v| if let Payload::Ring(p) = &v.payload { Some(p.clone()) } else { None })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(payloads(&a), payloads(&b), "same seed, same shares");
+    assert_ne!(payloads(&a), payloads(&c), "another seed, other shares");
+    assert!(a.recording.ledger.iter().all(|e| e.phase == Phase::Offline || e.kind != ViewKind::Seed));
 }

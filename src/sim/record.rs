@@ -127,12 +127,30 @@ impl Recorder {
         self.traces.lock().unwrap_or_else(|e| e.into_inner()).insert(me, events);
     }
 
-    /// Takes the ledger, views and traces out.
+    /// Takes the ledger, views and traces out. The ledger is put in a canonical order — by sender, then in
+    /// each sender's program order — so that it does not depend on how the threads were scheduled; trace
+    /// events are renumbered to match.
     pub(crate) fn into_parts(self) -> Recording {
+        let mut ledger = self.ledger.into_inner().unwrap_or_else(|e| e.into_inner());
+        ledger.sort_by_key(|e| (e.from, e.id)); // a sender's own ids increase in its program order
+        let mut new_id = vec![0usize; ledger.len()];
+        for (i, e) in ledger.iter_mut().enumerate() {
+            new_id[e.id] = i;
+            e.id = i;
+        }
+        let mut traces = self.traces.into_inner().unwrap_or_else(|e| e.into_inner());
+        for events in traces.values_mut() {
+            for ev in events.iter_mut() {
+                match ev {
+                    TraceEvent::Send { id } | TraceEvent::Recv { id } => *id = new_id[*id],
+                    TraceEvent::Compute { .. } => {}
+                }
+            }
+        }
         Recording {
-            ledger: self.ledger.into_inner().unwrap_or_else(|e| e.into_inner()),
+            ledger,
             views: self.views.map(|v| v.into_inner().unwrap_or_else(|e| e.into_inner())).unwrap_or_default(),
-            traces: self.traces.into_inner().unwrap_or_else(|e| e.into_inner()),
+            traces,
             steps: self.steps.into_inner().unwrap_or_else(|e| e.into_inner()),
         }
     }
