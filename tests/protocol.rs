@@ -117,7 +117,7 @@ proptest! {
         let got = &run.outputs[&Role::P1];
         let fs: [fn(f64) -> f64; 4] = [sigmoid, sigmoid_grad, relu, relu_grad];
         for (i, f) in fs.iter().enumerate() {
-            let want = x.mapv(|v| f(v));
+            let want = x.mapv(f);
             // Input rounding moves x by ULP/2 (slope <= 1), output rounding adds ULP/2; relu_grad is exact
             // away from 0, and the data never sits within ULP of 0.
             prop_assert!(max_diff(got[i].as_ref().unwrap(), &want) <= ULP + 1e-12);
@@ -132,7 +132,7 @@ fn float_sharing_runs_the_same_operations() {
         Ok(beaver::matmul(p, &s[0], &s[1], false, "op")?.0)
     });
     assert!(max_diff(&output(&run), &m2(&x).dot(&m2(&w)).into_dyn()) < 1e-9);
-    let run = secure(&FloatArith::default(), 3, &[x.clone()], |p, s| {
+    let run = secure(&FloatArith::default(), 3, std::slice::from_ref(&x), |p, s| {
         Ok(elementwise::apply(p, &s[0], &[&sigmoid], "op")?.remove(0))
     });
     assert!(max_diff(&output(&run), &x.mapv(sigmoid)) < 1e-9);
