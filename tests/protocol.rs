@@ -339,3 +339,28 @@ fn same_seed_same_ledger_and_results() {
     assert_ne!(payloads(&a), payloads(&c), "another seed, other shares");
     assert!(a.recording.ledger.iter().all(|e| e.phase == Phase::Offline || e.kind != ViewKind::Seed));
 }
+
+#[test]
+fn local_operations_need_no_messages() {
+    let (x, y) = (data(&[4, 3], 1, 2.0), data(&[4, 3], 2, 2.0));
+    let arith = RingArith::default();
+    let run = run_protocol(&arith, &ROLES, 3, false, |p| {
+        let idx = p.share_index();
+        let xs = io::share_from(p, Role::Owner, (p.role == Role::Owner).then_some(&x), &[4, 3], "x")?;
+        let ys = io::share_from(p, Role::Owner, (p.role == Role::Owner).then_some(&y), &[4, 3], "y")?;
+        p.step("local");
+        let ones = arith.encode_all(&ArrayD::from_elem(IxDyn(&[4, 3]), 1.0))?;
+        let sum = xs.add(&ys)?.sub(&ys)?.add(&xs)?; // 2x
+        let scaled = sum.scale(&arith, idx, 0.25)?.add_public(idx, &ones)?; // x/2 + 1
+        let t = scaled.t()?.reshape(&[3, 2, 2])?.reshape(&[3, 4])?.t()?; // back to 4x3
+        let col = t.sum_axis0()?; // 3
+        Ok((io::open(p, &t, "t")?, io::open(p, &col, "c")?))
+    })
+    .unwrap();
+    let (t, col) = run.outputs[&Role::P0].clone();
+    let want = x.mapv(|v| v / 2.0 + 1.0);
+    assert!(max_diff(&t.unwrap(), &want) <= 2.0 * ULP);
+    let want_col = want.sum_axis(ndarray::Axis(0));
+    assert!(max_diff(&col.unwrap(), &want_col) <= 8.0 * ULP);
+    assert_eq!(run.recording.traffic_of("local").messages, 0);
+}

@@ -65,8 +65,16 @@ where
     };
     match result {
         Ok(text) => {
-            println!("{text}");
-            0
+            use std::io::Write;
+            match writeln!(std::io::stdout().lock(), "{text}") {
+                Ok(()) => 0,
+                // A reader that stopped early (`| head`) is not an error of ours.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+                Err(e) => {
+                    eprintln!("error: cannot write the output: {e}");
+                    2
+                }
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");

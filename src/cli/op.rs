@@ -141,13 +141,10 @@ fn table(r: &OpReport) -> String {
         c.row(&[p.clone(), format!("{s:.6}")]);
     }
     c.row(&["plaintext f64 (1 core)".to_string(), format!("{:.6}", r.plaintext_seconds)]);
-    let mut m = Table::new(&["network", "modeled s", "online only s"]);
+    let mut m = Table::new(&["network", "modeled s", "online only s", "offline only s"]);
     for (k, v) in &r.modeled_seconds {
-        m.row(&[
-            k.clone(),
-            format!("{v:.6}"),
-            format!("{:.6}", r.modeled_online_seconds.get(k).copied().unwrap_or(0.0)),
-        ]);
+        let get = |m: &std::collections::BTreeMap<String, f64>| format!("{:.6}", m.get(k).copied().unwrap_or(0.0));
+        m.row(&[k.clone(), format!("{v:.6}"), get(&r.modeled_online_seconds), get(&r.modeled_offline_seconds)]);
     }
     format!(
         "{head}\nmax abs error vs plaintext: {:.3e}\nbytes P0<->P1: {}, online rounds: {}, messages: {}\n\n{}\n\n{}\nslowest party / plaintext: {:.1}x\n\n{}",

@@ -148,6 +148,8 @@ pub struct OpReport {
     pub modeled_seconds: BTreeMap<String, f64>,
     /// Modeled seconds of the online phase alone (dealer material delivered in advance).
     pub modeled_online_seconds: BTreeMap<String, f64>,
+    /// Modeled seconds of the offline phase alone (the dealer producing and sending its material).
+    pub modeled_offline_seconds: BTreeMap<String, f64>,
 }
 
 fn random(shape: &[usize], rng: &mut crate::rng::Rng, lo: f64, hi: f64) -> ArrayD<f64> {
@@ -226,7 +228,10 @@ fn run_with<A: Arith>(arith: &A, op: &OpKind, profiles: &[Profile], seed: u64) -
     let slowest = compute_seconds.values().copied().fold(0.0, f64::max);
     let mut modeled_seconds = BTreeMap::new();
     let mut modeled_online_seconds = BTreeMap::new();
+    let mut modeled_offline_seconds = BTreeMap::new();
     for prof in profiles {
+        modeled_offline_seconds
+            .insert(prof.name.clone(), replay(&rec.ledger, &rec.traces, prof, Some(Phase::Offline))?.seconds);
         modeled_seconds.insert(prof.name.clone(), replay(&rec.ledger, &rec.traces, prof, None)?.seconds);
         modeled_online_seconds
             .insert(prof.name.clone(), replay(&rec.ledger, &rec.traces, prof, Some(Phase::Online))?.seconds);
@@ -246,5 +251,6 @@ fn run_with<A: Arith>(arith: &A, op: &OpKind, profiles: &[Profile], seed: u64) -
         compute_ratio: if plaintext_seconds > 0.0 { slowest / plaintext_seconds } else { f64::NAN },
         modeled_seconds,
         modeled_online_seconds,
+        modeled_offline_seconds,
     })
 }
