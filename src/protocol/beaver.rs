@@ -23,8 +23,16 @@ use crate::error::{Error, Result, invalid};
 use crate::sim::transport::ViewKind;
 use ndarray::{ArrayD, IxDyn};
 
-/// A product's result and, when asked for, the opened mask of its left operand.
-pub type WithMask<E> = (Shared<E>, Option<Masked<E>>);
+/// Masks `x` with a fresh kept mask and opens `x - U` (one message each way). The result can be used by
+/// [`matmul_reusing`] in any number of later products.
+pub fn open_masked<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, label: &str) -> Result<Masked<A::E>> {
+    let (key, u) = dealer::mask(p, x.shape())?;
+    let Some(u) = u else {
+        return Ok(Masked { e: None, u: None, key, shape: x.shape().to_vec() });
+    };
+    let e = exchange(p, sub(x.expect_share()?, &u), &format!("{label}/open"), ViewKind::MaskedOpening)?;
+    Ok(Masked { e: Some(e), u: Some(u), key, shape: x.shape().to_vec() })
+}
 
 /// The opened mask of an operand, kept so that a later product can reuse it without opening X again.
 #[derive(Debug, Clone)]
@@ -33,11 +41,14 @@ pub struct Masked<E: Elem> {
     pub e: Option<ArrayD<E>>,
     /// This party's share of U.
     pub u: Option<ArrayD<E>>,
-    /// The triple whose U the dealer kept.
-    pub id: u64,
+    /// The dealer's key for the kept U.
+    pub key: u64,
     /// Shape of X.
     pub shape: Vec<usize>,
 }
+
+/// A product's result and the opened masks of both operands.
+pub type WithMasks<E> = (Shared<E>, Masked<E>, Masked<E>);
 
 fn sub<E: Elem>(a: &ArrayD<E>, b: &ArrayD<E>) -> ArrayD<E> {
     let mut o = a.clone();
@@ -105,19 +116,22 @@ fn product_op<A: Arith>(
     y: &Shared<A::E>,
     keep: bool,
     label: &str,
-) -> Result<WithMask<A::E>> {
+) -> Result<WithMasks<A::E>> {
     let (_, _, sz) = product.shapes()?;
-    let triple = dealer::triple(p, &product, keep, label)?;
-    let Some(t) = triple else {
-        let id = p.next_triple - 1;
-        let masked = keep.then(|| Masked { e: None, u: None, id, shape: x.shape().to_vec() });
-        return Ok((Shared::shape_only(&sz), masked));
+    let id = p.next_triple;
+    let masked = |e, u, side, shape: &[usize]| Masked { e, u, key: dealer::kept_key(id, side), shape: shape.to_vec() };
+    let Some(t) = dealer::triple(p, &product, keep, label)? else {
+        return Ok((Shared::shape_only(&sz), masked(None, None, 0, x.shape()), masked(None, None, 1, y.shape())));
     };
     let [e, f] = open_pair(p, x.expect_share()?, &t.u, y.expect_share()?, &t.v, &format!("{label}/open"))?;
-    let (id, u_kept) = (t.id, keep.then(|| t.u.clone()));
+    let kept = keep.then(|| (t.u.clone(), t.v.clone()));
     let z = combine(p, &product, t, &e, &f)?;
-    let masked = keep.then(|| Masked { e: Some(e), u: u_kept, id, shape: x.shape().to_vec() });
-    Ok((Shared::held(z), masked))
+    Ok(match kept {
+        Some((u, v)) => {
+            (Shared::held(z), masked(Some(e), Some(u), 0, x.shape()), masked(Some(f), Some(v), 1, y.shape()))
+        }
+        None => (Shared::held(z), masked(None, None, 0, x.shape()), masked(None, None, 1, y.shape())),
+    })
 }
 
 /// Element-wise product of two shared tensors of one shape.
@@ -128,14 +142,15 @@ pub fn mul<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, y: &Shared<A::E>, label
     Ok(product_op(p, Product::Mul(x.shape().to_vec()), x, y, false, label)?.0)
 }
 
-/// Matrix product `x (m x k) * y (k x n)`; with `keep`, also the opened mask of `x` for reuse.
+/// Matrix product `x (m x k) * y (k x n)`; with `keep`, the dealer keeps both masks and the returned
+/// [`Masked`] values can be reused (`keep = false` returns placeholders that cannot).
 pub fn matmul<A: Arith>(
     p: &mut Party<A>,
     x: &Shared<A::E>,
     y: &Shared<A::E>,
     keep: bool,
     label: &str,
-) -> Result<WithMask<A::E>> {
+) -> Result<WithMasks<A::E>> {
     let (xs, ys) = (x.shape(), y.shape());
     if xs.len() != 2 || ys.len() != 2 || xs[1] != ys[0] {
         return Err(invalid(format!("matmul: shapes {xs:?} and {ys:?} do not chain")));
@@ -152,7 +167,7 @@ pub fn conv2d<A: Arith>(
     stride: usize,
     keep: bool,
     label: &str,
-) -> Result<WithMask<A::E>> {
+) -> Result<WithMasks<A::E>> {
     super::conv::out_hw(x.shape(), w.shape(), stride)?;
     product_op(p, Product::Conv { x: x.shape().to_vec(), w: w.shape().to_vec(), stride }, x, w, keep, label)
 }
@@ -171,14 +186,21 @@ pub fn matmul_reusing<A: Arith>(
     if ds.len() != 2 {
         return Err(invalid(format!("matmul_reusing: d must be a matrix, got {ds:?}")));
     }
-    let (lm, lk) = match reuse {
-        Reuse::Transpose => {
-            if masked.shape.len() != 2 {
-                return Err(invalid("transpose reuse needs a matrix operand"));
-            }
-            (masked.shape[1], masked.shape[0])
+    let s2 = || -> Result<(usize, usize)> {
+        match masked.shape[..] {
+            [r, c] => Ok((r, c)),
+            _ => Err(invalid(format!("{reuse:?} needs a matrix operand, got {:?}", masked.shape))),
         }
-        Reuse::Im2colTranspose { kh, kw, stride } => {
+    };
+    let (lm, lk) = match &reuse {
+        Reuse::Identity => s2()?,
+        Reuse::Transpose => {
+            let (r, c) = s2()?;
+            (c, r)
+        }
+        Reuse::Rows(rows) => (rows.len(), s2()?.1),
+        Reuse::RowsTranspose(rows) => (s2()?.1, rows.len()),
+        &Reuse::Im2colTranspose { kh, kw, stride } => {
             let s = &masked.shape;
             let (oh, ow) = super::conv::out_hw(s, &[1, s[1], kh, kw], stride)?;
             (s[1] * kh * kw, s[0] * oh * ow)
@@ -188,7 +210,7 @@ pub fn matmul_reusing<A: Arith>(
         return Err(invalid(format!("matmul_reusing: operand has {lk} columns, d has {} rows", ds[0])));
     }
     let n = ds[1];
-    let t = dealer::triple_reusing(p, masked.id, reuse, masked.u.as_ref(), (lm, lk), n, label)?;
+    let t = dealer::triple_reusing(p, masked.key, &reuse, masked.u.as_ref(), (lm, lk), n, label)?;
     let Some(mut t) = t else {
         return Ok(Shared::shape_only(&[lm, n]));
     };

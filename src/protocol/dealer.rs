@@ -99,10 +99,16 @@ pub fn z_share<A: Arith>(p: &mut Party<A>, t: &mut TripleShare<A::E>) -> Result<
 }
 
 /// How a reused mask is transformed before the new product.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reuse {
+    /// The kept mask itself (e.g. a weight's forward mask for the backward `W δᵀ`).
+    Identity,
     /// `Uᵀ` of a kept `m x k` mask (for `Xᵀ δ`).
     Transpose,
+    /// Rows of a kept mask (a batch of a data set masked once, SecureML's reuse across epochs).
+    Rows(Vec<usize>),
+    /// Those rows, transposed.
+    RowsTranspose(Vec<usize>),
     /// `im2col(U)ᵀ` of a kept image mask (for the filter gradient of a convolution).
     Im2colTranspose {
         /// Kernel height.
@@ -117,13 +123,28 @@ pub enum Reuse {
 impl Reuse {
     /// The transform of a (share of a) kept mask.
     pub fn apply<E: Elem>(&self, u: &ArrayD<E>) -> Result<Array2<E>> {
-        match *self {
+        match self {
+            Reuse::Identity => Ok(as2(u)?.to_owned()),
             Reuse::Transpose => Ok(as2(u)?.t().as_standard_layout().into_owned()),
-            Reuse::Im2colTranspose { kh, kw, stride } => {
+            Reuse::Rows(rows) => select_rows(as2(u)?, rows),
+            Reuse::RowsTranspose(rows) => Ok(select_rows(as2(u)?, rows)?.t().as_standard_layout().into_owned()),
+            &Reuse::Im2colTranspose { kh, kw, stride } => {
                 Ok(conv::im2col(u, kh, kw, stride)?.t().as_standard_layout().into_owned())
             }
         }
     }
+}
+
+fn select_rows<E: Elem>(u: ArrayView2<'_, E>, rows: &[usize]) -> Result<Array2<E>> {
+    if let Some(&r) = rows.iter().find(|&&r| r >= u.nrows()) {
+        return Err(invalid(format!("row {r} of a mask with {} rows", u.nrows())));
+    }
+    Ok(u.select(ndarray::Axis(0), rows))
+}
+
+/// The dealer's key for the kept mask of operand `side` (0 = left, 1 = right) of triple `id`.
+pub(crate) fn kept_key(id: u64, side: u64) -> u64 {
+    2 * id + side
 }
 
 fn arr<E: Elem>(shape: &[usize], v: Vec<E>) -> Result<ArrayD<E>> {
@@ -131,7 +152,7 @@ fn arr<E: Elem>(shape: &[usize], v: Vec<E>) -> Result<ArrayD<E>> {
 }
 
 /// Every party calls this at the same point; P0 and P1 get their shares, the dealer sends P1's correction.
-/// With `keep`, the dealer keeps the full U for [`triple_reusing`].
+/// With `keep`, the dealer keeps the full U and V for [`triple_reusing`] (keys [`kept_key`]`(id, 0 | 1)`).
 pub fn triple<A: Arith>(
     p: &mut Party<A>,
     product: &Product,
@@ -171,7 +192,8 @@ pub fn triple<A: Arith>(
             z1.iter_mut().zip(&z0).for_each(|(z, r)| *z = z.sub(*r));
             p.send_elems(Role::P1, &label, ViewKind::Share, Phase::Offline, z1)?;
             if keep {
-                p.kept_masks.insert(id, u);
+                p.kept_masks.insert(kept_key(id, 0), u);
+                p.kept_masks.insert(kept_key(id, 1), v);
             }
             Ok(None)
         }
@@ -184,8 +206,8 @@ pub fn triple<A: Arith>(
 /// get `(L_i, V'_i, Z'_i)`.
 pub fn triple_reusing<A: Arith>(
     p: &mut Party<A>,
-    kept_id: u64,
-    reuse: Reuse,
+    kept_key: u64,
+    reuse: &Reuse,
     u_share: Option<&ArrayD<A::E>>,
     l_shape: (usize, usize),
     n: usize,
@@ -216,8 +238,8 @@ pub fn triple_reusing<A: Arith>(
         Role::Dealer => {
             let u = p
                 .kept_masks
-                .get(&kept_id)
-                .ok_or_else(|| Error::Numerical(format!("the dealer kept no mask for triple {kept_id}")))?;
+                .get(&kept_key)
+                .ok_or_else(|| Error::Numerical(format!("the dealer kept no mask under key {kept_key}")))?;
             let l = reuse.apply(u)?;
             if l.dim() != (lm, lk) {
                 return Err(Error::Numerical(format!("reused mask has shape {:?}, expected {:?}", l.dim(), (lm, lk))));
@@ -238,7 +260,27 @@ pub fn triple_reusing<A: Arith>(
     }
 }
 
+/// A fresh mask `U` of `shape` with no product: P0 and P1 get their shares from their seeds, the dealer keeps
+/// the whole mask under the returned key. No message. Used to open a whole data set once and reuse its
+/// mask in every epoch.
+pub fn mask<A: Arith>(p: &mut Party<A>, shape: &[usize]) -> Result<(u64, Option<ArrayD<A::E>>)> {
+    let id = p.next_triple;
+    p.next_triple += 1;
+    let n: usize = shape.iter().product();
+    match p.role {
+        Role::P0 | Role::P1 => Ok((kept_key(id, 0), Some(arr(shape, p.masks_with(Role::Dealer, n)?)?))),
+        Role::Dealer => {
+            let u0 = p.masks_with(Role::P0, n)?;
+            let u1 = p.masks_with(Role::P1, n)?;
+            let u = arr(shape, u0.iter().zip(&u1).map(|(a, b)| a.add(*b)).collect())?;
+            p.kept_masks.insert(kept_key(id, 0), u);
+            Ok((kept_key(id, 0), None))
+        }
+        _ => Ok((kept_key(id, 0), None)),
+    }
+}
+
 /// Forgets a kept mask (the dealer frees its memory).
-pub fn release<A: Arith>(p: &mut Party<A>, kept_id: u64) {
-    p.kept_masks.remove(&kept_id);
+pub fn release<A: Arith>(p: &mut Party<A>, kept_key: u64) {
+    p.kept_masks.remove(&kept_key);
 }

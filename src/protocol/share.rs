@@ -144,4 +144,68 @@ impl<E: Elem> Shared<E> {
             None => Self::shape_only(&self.shape[1..]),
         })
     }
+
+    /// Adds a bias `b` (a vector as long as dimension `axis`) to every slice along the other dimensions:
+    /// `(B, n) + (n)` with axis 1, `(B, C, H, W) + (C)` with axis 1.
+    pub fn add_bias(&self, b: &Self, axis: usize) -> Result<Self> {
+        let (outer, n, inner) = self.split_at_axis(axis)?;
+        if b.shape != [n] {
+            return Err(invalid(format!("bias of shape {:?} for dimension {axis} of {:?}", b.shape, self.shape)));
+        }
+        Ok(match (&self.share, &b.share) {
+            (Some(a), Some(bv)) => {
+                let bv: Vec<E> = bv.iter().copied().collect();
+                let mut v: Vec<E> = a.iter().copied().collect();
+                for o in 0..outer {
+                    for (j, bj) in bv.iter().enumerate() {
+                        let start = (o * n + j) * inner;
+                        v[start..start + inner].iter_mut().for_each(|x| *x = x.add(*bj));
+                    }
+                }
+                Self::held(ArrayD::from_shape_vec(IxDyn(&self.shape), v).map_err(|e| invalid(e.to_string()))?)
+            }
+            _ => Self::shape_only(&self.shape),
+        })
+    }
+
+    /// Sums over every dimension but `axis` (the gradient of [`Shared::add_bias`]).
+    pub fn sum_to_axis(&self, axis: usize) -> Result<Self> {
+        let (outer, n, inner) = self.split_at_axis(axis)?;
+        Ok(match &self.share {
+            Some(a) => {
+                let v: Vec<E> = a.iter().copied().collect();
+                let mut out = vec![E::default(); n];
+                for o in 0..outer {
+                    for (j, acc) in out.iter_mut().enumerate() {
+                        let start = (o * n + j) * inner;
+                        *acc = v[start..start + inner].iter().fold(*acc, |s, x| s.add(*x));
+                    }
+                }
+                Self::held(ArrayD::from_shape_vec(IxDyn(&[n]), out).map_err(|e| invalid(e.to_string()))?)
+            }
+            None => Self::shape_only(&[n]),
+        })
+    }
+
+    fn split_at_axis(&self, axis: usize) -> Result<(usize, usize, usize)> {
+        if axis >= self.shape.len() {
+            return Err(invalid(format!("axis {axis} of a tensor of shape {:?}", self.shape)));
+        }
+        Ok((self.shape[..axis].iter().product(), self.shape[axis], self.shape[axis + 1..].iter().product()))
+    }
+
+    /// Applies a local rearrangement (a layout change that every party applies to its own share) that maps
+    /// a tensor of this shape to one of `shape`.
+    pub fn relayout(&self, shape: &[usize], f: impl Fn(&ArrayD<E>) -> Result<ArrayD<E>>) -> Result<Self> {
+        Ok(match &self.share {
+            Some(a) => {
+                let out = f(a)?;
+                if out.shape() != shape {
+                    return Err(invalid(format!("relayout produced {:?}, expected {shape:?}", out.shape())));
+                }
+                Self::held(out)
+            }
+            None => Self::shape_only(shape),
+        })
+    }
 }
