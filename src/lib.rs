@@ -12,6 +12,7 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod experiment;
+pub mod models;
 pub mod protocol;
 pub mod rng;
 pub mod sim;

@@ -2,11 +2,13 @@
 //! can cause ends as one line on stderr and exit code 2.
 
 mod bound;
+mod data;
 mod demo;
 mod estimate;
 mod op;
 mod output;
 mod progress;
+mod simulate;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +32,8 @@ enum Command {
     Bound(bound::BoundCommand),
     /// One secure primitive (matmul, mul, conv2d, sigmoid, relu) on random data: error, traffic, time.
     Op(op::OpArgs),
+    /// Train and test the paper's logistic regression or CNN under plain, RTAS or RTAS-fast on MNIST.
+    Simulate(simulate::SimulateArgs),
     /// Monte Carlo estimates of epsilon by the optimal attacker, with 95% Clopper-Pearson intervals.
     #[command(subcommand)]
     Estimate(estimate::EstimateCommand),
@@ -62,6 +66,7 @@ where
         Command::Bound(cmd) => bound::run(cmd, cli.json),
         Command::Estimate(cmd) => estimate::run(cmd, cli.json),
         Command::Op(args) => op::run(args, cli.json),
+        Command::Simulate(args) => simulate::run(args, cli.json),
     };
     match result {
         Ok(text) => {

@@ -2,3 +2,4 @@
 //! the CLI and the report.
 
 pub mod op;
+pub mod simulate;

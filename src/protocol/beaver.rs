@@ -199,6 +199,12 @@ pub fn matmul_reusing<A: Arith>(
             (c, r)
         }
         Reuse::Rows(rows) => (rows.len(), s2()?.1),
+        Reuse::ImagesIm2col { images, kh, kw, stride } | Reuse::ImagesIm2colTranspose { images, kh, kw, stride } => {
+            let s = &masked.shape;
+            let (oh, ow) = super::conv::out_hw(s, &[1, s.get(1).copied().unwrap_or(0), *kh, *kw], *stride)?;
+            let (r, c) = (images.len() * oh * ow, s[1] * kh * kw);
+            if matches!(reuse, Reuse::ImagesIm2col { .. }) { (r, c) } else { (c, r) }
+        }
         Reuse::RowsTranspose(rows) => (s2()?.1, rows.len()),
         &Reuse::Im2colTranspose { kh, kw, stride } => {
             let s = &masked.shape;

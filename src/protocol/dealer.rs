@@ -109,6 +109,29 @@ pub enum Reuse {
     Rows(Vec<usize>),
     /// Those rows, transposed.
     RowsTranspose(Vec<usize>),
+    /// `im2col` of some images of a kept image mask `(N, C, H, W)`: the convolution input of a batch of a
+    /// data set masked once.
+    ImagesIm2col {
+        /// Which images.
+        images: Vec<usize>,
+        /// Kernel height.
+        kh: usize,
+        /// Kernel width.
+        kw: usize,
+        /// Stride.
+        stride: usize,
+    },
+    /// Its transpose (for the filter gradient).
+    ImagesIm2colTranspose {
+        /// Which images.
+        images: Vec<usize>,
+        /// Kernel height.
+        kh: usize,
+        /// Kernel width.
+        kw: usize,
+        /// Stride.
+        stride: usize,
+    },
     /// `im2col(U)ᵀ` of a kept image mask (for the filter gradient of a convolution).
     Im2colTranspose {
         /// Kernel height.
@@ -128,11 +151,22 @@ impl Reuse {
             Reuse::Transpose => Ok(as2(u)?.t().as_standard_layout().into_owned()),
             Reuse::Rows(rows) => select_rows(as2(u)?, rows),
             Reuse::RowsTranspose(rows) => Ok(select_rows(as2(u)?, rows)?.t().as_standard_layout().into_owned()),
+            Reuse::ImagesIm2col { images, kh, kw, stride } => im2col_of(u, images, *kh, *kw, *stride),
+            Reuse::ImagesIm2colTranspose { images, kh, kw, stride } => {
+                Ok(im2col_of(u, images, *kh, *kw, *stride)?.t().as_standard_layout().into_owned())
+            }
             &Reuse::Im2colTranspose { kh, kw, stride } => {
                 Ok(conv::im2col(u, kh, kw, stride)?.t().as_standard_layout().into_owned())
             }
         }
     }
+}
+
+fn im2col_of<E: Elem>(u: &ArrayD<E>, images: &[usize], kh: usize, kw: usize, stride: usize) -> Result<Array2<E>> {
+    if let Some(&r) = images.iter().find(|&&r| r >= u.shape().first().copied().unwrap_or(0)) {
+        return Err(invalid(format!("image {r} of a mask of shape {:?}", u.shape())));
+    }
+    conv::im2col(&u.select(ndarray::Axis(0), images), kh, kw, stride)
 }
 
 fn select_rows<E: Elem>(u: ArrayView2<'_, E>, rows: &[usize]) -> Result<Array2<E>> {

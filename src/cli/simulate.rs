@@ -1,0 +1,192 @@
+//! `rtas simulate`: one of the paper's models under plain, RTAS or RTAS-fast.
+
+use super::data::DataArgs;
+use super::op::{NetworkArgs, SharingName};
+use super::output::{Table, render};
+use super::progress::bar;
+use crate::error::Result;
+use crate::experiment::op::Sharing;
+use crate::experiment::simulate::{self, ProtocolChoice, SimulateConfig, SimulateReport, StepCost};
+use crate::models::ModelKind;
+use crate::models::secure::Protocol;
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModelName {
+    /// Logistic regression, digit 0 against the rest (784 -> 1).
+    Logreg,
+    /// The paper's CNN (conv 4x4x4 stride 2, dense 676 -> 100 -> 10).
+    Cnn,
+}
+
+impl ModelName {
+    pub fn kind(self) -> ModelKind {
+        match self {
+            ModelName::Logreg => ModelKind::LogReg,
+            ModelName::Cnn => ModelKind::Cnn,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProtocolName {
+    /// Plaintext reference.
+    Plain,
+    /// Everything secret-shared; element-wise functions through the permutation helper.
+    Rtas,
+    /// First linear layer secret-shared, the rest trained by the third party in plaintext.
+    RtasFast,
+}
+
+impl ProtocolName {
+    pub fn choice(self) -> ProtocolChoice {
+        match self {
+            ProtocolName::Plain => ProtocolChoice::Plain,
+            ProtocolName::Rtas => ProtocolChoice::Secure(Protocol::Rtas),
+            ProtocolName::RtasFast => ProtocolChoice::Secure(Protocol::RtasFast),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The model.
+    #[arg(long, value_enum)]
+    pub model: ModelName,
+    /// The protocol.
+    #[arg(long, value_enum, default_value = "rtas")]
+    pub protocol: ProtocolName,
+    /// Training epochs.
+    #[arg(long, value_name = "E", default_value_t = 1, allow_negative_numbers = true)]
+    pub epochs: usize,
+    /// Training batch size.
+    #[arg(long, value_name = "B", default_value_t = 32, allow_negative_numbers = true)]
+    pub batch: usize,
+    /// Learning rate (default: 0.1 for logreg, as in the paper; 3.0 for the CNN, which the paper does not state).
+    #[arg(long, value_name = "L", allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// Inference batch size.
+    #[arg(long, value_name = "B", default_value_t = 1000, allow_negative_numbers = true)]
+    pub infer_batch: usize,
+    /// ring (secure) or float (the paper's sharing, INSECURE).
+    #[arg(long, value_enum, default_value = "ring")]
+    pub sharing: SharingName,
+    /// Fractional bits of the ring's fixed point.
+    #[arg(long, value_name = "F", default_value_t = 16, allow_negative_numbers = true)]
+    pub frac_bits: u32,
+    /// SecureML's trick: open the masked training set once and reuse it every epoch.
+    #[arg(long)]
+    pub reuse_masks: bool,
+    /// Stop after this many training steps.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub max_steps: Option<usize>,
+    #[command(flatten)]
+    pub net: NetworkArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Random seed (initialization, batch order, parties).
+    #[arg(long, value_name = "S", default_value_t = 1, allow_negative_numbers = true)]
+    pub seed: u64,
+}
+
+impl SimulateArgs {
+    pub fn config(&self) -> Result<SimulateConfig> {
+        let mut cfg = SimulateConfig::paper(self.model.kind(), self.protocol.choice());
+        cfg.epochs = self.epochs;
+        cfg.batch = self.batch;
+        if let Some(lr) = self.lr {
+            cfg.lr = lr;
+        }
+        cfg.infer_batch = self.infer_batch;
+        cfg.profiles = self.net.profiles()?;
+        cfg.sharing = match self.sharing {
+            SharingName::Ring => Sharing::Ring { frac_bits: self.frac_bits },
+            SharingName::Float => Sharing::Float,
+        };
+        cfg.reuse_masks = self.reuse_masks;
+        cfg.seed = self.seed;
+        cfg.max_steps = self.max_steps;
+        if cfg.max_steps == Some(0) {
+            return Err(crate::error::invalid("--max-steps must be at least 1"));
+        }
+        Ok(cfg)
+    }
+}
+
+pub fn run(a: SimulateArgs, json: bool) -> Result<String> {
+    let cfg = a.config()?;
+    let (train, test) = a.data.load()?;
+    let pb = bar(0, &format!("simulate {} {}", cfg.model.name(), cfg.protocol.name()));
+    let out = simulate::simulate(&cfg, &train, &test, &pb)?;
+    render(&out.report, json, table)
+}
+
+fn kb(b: u64) -> String {
+    format!("{:.1} KB", b as f64 / 1e3)
+}
+
+pub fn cost_table(title: &str, c: &StepCost) -> String {
+    let mut t = Table::new(&["link", "phase", "bytes"]);
+    for (k, v) in &c.traffic.by_phase {
+        let (phase, link) = k.split_once(' ').unwrap_or(("", k));
+        t.row(&[link.to_string(), phase.to_string(), v.to_string()]);
+    }
+    let mut m = Table::new(&["network", "modeled s", "online s", "x plain"]);
+    for (k, v) in &c.modeled_seconds {
+        m.row(&[
+            k.clone(),
+            format!("{v:.6}"),
+            format!("{:.6}", c.modeled_online_seconds.get(k).copied().unwrap_or(*v)),
+            format!("{:.1}", c.ratio_to_plain.get(k).copied().unwrap_or(f64::NAN)),
+        ]);
+    }
+    let compute: Vec<String> = c.compute_seconds.iter().map(|(p, s)| format!("{p} {:.2} ms", s * 1e3)).collect();
+    format!(
+        "{title} (batch {}): P0<->P1 {} (analytic floor {}), {} online rounds, all links {}\n{}\ncompute: {} | plaintext {:.3} ms\n{}",
+        c.batch,
+        kb(c.bytes_p0_p1),
+        kb(c.floor_bytes_p0_p1),
+        c.rounds,
+        kb(c.total_bytes),
+        t.render(),
+        if compute.is_empty() { "-".to_string() } else { compute.join(", ") },
+        c.plain_seconds * 1e3,
+        m.render()
+    )
+}
+
+fn table(r: &SimulateReport) -> String {
+    let n = r.loss_curve.len();
+    let pick: Vec<usize> = if n <= 6 { (0..n).collect() } else { (0..6).map(|i| i * (n - 1) / 5).collect() };
+    let curve: Vec<String> = pick.iter().map(|&i| format!("{}:{:.4}", i + 1, r.loss_curve[i])).collect();
+    let plain_curve: Vec<String> = pick.iter().map(|&i| format!("{}:{:.4}", i + 1, r.plain_loss_curve[i])).collect();
+    let mut s = format!(
+        "simulate {} under {} (sharing {}), {} epoch(s), batch {}, lr {}, {} train / {} test images, {} steps, seed {}\n\
+         test accuracy {:.2}% (plain, same init and batches: {:.2}%); largest parameter difference from plain {:.2e}\n\
+         loss by step: {}\n  plain loss: {}\n\n{}\n\n{}",
+        r.model.name(),
+        r.protocol,
+        r.sharing,
+        r.epochs,
+        r.batch,
+        r.lr,
+        r.train_size,
+        r.test_size,
+        r.steps,
+        r.seed,
+        100.0 * r.accuracy,
+        100.0 * r.plain_accuracy,
+        r.max_param_diff_vs_plain,
+        curve.join(" "),
+        plain_curve.join(" "),
+        cost_table("one training step", &r.train_step),
+        cost_table("one inference batch", &r.infer_batch)
+    );
+    if let Some(o) = &r.one_time {
+        s.push_str(&format!("\n\n{}", cost_table("one-time: sharing and opening the masked training set", o)));
+    }
+    if r.sharing.contains("INSECURE") {
+        s.push_str("\n\nWARNING: float sharing is insecure: each share is the secret plus Gaussian noise");
+    }
+    s
+}

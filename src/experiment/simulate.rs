@@ -1,0 +1,475 @@
+//! `rtas simulate`: train and test one of the paper's models under plain, RTAS or RTAS-fast, and report
+//! accuracy, the loss curve, and what one training step and one inference batch cost: bytes per directed
+//! link and phase, rounds, CPU per party, modeled time per network, and the ratio to plaintext.
+
+use crate::error::{Result, invalid};
+use crate::models::secure::{self, Plan, Protocol};
+use crate::models::{ModelKind, Prepared, plain, schedule};
+use crate::protocol::party::run_protocol;
+use crate::protocol::ring::{Arith, FloatArith, RingArith};
+use crate::sim::clock::thread_cpu_ns;
+use crate::sim::cost::{Profile, replay};
+use crate::sim::record::{Recording, Traffic};
+use crate::sim::{Phase, Role};
+use indicatif::ProgressBar;
+use ndarray::ArrayD;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub use crate::experiment::op::Sharing;
+
+/// plain, rtas or rtas-fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProtocolChoice {
+    /// The plaintext reference.
+    Plain,
+    /// A secure protocol.
+    Secure(Protocol),
+}
+
+impl ProtocolChoice {
+    /// Name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProtocolChoice::Plain => "plain",
+            ProtocolChoice::Secure(p) => p.name(),
+        }
+    }
+}
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct SimulateConfig {
+    /// Model.
+    pub model: ModelKind,
+    /// Protocol.
+    pub protocol: ProtocolChoice,
+    /// Epochs.
+    pub epochs: usize,
+    /// Training batch size.
+    pub batch: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// Inference batch size.
+    pub infer_batch: usize,
+    /// Networks to model.
+    pub profiles: Vec<Profile>,
+    /// Ring or float sharing.
+    pub sharing: Sharing,
+    /// SecureML's mask reuse across epochs.
+    pub reuse_masks: bool,
+    /// Seed (initialization, batch order, party randomness).
+    pub seed: u64,
+    /// Stop after this many training steps (tests and quick runs).
+    pub max_steps: Option<usize>,
+    /// Keep every party's view (for attacks).
+    pub record_views: bool,
+}
+
+impl SimulateConfig {
+    /// The paper's settings for `model` (logistic regression: lr 0.1; CNN: lr 3.0, which the paper does
+    /// not state), batch 32, one epoch, LAN and WAN.
+    pub fn paper(model: ModelKind, protocol: ProtocolChoice) -> Self {
+        Self {
+            model,
+            protocol,
+            epochs: 1,
+            batch: 32,
+            lr: match model {
+                ModelKind::LogReg => 0.1,
+                ModelKind::Cnn => 3.0,
+            },
+            infer_batch: 1000,
+            profiles: vec![Profile::lan(), Profile::wan()],
+            sharing: Sharing::Ring { frac_bits: 16 },
+            reuse_masks: false,
+            seed: 1,
+            max_steps: None,
+            record_views: false,
+        }
+    }
+}
+
+/// The cost of one training step or one inference batch.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct StepCost {
+    /// Examples in it.
+    pub batch: usize,
+    /// Bytes between P0 and P1, both directions.
+    pub bytes_p0_p1: u64,
+    /// The analytic floor of `bytes_p0_p1`: the opening of the masked input of the first layer (or, with
+    /// mask reuse, of its weights), which no Beaver-style protocol avoids.
+    pub floor_bytes_p0_p1: u64,
+    /// Online rounds.
+    pub rounds: u32,
+    /// All bytes, every link.
+    pub total_bytes: u64,
+    /// Per link and phase.
+    pub traffic: Traffic,
+    /// CPU seconds per party (median over the measured steps).
+    pub compute_seconds: BTreeMap<String, f64>,
+    /// Modeled seconds per network (median over the measured steps).
+    pub modeled_seconds: BTreeMap<String, f64>,
+    /// Modeled seconds of the online phase alone.
+    pub modeled_online_seconds: BTreeMap<String, f64>,
+    /// The plaintext step's CPU seconds (one core; median).
+    pub plain_seconds: f64,
+    /// Modeled seconds over plaintext seconds, per network.
+    pub ratio_to_plain: BTreeMap<String, f64>,
+    /// Slowest party's CPU over plaintext CPU.
+    pub compute_ratio: f64,
+    /// Modeled seconds per step label on the first network (critical party).
+    pub per_label_seconds: BTreeMap<String, f64>,
+}
+
+/// What `rtas simulate` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimulateReport {
+    /// Model.
+    pub model: ModelKind,
+    /// Protocol.
+    pub protocol: String,
+    /// Sharing.
+    pub sharing: String,
+    /// Seed.
+    pub seed: u64,
+    /// Epochs.
+    pub epochs: usize,
+    /// Batch.
+    pub batch: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// Training examples.
+    pub train_size: usize,
+    /// Test examples.
+    pub test_size: usize,
+    /// Training steps run.
+    pub steps: usize,
+    /// Test accuracy of this protocol.
+    pub accuracy: f64,
+    /// Test accuracy of the plaintext reference (same init, same batches).
+    pub plain_accuracy: f64,
+    /// Loss per training step.
+    pub loss_curve: Vec<f64>,
+    /// Accuracy on each training batch.
+    pub batch_accuracy_curve: Vec<f64>,
+    /// The plaintext reference's loss per step.
+    pub plain_loss_curve: Vec<f64>,
+    /// The plaintext reference's batch accuracy per step.
+    pub plain_batch_accuracy_curve: Vec<f64>,
+    /// Largest difference between this protocol's final parameters and the plaintext reference's.
+    pub max_param_diff_vs_plain: f64,
+    /// One training step.
+    pub train_step: StepCost,
+    /// One inference batch.
+    pub infer_batch: StepCost,
+    /// With mask reuse: sharing and opening the masked training set, once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_time: Option<StepCost>,
+}
+
+/// The report and, when views were asked for, the recording of the secure run.
+#[derive(Debug)]
+pub struct SimulateOutput {
+    /// The report.
+    pub report: SimulateReport,
+    /// The secure run's recording.
+    pub recording: Option<Recording>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Plaintext training with per-step timing on one core.
+struct PlainRun {
+    params: Vec<ArrayD<f64>>,
+    losses: Vec<f64>,
+    batch_acc: Vec<f64>,
+    step_seconds: Vec<f64>,
+    accuracy: f64,
+    infer_seconds: f64,
+}
+
+fn run_plain(
+    cfg: &SimulateConfig,
+    train: &Prepared,
+    test: &Prepared,
+    sched: &[Vec<usize>],
+    infer: &[Vec<usize>],
+    pb: &ProgressBar,
+) -> Result<PlainRun> {
+    let model = cfg.model;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().map_err(|e| invalid(e.to_string()))?;
+    pool.install(|| {
+        let mut params = init(cfg);
+        let (mut losses, mut batch_acc, mut step_seconds) = (Vec::new(), Vec::new(), Vec::new());
+        for rows in sched {
+            let x = train.batch(model, rows);
+            let labels = train.labels_of(rows);
+            let y = model.targets(&labels);
+            let t0 = thread_cpu_ns();
+            let out = plain::train_step(model, &mut params, &x, &y, cfg.lr)?;
+            step_seconds.push((thread_cpu_ns() - t0) as f64 * 1e-9);
+            losses.push(out.loss);
+            batch_acc.push(model.correct(&out.yhat, &labels) as f64 / rows.len() as f64);
+            pb.inc(1);
+        }
+        let (mut correct, mut total, mut infer_times) = (0, 0, Vec::new());
+        for rows in infer {
+            let x = test.batch(model, rows);
+            let t0 = thread_cpu_ns();
+            let yhat = plain::predict(model, &params, &x)?;
+            infer_times.push((thread_cpu_ns() - t0) as f64 * 1e-9);
+            correct += model.correct(&yhat, &test.labels_of(rows));
+            total += rows.len();
+        }
+        Ok(PlainRun {
+            params,
+            losses,
+            batch_acc,
+            step_seconds,
+            accuracy: correct as f64 / total.max(1) as f64,
+            infer_seconds: infer_times.first().copied().unwrap_or(0.0),
+        })
+    })
+}
+
+/// The shared initialization: Glorot for the CNN; zero weights for logistic regression (its standard start,
+/// which reaches the paper's accuracy in one epoch).
+fn init(cfg: &SimulateConfig) -> Vec<ArrayD<f64>> {
+    let mut p = cfg.model.init(cfg.seed);
+    if cfg.model == ModelKind::LogReg {
+        p.iter_mut().for_each(|a| a.fill(0.0));
+    }
+    p
+}
+
+fn floor_bytes(model: ModelKind, batch: usize, reuse: bool) -> u64 {
+    let weights = match model {
+        ModelKind::LogReg => 784,
+        ModelKind::Cnn => 64,
+    };
+    let elems = if reuse { weights } else { batch * 784 };
+    2 * 8 * elems as u64
+}
+
+fn step_cost(
+    rec: &Recording,
+    prefixes: &[String],
+    profiles: &[Profile],
+    plain_seconds: f64,
+    floor: u64,
+    batch: usize,
+) -> Result<StepCost> {
+    let mut cost = StepCost { batch, plain_seconds, floor_bytes_p0_p1: floor, ..Default::default() };
+    let Some(first) = prefixes.first() else { return Ok(cost) };
+    let one = rec.restrict(&format!("{first}/"));
+    cost.traffic = one.traffic();
+    cost.bytes_p0_p1 = cost.traffic.bytes_p0_p1;
+    cost.rounds = cost.traffic.rounds;
+    cost.total_bytes = cost.traffic.total_bytes;
+    let mut compute: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut modeled: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut online: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for (k, prefix) in prefixes.iter().enumerate() {
+        let r = rec.restrict(&format!("{prefix}/"));
+        for (party, s) in r.compute_seconds() {
+            compute.entry(party).or_default().push(s);
+        }
+        for prof in profiles {
+            let full = replay(&r.ledger, &r.traces, prof, None)?;
+            if k == 0 && prof == &profiles[0] {
+                cost.per_label_seconds = full.per_label;
+            }
+            modeled.entry(prof.name.clone()).or_default().push(full.seconds);
+            online
+                .entry(prof.name.clone())
+                .or_default()
+                .push(replay(&r.ledger, &r.traces, prof, Some(Phase::Online))?.seconds);
+        }
+    }
+    cost.compute_seconds = compute.into_iter().map(|(k, v)| (k, median(v))).collect();
+    cost.modeled_seconds = modeled.into_iter().map(|(k, v)| (k, median(v))).collect();
+    cost.modeled_online_seconds = online.into_iter().map(|(k, v)| (k, median(v))).collect();
+    if plain_seconds > 0.0 {
+        cost.ratio_to_plain = cost.modeled_seconds.iter().map(|(k, v)| (k.clone(), v / plain_seconds)).collect();
+        cost.compute_ratio = cost.compute_seconds.values().copied().fold(0.0, f64::max) / plain_seconds;
+    }
+    Ok(cost)
+}
+
+/// Up to 16 evenly spaced indices of `n` (skipping the first, which warms caches, when there are more).
+fn sample(n: usize) -> Vec<usize> {
+    if n <= 2 {
+        return (0..n).collect();
+    }
+    let k = 16.min(n - 1);
+    (0..k).map(|i| 1 + i * (n - 1) / k).collect()
+}
+
+/// Runs the experiment on prepared train and test data.
+pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &ProgressBar) -> Result<SimulateOutput> {
+    if cfg.batch == 0 || cfg.epochs == 0 || cfg.infer_batch == 0 {
+        return Err(invalid("--batch, --epochs and --infer-batch must be at least 1"));
+    }
+    if !cfg.lr.is_finite() || cfg.lr <= 0.0 {
+        return Err(invalid(format!("--lr must be a positive finite number, got {}", cfg.lr)));
+    }
+    if cfg.batch > train.count {
+        return Err(invalid(format!("--batch {} is larger than the {} training images", cfg.batch, train.count)));
+    }
+    if test.count == 0 {
+        return Err(invalid("the test set is empty"));
+    }
+    if cfg.reuse_masks && cfg.protocol == ProtocolChoice::Plain {
+        return Err(invalid("--reuse-masks applies to rtas and rtas-fast, not plain"));
+    }
+    let mut sched = schedule(train.count, cfg.batch, cfg.epochs, cfg.seed);
+    if let Some(m) = cfg.max_steps {
+        sched.truncate(m);
+    }
+    let test_rows: Vec<usize> = (0..test.count).collect();
+    let infer: Vec<Vec<usize>> = test_rows.chunks(cfg.infer_batch).map(<[usize]>::to_vec).collect();
+    pb.set_length(2 * sched.len() as u64);
+    let plain_run = run_plain(cfg, train, test, &sched, &infer, pb)?;
+    let plain_step = median(plain_run.step_seconds.clone());
+    let model = cfg.model;
+    let mut report = SimulateReport {
+        model,
+        protocol: cfg.protocol.name().into(),
+        sharing: "none".into(),
+        seed: cfg.seed,
+        epochs: cfg.epochs,
+        batch: cfg.batch,
+        lr: cfg.lr,
+        train_size: train.count,
+        test_size: test.count,
+        steps: sched.len(),
+        accuracy: plain_run.accuracy,
+        plain_accuracy: plain_run.accuracy,
+        loss_curve: plain_run.losses.clone(),
+        batch_accuracy_curve: plain_run.batch_acc.clone(),
+        plain_loss_curve: plain_run.losses.clone(),
+        plain_batch_accuracy_curve: plain_run.batch_acc.clone(),
+        max_param_diff_vs_plain: 0.0,
+        train_step: StepCost { batch: cfg.batch, plain_seconds: plain_step, ..Default::default() },
+        infer_batch: StepCost { batch: infer[0].len(), plain_seconds: plain_run.infer_seconds, ..Default::default() },
+        one_time: None,
+    };
+    let ProtocolChoice::Secure(protocol) = cfg.protocol else {
+        pb.finish_and_clear();
+        let pm = |s: f64| cfg.profiles.iter().map(|p| (p.name.clone(), s)).collect::<BTreeMap<_, _>>();
+        report.train_step.modeled_seconds = pm(plain_step);
+        report.infer_batch.modeled_seconds = pm(plain_run.infer_seconds);
+        return Ok(SimulateOutput { report, recording: None });
+    };
+    let init = init(cfg);
+    let plan = Plan {
+        model,
+        protocol,
+        lr: cfg.lr,
+        schedule: &sched,
+        inference: &infer,
+        reuse_masks: cfg.reuse_masks,
+        train,
+        test,
+        init: &init,
+        progress: Some(pb),
+    };
+    let out = match cfg.sharing {
+        Sharing::Ring { frac_bits } => secure_run(&RingArith::new(frac_bits)?, cfg, &plan, &plain_run, &mut report)?,
+        Sharing::Float => secure_run(&FloatArith::default(), cfg, &plan, &plain_run, &mut report)?,
+    };
+    pb.finish_and_clear();
+    let rec = out;
+    let train_prefixes: Vec<String> = sample(sched.len()).into_iter().map(|i| format!("t{i}")).collect();
+    report.train_step = step_cost(
+        &rec,
+        &train_prefixes,
+        &cfg.profiles,
+        plain_step,
+        floor_bytes(model, cfg.batch, cfg.reuse_masks),
+        cfg.batch,
+    )?;
+    report.infer_batch = step_cost(
+        &rec,
+        &["i0".to_string()],
+        &cfg.profiles,
+        plain_run.infer_seconds,
+        floor_bytes(model, infer[0].len(), false),
+        infer[0].len(),
+    )?;
+    if cfg.reuse_masks {
+        report.one_time = Some(step_cost(
+            &rec,
+            &["setup/data".to_string()],
+            &cfg.profiles,
+            0.0,
+            floor_bytes(model, train.count, false),
+            train.count,
+        )?);
+    }
+    Ok(SimulateOutput { report, recording: cfg.record_views.then_some(rec) })
+}
+
+fn secure_run<A: Arith>(
+    arith: &A,
+    cfg: &SimulateConfig,
+    plan: &Plan<'_>,
+    plain_run: &PlainRun,
+    report: &mut SimulateReport,
+) -> Result<Recording> {
+    let run = run_protocol(arith, &plan.protocol.roles(), cfg.seed, cfg.record_views, |p| secure::run(p, plan))?;
+    let model = cfg.model;
+    let get = |r: Role| run.outputs.get(&r).ok_or_else(|| invalid(format!("{r} returned nothing")));
+    let (o0, o1) = (get(Role::P0)?, get(Role::P1)?);
+    let (yhat, losses): (Vec<ArrayD<f64>>, Vec<f64>) = match plan.protocol {
+        Protocol::Rtas => {
+            let yh = secure::reconstruct(arith, &o0.yhat_shares, &o1.yhat_shares);
+            let losses = yh
+                .iter()
+                .zip(plan.schedule)
+                .map(|(y, rows)| {
+                    (y - &model.targets(&plan.train.labels_of(rows))).mapv(|v| v * v).mean().unwrap_or(0.0)
+                })
+                .collect();
+            (yh, losses)
+        }
+        Protocol::RtasFast => {
+            let t = get(Role::ThirdParty)?;
+            (t.yhat_plain.clone(), t.losses.clone())
+        }
+    };
+    report.loss_curve = losses;
+    report.batch_accuracy_curve = yhat
+        .iter()
+        .zip(plan.schedule)
+        .map(|(y, rows)| model.correct(y, &plan.train.labels_of(rows)) as f64 / rows.len() as f64)
+        .collect();
+    let receiver = if plan.protocol == Protocol::Rtas { Role::Owner } else { Role::ThirdParty };
+    let preds = &get(receiver)?.predictions;
+    let (mut correct, mut total) = (0, 0);
+    for (yh, rows) in preds.iter().zip(plan.inference) {
+        correct += model.correct(yh, &plan.test.labels_of(rows));
+        total += rows.len();
+    }
+    report.accuracy = correct as f64 / total.max(1) as f64;
+    report.sharing = arith.name().into();
+    // Final parameters against the plaintext reference.
+    let mut params = secure::reconstruct(arith, &o0.params, &o1.params);
+    if plan.protocol == Protocol::RtasFast {
+        params.extend(get(Role::ThirdParty)?.tail.iter().cloned());
+    }
+    report.max_param_diff_vs_plain = params
+        .iter()
+        .zip(&plain_run.params)
+        .map(|(a, b)| a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max))
+        .fold(0.0, f64::max);
+    Ok(run.recording)
+}

@@ -1,0 +1,402 @@
+//! The models under RTAS and RTAS-fast, written once for every role (SPMD).
+//!
+//! - RTAS: everything secret-shared. Linear layers by Beaver triples (the input's opened mask is kept and
+//!   reused for the weight gradient, and the weight's for the backward product), activations and their
+//!   derivatives by the permutation helper, `(y_hat - y) * f'(z)` by a Beaver product. Labels are shared
+//!   by the data owner.
+//! - RTAS-fast: only the first linear layer (dense or conv, without its activation) is secret-shared. Its
+//!   output is revealed to the third party, who holds the labels, runs the rest of the model in plaintext
+//!   ([`super::plain::tail_train`]), and returns fresh shares of the delta at that output; P0 and P1 compute
+//!   the first layer's gradient securely (reusing the input's opened mask) and update it.
+//! - `reuse_masks` (SecureML): the whole training set is shared and opened masked once, before training;
+//!   each step's products use rows (images) of that mask with fresh masks for the weights only.
+
+use super::{CNN_FILTERS, CNN_FLAT, CNN_KERNEL, CNN_SIDE, CNN_STRIDE, ModelKind, Prepared, plain};
+use crate::error::{Result, invalid};
+use crate::protocol::beaver::{self, Masked};
+use crate::protocol::conv;
+use crate::protocol::dealer::{self, Reuse};
+use crate::protocol::elementwise::{self, relu, relu_grad, sigmoid, sigmoid_grad};
+use crate::protocol::io;
+use crate::protocol::party::Party;
+use crate::protocol::ring::Arith;
+use crate::protocol::share::Shared;
+use crate::sim::Role;
+use ndarray::ArrayD;
+use serde::Serialize;
+
+/// RTAS or RTAS-fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// Everything shared, element-wise functions through the helper.
+    Rtas,
+    /// First linear layer shared, the rest in plaintext at the third party.
+    RtasFast,
+}
+
+impl Protocol {
+    /// `rtas` or `rtas-fast`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Rtas => "rtas",
+            Protocol::RtasFast => "rtas-fast",
+        }
+    }
+
+    /// The parties taking part.
+    pub fn roles(self) -> Vec<Role> {
+        match self {
+            Protocol::Rtas => vec![Role::P0, Role::P1, Role::Dealer, Role::Owner],
+            Protocol::RtasFast => vec![Role::P0, Role::P1, Role::Dealer, Role::ThirdParty, Role::Owner],
+        }
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Plan<'a> {
+    /// The model.
+    pub model: ModelKind,
+    /// The protocol.
+    pub protocol: Protocol,
+    /// Learning rate.
+    pub lr: f64,
+    /// Training batches (rows of `train`), in order.
+    pub schedule: &'a [Vec<usize>],
+    /// Inference batches (rows of `test`).
+    pub inference: &'a [Vec<usize>],
+    /// Open the masked training set once and reuse it.
+    pub reuse_masks: bool,
+    /// Training data (the owner shares it; the third party reads only its labels).
+    pub train: &'a Prepared,
+    /// Test data.
+    pub test: &'a Prepared,
+    /// Initial parameters (the owner shares them; the third party starts its tail from them).
+    pub init: &'a [ArrayD<f64>],
+    /// Ticked by P0 after every training step.
+    pub progress: Option<&'a indicatif::ProgressBar>,
+}
+
+/// What each party returns.
+#[derive(Debug, Clone, Default)]
+pub struct PartyOut<E> {
+    /// P0, P1 under RTAS: this party's share of each training step's outputs.
+    pub yhat_shares: Vec<ArrayD<E>>,
+    /// P0, P1: the final shares of the shared parameters.
+    pub params: Vec<ArrayD<E>>,
+    /// Third party: each step's outputs and loss.
+    pub yhat_plain: Vec<ArrayD<f64>>,
+    /// Third party: loss per step.
+    pub losses: Vec<f64>,
+    /// Third party: its final tail parameters.
+    pub tail: Vec<ArrayD<f64>>,
+    /// Whoever receives predictions (the owner under RTAS, the third party under RTAS-fast): one array per
+    /// inference batch.
+    pub predictions: Vec<ArrayD<f64>>,
+}
+
+fn owner_value<'v, A: Arith>(p: &Party<A>, v: &'v ArrayD<f64>) -> Option<&'v ArrayD<f64>> {
+    (p.role == Role::Owner).then_some(v)
+}
+
+/// The first layer's forward pass and what its backward pass needs.
+struct First<E: crate::protocol::ring::Elem> {
+    z: Shared<E>,
+    /// The input's opened mask (or the data set's), with the rows this batch used.
+    x_mask: Masked<E>,
+    rows: Option<Vec<usize>>,
+    release: Vec<u64>,
+}
+
+fn wc_matrix<E: crate::protocol::ring::Elem>(wc: &Shared<E>) -> Result<Shared<E>> {
+    // (O, C, KH, KW) -> (C*KH*KW, O), the kernel matrix of im2col.
+    wc.relayout(&[CNN_KERNEL * CNN_KERNEL, CNN_FILTERS], |a| conv::kernel_matrix(a).map(|m| m.into_dyn()))
+}
+
+fn first_forward<A: Arith>(
+    p: &mut Party<A>,
+    plan: &Plan<'_>,
+    params: &[Shared<A::E>],
+    x: Option<&Shared<A::E>>,
+    data_mask: Option<&Masked<A::E>>,
+    rows: &[usize],
+    label: &str,
+) -> Result<First<A::E>> {
+    let b = rows.len();
+    match (plan.model, data_mask) {
+        (ModelKind::LogReg, None) => {
+            let x = x.ok_or_else(|| invalid("no input"))?;
+            let (z, mx, mw) = beaver::matmul(p, x, &params[0], true, &format!("{label}/dense/fwd"))?;
+            Ok(First { z: z.add_bias(&params[1], 1)?, release: vec![mx.key, mw.key], x_mask: mx, rows: None })
+        }
+        (ModelKind::LogReg, Some(all)) => {
+            let reuse = Reuse::Rows(rows.to_vec());
+            let z = beaver::matmul_reusing(p, all, reuse, &params[0], &format!("{label}/dense/fwd"))?;
+            Ok(First { z: z.add_bias(&params[1], 1)?, x_mask: all.clone(), rows: Some(rows.to_vec()), release: vec![] })
+        }
+        (ModelKind::Cnn, None) => {
+            let x = x.ok_or_else(|| invalid("no input"))?;
+            let (z, mx, mw) = beaver::conv2d(p, x, &params[0], CNN_STRIDE, true, &format!("{label}/conv/fwd"))?;
+            Ok(First { z: z.add_bias(&params[1], 1)?, release: vec![mx.key, mw.key], x_mask: mx, rows: None })
+        }
+        (ModelKind::Cnn, Some(all)) => {
+            let reuse =
+                Reuse::ImagesIm2col { images: rows.to_vec(), kh: CNN_KERNEL, kw: CNN_KERNEL, stride: CNN_STRIDE };
+            let zr = beaver::matmul_reusing(p, all, reuse, &wc_matrix(&params[0])?, &format!("{label}/conv/fwd"))?;
+            let shape = [b, CNN_FILTERS, CNN_SIDE, CNN_SIDE];
+            let z = zr.relayout(&shape, |a| {
+                let m = a.view().into_dimensionality::<ndarray::Ix2>().map_err(|e| invalid(e.to_string()))?;
+                conv::rows_to_nchw(&m.to_owned(), b, CNN_FILTERS, CNN_SIDE, CNN_SIDE)
+            })?;
+            Ok(First { z: z.add_bias(&params[1], 1)?, x_mask: all.clone(), rows: Some(rows.to_vec()), release: vec![] })
+        }
+    }
+}
+
+/// Gradients of the first layer (unscaled) from the delta at its output.
+fn first_backward<A: Arith>(
+    p: &mut Party<A>,
+    model: ModelKind,
+    first: &First<A::E>,
+    delta: &Shared<A::E>,
+    label: &str,
+) -> Result<Vec<Shared<A::E>>> {
+    let gb = delta.sum_to_axis(1)?;
+    let gw = match model {
+        ModelKind::LogReg => {
+            let reuse = match &first.rows {
+                Some(rows) => Reuse::RowsTranspose(rows.clone()),
+                None => Reuse::Transpose,
+            };
+            beaver::matmul_reusing(p, &first.x_mask, reuse, delta, &format!("{label}/dense/grad"))?
+        }
+        ModelKind::Cnn => {
+            let b = delta.shape()[0];
+            let drows = delta
+                .relayout(&[b * CNN_SIDE * CNN_SIDE, CNN_FILTERS], |a| conv::nchw_to_rows(a).map(|m| m.into_dyn()))?;
+            let (kh, kw, stride) = (CNN_KERNEL, CNN_KERNEL, CNN_STRIDE);
+            let reuse = match &first.rows {
+                Some(rows) => Reuse::ImagesIm2colTranspose { images: rows.clone(), kh, kw, stride },
+                None => Reuse::Im2colTranspose { kh, kw, stride },
+            };
+            let cols = beaver::matmul_reusing(p, &first.x_mask, reuse, &drows, &format!("{label}/conv/grad"))?;
+            // (C*KH*KW, O) -> (O, C, KH, KW).
+            cols.t()?.reshape(&[CNN_FILTERS, 1, CNN_KERNEL, CNN_KERNEL])?
+        }
+    };
+    Ok(vec![gw, gb])
+}
+
+/// `w -= c * g` on shares.
+fn update<A: Arith>(p: &Party<A>, params: &mut [Shared<A::E>], grads: &[Shared<A::E>], c: f64) -> Result<()> {
+    let idx = p.share_index();
+    for (w, g) in params.iter_mut().zip(grads) {
+        *w = w.sub(&g.scale(&p.arith, idx, c)?)?;
+    }
+    Ok(())
+}
+
+/// RTAS's secure tail for training: returns the outputs' shares and the (unscaled) delta at the first
+/// layer's output; updates the tail parameters `tail` (CNN).
+fn rtas_tail_train<A: Arith>(
+    p: &mut Party<A>,
+    model: ModelKind,
+    tail: &mut [Shared<A::E>],
+    z: &Shared<A::E>,
+    y: &Shared<A::E>,
+    c: f64,
+    label: &str,
+) -> Result<(Shared<A::E>, Shared<A::E>)> {
+    match model {
+        ModelKind::LogReg => {
+            let mut act = elementwise::apply(p, z, &[&sigmoid, &sigmoid_grad], &format!("{label}/act"))?;
+            let (yh, sg) = (act.remove(0), act.remove(0));
+            let delta = beaver::mul(p, &yh.sub(y)?, &sg, &format!("{label}/delta"))?;
+            Ok((yh, delta))
+        }
+        ModelKind::Cnn => {
+            let b = z.shape()[0];
+            let mut r = elementwise::apply(p, z, &[&relu, &relu_grad], &format!("{label}/relu"))?;
+            let (a0, r0) = (r.remove(0).reshape(&[b, CNN_FLAT])?, r.remove(0));
+            let (z1, ma0, mw1) = beaver::matmul(p, &a0, &tail[0], true, &format!("{label}/dense1/fwd"))?;
+            let mut s = elementwise::apply(
+                p,
+                &z1.add_bias(&tail[1], 1)?,
+                &[&sigmoid, &sigmoid_grad],
+                &format!("{label}/sig1"),
+            )?;
+            let (a1, s1) = (s.remove(0), s.remove(0));
+            let (z2, ma1, mw2) = beaver::matmul(p, &a1, &tail[2], true, &format!("{label}/dense2/fwd"))?;
+            let mut s = elementwise::apply(
+                p,
+                &z2.add_bias(&tail[3], 1)?,
+                &[&sigmoid, &sigmoid_grad],
+                &format!("{label}/sig2"),
+            )?;
+            let (yh, s2) = (s.remove(0), s.remove(0));
+            let d2 = beaver::mul(p, &yh.sub(y)?, &s2, &format!("{label}/d2"))?;
+            let gw2 = beaver::matmul_reusing(p, &ma1, Reuse::Transpose, &d2, &format!("{label}/dense2/grad"))?;
+            let dh1 =
+                beaver::matmul_reusing(p, &mw2, Reuse::Identity, &d2.t()?, &format!("{label}/dense2/back"))?.t()?;
+            let d1 = beaver::mul(p, &dh1, &s1, &format!("{label}/d1"))?;
+            let gw1 = beaver::matmul_reusing(p, &ma0, Reuse::Transpose, &d1, &format!("{label}/dense1/grad"))?;
+            let da0 = beaver::matmul_reusing(p, &mw1, Reuse::Identity, &d1.t()?, &format!("{label}/dense1/back"))?
+                .t()?
+                .reshape(&[b, CNN_FILTERS, CNN_SIDE, CNN_SIDE])?;
+            let delta = beaver::mul(p, &da0, &r0, &format!("{label}/d0"))?;
+            let grads = [gw1, d1.sum_to_axis(1)?, gw2, d2.sum_to_axis(1)?];
+            update(p, tail, &grads, c)?;
+            for m in [&ma0, &mw1, &ma1, &mw2] {
+                dealer::release(p, m.key);
+            }
+            Ok((yh, delta))
+        }
+    }
+}
+
+/// RTAS's secure tail for inference: the outputs' shares.
+fn rtas_tail_predict<A: Arith>(
+    p: &mut Party<A>,
+    model: ModelKind,
+    tail: &[Shared<A::E>],
+    z: &Shared<A::E>,
+    label: &str,
+) -> Result<Shared<A::E>> {
+    match model {
+        ModelKind::LogReg => Ok(elementwise::apply(p, z, &[&sigmoid], &format!("{label}/act"))?.remove(0)),
+        ModelKind::Cnn => {
+            let b = z.shape()[0];
+            let a0 = elementwise::apply(p, z, &[&relu], &format!("{label}/relu"))?.remove(0).reshape(&[b, CNN_FLAT])?;
+            let z1 = beaver::matmul(p, &a0, &tail[0], false, &format!("{label}/dense1"))?.0.add_bias(&tail[1], 1)?;
+            let a1 = elementwise::apply(p, &z1, &[&sigmoid], &format!("{label}/sig1"))?.remove(0);
+            let z2 = beaver::matmul(p, &a1, &tail[2], false, &format!("{label}/dense2"))?.0.add_bias(&tail[3], 1)?;
+            Ok(elementwise::apply(p, &z2, &[&sigmoid], &format!("{label}/sig2"))?.remove(0))
+        }
+    }
+}
+
+/// Trains and then predicts, as whichever role `p` is.
+pub fn run<A: Arith>(p: &mut Party<A>, plan: &Plan<'_>) -> Result<PartyOut<A::E>> {
+    let model = plan.model;
+    let shapes = model.param_shapes();
+    let nfirst = model.first_layer_params();
+    let n_shared = if plan.protocol == Protocol::Rtas { shapes.len() } else { nfirst };
+    let mut out = PartyOut::default();
+
+    // Parameters: the owner shares them; under RTAS-fast the third party keeps the tail in plaintext.
+    p.step("setup/params");
+    let mut params = Vec::new();
+    for (i, (name, shape)) in shapes.iter().enumerate().take(n_shared) {
+        params.push(io::share_from(
+            p,
+            Role::Owner,
+            owner_value(p, &plan.init[i]),
+            shape,
+            &format!("setup/params/{name}"),
+        )?);
+    }
+    let mut tail_plain: Vec<ArrayD<f64>> =
+        if p.role == Role::ThirdParty { plan.init[nfirst..].to_vec() } else { Vec::new() };
+
+    // SecureML's mask reuse: the whole training set, shared and opened masked once.
+    let data_mask = if plan.reuse_masks {
+        p.step("setup/data/");
+        let all: Vec<usize> = (0..plan.train.count).collect();
+        let x_all = if p.role == Role::Owner { Some(plan.train.batch(model, &all)) } else { None };
+        let xs = io::share_from(p, Role::Owner, x_all.as_ref(), &model.input_shape(all.len()), "setup/data")?;
+        Some(beaver::open_masked(p, &xs, "setup/data")?)
+    } else {
+        None
+    };
+
+    for (i, rows) in plan.schedule.iter().enumerate() {
+        let label = format!("t{i}");
+        p.step(&format!("{label}/"));
+        let b = rows.len();
+        let c = model.update_factor(plan.lr, b);
+        let x = match data_mask {
+            Some(_) => None,
+            None => {
+                let xv = if p.role == Role::Owner { Some(plan.train.batch(model, rows)) } else { None };
+                Some(io::share_from(p, Role::Owner, xv.as_ref(), &model.input_shape(b), &format!("{label}/x"))?)
+            }
+        };
+        let first = first_forward(p, plan, &params, x.as_ref(), data_mask.as_ref(), rows, &label)?;
+        let delta = match plan.protocol {
+            Protocol::Rtas => {
+                let yv = (p.role == Role::Owner).then(|| model.targets(&plan.train.labels_of(rows)));
+                let y = io::share_from(p, Role::Owner, yv.as_ref(), &[b, model.outputs()], &format!("{label}/y"))?;
+                let (yh, delta) = rtas_tail_train(p, model, &mut params[nfirst..], &first.z, &y, c, &label)?;
+                if let Some(s) = yh.share() {
+                    out.yhat_shares.push(s.clone());
+                }
+                delta
+            }
+            Protocol::RtasFast => {
+                let seen = io::reveal_to(p, &first.z, Role::ThirdParty, &label)?;
+                let delta = match seen {
+                    Some(z) => {
+                        let y = model.targets(&plan.train.labels_of(rows));
+                        let t = plain::tail_train(model, &mut tail_plain, &z, &y, c)?;
+                        out.losses.push(t.loss);
+                        out.yhat_plain.push(t.yhat);
+                        Some(t.delta)
+                    }
+                    None => None,
+                };
+                io::share_from(p, Role::ThirdParty, delta.as_ref(), first.z.shape(), &format!("{label}/delta"))?
+            }
+        };
+        let grads = first_backward(p, model, &first, &delta, &label)?;
+        update(p, &mut params[..nfirst], &grads, c)?;
+        for &k in &first.release {
+            dealer::release(p, k);
+        }
+        if let (Role::P0, Some(pb)) = (p.role, plan.progress) {
+            pb.inc(1);
+        }
+    }
+
+    for (j, rows) in plan.inference.iter().enumerate() {
+        let label = format!("i{j}");
+        p.step(&format!("{label}/"));
+        let b = rows.len();
+        let xv = if p.role == Role::Owner { Some(plan.test.batch(model, rows)) } else { None };
+        let x = io::share_from(p, Role::Owner, xv.as_ref(), &model.input_shape(b), &format!("{label}/x"))?;
+        let z = match model {
+            ModelKind::LogReg => beaver::matmul(p, &x, &params[0], false, &format!("{label}/dense"))?.0,
+            ModelKind::Cnn => beaver::conv2d(p, &x, &params[0], CNN_STRIDE, false, &format!("{label}/conv"))?.0,
+        }
+        .add_bias(&params[1], 1)?;
+        match plan.protocol {
+            Protocol::Rtas => {
+                let yh = rtas_tail_predict(p, model, &params[nfirst..], &z, &label)?;
+                if let Some(v) = io::reveal_to(p, &yh, Role::Owner, &format!("{label}/out"))? {
+                    out.predictions.push(v);
+                }
+            }
+            Protocol::RtasFast => {
+                if let Some(zv) = io::reveal_to(p, &z, Role::ThirdParty, &label)? {
+                    out.predictions.push(plain::tail_predict(model, &tail_plain, &zv)?);
+                }
+            }
+        }
+    }
+    p.step("done");
+    out.params = params.iter().filter_map(|s| s.share().cloned()).collect();
+    out.tail = tail_plain;
+    Ok(out)
+}
+
+/// Reconstructs P0's and P1's shares of a list of arrays.
+pub fn reconstruct<A: Arith>(arith: &A, a: &[ArrayD<A::E>], b: &[ArrayD<A::E>]) -> Vec<ArrayD<f64>> {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| {
+            let mut s = x.clone();
+            s.zip_mut_with(y, |u, &v| *u = crate::protocol::ring::Elem::add(*u, v));
+            arith.decode_all(&s)
+        })
+        .collect()
+}
