@@ -207,13 +207,13 @@ fn rtas_tail_train<A: Arith>(
     y: &Shared<A::E>,
     c: f64,
     label: &str,
-) -> Result<(Shared<A::E>, Shared<A::E>)> {
+) -> Result<[Shared<A::E>; 2]> {
     match model {
         ModelKind::LogReg => {
             let mut act = elementwise::apply(p, z, &[&sigmoid, &sigmoid_grad], &format!("{label}/act"))?;
             let (yh, sg) = (act.remove(0), act.remove(0));
             let delta = beaver::mul(p, &yh.sub(y)?, &sg, &format!("{label}/delta"))?;
-            Ok((yh, delta))
+            Ok([yh, delta])
         }
         ModelKind::Cnn => {
             let b = z.shape()[0];
@@ -250,7 +250,7 @@ fn rtas_tail_train<A: Arith>(
             for m in [&ma0, &mw1, &ma1, &mw2] {
                 dealer::release(p, m.key);
             }
-            Ok((yh, delta))
+            Ok([yh, delta])
         }
     }
 }
@@ -327,7 +327,7 @@ pub fn run<A: Arith>(p: &mut Party<A>, plan: &Plan<'_>) -> Result<PartyOut<A::E>
             Protocol::Rtas => {
                 let yv = (p.role == Role::Owner).then(|| model.targets(&plan.train.labels_of(rows)));
                 let y = io::share_from(p, Role::Owner, yv.as_ref(), &[b, model.outputs()], &format!("{label}/y"))?;
-                let (yh, delta) = rtas_tail_train(p, model, &mut params[nfirst..], &first.z, &y, c, &label)?;
+                let [yh, delta] = rtas_tail_train(p, model, &mut params[nfirst..], &first.z, &y, c, &label)?;
                 if let Some(s) = yh.share() {
                     out.yhat_shares.push(s.clone());
                 }
