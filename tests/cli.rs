@@ -204,3 +204,57 @@ fn op_rejects_bad_shapes_and_networks() {
     rejects(&["op", "--op", "mul", "--shape", "100000x100000"], "more than 2e8");
     rejects(&["op", "--op", "fft", "--shape", "4x4"], "invalid value 'fft'");
 }
+
+#[test]
+fn simulate_json_has_the_fixed_keys() {
+    let v = json(&["simulate", "--model", "logreg", "--protocol", "rtas", "--max-steps", "3", "--test-size", "200"]);
+    assert!(v["accuracy"].as_f64().unwrap() > 0.5);
+    assert_eq!(v["train_step"]["bytes_p0_p1"], 2 * 8 * (32 * 784 + 784 + 64 + 32));
+    assert_eq!(v["train_step"]["rounds"], 6);
+    for phase in ["train_step", "infer_batch"] {
+        for net in ["lan", "wan"] {
+            assert!(v[phase]["modeled_seconds"][net].as_f64().unwrap() > 0.0, "{phase} {net}");
+        }
+        assert!(v[phase]["bytes_p0_p1"].as_u64().is_some());
+    }
+    assert_eq!(v["loss_curve"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn simulate_reads_a_user_mnist_directory() {
+    // Write a tiny standard-named MNIST directory (raw train files, gzip test files) from the bundled data.
+    let dir = std::env::temp_dir().join(format!("rtas-mnist-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = rtas::data::mnist::bundled().unwrap();
+    let images = |a: usize, b: usize| rtas::data::idx::encode(&[(b - a) as u32, 28, 28], &d.pixels[a * 784..b * 784]);
+    let labels = |a: usize, b: usize| rtas::data::idx::encode(&[(b - a) as u32], &d.labels[a..b]);
+    let gz = |bytes: Vec<u8>| {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&bytes).unwrap();
+        e.finish().unwrap()
+    };
+    std::fs::write(dir.join("train-images-idx3-ubyte"), images(0, 300)).unwrap();
+    std::fs::write(dir.join("train-labels-idx1-ubyte"), labels(0, 300)).unwrap();
+    std::fs::write(dir.join("t10k-images-idx3-ubyte.gz"), gz(images(300, 400))).unwrap();
+    std::fs::write(dir.join("t10k-labels-idx1-ubyte.gz"), gz(labels(300, 400))).unwrap();
+    let v = json(&["simulate", "--model", "logreg", "--protocol", "plain", "--data", dir.to_str().unwrap()]);
+    assert_eq!((v["train_size"].as_u64(), v["test_size"].as_u64()), (Some(300), Some(100)));
+    std::fs::remove_file(dir.join("t10k-labels-idx1-ubyte.gz")).unwrap();
+    rejects(&["simulate", "--model", "logreg", "--data", dir.to_str().unwrap()], "t10k-labels-idx1-ubyte");
+}
+
+#[test]
+fn simulate_rejects_bad_settings() {
+    rejects(&["simulate", "--model", "logreg", "--lr", "-1"], "--lr must be a positive");
+    rejects(&["simulate", "--model", "logreg", "--lr", "NaN"], "--lr must be a positive");
+    rejects(&["simulate", "--model", "logreg", "--batch", "0"], "at least 1");
+    rejects(&["simulate", "--model", "logreg", "--epochs", "0"], "at least 1");
+    rejects(&["simulate", "--model", "logreg", "--train-size", "0"], "--train-size must be at least 1");
+    rejects(&["simulate", "--model", "logreg", "--test-size", "99999"], "exceeds");
+    rejects(&["simulate", "--model", "logreg", "--batch", "64", "--train-size", "10"], "larger than");
+    rejects(&["simulate", "--model", "logreg", "--protocol", "plain", "--reuse-masks"], "--reuse-masks");
+    rejects(&["simulate", "--model", "logreg", "--data", "/no/such/dir"], "/no/such/dir");
+    rejects(&["simulate", "--model", "svm"], "invalid value 'svm'");
+    rejects(&["simulate", "--model", "logreg", "--max-steps", "0"], "--max-steps");
+}
