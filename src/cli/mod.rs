@@ -9,6 +9,7 @@ mod op;
 mod output;
 mod progress;
 mod simulate;
+mod tables;
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +35,8 @@ enum Command {
     Op(op::OpArgs),
     /// Train and test the paper's logistic regression or CNN under plain, RTAS or RTAS-fast on MNIST.
     Simulate(simulate::SimulateArgs),
+    /// The paper's Tables 1-4 (one-batch time and traffic) with rtas's RTAS and RTAS-fast figures beside them.
+    Tables(tables::TablesArgs),
     /// Monte Carlo estimates of epsilon by the optimal attacker, with 95% Clopper-Pearson intervals.
     #[command(subcommand)]
     Estimate(estimate::EstimateCommand),
@@ -67,6 +70,7 @@ where
         Command::Estimate(cmd) => estimate::run(cmd, cli.json),
         Command::Op(args) => op::run(args, cli.json),
         Command::Simulate(args) => simulate::run(args, cli.json),
+        Command::Tables(args) => tables::run(args, cli.json),
     };
     match result {
         Ok(text) => {

@@ -3,3 +3,4 @@
 
 pub mod op;
 pub mod simulate;
+pub mod tables;

@@ -1,0 +1,60 @@
+//! One logistic-regression training step: plaintext Rust against RTAS (all parties on their threads, every
+//! message through the simulator), in the same criterion run. Each iteration runs 50 steps (batch 32), so
+//! thread start-up is amortized; divide by 50 for one step.
+//! Run: cargo bench --bench models
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use indicatif::ProgressBar;
+use rtas::data::mnist;
+use rtas::experiment::simulate::{ProtocolChoice, SimulateConfig};
+use rtas::models::secure::{self, Plan, Protocol};
+use rtas::models::{ModelKind, Prepared, plain, schedule};
+use rtas::protocol::party::run_protocol;
+use rtas::protocol::ring::RingArith;
+
+const STEPS: usize = 50;
+
+fn bench(c: &mut Criterion) {
+    let (tr, te) = mnist::bundled_split().unwrap();
+    let (train, test) = (Prepared::new(&tr).unwrap(), Prepared::new(&te).unwrap());
+    let model = ModelKind::LogReg;
+    let sched: Vec<Vec<usize>> = schedule(train.count, 32, 1, 1).into_iter().take(STEPS).collect();
+    let init: Vec<_> = model.init(1).into_iter().map(|a| a * 0.0).collect();
+    let batches: Vec<_> = sched.iter().map(|r| (train.batch(model, r), model.targets(&train.labels_of(r)))).collect();
+    let mut g = c.benchmark_group("logreg_50_train_steps");
+    g.sample_size(20);
+    g.bench_function("plain", |b| {
+        b.iter(|| {
+            let mut params = init.clone();
+            for (x, y) in &batches {
+                plain::train_step(model, &mut params, x, y, 0.1).unwrap();
+            }
+            params
+        })
+    });
+    let _ = SimulateConfig::paper(model, ProtocolChoice::Plain);
+    let pb = ProgressBar::hidden();
+    for protocol in [Protocol::Rtas, Protocol::RtasFast] {
+        let plan = Plan {
+            model,
+            protocol,
+            lr: 0.1,
+            schedule: &sched,
+            inference: &[],
+            reuse_masks: false,
+            train: &train,
+            test: &test,
+            init: &init,
+            progress: Some(&pb),
+        };
+        g.bench_function(protocol.name(), |b| {
+            b.iter(|| {
+                run_protocol(&RingArith::default(), &protocol.roles(), 1, false, |p| secure::run(p, &plan)).unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
