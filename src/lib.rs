@@ -8,6 +8,7 @@
 
 mod alloc;
 pub mod analysis;
+pub mod attacks;
 pub mod cli;
 pub mod data;
 pub mod error;

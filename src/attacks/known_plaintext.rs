@@ -1,0 +1,110 @@
+//! Known-plaintext attack on a secret linear map `Y = X A` (Liu, Giannella, Kargupta 2006): the attacker
+//! holds K rows of X with their images and fits the linear decoder `B = argmin |Y_K B - X_K|` (least
+//! squares; minimum-norm while K is below the number of outputs). Once K reaches the input dimension and
+//! A has at least as many outputs as inputs, `B = A⁺` exactly and every other row is recovered. Below that,
+//! the decoder recovers the part of each row that the known rows span, which on structured data (images)
+//! is most of it.
+
+use super::data::{self, DataKind};
+use super::linalg::{mm, ridge};
+use super::metrics::{Success, median, psnr, relative_errors, success};
+use crate::error::{Result, invalid};
+use crate::rng::stream;
+use ndarray::{Array2, Axis};
+use serde::Serialize;
+
+/// Settings.
+#[derive(Debug, Clone)]
+pub struct KnownPlaintext {
+    /// Data.
+    pub data: DataKind,
+    /// Rows of the transformed table.
+    pub rows: usize,
+    /// Input dimension (784 for MNIST).
+    pub dim: usize,
+    /// Outputs of A (columns of Y).
+    pub outputs: usize,
+    /// A orthogonal (distance-preserving, `outputs = dim`) instead of Gaussian.
+    pub orthogonal: bool,
+    /// Known rows to try.
+    pub known: Vec<usize>,
+    /// Success threshold on the relative error (Giannella et al.: 7%).
+    pub delta_relative: f64,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// One K.
+#[derive(Debug, Clone, Serialize)]
+pub struct KnownPoint {
+    /// Known rows.
+    pub known: usize,
+    /// Success on the other rows.
+    #[serde(flatten)]
+    pub success: Success,
+    /// Median PSNR (dB) of the reconstructions (images only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub median_psnr: Option<f64>,
+}
+
+/// The report.
+#[derive(Debug, Clone, Serialize)]
+pub struct KnownPlaintextReport {
+    /// Data kind.
+    pub data: String,
+    /// Rows, input dimension, outputs.
+    pub rows: usize,
+    /// Input dimension.
+    pub dim: usize,
+    /// Outputs.
+    pub outputs: usize,
+    /// Orthogonal A.
+    pub orthogonal: bool,
+    /// Results per K.
+    pub points: Vec<KnownPoint>,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// Runs the attack for every K.
+pub fn run(cfg: &KnownPlaintext, mnist: Option<&crate::models::Prepared>) -> Result<KnownPlaintextReport> {
+    let dim = if cfg.data == DataKind::Mnist { 784 } else { cfg.dim };
+    let outputs = if cfg.orthogonal { dim } else { cfg.outputs };
+    if outputs == 0 || dim == 0 {
+        return Err(invalid("--dim and --outputs must be at least 1"));
+    }
+    if !(cfg.delta_relative > 0.0 && cfg.delta_relative.is_finite()) {
+        return Err(invalid("--delta-relative must be a positive finite number"));
+    }
+    let max_k = cfg.known.iter().copied().max().unwrap_or(0);
+    if cfg.known.is_empty() || cfg.known.contains(&0) || max_k >= cfg.rows {
+        return Err(invalid(format!("--known must list sizes from 1 to rows - 1 = {}", cfg.rows.saturating_sub(1))));
+    }
+    let mut rng = stream(cfg.seed, 502);
+    let x = data::rows(cfg.data, cfg.rows, dim, mnist, cfg.seed)?;
+    let a =
+        if cfg.orthogonal { data::random_orthogonal(dim, &mut rng)? } else { data::gaussian(dim, outputs, &mut rng) };
+    let y = mm(x.view(), a.view());
+    let mut points = Vec::new();
+    for &k in &cfg.known {
+        let (xk, yk) = (x.slice(ndarray::s![..k, ..]), y.slice(ndarray::s![..k, ..]));
+        // Least squares, with a vanishing ridge so that rank-deficient data (MNIST's blank pixels) stays
+        // well posed.
+        let b = ridge(yk, xk, 1e-10)?;
+        let (xr, yr) = (x.slice(ndarray::s![k.., ..]), y.slice(ndarray::s![k.., ..]));
+        let xhat: Array2<f64> = mm(yr, b.view());
+        let errs = relative_errors(xhat.view(), xr);
+        let median_psnr = (cfg.data == DataKind::Mnist).then(|| median(&psnr(xhat.view(), xr, 1.0)));
+        points.push(KnownPoint { known: k, success: success(&errs, cfg.delta_relative)?, median_psnr });
+    }
+    let _ = Axis(0);
+    Ok(KnownPlaintextReport {
+        data: cfg.data.name().into(),
+        rows: cfg.rows,
+        dim,
+        outputs,
+        orthogonal: cfg.orthogonal,
+        points,
+        seed: cfg.seed,
+    })
+}

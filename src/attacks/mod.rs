@@ -1,0 +1,10 @@
+//! What a curious party can reconstruct from what it saw. One file per attack family; each takes a view
+//! (recorded by the simulator) or a transformed data set plus stated auxiliary knowledge, produces
+//! reconstructions and scores them; none knows transports.
+
+pub mod data;
+pub mod decoder;
+pub mod known_plaintext;
+pub mod known_sample;
+pub mod linalg;
+pub mod metrics;
