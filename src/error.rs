@@ -37,3 +37,13 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub(crate) fn invalid(msg: impl Into<String>) -> Error {
     Error::InvalidArgument(msg.into())
 }
+
+/// A finite number above zero (false for NaN).
+pub(crate) fn positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}
+
+/// A finite number at or above zero (false for NaN).
+pub(crate) fn non_negative(x: f64) -> bool {
+    x.is_finite() && x >= 0.0
+}

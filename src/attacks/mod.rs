@@ -4,7 +4,12 @@
 
 pub mod data;
 pub mod decoder;
+pub mod degree_matching;
+pub mod float_share;
+pub mod helper_view;
 pub mod known_plaintext;
 pub mod known_sample;
 pub mod linalg;
+pub mod linking;
 pub mod metrics;
+pub mod pixel_permutation;

@@ -1,6 +1,7 @@
 //! The `rtas` command line: parse, call the library, print a table or one JSON object. Every error a user
 //! can cause ends as one line on stderr and exit code 2.
 
+mod attack;
 mod bound;
 mod data;
 mod demo;
@@ -28,6 +29,9 @@ pub struct Cli {
 enum Command {
     /// The main job on the bundled MNIST digits: the paper's claims beside what rtas computes and measures.
     Demo(demo::DemoArgs),
+    /// Attacks: what a curious party reconstructs from what it saw, scored against the bounds.
+    #[command(subcommand)]
+    Attack(attack::AttackCommand),
     /// Closed-form reconstructive-privacy bounds (exact, in log10, far below f64's range).
     #[command(subcommand)]
     Bound(bound::BoundCommand),
@@ -67,6 +71,7 @@ where
     let result = match cli.command {
         Command::Demo(args) => demo::run(args, cli.json),
         Command::Bound(cmd) => bound::run(cmd, cli.json),
+        Command::Attack(cmd) => attack::run(cmd, cli.json),
         Command::Estimate(cmd) => estimate::run(cmd, cli.json),
         Command::Op(args) => op::run(args, cli.json),
         Command::Simulate(args) => simulate::run(args, cli.json),

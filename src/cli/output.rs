@@ -60,3 +60,60 @@ impl Table {
 pub fn log10(v: f64) -> String {
     format!("{v:.4}")
 }
+
+/// Any serializable report as readable text: scalars as `key: value`, lists of records as tables.
+pub fn value_table<T: Serialize>(title: &str, value: &T) -> String {
+    let v = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+    let mut out = format!("{title}\n");
+    write_value(&mut out, "", &v);
+    out.trim_end().to_string()
+}
+
+fn scalar(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() => {
+                if f != 0.0 && (f.abs() < 1e-3 || f.abs() >= 1e6) {
+                    format!("{f:.4e}")
+                } else {
+                    format!("{f:.4}")
+                }
+            }
+            _ => n.to_string(),
+        },
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn write_value(out: &mut String, indent: &str, v: &serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map {
+                match val {
+                    serde_json::Value::Object(_) => {
+                        out.push_str(&format!("{indent}{k}:\n"));
+                        write_value(out, &format!("{indent}  "), val);
+                    }
+                    serde_json::Value::Array(items) if items.iter().all(|i| i.is_object()) && !items.is_empty() => {
+                        out.push_str(&format!("{indent}{k}:\n"));
+                        write_value(out, indent, val);
+                    }
+                    _ => out.push_str(&format!("{indent}{k}: {}\n", scalar(val))),
+                }
+            }
+        }
+        serde_json::Value::Array(items) if items.iter().all(|i| i.is_object()) && !items.is_empty() => {
+            let keys: Vec<String> = items[0].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+            let mut t = Table::new(&keys);
+            for it in items {
+                let row: Vec<String> = keys.iter().map(|k| it.get(k).map_or(String::new(), scalar)).collect();
+                t.row(&row);
+            }
+            for line in t.render().lines() {
+                out.push_str(&format!("{indent}{line}\n"));
+            }
+        }
+        other => out.push_str(&format!("{indent}{}\n", scalar(other))),
+    }
+}

@@ -1,0 +1,90 @@
+//! The paper's float sharing (Section 4.1): x is shared as `x - r` and `r` with Gaussian `r` "whose variance
+//! is greater than x's". One share is then x plus Gaussian noise — exactly the noise transformation whose
+//! bound `rtas bound noise` computes — and every fresh sharing of the same x (each epoch re-shares the
+//! training set) is another independent noisy copy: averaging E of them divides the noise by sqrt(E).
+
+use super::metrics::{Success, median, psnr, relative_errors, success};
+use crate::analysis::bounds;
+use crate::error::{Result, invalid, positive};
+use crate::models::Prepared;
+use crate::rng::stream;
+use ndarray::Array2;
+use rand::RngExt;
+use rand_distr::StandardNormal;
+use serde::Serialize;
+
+/// Settings.
+#[derive(Debug, Clone)]
+pub struct FloatShare {
+    /// Images attacked.
+    pub images: usize,
+    /// Standard deviation of the masks r.
+    pub sigma: f64,
+    /// Numbers of shares of the same image the attacker averages (epochs).
+    pub shares: Vec<usize>,
+    /// Success threshold on the relative error.
+    pub delta_relative: f64,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// One number of shares.
+#[derive(Debug, Clone, Serialize)]
+pub struct FloatSharePoint {
+    /// Shares averaged.
+    pub shares: usize,
+    /// Measured success at the threshold.
+    #[serde(flatten)]
+    pub success: Success,
+    /// Median PSNR, dB.
+    pub median_psnr: f64,
+    /// `rtas bound noise` for the same setting at the median image norm: P(chi2_784 < (delta |x| sqrt(E) / sigma)^2).
+    pub bound_epsilon: f64,
+}
+
+/// The report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FloatShareReport {
+    /// Images.
+    pub images: usize,
+    /// Mask standard deviation.
+    pub sigma: f64,
+    /// Per number of shares.
+    pub points: Vec<FloatSharePoint>,
+}
+
+/// Runs the attack on the first `images` images of `data`.
+pub fn run(cfg: &FloatShare, data: &Prepared) -> Result<FloatShareReport> {
+    if cfg.images == 0 || cfg.images > data.count {
+        return Err(invalid(format!("--images must be between 1 and {}", data.count)));
+    }
+    if !positive(cfg.sigma) || !positive(cfg.delta_relative) {
+        return Err(invalid("--sigma and --delta-relative must be positive"));
+    }
+    if cfg.shares.is_empty() || cfg.shares.contains(&0) {
+        return Err(invalid("--shares must list counts of at least 1"));
+    }
+    let n = cfg.images;
+    let x = Array2::from_shape_vec((n, 784), data.x[..n * 784].to_vec()).map_err(|e| invalid(e.to_string()))?;
+    let norms: Vec<f64> = x.rows().into_iter().map(|r| r.dot(&r).sqrt()).collect();
+    let mut rng = stream(cfg.seed, 507);
+    let mut points = Vec::new();
+    for &e in &cfg.shares {
+        // P1's views: x - r_1, ..., x - r_E; the attacker averages them.
+        let mut avg = Array2::<f64>::zeros((n, 784));
+        for _ in 0..e {
+            avg.zip_mut_with(&x, |a, &v| *a += v - cfg.sigma * rng.sample::<f64, _>(StandardNormal));
+        }
+        avg.mapv_inplace(|v| v / e as f64);
+        let errs = relative_errors(avg.view(), x.view());
+        let delta = cfg.delta_relative * median(&norms);
+        let bound = bounds::noise(cfg.sigma / (e as f64).sqrt(), delta, 784)?;
+        points.push(FloatSharePoint {
+            shares: e,
+            success: success(&errs, cfg.delta_relative)?,
+            median_psnr: median(&psnr(avg.view(), x.view(), 1.0)),
+            bound_epsilon: bound.epsilon,
+        });
+    }
+    Ok(FloatShareReport { images: n, sigma: cfg.sigma, points })
+}

@@ -1,0 +1,362 @@
+//! `rtas attack NAME`: one attack family, with its parameters; `rtas audit`: the claims table.
+
+use super::output::render;
+use super::progress::bar;
+use crate::attacks::data::DataKind;
+use crate::attacks::{
+    decoder, degree_matching, float_share, helper_view, known_plaintext, known_sample, linking, pixel_permutation,
+};
+use crate::data::mnist;
+use crate::error::{Result, invalid};
+use crate::experiment::simulate::{ProtocolChoice, SimulateConfig, simulate};
+use crate::models::secure::Protocol;
+use crate::models::{ModelKind, Prepared, schedule};
+use crate::protocol::ring::RingArith;
+use clap::{Args, Subcommand, ValueEnum};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DataName {
+    /// Isotropic Gaussian rows (the paper's assumption).
+    Gaussian,
+    /// Correlated Gaussian rows (variances 0.9^i).
+    Correlated,
+    /// The bundled MNIST digits.
+    Mnist,
+}
+
+impl DataName {
+    fn kind(self) -> DataKind {
+        match self {
+            DataName::Gaussian => DataKind::Gaussian,
+            DataName::Correlated => DataKind::Correlated,
+            DataName::Mnist => DataKind::Mnist,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttackCommand {
+    /// Y = X A with A secret; K known rows with their images; least squares recovers A.
+    KnownPlaintext(KpArgs),
+    /// Y = X A, A orthogonal; a sample from the same distribution; covariance eigenvectors matched.
+    KnownSample(KsArgs),
+    /// RTAS-fast: the third party decodes images from the first layer's outputs it saw.
+    Decoder(DecArgs),
+    /// A secret permutation of every image's pixels, undone from pixel correlations.
+    PixelPermutation(PpArgs),
+    /// RTAS: what the element-wise helper learns about batch labels from permuted pre-activations.
+    HelperView(HvArgs),
+    /// A user-item graph with permuted IDs; items re-identified by degree.
+    DegreeMatching(DmArgs),
+    /// Shuffled, transformed rows linked to an attacker's partial columns (regression + Hungarian).
+    Linking(LkArgs),
+    /// The paper's float sharing: one share (or several, averaged) of x - r with Gaussian r.
+    FloatShare(FsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KpArgs {
+    /// Data rows.
+    #[arg(long, value_enum, default_value = "mnist")]
+    pub data: DataName,
+    /// Rows in the table.
+    #[arg(long, default_value_t = 3000)]
+    pub rows: usize,
+    /// Dimension (ignored for MNIST: 784).
+    #[arg(long, default_value_t = 16)]
+    pub dim: usize,
+    /// Outputs of A (ignored with --orthogonal).
+    #[arg(long, default_value_t = 784)]
+    pub outputs: usize,
+    /// Orthogonal (distance-preserving) A.
+    #[arg(long)]
+    pub orthogonal: bool,
+    /// Known rows to try, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "4,16,64,256,784,1000")]
+    pub known: Vec<usize>,
+    /// Success when the relative error is below this (Giannella et al.: 0.07).
+    #[arg(long, default_value_t = 0.07)]
+    pub delta_relative: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct KsArgs {
+    /// Data rows.
+    #[arg(long, value_enum, default_value = "mnist")]
+    pub data: DataName,
+    /// The victim's rows.
+    #[arg(long, default_value_t = 2000)]
+    pub rows: usize,
+    /// The attacker's own sample.
+    #[arg(long, default_value_t = 5000)]
+    pub sample: usize,
+    /// Dimension (ignored for MNIST).
+    #[arg(long, default_value_t = 16)]
+    pub dim: usize,
+    /// Share of the variance whose components are matched.
+    #[arg(long, default_value_t = 0.5)]
+    pub energy: f64,
+    /// Success threshold on the relative error.
+    #[arg(long, default_value_t = 0.5)]
+    pub delta_relative: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DecArgs {
+    /// The model trained under RTAS-fast.
+    #[arg(long, value_enum, default_value = "cnn")]
+    pub model: super::simulate::ModelName,
+    /// Training steps recorded (batch 32).
+    #[arg(long, default_value_t = 100)]
+    pub steps: usize,
+    /// Known (image, output) pairs.
+    #[arg(long, default_value_t = 1000)]
+    pub known: usize,
+    /// Ridge strength.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lambda: f64,
+    /// Success threshold on the relative error.
+    #[arg(long, default_value_t = 0.3)]
+    pub delta_relative: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct PpArgs {
+    /// Permuted images the attacker sees.
+    #[arg(long, default_value_t = 1000)]
+    pub images: usize,
+    /// Seed of the secret permutation.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct HvArgs {
+    /// Training steps of logistic regression under RTAS.
+    #[arg(long, default_value_t = 250)]
+    pub steps: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DmArgs {
+    /// Users.
+    #[arg(long, default_value_t = 2000)]
+    pub users: usize,
+    /// Items.
+    #[arg(long, default_value_t = 500)]
+    pub items: usize,
+    /// Interactions per user.
+    #[arg(long, default_value_t = 20)]
+    pub per_user: usize,
+    /// Zipf exponent of item popularity.
+    #[arg(long, default_value_t = 1.0)]
+    pub zipf: f64,
+    /// Relative noise of the attacker's degree knowledge, comma-separated values to try.
+    #[arg(long, value_delimiter = ',', default_value = "0,0.01,0.05,0.2")]
+    pub noise: Vec<f64>,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct LkArgs {
+    /// Rows of the transformed table.
+    #[arg(long, default_value_t = 1000)]
+    pub rows: usize,
+    /// Columns of X.
+    #[arg(long, default_value_t = 10)]
+    pub dim: usize,
+    /// Outputs of A.
+    #[arg(long, default_value_t = 10)]
+    pub outputs: usize,
+    /// Rows the attacker holds.
+    #[arg(long, default_value_t = 200)]
+    pub held: usize,
+    /// Raw columns it holds, comma-separated values to try.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,5,10")]
+    pub columns: Vec<usize>,
+    /// Seed links it can tie by other means.
+    #[arg(long, default_value_t = 12)]
+    pub seeds: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct FsArgs {
+    /// Images.
+    #[arg(long, default_value_t = 1000)]
+    pub images: usize,
+    /// Mask standard deviation (rtas's float mode uses 10; pixels are in [0, 1)).
+    #[arg(long, default_value_t = 10.0)]
+    pub sigma: f64,
+    /// Shares of the same image averaged (epochs), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,10,100,1000")]
+    pub shares: Vec<usize>,
+    /// Success threshold on the relative error.
+    #[arg(long, default_value_t = 0.3)]
+    pub delta_relative: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn mnist_all() -> Result<Prepared> {
+    Prepared::new(&mnist::bundled()?)
+}
+
+/// Runs RTAS or RTAS-fast with views recorded: (recording, schedule, train data).
+pub fn recorded_run(
+    model: ModelKind,
+    protocol: Protocol,
+    steps: usize,
+    seed: u64,
+) -> Result<(crate::sim::record::Recording, Vec<Vec<usize>>, Prepared)> {
+    if steps == 0 {
+        return Err(invalid("--steps must be at least 1"));
+    }
+    let (tr, te) = mnist::bundled_split()?;
+    let (train, test) = (Prepared::new(&tr)?, Prepared::new(&te.slice(0, 100))?);
+    let mut cfg = SimulateConfig::paper(model, ProtocolChoice::Secure(protocol));
+    cfg.max_steps = Some(steps);
+    cfg.record_views = true;
+    cfg.seed = seed;
+    let pb = bar(0, "recording a run");
+    let out = simulate(&cfg, &train, &test, &pb)?;
+    let sched: Vec<Vec<usize>> = schedule(train.count, cfg.batch, cfg.epochs, seed).into_iter().take(steps).collect();
+    let rec = out.recording.ok_or_else(|| invalid("the run recorded no views"))?;
+    Ok((rec, sched, train))
+}
+
+#[derive(Debug, Serialize)]
+struct Many<T> {
+    attack: &'static str,
+    results: Vec<T>,
+}
+
+pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
+    match cmd {
+        AttackCommand::KnownPlaintext(a) => {
+            let m = mnist_all()?;
+            let r = known_plaintext::run(
+                &known_plaintext::KnownPlaintext {
+                    data: a.data.kind(),
+                    rows: a.rows,
+                    dim: a.dim,
+                    outputs: a.outputs,
+                    orthogonal: a.orthogonal,
+                    known: a.known,
+                    delta_relative: a.delta_relative,
+                    seed: a.seed,
+                },
+                Some(&m),
+            )?;
+            render(&r, json, |r| super::output::value_table("known-plaintext", r))
+        }
+        AttackCommand::KnownSample(a) => {
+            let m = mnist_all()?;
+            let r = known_sample::run(
+                &known_sample::KnownSample {
+                    data: a.data.kind(),
+                    rows: a.rows,
+                    sample: a.sample,
+                    dim: a.dim,
+                    energy: a.energy,
+                    delta_relative: a.delta_relative,
+                    seed: a.seed,
+                },
+                Some(&m),
+            )?;
+            render(&r, json, |r| super::output::value_table("known-sample", r))
+        }
+        AttackCommand::Decoder(a) => {
+            let (rec, sched, train) = recorded_run(a.model.kind(), Protocol::RtasFast, a.steps, a.seed)?;
+            let seen = decoder::third_party_view(&rec, &sched, &RingArith::default())?;
+            let r = decoder::run(
+                &seen,
+                &train,
+                &decoder::Decoder { known: a.known, lambda: a.lambda, delta_relative: a.delta_relative },
+            )?
+            .report;
+            render(&r, json, |r| super::output::value_table("decoder on RTAS-fast's third-party view", r))
+        }
+        AttackCommand::PixelPermutation(a) => {
+            let r = pixel_permutation::run(
+                &pixel_permutation::PixelPermutation { images: a.images, seed: a.seed },
+                &mnist_all()?,
+            )?
+            .report;
+            render(&r, json, |r| super::output::value_table("pixel-permutation", r))
+        }
+        AttackCommand::HelperView(a) => {
+            let (rec, sched, train) = recorded_run(ModelKind::LogReg, Protocol::Rtas, a.steps, a.seed)?;
+            let r = helper_view::run(&rec, &sched, &train, &RingArith::default())?;
+            render(&r, json, |r| super::output::value_table("helper-view (logistic regression under RTAS)", r))
+        }
+        AttackCommand::DegreeMatching(a) => {
+            let results = a
+                .noise
+                .iter()
+                .map(|&noise| {
+                    degree_matching::run(&degree_matching::DegreeMatching {
+                        users: a.users,
+                        items: a.items,
+                        per_user: a.per_user,
+                        zipf: a.zipf,
+                        noise,
+                        seed: a.seed,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let m = Many { attack: "degree-matching", results };
+            render(&m, json, |m| super::output::value_table(m.attack, &m.results))
+        }
+        AttackCommand::Linking(a) => {
+            let results = a
+                .columns
+                .iter()
+                .map(|&columns| {
+                    linking::run(&linking::Linking {
+                        rows: a.rows,
+                        dim: a.dim,
+                        outputs: a.outputs,
+                        held: a.held,
+                        columns,
+                        seeds: a.seeds,
+                        seed: a.seed,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let m = Many { attack: "linking", results };
+            render(&m, json, |m| super::output::value_table(m.attack, &m.results))
+        }
+        AttackCommand::FloatShare(a) => {
+            let r = float_share::run(
+                &float_share::FloatShare {
+                    images: a.images,
+                    sigma: a.sigma,
+                    shares: a.shares,
+                    delta_relative: a.delta_relative,
+                    seed: a.seed,
+                },
+                &mnist_all()?,
+            )?;
+            render(&r, json, |r| super::output::value_table("float-share", r))
+        }
+    }
+}
