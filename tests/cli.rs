@@ -258,3 +258,19 @@ fn simulate_rejects_bad_settings() {
     rejects(&["simulate", "--model", "svm"], "invalid value 'svm'");
     rejects(&["simulate", "--model", "logreg", "--max-steps", "0"], "--max-steps");
 }
+
+#[test]
+fn attacks_reject_impossible_settings() {
+    rejects(&["attack", "known-plaintext", "--known", "0"], "--known");
+    rejects(&["attack", "known-plaintext", "--rows", "10", "--known", "20"], "--known");
+    rejects(&["attack", "known-sample", "--energy", "1.5"], "--energy");
+    rejects(&["attack", "decoder", "--steps", "2", "--known", "500"], "--known");
+    rejects(&["attack", "decoder", "--steps", "0"], "--steps");
+    rejects(&["attack", "pixel-permutation", "--images", "5"], "--images");
+    rejects(&["attack", "degree-matching", "--noise", "-1"], "--noise");
+    rejects(&["attack", "linking", "--seeds", "500"], "--seeds");
+    rejects(&["attack", "float-share", "--sigma", "0"], "--sigma");
+    rejects(&["attack", "float-share", "--shares", "0"], "--shares");
+    let v = json(&["attack", "linking", "--columns", "3", "--rows", "300", "--held", "50"]);
+    assert!(v["results"][0]["linked"].as_f64().unwrap() > 0.9);
+}

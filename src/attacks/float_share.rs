@@ -40,6 +40,8 @@ pub struct FloatSharePoint {
     pub median_psnr: f64,
     /// `rtas bound noise` for the same setting at the median image norm: P(chi2_784 < (delta |x| sqrt(E) / sigma)^2).
     pub bound_epsilon: f64,
+    /// Its log10 (exact where the f64 underflows).
+    pub bound_log10_epsilon: f64,
 }
 
 /// The report.
@@ -84,6 +86,7 @@ pub fn run(cfg: &FloatShare, data: &Prepared) -> Result<FloatShareReport> {
             success: success(&errs, cfg.delta_relative)?,
             median_psnr: median(&psnr(avg.view(), x.view(), 1.0)),
             bound_epsilon: bound.epsilon,
+            bound_log10_epsilon: bound.log10_epsilon,
         });
     }
     Ok(FloatShareReport { images: n, sigma: cfg.sigma, points })

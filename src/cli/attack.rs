@@ -61,25 +61,25 @@ pub struct KpArgs {
     #[arg(long, value_enum, default_value = "mnist")]
     pub data: DataName,
     /// Rows in the table.
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 3000)]
     pub rows: usize,
     /// Dimension (ignored for MNIST: 784).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 16)]
     pub dim: usize,
     /// Outputs of A (ignored with --orthogonal).
-    #[arg(long, default_value_t = 784)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 784)]
     pub outputs: usize,
     /// Orthogonal (distance-preserving) A.
     #[arg(long)]
     pub orthogonal: bool,
     /// Known rows to try, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "4,16,64,256,784,1000")]
+    #[arg(long, allow_negative_numbers = true, value_delimiter = ',', default_value = "4,16,64,256,784,1000")]
     pub known: Vec<usize>,
     /// Success when the relative error is below this (Giannella et al.: 0.07).
-    #[arg(long, default_value_t = 0.07)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.07)]
     pub delta_relative: f64,
     /// Seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
 }
 
@@ -89,22 +89,22 @@ pub struct KsArgs {
     #[arg(long, value_enum, default_value = "mnist")]
     pub data: DataName,
     /// The victim's rows.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2000)]
     pub rows: usize,
     /// The attacker's own sample.
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 5000)]
     pub sample: usize,
     /// Dimension (ignored for MNIST).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 16)]
     pub dim: usize,
     /// Share of the variance whose components are matched.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]
     pub energy: f64,
     /// Success threshold on the relative error.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]
     pub delta_relative: f64,
     /// Seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
 }
 
@@ -114,105 +114,105 @@ pub struct DecArgs {
     #[arg(long, value_enum, default_value = "cnn")]
     pub model: super::simulate::ModelName,
     /// Training steps recorded (batch 32).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 100)]
     pub steps: usize,
     /// Known (image, output) pairs.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1000)]
     pub known: usize,
     /// Ridge strength.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-3)]
     pub lambda: f64,
     /// Success threshold on the relative error.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.3)]
     pub delta_relative: f64,
     /// Seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
 }
 
 #[derive(Debug, Args)]
 pub struct PpArgs {
     /// Permuted images the attacker sees.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1000)]
     pub images: usize,
     /// Seed of the secret permutation.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
 }
 
 #[derive(Debug, Args)]
 pub struct HvArgs {
     /// Training steps of logistic regression under RTAS.
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 250)]
     pub steps: usize,
     /// Seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
 }
 
 #[derive(Debug, Args)]
 pub struct DmArgs {
     /// Users.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2000)]
     pub users: usize,
     /// Items.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 500)]
     pub items: usize,
     /// Interactions per user.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 20)]
     pub per_user: usize,
     /// Zipf exponent of item popularity.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
     pub zipf: f64,
     /// Relative noise of the attacker's degree knowledge, comma-separated values to try.
-    #[arg(long, value_delimiter = ',', default_value = "0,0.01,0.05,0.2")]
+    #[arg(long, allow_negative_numbers = true, value_delimiter = ',', default_value = "0,0.01,0.05,0.2")]
     pub noise: Vec<f64>,
     /// Seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
 }
 
 #[derive(Debug, Args)]
 pub struct LkArgs {
     /// Rows of the transformed table.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1000)]
     pub rows: usize,
     /// Columns of X.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
     pub dim: usize,
     /// Outputs of A.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
     pub outputs: usize,
     /// Rows the attacker holds.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 200)]
     pub held: usize,
     /// Raw columns it holds, comma-separated values to try.
-    #[arg(long, value_delimiter = ',', default_value = "1,2,5,10")]
+    #[arg(long, allow_negative_numbers = true, value_delimiter = ',', default_value = "1,2,5,10")]
     pub columns: Vec<usize>,
     /// Seed links it can tie by other means.
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 12)]
     pub seeds: usize,
     /// Seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
 }
 
 #[derive(Debug, Args)]
 pub struct FsArgs {
     /// Images.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1000)]
     pub images: usize,
     /// Mask standard deviation (rtas's float mode uses 10; pixels are in [0, 1)).
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10.0)]
     pub sigma: f64,
     /// Shares of the same image averaged (epochs), comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "1,10,100,1000")]
+    #[arg(long, allow_negative_numbers = true, value_delimiter = ',', default_value = "1,10,100,1000")]
     pub shares: Vec<usize>,
     /// Success threshold on the relative error.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.3)]
     pub delta_relative: f64,
     /// Seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
 }
 

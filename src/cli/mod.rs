@@ -2,6 +2,7 @@
 //! can cause ends as one line on stderr and exit code 2.
 
 mod attack;
+mod audit;
 mod bound;
 mod data;
 mod demo;
@@ -32,6 +33,8 @@ enum Command {
     /// Attacks: what a curious party reconstructs from what it saw, scored against the bounds.
     #[command(subcommand)]
     Attack(attack::AttackCommand),
+    /// The claims audit: each claim of the paper, its bound, the best attack, and a verdict.
+    Audit(audit::AuditArgs),
     /// Closed-form reconstructive-privacy bounds (exact, in log10, far below f64's range).
     #[command(subcommand)]
     Bound(bound::BoundCommand),
@@ -72,6 +75,7 @@ where
         Command::Demo(args) => demo::run(args, cli.json),
         Command::Bound(cmd) => bound::run(cmd, cli.json),
         Command::Attack(cmd) => attack::run(cmd, cli.json),
+        Command::Audit(args) => audit::run(args, cli.json),
         Command::Estimate(cmd) => estimate::run(cmd, cli.json),
         Command::Op(args) => op::run(args, cli.json),
         Command::Simulate(args) => simulate::run(args, cli.json),

@@ -1,6 +1,7 @@
 //! Experiments: protocol runs measured and replayed under network profiles, returned as plain structs for
 //! the CLI and the report.
 
+pub mod audit;
 pub mod op;
 pub mod simulate;
 pub mod tables;
