@@ -14,6 +14,7 @@ pub mod data;
 pub mod error;
 pub mod experiment;
 pub mod models;
+pub mod plot;
 pub mod protocol;
 pub mod rng;
 pub mod sim;

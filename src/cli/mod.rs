@@ -10,6 +10,7 @@ mod estimate;
 mod op;
 mod output;
 mod progress;
+mod report;
 mod simulate;
 mod tables;
 
@@ -35,6 +36,8 @@ enum Command {
     Attack(attack::AttackCommand),
     /// The claims audit: each claim of the paper, its bound, the best attack, and a verdict.
     Audit(audit::AuditArgs),
+    /// Every result as a chart (PNG and SVG) plus a Markdown report embedding them.
+    Report(report::ReportArgs),
     /// Closed-form reconstructive-privacy bounds (exact, in log10, far below f64's range).
     #[command(subcommand)]
     Bound(bound::BoundCommand),
@@ -76,6 +79,7 @@ where
         Command::Bound(cmd) => bound::run(cmd, cli.json),
         Command::Attack(cmd) => attack::run(cmd, cli.json),
         Command::Audit(args) => audit::run(args, cli.json),
+        Command::Report(args) => report::run(args, cli.json),
         Command::Estimate(cmd) => estimate::run(cmd, cli.json),
         Command::Op(args) => op::run(args, cli.json),
         Command::Simulate(args) => simulate::run(args, cli.json),

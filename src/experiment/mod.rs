@@ -3,5 +3,6 @@
 
 pub mod audit;
 pub mod op;
+pub mod report;
 pub mod simulate;
 pub mod tables;

@@ -65,6 +65,8 @@ pub struct SimulateConfig {
     pub max_steps: Option<usize>,
     /// Keep every party's view (for attacks).
     pub record_views: bool,
+    /// Return the recording (ledger and traces) even without views, for replays under other networks.
+    pub keep_recording: bool,
 }
 
 impl SimulateConfig {
@@ -87,6 +89,7 @@ impl SimulateConfig {
             seed: 1,
             max_steps: None,
             record_views: false,
+            keep_recording: false,
         }
     }
 }
@@ -415,7 +418,7 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
             train.count,
         )?);
     }
-    Ok(SimulateOutput { report, recording: cfg.record_views.then_some(rec) })
+    Ok(SimulateOutput { report, recording: (cfg.record_views || cfg.keep_recording).then_some(rec) })
 }
 
 fn secure_run<A: Arith>(
