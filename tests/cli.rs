@@ -257,6 +257,7 @@ fn simulate_rejects_bad_settings() {
     rejects(&["simulate", "--model", "logreg", "--data", "/no/such/dir"], "/no/such/dir");
     rejects(&["simulate", "--model", "svm"], "invalid value 'svm'");
     rejects(&["simulate", "--model", "logreg", "--max-steps", "0"], "--max-steps");
+    rejects(&["simulate", "--model", "cnn", "--lr", "1e-7"], "below the fixed point's resolution");
 }
 
 #[test]

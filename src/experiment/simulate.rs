@@ -330,6 +330,16 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
     if test.count == 0 {
         return Err(invalid("the test set is empty"));
     }
+    if let (Sharing::Ring { frac_bits }, ProtocolChoice::Secure(_)) = (cfg.sharing, cfg.protocol) {
+        let c = cfg.model.update_factor(cfg.lr, cfg.batch);
+        let ulp = 2f64.powi(-(frac_bits as i32));
+        if c < ulp {
+            return Err(invalid(format!(
+                "the update factor lr * 2 / (batch * outputs) = {c:e} is below the fixed point's resolution 2^-{frac_bits}: \
+                 every update would round to zero; raise --lr or --frac-bits"
+            )));
+        }
+    }
     if cfg.reuse_masks && cfg.protocol == ProtocolChoice::Plain {
         return Err(invalid("--reuse-masks applies to rtas and rtas-fast, not plain"));
     }

@@ -180,7 +180,7 @@ impl Arith for RingArith {
         }
         if x.abs() >= self.max_abs() {
             return Err(invalid(format!(
-                "{x} is outside the fixed-point range +-{} ({} fractional bits)",
+                "{x:e} is outside the fixed-point range +-{:e} ({} fractional bits)",
                 self.max_abs(),
                 self.frac_bits
             )));
