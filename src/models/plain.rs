@@ -71,6 +71,15 @@ pub fn first_layer_grads(model: ModelKind, x: &ArrayD<f64>, delta: &ArrayD<f64>)
     }
 }
 
+/// The CNN after its convolution: relu, flatten, dense + sigmoid twice. Returns (a0, a1, y_hat).
+fn cnn_tail_forward(tail: &[ArrayD<f64>], z: &ArrayD<f64>) -> Result<[ArrayD<f64>; 3]> {
+    let b = z.shape()[0];
+    let a0 = z.mapv(relu).into_shape_with_order(IxDyn(&[b, CNN_FLAT])).map_err(|e| invalid(e.to_string()))?;
+    let a1 = add_bias(&mm(&a0, &tail[0])?, &tail[1]).mapv(sigmoid);
+    let yhat = add_bias(&mm(&a1, &tail[2])?, &tail[3]).mapv(sigmoid);
+    Ok([a0, a1, yhat])
+}
+
 /// What the part of the model after the first layer returns.
 #[derive(Debug, Clone)]
 pub struct TailOut {
@@ -100,10 +109,7 @@ pub fn tail_train(
             Ok(TailOut { yhat, loss, delta })
         }
         ModelKind::Cnn => {
-            let b = z.shape()[0];
-            let a0 = z.mapv(relu).into_shape_with_order(IxDyn(&[b, CNN_FLAT])).map_err(|e| invalid(e.to_string()))?;
-            let a1 = add_bias(&mm(&a0, &tail[0])?, &tail[1]).mapv(sigmoid);
-            let yhat = add_bias(&mm(&a1, &tail[2])?, &tail[3]).mapv(sigmoid);
+            let [a0, a1, yhat] = cnn_tail_forward(tail, z)?;
             let loss = (&yhat - y).mapv(|v| v * v).mean().unwrap_or(0.0);
             let mut d2 = &yhat - y;
             d2.zip_mut_with(&yhat, |d, &s| *d *= s * (1.0 - s));
@@ -128,10 +134,8 @@ pub fn tail_predict(model: ModelKind, tail: &[ArrayD<f64>], z: &ArrayD<f64>) -> 
     match model {
         ModelKind::LogReg => Ok(z.mapv(sigmoid)),
         ModelKind::Cnn => {
-            let b = z.shape()[0];
-            let a0 = z.mapv(relu).into_shape_with_order(IxDyn(&[b, CNN_FLAT])).map_err(|e| invalid(e.to_string()))?;
-            let a1 = add_bias(&mm(&a0, &tail[0])?, &tail[1]).mapv(sigmoid);
-            Ok(add_bias(&mm(&a1, &tail[2])?, &tail[3]).mapv(sigmoid))
+            let [_, _, yhat] = cnn_tail_forward(tail, z)?;
+            Ok(yhat)
         }
     }
 }
