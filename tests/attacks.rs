@@ -103,7 +103,7 @@ fn linking_needs_as_many_seed_links_as_outputs() {
 fn decoder_is_blind_on_a_one_dimensional_view() {
     // Logistic regression's first layer gives the third party one number per image: no decoder recovers
     // the image from it (protected), while the CNN's 676 numbers give images away (the audit's row).
-    let (rec, sched, train) = rtas_cli_recorded(rtas::models::ModelKind::LogReg);
+    let (rec, sched, train, _) = rtas_cli_recorded(rtas::models::ModelKind::LogReg);
     let seen = rtas::attacks::decoder::third_party_view(&rec, &sched, &Default::default()).unwrap();
     let r = rtas::attacks::decoder::run(
         &seen,
@@ -116,7 +116,9 @@ fn decoder_is_blind_on_a_one_dimensional_view() {
     assert!(r.success.estimate.epsilon < 0.01);
 }
 
-fn rtas_cli_recorded(model: rtas::models::ModelKind) -> (rtas::sim::record::Recording, Vec<Vec<usize>>, Prepared) {
+type Recorded = (rtas::sim::record::Recording, Vec<Vec<usize>>, Prepared, Vec<ndarray::ArrayD<f64>>);
+
+fn rtas_cli_recorded(model: rtas::models::ModelKind) -> Recorded {
     use rtas::experiment::simulate::{ProtocolChoice, SimulateConfig, simulate};
     let (tr, te) = rtas::data::mnist::bundled_split().unwrap();
     let (train, test) = (Prepared::new(&tr).unwrap(), Prepared::new(&te.slice(0, 50)).unwrap());
@@ -125,7 +127,22 @@ fn rtas_cli_recorded(model: rtas::models::ModelKind) -> (rtas::sim::record::Reco
     cfg.record_views = true;
     let out = simulate(&cfg, &train, &test, &indicatif::ProgressBar::hidden()).unwrap();
     let sched = rtas::models::schedule(train.count, 32, 1, 1).into_iter().take(30).collect();
-    (out.recording.unwrap(), sched, train)
+    (out.recording.unwrap(), sched, train, out.final_params)
+}
+
+#[test]
+fn decoder_from_public_images_and_leaked_weights() {
+    // No victim pair at all: public digits (the test split) pushed through the leaked first layer train
+    // the decoder. On the CNN's 676 conv outputs it reconstructs what the third party saw.
+    let (_, te) = rtas::data::mnist::bundled_split().unwrap();
+    let public = Prepared::new(&te).unwrap();
+    let cfg = rtas::attacks::decoder::Decoder { known: 0, lambda: 1e-3, delta_relative: 0.3 };
+    for (model, lo, hi) in [(rtas::models::ModelKind::Cnn, 18.0, 100.0), (rtas::models::ModelKind::LogReg, 0.0, 13.0)] {
+        let (rec, sched, train, params) = rtas_cli_recorded(model);
+        let seen = rtas::attacks::decoder::third_party_view(&rec, &sched, &Default::default()).unwrap();
+        let r = rtas::attacks::decoder::run_public(&seen, &train, model, &params[..2], &public, &cfg).unwrap().report;
+        assert!((lo..hi).contains(&r.median_psnr), "{model:?}: median PSNR {}", r.median_psnr);
+    }
 }
 
 #[test]

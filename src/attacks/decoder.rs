@@ -33,7 +33,7 @@ pub struct DecoderReport {
     pub examples_seen: usize,
     /// Features per example in its view.
     pub view_dim: usize,
-    /// Known pairs used to fit the decoder.
+    /// Pairs the decoder was fitted on (victim pairs the attacker knew, or its public images).
     pub known: usize,
     /// Reconstructions of the other examples.
     #[serde(flatten)]
@@ -93,26 +93,91 @@ pub fn third_party_view(rec: &Recording, schedule: &[Vec<usize>], arith: &RingAr
 
 /// Fits the decoder on the first `known` distinct examples of `seen` and reconstructs the rest.
 pub fn run(seen: &[(usize, Vec<f64>)], train: &Prepared, cfg: &Decoder) -> Result<DecoderOutput> {
-    // Keep the first sighting of each example (later epochs see it again under other weights).
-    let mut first = std::collections::HashSet::new();
-    let uniq: Vec<&(usize, Vec<f64>)> = seen.iter().filter(|(r, _)| first.insert(*r)).collect();
+    let uniq = unique(seen);
     if cfg.known == 0 || cfg.known >= uniq.len() {
         return Err(invalid(format!(
             "--known must be between 1 and {} (examples seen - 1)",
             uniq.len().saturating_sub(1)
         )));
     }
+    let (z, x) = matrices(&uniq, train);
+    let k = cfg.known;
+    fit_and_score(
+        z.slice(s![..k, ..]),
+        x.slice(s![..k, ..]),
+        z.slice(s![k.., ..]),
+        x.slice(s![k.., ..]),
+        k,
+        uniq.len(),
+        cfg,
+    )
+}
+
+/// The other auxiliary knowledge: public MNIST-like images and the first layer's weights at some step
+/// (`first`: weights and bias, e.g. leaked at the end of training). The attacker computes the outputs of
+/// its public images itself, fits the decoder on them, and decodes every example it saw; no victim pair
+/// is needed.
+pub fn run_public(
+    seen: &[(usize, Vec<f64>)],
+    train: &Prepared,
+    model: crate::models::ModelKind,
+    first: &[ndarray::ArrayD<f64>],
+    public: &Prepared,
+    cfg: &Decoder,
+) -> Result<DecoderOutput> {
+    let uniq = unique(seen);
+    if uniq.is_empty() || public.count < 2 {
+        return Err(invalid("the decoder needs examples seen and at least two public images"));
+    }
+    let rows: Vec<usize> = (0..public.count).collect();
+    let zp = crate::models::plain::first_layer(model, first, &public.batch(model, &rows))?;
+    let dim = zp.len() / public.count;
+    let zp = Array2::from_shape_fn((public.count, dim + 1), |(i, j)| {
+        if j < dim { zp.as_slice().map_or(0.0, |v| v[i * dim + j]) } else { 1.0 }
+    });
+    let xp = Array2::from_shape_vec((public.count, 784), public.x[..public.count * 784].to_vec())
+        .map_err(|e| invalid(e.to_string()))?;
+    let (z, x) = matrices(&uniq, train);
+    if z.ncols() != zp.ncols() {
+        return Err(invalid(format!(
+            "the view has {} features, the leaked layer gives {}",
+            z.ncols() - 1,
+            zp.ncols() - 1
+        )));
+    }
+    fit_and_score(zp.view(), xp.view(), z.view(), x.view(), public.count, uniq.len(), cfg)
+}
+
+/// The first sighting of each example (later epochs see it again under other weights).
+fn unique(seen: &[(usize, Vec<f64>)]) -> Vec<&(usize, Vec<f64>)> {
+    let mut first = std::collections::HashSet::new();
+    seen.iter().filter(|(r, _)| first.insert(*r)).collect()
+}
+
+/// Views (with a constant column) and the true images.
+fn matrices(uniq: &[&(usize, Vec<f64>)], train: &Prepared) -> (Array2<f64>, Array2<f64>) {
+    let n = uniq.len();
+    let dim = uniq.first().map_or(0, |u| u.1.len());
+    let z = Array2::from_shape_fn((n, dim + 1), |(i, j)| if j < dim { uniq[i].1[j] } else { 1.0 });
+    let x = Array2::from_shape_fn((n, 784), |(i, j)| train.x[uniq[i].0 * 784 + j]);
+    (z, x)
+}
+
+fn fit_and_score(
+    z_fit: ndarray::ArrayView2<'_, f64>,
+    x_fit: ndarray::ArrayView2<'_, f64>,
+    z_eval: ndarray::ArrayView2<'_, f64>,
+    x_eval: ndarray::ArrayView2<'_, f64>,
+    known: usize,
+    seen_count: usize,
+    cfg: &Decoder,
+) -> Result<DecoderOutput> {
     if !(cfg.lambda >= 0.0 && cfg.lambda.is_finite()) {
         return Err(invalid("--lambda must be zero or positive"));
     }
-    let dim = uniq[0].1.len();
-    let n = uniq.len();
-    let z = Array2::from_shape_fn((n, dim + 1), |(i, j)| if j < dim { uniq[i].1[j] } else { 1.0 });
-    let x = Array2::from_shape_fn((n, 784), |(i, j)| train.x[uniq[i].0 * 784 + j]);
-    let k = cfg.known;
-    let b = ridge(z.slice(s![..k, ..]), x.slice(s![..k, ..]), cfg.lambda.max(1e-12))?;
-    let xhat = mm(z.slice(s![k.., ..]), b.view()).mapv(|v| v.clamp(0.0, 1.0));
-    let originals = x.slice(s![k.., ..]).to_owned();
+    let b = ridge(z_fit, x_fit, cfg.lambda.max(1e-12))?;
+    let xhat = mm(z_eval, b.view()).mapv(|v| v.clamp(0.0, 1.0));
+    let originals = x_eval.to_owned();
     let errs = relative_errors(xhat.view(), originals.view());
     let p = psnr(xhat.view(), originals.view(), 1.0);
     let mse: Vec<f64> = xhat
@@ -123,9 +188,9 @@ pub fn run(seen: &[(usize, Vec<f64>)], train: &Prepared, cfg: &Decoder) -> Resul
         .collect();
     Ok(DecoderOutput {
         report: DecoderReport {
-            examples_seen: n,
-            view_dim: dim,
-            known: k,
+            examples_seen: seen_count,
+            view_dim: z_eval.ncols() - 1,
+            known,
             success: success(&errs, cfg.delta_relative)?,
             median_psnr: median(&p),
             median_mse: median(&mse),

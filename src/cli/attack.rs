@@ -35,6 +35,14 @@ impl DataName {
     }
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AuxName {
+    /// K victim (image, output) pairs.
+    Known,
+    /// Public MNIST-like images and the leaked first-layer weights.
+    Public,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AttackCommand {
     /// Y = X A with A secret; K known rows with their images; least squares recovers A.
@@ -119,6 +127,10 @@ pub struct DecArgs {
     /// Known (image, output) pairs.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1000)]
     pub known: usize,
+    /// The attacker's auxiliary knowledge: `known` victim pairs, or `public` images (the bundled test split)
+    /// plus the first layer's weights leaked at the end of the recorded steps.
+    #[arg(long, value_enum, default_value = "known")]
+    pub aux: AuxName,
     /// Ridge strength.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1e-3)]
     pub lambda: f64,
@@ -220,13 +232,11 @@ fn mnist_all() -> Result<Prepared> {
     Prepared::new(&mnist::bundled()?)
 }
 
-/// Runs RTAS or RTAS-fast with views recorded: (recording, schedule, train data).
-pub fn recorded_run(
-    model: ModelKind,
-    protocol: Protocol,
-    steps: usize,
-    seed: u64,
-) -> Result<(crate::sim::record::Recording, Vec<Vec<usize>>, Prepared)> {
+/// A recorded run: its recording, batch schedule, training data and final parameters.
+pub type Recorded = (crate::sim::record::Recording, Vec<Vec<usize>>, Prepared, Vec<ndarray::ArrayD<f64>>);
+
+/// Runs RTAS or RTAS-fast with views recorded.
+pub fn recorded_run(model: ModelKind, protocol: Protocol, steps: usize, seed: u64) -> Result<Recorded> {
     if steps == 0 {
         return Err(invalid("--steps must be at least 1"));
     }
@@ -240,7 +250,7 @@ pub fn recorded_run(
     let out = simulate(&cfg, &train, &test, &pb)?;
     let sched: Vec<Vec<usize>> = schedule(train.count, cfg.batch, cfg.epochs, seed).into_iter().take(steps).collect();
     let rec = out.recording.ok_or_else(|| invalid("the run recorded no views"))?;
-    Ok((rec, sched, train))
+    Ok((rec, sched, train, out.final_params))
 }
 
 #[derive(Debug, Serialize)]
@@ -285,14 +295,18 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             render(&r, json, |r| super::output::value_table("known-sample", r))
         }
         AttackCommand::Decoder(a) => {
-            let (rec, sched, train) = recorded_run(a.model.kind(), Protocol::RtasFast, a.steps, a.seed)?;
+            let model = a.model.kind();
+            let (rec, sched, train, params) = recorded_run(model, Protocol::RtasFast, a.steps, a.seed)?;
             let seen = decoder::third_party_view(&rec, &sched, &RingArith::default())?;
-            let r = decoder::run(
-                &seen,
-                &train,
-                &decoder::Decoder { known: a.known, lambda: a.lambda, delta_relative: a.delta_relative },
-            )?
-            .report;
+            let cfg = decoder::Decoder { known: a.known, lambda: a.lambda, delta_relative: a.delta_relative };
+            let r = match a.aux {
+                AuxName::Known => decoder::run(&seen, &train, &cfg)?.report,
+                AuxName::Public => {
+                    let (_, te) = mnist::bundled_split()?;
+                    let first = &params[..model.first_layer_params()];
+                    decoder::run_public(&seen, &train, model, first, &Prepared::new(&te)?, &cfg)?.report
+                }
+            };
             render(&r, json, |r| super::output::value_table("decoder on RTAS-fast's third-party view", r))
         }
         AttackCommand::PixelPermutation(a) => {
@@ -304,7 +318,7 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             render(&r, json, |r| super::output::value_table("pixel-permutation", r))
         }
         AttackCommand::HelperView(a) => {
-            let (rec, sched, train) = recorded_run(ModelKind::LogReg, Protocol::Rtas, a.steps, a.seed)?;
+            let (rec, sched, train, _) = recorded_run(ModelKind::LogReg, Protocol::Rtas, a.steps, a.seed)?;
             let r = helper_view::run(&rec, &sched, &train, &RingArith::default())?;
             render(&r, json, |r| super::output::value_table("helper-view (logistic regression under RTAS)", r))
         }

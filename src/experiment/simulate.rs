@@ -179,6 +179,9 @@ pub struct SimulateOutput {
     pub report: SimulateReport,
     /// The secure run's recording.
     pub recording: Option<Recording>,
+    /// The final parameters the protocol trained (reconstructed from the shares; the third party's tail
+    /// under RTAS-fast), for attacks that assume they leaked. Empty for plain.
+    pub final_params: Vec<ArrayD<f64>>,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -380,7 +383,7 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
         let pm = |s: f64| cfg.profiles.iter().map(|p| (p.name.clone(), s)).collect::<BTreeMap<_, _>>();
         report.train_step.modeled_seconds = pm(plain_step);
         report.infer_batch.modeled_seconds = pm(plain_run.infer_seconds);
-        return Ok(SimulateOutput { report, recording: None });
+        return Ok(SimulateOutput { report, recording: None, final_params: plain_run.params });
     };
     let init = init(cfg);
     let plan = Plan {
@@ -395,7 +398,7 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
         init: &init,
         progress: Some(pb),
     };
-    let out = match cfg.sharing {
+    let (out, final_params) = match cfg.sharing {
         Sharing::Ring { frac_bits } => secure_run(&RingArith::new(frac_bits)?, cfg, &plan, &plain_run, &mut report)?,
         Sharing::Float => secure_run(&FloatArith::default(), cfg, &plan, &plain_run, &mut report)?,
     };
@@ -428,7 +431,7 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
             train.count,
         )?);
     }
-    Ok(SimulateOutput { report, recording: (cfg.record_views || cfg.keep_recording).then_some(rec) })
+    Ok(SimulateOutput { report, recording: (cfg.record_views || cfg.keep_recording).then_some(rec), final_params })
 }
 
 fn secure_run<A: Arith>(
@@ -437,7 +440,7 @@ fn secure_run<A: Arith>(
     plan: &Plan<'_>,
     plain_run: &PlainRun,
     report: &mut SimulateReport,
-) -> Result<Recording> {
+) -> Result<(Recording, Vec<ArrayD<f64>>)> {
     let run = run_protocol(arith, &plan.protocol.roles(), cfg.seed, cfg.record_views, |p| secure::run(p, plan))?;
     let model = cfg.model;
     let get = |r: Role| run.outputs.get(&r).ok_or_else(|| invalid(format!("{r} returned nothing")));
@@ -484,5 +487,5 @@ fn secure_run<A: Arith>(
         .zip(&plain_run.params)
         .map(|(a, b)| a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max))
         .fold(0.0, f64::max);
-    Ok(run.recording)
+    Ok((run.recording, params))
 }
