@@ -108,7 +108,7 @@ fn decoder_is_blind_on_a_one_dimensional_view() {
     let r = rtas::attacks::decoder::run(
         &seen,
         &train,
-        &rtas::attacks::decoder::Decoder { known: 500, lambda: 1e-3, delta_relative: 0.3 },
+        &rtas::attacks::decoder::Decoder { known: 500, lambda: 1e-3, delta_relative: 0.3, nonlinear: false },
     )
     .unwrap()
     .report;
@@ -136,7 +136,7 @@ fn decoder_from_public_images_and_leaked_weights() {
     // the decoder. On the CNN's 676 conv outputs it reconstructs what the third party saw.
     let (_, te) = rtas::data::mnist::bundled_split().unwrap();
     let public = Prepared::new(&te).unwrap();
-    let cfg = rtas::attacks::decoder::Decoder { known: 0, lambda: 1e-3, delta_relative: 0.3 };
+    let cfg = rtas::attacks::decoder::Decoder { known: 0, lambda: 1e-3, delta_relative: 0.3, nonlinear: false };
     for (model, lo, hi) in [(rtas::models::ModelKind::Cnn, 18.0, 100.0), (rtas::models::ModelKind::LogReg, 0.0, 13.0)] {
         let (rec, sched, train, params) = rtas_cli_recorded(model);
         let seen = rtas::attacks::decoder::third_party_view(&rec, &sched, &Default::default()).unwrap();

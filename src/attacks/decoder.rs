@@ -24,6 +24,8 @@ pub struct Decoder {
     pub lambda: f64,
     /// Success threshold on the relative error.
     pub delta_relative: f64,
+    /// A small non-linear decoder (one hidden layer) instead of the linear one.
+    pub nonlinear: bool,
 }
 
 /// The report.
@@ -42,6 +44,8 @@ pub struct DecoderReport {
     pub median_psnr: f64,
     /// Median mean squared error per pixel.
     pub median_mse: f64,
+    /// `linear` or `non-linear (one hidden layer)`.
+    pub decoder: String,
 }
 
 /// Reconstructions with their originals (for figures).
@@ -175,8 +179,12 @@ fn fit_and_score(
     if !(cfg.lambda >= 0.0 && cfg.lambda.is_finite()) {
         return Err(invalid("--lambda must be zero or positive"));
     }
-    let b = ridge(z_fit, x_fit, cfg.lambda.max(1e-12))?;
-    let xhat = mm(z_eval, b.view()).mapv(|v| v.clamp(0.0, 1.0));
+    let xhat = if cfg.nonlinear {
+        super::mlp::Mlp::fit(z_fit, x_fit, &super::mlp::MlpConfig::default())?.predict(z_eval)
+    } else {
+        let b = ridge(z_fit, x_fit, cfg.lambda.max(1e-12))?;
+        mm(z_eval, b.view()).mapv(|v| v.clamp(0.0, 1.0))
+    };
     let originals = x_eval.to_owned();
     let errs = relative_errors(xhat.view(), originals.view());
     let p = psnr(xhat.view(), originals.view(), 1.0);
@@ -194,6 +202,11 @@ fn fit_and_score(
             success: success(&errs, cfg.delta_relative)?,
             median_psnr: median(&p),
             median_mse: median(&mse),
+            decoder: if cfg.nonlinear {
+                "non-linear (one hidden layer of 256)".into()
+            } else {
+                "linear (ridge)".into()
+            },
         },
         reconstructions: xhat,
         originals,

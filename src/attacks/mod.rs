@@ -12,4 +12,5 @@ pub mod known_sample;
 pub mod linalg;
 pub mod linking;
 pub mod metrics;
+pub mod mlp;
 pub mod pixel_permutation;

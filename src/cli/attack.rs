@@ -131,6 +131,9 @@ pub struct DecArgs {
     /// plus the first layer's weights leaked at the end of the recorded steps.
     #[arg(long, value_enum, default_value = "known")]
     pub aux: AuxName,
+    /// Fit a small non-linear decoder (one hidden layer of 256, Adam) instead of the linear one.
+    #[arg(long)]
+    pub nonlinear: bool,
     /// Ridge strength.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1e-3)]
     pub lambda: f64,
@@ -298,7 +301,12 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             let model = a.model.kind();
             let (rec, sched, train, params) = recorded_run(model, Protocol::RtasFast, a.steps, a.seed)?;
             let seen = decoder::third_party_view(&rec, &sched, &RingArith::default())?;
-            let cfg = decoder::Decoder { known: a.known, lambda: a.lambda, delta_relative: a.delta_relative };
+            let cfg = decoder::Decoder {
+                known: a.known,
+                lambda: a.lambda,
+                delta_relative: a.delta_relative,
+                nonlinear: a.nonlinear,
+            };
             let r = match a.aux {
                 AuxName::Known => decoder::run(&seen, &train, &cfg)?.report,
                 AuxName::Public => {

@@ -218,7 +218,9 @@ pub fn audit(quick: bool, seed: u64, pb: &ProgressBar) -> Result<AuditReport> {
     let sched: Vec<Vec<usize>> = schedule(train.count, 32, 1, seed).into_iter().take(steps).collect();
     let rec = out.recording.ok_or_else(|| invalid("no views recorded"))?;
     let seen = decoder::third_party_view(&rec, &sched, &RingArith::default())?;
-    let dec = decoder::run(&seen, &train, &decoder::Decoder { known, lambda: 1e-3, delta_relative: 0.3 })?.report;
+    let dec =
+        decoder::run(&seen, &train, &decoder::Decoder { known, lambda: 1e-3, delta_relative: 0.3, nonlinear: false })?
+            .report;
     claims.push(Claim {
         claim: "Section 4.2.2 / RTAS-fast: the third party sees X W0, a random transformation, and learns little"
             .into(),

@@ -523,7 +523,8 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
     let sched: Vec<Vec<usize>> = schedule(train.count, 32, 1, seed).into_iter().take(dec_steps).collect();
     let seen = decoder::third_party_view(&rec, &sched, &RingArith::default())?;
     let known = (seen.len() * 2 / 3).min(2000);
-    let dec = decoder::run(&seen, &train, &decoder::Decoder { known, lambda: 1e-3, delta_relative: 0.3 })?;
+    let dec =
+        decoder::run(&seen, &train, &decoder::Decoder { known, lambda: 1e-3, delta_relative: 0.3, nonlinear: false })?;
     let pp = pixel_permutation::run(&pixel_permutation::PixelPermutation { images: sc.images.max(100), seed }, &all)?;
     let cols = 6usize.min(dec.originals.nrows());
     let row = |m: &ndarray::Array2<f64>, i: usize| m.row(i).to_vec();
