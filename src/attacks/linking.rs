@@ -53,6 +53,9 @@ pub struct LinkingReport {
 /// Minimum-cost assignment of each of the `m` rows of `cost` (m <= n columns) to a distinct column.
 pub fn hungarian(cost: &Array2<f64>) -> Vec<usize> {
     let (m, n) = cost.dim();
+    // Non-finite costs would stall the potentials; treat them as prohibitive but finite.
+    let big = cost.iter().filter(|v| v.is_finite()).fold(0.0f64, |a, &b| a.max(b.abs())) * 4.0 + 1.0;
+    let cost = cost.mapv(|v| if v.is_finite() { v } else { big });
     let inf = f64::INFINITY;
     let (mut u, mut v) = (vec![0.0; m + 1], vec![0.0; n + 1]);
     let (mut p, mut way) = (vec![0usize; n + 1], vec![0usize; n + 1]);

@@ -3,8 +3,8 @@
 //! image of a data set, the same permutation leaves the pixels' statistics intact: neighbouring pixels are
 //! strongly correlated across images. The attacker computes the correlation of every pair of permuted
 //! pixels, takes each pixel's most correlated partners as its neighbours, embeds the pixels in the plane
-//! with the two smoothest eigenvectors of the correlation graph's Laplacian, and snaps the embedding to the
-//! 28 x 28 grid. It reports the fraction of true 4-neighbour pairs found and the images un-permuted.
+//! from geodesic distances in that neighbour graph (Isomap: edges weighted by -ln correlation, classical MDS),
+//! and snaps the embedding to the 28 x 28 grid by optimal assignment (Hungarian) under the best rotation. It reports the fraction of true 4-neighbour pairs found and the images un-permuted.
 
 use super::linalg::{covariance, sym_eigen};
 use super::metrics::{median, psnr};
@@ -55,6 +55,41 @@ pub struct PixelPermutationOutput {
     pub recovered: Array2<f64>,
     /// Originals.
     pub originals: Array2<f64>,
+}
+
+/// Shortest path lengths from `src` (Dijkstra; edges with non-negative weights).
+fn dijkstra(adj: &[Vec<(usize, f64)>], src: usize) -> Vec<f64> {
+    use std::cmp::Ordering;
+    #[derive(PartialEq)]
+    struct Item(f64, usize);
+    impl Eq for Item {}
+    impl PartialOrd for Item {
+        fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Item {
+        fn cmp(&self, o: &Self) -> Ordering {
+            o.0.total_cmp(&self.0).then(o.1.cmp(&self.1))
+        }
+    }
+    let mut dist = vec![f64::INFINITY; adj.len()];
+    let mut heap = std::collections::BinaryHeap::new();
+    dist[src] = 0.0;
+    heap.push(Item(0.0, src));
+    while let Some(Item(d, u)) = heap.pop() {
+        if d > dist[u] {
+            continue;
+        }
+        for &(v, w) in &adj[u] {
+            let nd = d + w;
+            if nd < dist[v] {
+                dist[v] = nd;
+                heap.push(Item(nd, v));
+            }
+        }
+    }
+    dist
 }
 
 fn neighbours(p: usize) -> Vec<usize> {
@@ -129,27 +164,57 @@ pub fn run(cfg: &PixelPermutation, data: &Prepared) -> Result<PixelPermutationOu
             }
         }
     }
-    // Embed: Laplacian eigenmaps of the kNN graph (symmetrized), two smoothest non-trivial eigenvectors.
-    // Dense affinities emphasizing strong (local) correlations keep the graph connected.
-    let w = Array2::from_shape_fn((m, m), |(a, b)| if a == b { 0.0 } else { corr[(a, b)].max(0.0).powi(8) });
-    let deg: Vec<f64> = (0..m).map(|a| w.row(a).sum().max(1e-12)).collect();
-    // Normalized affinity D^-1/2 W D^-1/2: its top eigenvectors are the Laplacian's smoothest.
-    let na = Array2::from_shape_fn((m, m), |(a, b)| w[(a, b)] / (deg[a] * deg[b]).sqrt());
-    let (_, vecs) = sym_eigen(na.view())?;
-    let coord = |a: usize, k: usize| vecs[(a, k)] / deg[a].sqrt();
-    // Snap to the grid: sort by the first coordinate into rows of equal size, then by the second.
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|&p, &q| coord(p, 1).total_cmp(&coord(q, 1)));
-    let side = (m as f64).sqrt().ceil() as usize;
-    let mut placed = vec![0usize; m]; // live index -> recovered grid position (0..784)
-    let offset = (28 - side.min(28)) / 2;
-    for (r, chunk) in order.chunks(side).enumerate() {
-        let mut row: Vec<usize> = chunk.to_vec();
-        row.sort_by(|&p, &q| coord(p, 2).total_cmp(&coord(q, 2)));
-        for (c, &a) in row.iter().enumerate() {
-            placed[a] = ((r + offset).min(27)) * 28 + (c + offset).min(27);
+    // Embed (Isomap): geodesic distances in the symmetrized graph of each pixel's 4 most correlated
+    // partners, edges weighted by -ln(correlation), then classical MDS to the plane.
+    let mut adj: Vec<Vec<(usize, f64)>> = vec![Vec::new(); m];
+    for (a, top_a) in top.iter().enumerate() {
+        for &b in top_a {
+            let w = -corr[(a, b)].clamp(1e-6, 1.0).ln(); // >= 0, so Dijkstra applies
+            if !adj[a].iter().any(|&(v, _)| v == b) {
+                adj[a].push((b, w));
+                adj[b].push((a, w));
+            }
         }
     }
+    let mut d2 = Array2::<f64>::from_elem((m, m), f64::NAN);
+    let mut far = 0.0f64;
+    for src in 0..m {
+        let dist = dijkstra(&adj, src);
+        for (t, &d) in dist.iter().enumerate() {
+            if d.is_finite() {
+                d2[(src, t)] = d * d;
+                far = far.max(d);
+            }
+        }
+    }
+    // Pixels out of reach sit one diameter beyond.
+    d2.mapv_inplace(|v| if v.is_nan() { (far * 1.1).powi(2) } else { v });
+    let row_mean: Vec<f64> = (0..m).map(|a| d2.row(a).mean().unwrap_or(0.0)).collect();
+    let all_mean = row_mean.iter().sum::<f64>() / m.max(1) as f64;
+    let bmat = Array2::from_shape_fn((m, m), |(a, b)| -0.5 * (d2[(a, b)] - row_mean[a] - row_mean[b] + all_mean));
+    let (vals, vecs) = sym_eigen(bmat.view())?;
+    let mut pts: Vec<(f64, f64)> =
+        (0..m).map(|a| (vecs[(a, 0)] * vals[0].max(0.0).sqrt(), vecs[(a, 1)] * vals[1].max(0.0).sqrt())).collect();
+    // Scale: m pixels cover about a disc of area m, whose rms radius is sqrt(m / (2 pi)).
+    let (cx, cy) = (pts.iter().map(|p| p.0).sum::<f64>() / m as f64, pts.iter().map(|p| p.1).sum::<f64>() / m as f64);
+    let rms = (pts.iter().map(|p| (p.0 - cx).powi(2) + (p.1 - cy).powi(2)).sum::<f64>() / m as f64).sqrt().max(1e-12);
+    let k = (m as f64 / (2.0 * std::f64::consts::PI)).sqrt() / rms;
+    pts.iter_mut().for_each(|p| *p = ((p.0 - cx) * k, (p.1 - cy) * k));
+    // Snap: for each rotation, the optimal assignment of pixels to distinct grid cells; keep the cheapest.
+    let mut best_assign = (f64::INFINITY, vec![0usize; m]);
+    for deg in (0..90).step_by(5) {
+        let (c, s) = ((deg as f64).to_radians().cos(), (deg as f64).to_radians().sin());
+        let cost = Array2::from_shape_fn((m, 784), |(a, cell)| {
+            let (x, y) = (c * pts[a].0 - s * pts[a].1, s * pts[a].0 + c * pts[a].1);
+            (x - ((cell % 28) as f64 - 13.5)).powi(2) + (y - ((cell / 28) as f64 - 13.5)).powi(2)
+        });
+        let assign = super::linking::hungarian(&cost);
+        let total: f64 = assign.iter().enumerate().map(|(a, &cell)| cost[(a, cell)]).sum();
+        if total < best_assign.0 {
+            best_assign = (total, assign);
+        }
+    }
+    let placed = best_assign.1; // live index -> recovered grid position (0..784)
     // Best symmetry, positions within one pixel.
     let mut best = (0, 0.0);
     for t in 0..8 {
