@@ -29,15 +29,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// The main job on the bundled MNIST digits: the paper's claims beside what rtas computes and measures.
+    /// The main job: every result as a chart (PNG and SVG) plus a Markdown report, on the bundled digits.
+    Report(report::ReportArgs),
+    /// A one-screen summary: the paper's claims beside what rtas computes and measures on the bundled digits.
     Demo(demo::DemoArgs),
     /// Attacks: what a curious party reconstructs from what it saw, scored against the bounds.
     #[command(subcommand)]
     Attack(attack::AttackCommand),
     /// The claims audit: each claim of the paper, its bound, the best attack, and a verdict.
     Audit(audit::AuditArgs),
-    /// Every result as a chart (PNG and SVG) plus a Markdown report embedding them.
-    Report(report::ReportArgs),
     /// Closed-form reconstructive-privacy bounds (exact, in log10, far below f64's range).
     #[command(subcommand)]
     Bound(bound::BoundCommand),
