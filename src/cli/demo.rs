@@ -1,4 +1,4 @@
-//! `rtas demo`: the main job on the bundled MNIST digits, in a few seconds. What the paper's two theorems
+//! `rtas demo`: a one-screen summary on the bundled MNIST digits, in a fraction of a second. What the paper's two theorems
 //! promise for data shaped like MNIST, and what they become once the attacker knows the matrix or the data
 //! has ties.
 
