@@ -98,8 +98,10 @@ fn pow_label(v: f64, log: bool) -> String {
         } else {
             String::new()
         }
-    } else if v.abs() >= 1e4 || (v != 0.0 && v.abs() < 1e-2) {
-        format!("{v:.0e}")
+    } else if v.abs() >= 1e7 || (v != 0.0 && v.abs() < 1e-2) {
+        format!("{v:.1e}")
+    } else if v.abs() >= 1e3 {
+        format!("{v:.0}")
     } else {
         let s = format!("{v:.3}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
