@@ -6,7 +6,6 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use indicatif::ProgressBar;
 use rtas::data::mnist;
-use rtas::experiment::simulate::{ProtocolChoice, SimulateConfig};
 use rtas::models::secure::{self, Plan, Protocol};
 use rtas::models::{ModelKind, Prepared, plain, schedule};
 use rtas::protocol::party::run_protocol;
@@ -32,7 +31,6 @@ fn bench(c: &mut Criterion) {
             params
         })
     });
-    let _ = SimulateConfig::paper(model, ProtocolChoice::Plain);
     let pb = ProgressBar::hidden();
     for protocol in [Protocol::Rtas, Protocol::RtasFast] {
         let plan = Plan {

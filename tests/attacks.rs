@@ -126,8 +126,7 @@ fn rtas_cli_recorded(model: rtas::models::ModelKind) -> Recorded {
     cfg.max_steps = Some(30);
     cfg.record_views = true;
     let out = simulate(&cfg, &train, &test, &indicatif::ProgressBar::hidden()).unwrap();
-    let sched = rtas::models::schedule(train.count, 32, 1, 1).into_iter().take(30).collect();
-    (out.recording.unwrap(), sched, train, out.final_params)
+    (out.recording.unwrap(), out.schedule, train, out.final_params)
 }
 
 #[test]

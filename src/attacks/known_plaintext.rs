@@ -10,7 +10,7 @@ use super::linalg::{mm, ridge};
 use super::metrics::{Success, median, psnr, relative_errors, success};
 use crate::error::{Result, invalid};
 use crate::rng::stream;
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 use serde::Serialize;
 
 /// Settings.
@@ -97,7 +97,6 @@ pub fn run(cfg: &KnownPlaintext, mnist: Option<&crate::models::Prepared>) -> Res
         let median_psnr = (cfg.data == DataKind::Mnist).then(|| median(&psnr(xhat.view(), xr, 1.0)));
         points.push(KnownPoint { known: k, success: success(&errs, cfg.delta_relative)?, median_psnr });
     }
-    let _ = Axis(0);
     Ok(KnownPlaintextReport {
         data: cfg.data.name().into(),
         rows: cfg.rows,

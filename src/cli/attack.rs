@@ -10,7 +10,7 @@ use crate::data::mnist;
 use crate::error::{Result, invalid};
 use crate::experiment::simulate::{ProtocolChoice, SimulateConfig, simulate};
 use crate::models::secure::Protocol;
-use crate::models::{ModelKind, Prepared, schedule};
+use crate::models::{ModelKind, Prepared};
 use crate::protocol::ring::RingArith;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -251,9 +251,8 @@ pub fn recorded_run(model: ModelKind, protocol: Protocol, steps: usize, seed: u6
     cfg.seed = seed;
     let pb = bar(0, "recording a run");
     let out = simulate(&cfg, &train, &test, &pb)?;
-    let sched: Vec<Vec<usize>> = schedule(train.count, cfg.batch, cfg.epochs, seed).into_iter().take(steps).collect();
     let rec = out.recording.ok_or_else(|| invalid("the run recorded no views"))?;
-    Ok((rec, sched, train, out.final_params))
+    Ok((rec, out.schedule, train, out.final_params))
 }
 
 #[derive(Debug, Serialize)]

@@ -8,7 +8,7 @@ use crate::data::mnist;
 use crate::error::{Result, invalid};
 use crate::experiment::simulate::{ProtocolChoice, SimulateConfig, simulate};
 use crate::models::secure::Protocol;
-use crate::models::{ModelKind, Prepared, schedule};
+use crate::models::{ModelKind, Prepared};
 use crate::protocol::ring::RingArith;
 use indicatif::ProgressBar;
 use serde::Serialize;
@@ -215,9 +215,8 @@ pub fn audit(quick: bool, seed: u64, pb: &ProgressBar) -> Result<AuditReport> {
     cfg.record_views = true;
     cfg.seed = seed;
     let out = simulate(&cfg, &train, &test, &hidden)?;
-    let sched: Vec<Vec<usize>> = schedule(train.count, 32, 1, seed).into_iter().take(steps).collect();
     let rec = out.recording.ok_or_else(|| invalid("no views recorded"))?;
-    let seen = decoder::third_party_view(&rec, &sched, &RingArith::default())?;
+    let seen = decoder::third_party_view(&rec, &out.schedule, &RingArith::default())?;
     let dec =
         decoder::run(&seen, &train, &decoder::Decoder { known, lambda: 1e-3, delta_relative: 0.3, nonlinear: false })?
             .report;
@@ -247,13 +246,8 @@ pub fn audit(quick: bool, seed: u64, pb: &ProgressBar) -> Result<AuditReport> {
     cfg.record_views = true;
     cfg.seed = seed;
     let out = simulate(&cfg, &train, &test, &hidden)?;
-    let sched: Vec<Vec<usize>> = schedule(train.count, 32, 1, seed).into_iter().take(250).collect();
-    let hv = helper_view::run(
-        &out.recording.ok_or_else(|| invalid("no views recorded"))?,
-        &sched,
-        &train,
-        &RingArith::default(),
-    )?;
+    let rec = out.recording.ok_or_else(|| invalid("no views recorded"))?;
+    let hv = helper_view::run(&rec, &out.schedule, &train, &RingArith::default())?;
     claims.push(Claim {
         claim: "Section 4.2.1: the helper sees only a randomly permuted vector".into(),
         paper_bound: "1/n! per vector (Thm 3.4)".into(),

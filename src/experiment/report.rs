@@ -9,7 +9,7 @@ use crate::attacks::{decoder, degree_matching, known_plaintext, linking, pixel_p
 use crate::data::mnist;
 use crate::error::{Error, Result};
 use crate::models::secure::Protocol;
-use crate::models::{ModelKind, Prepared, schedule};
+use crate::models::{ModelKind, Prepared};
 use crate::plot::charts::{Bar, BarPanel, Corner, ImageGrid, ImageRow, LinePanel, LinePanels, Series, StackedBars};
 use crate::plot::save;
 use crate::protocol::ring::RingArith;
@@ -507,7 +507,7 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
     // 6. Reconstructions.
     pb.set_message("report: reconstructions");
     let dec_steps = (sc.curve_steps).max(8);
-    let (_, rec) = {
+    let (rec, sched) = {
         let mut cfg = SimulateConfig::paper(ModelKind::Cnn, ProtocolChoice::Secure(Protocol::RtasFast));
         cfg.max_steps = Some(dec_steps);
         cfg.record_views = true;
@@ -518,9 +518,8 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
             &Prepared { count: 50, x: test.x[..50 * 784].to_vec(), labels: test.labels[..50].to_vec() },
             &hidden,
         )?;
-        (o.report, o.recording.ok_or_else(|| Error::Numerical("no views".into()))?)
+        (o.recording.ok_or_else(|| Error::Numerical("no views".into()))?, o.schedule)
     };
-    let sched: Vec<Vec<usize>> = schedule(train.count, 32, 1, seed).into_iter().take(dec_steps).collect();
     let seen = decoder::third_party_view(&rec, &sched, &RingArith::default())?;
     let known = (seen.len() * 2 / 3).min(2000);
     let dec =

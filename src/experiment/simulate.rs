@@ -182,6 +182,8 @@ pub struct SimulateOutput {
     /// The final parameters the protocol trained (reconstructed from the shares; the third party's tail
     /// under RTAS-fast), for attacks that assume they leaked. Empty for plain.
     pub final_params: Vec<ArrayD<f64>>,
+    /// The training batches actually run (rows of the training set, step by step): what views are keyed by.
+    pub schedule: Vec<Vec<usize>>,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -274,17 +276,18 @@ fn step_cost(
     batch: usize,
 ) -> Result<StepCost> {
     let mut cost = StepCost { batch, plain_seconds, floor_bytes_p0_p1: floor, ..Default::default() };
-    let Some(first) = prefixes.first() else { return Ok(cost) };
-    let one = rec.restrict(&format!("{first}/"));
-    cost.traffic = one.traffic();
-    cost.bytes_p0_p1 = cost.traffic.bytes_p0_p1;
-    cost.rounds = cost.traffic.rounds;
-    cost.total_bytes = cost.traffic.total_bytes;
     let mut compute: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut modeled: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut online: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (k, prefix) in prefixes.iter().enumerate() {
         let r = rec.restrict(&format!("{prefix}/"));
+        if k == 0 {
+            // Every measured step has the same shapes, so the first one's traffic stands for all.
+            cost.traffic = r.traffic();
+            cost.bytes_p0_p1 = cost.traffic.bytes_p0_p1;
+            cost.rounds = cost.traffic.rounds;
+            cost.total_bytes = cost.traffic.total_bytes;
+        }
         for (party, s) in r.compute_seconds() {
             compute.entry(party).or_default().push(s);
         }
@@ -383,7 +386,7 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
         let pm = |s: f64| cfg.profiles.iter().map(|p| (p.name.clone(), s)).collect::<BTreeMap<_, _>>();
         report.train_step.modeled_seconds = pm(plain_step);
         report.infer_batch.modeled_seconds = pm(plain_run.infer_seconds);
-        return Ok(SimulateOutput { report, recording: None, final_params: plain_run.params });
+        return Ok(SimulateOutput { report, recording: None, final_params: plain_run.params, schedule: sched });
     };
     let init = init(cfg);
     let plan = Plan {
@@ -398,12 +401,11 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
         init: &init,
         progress: Some(pb),
     };
-    let (out, final_params) = match cfg.sharing {
+    let (rec, final_params) = match cfg.sharing {
         Sharing::Ring { frac_bits } => secure_run(&RingArith::new(frac_bits)?, cfg, &plan, &plain_run, &mut report)?,
         Sharing::Float => secure_run(&FloatArith::default(), cfg, &plan, &plain_run, &mut report)?,
     };
     pb.finish_and_clear();
-    let rec = out;
     let train_prefixes: Vec<String> = sample(sched.len()).into_iter().map(|i| format!("t{i}")).collect();
     report.train_step = step_cost(
         &rec,
@@ -431,7 +433,12 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
             train.count,
         )?);
     }
-    Ok(SimulateOutput { report, recording: (cfg.record_views || cfg.keep_recording).then_some(rec), final_params })
+    Ok(SimulateOutput {
+        report,
+        recording: (cfg.record_views || cfg.keep_recording).then_some(rec),
+        final_params,
+        schedule: sched,
+    })
 }
 
 fn secure_run<A: Arith>(

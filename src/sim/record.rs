@@ -99,7 +99,7 @@ impl Recorder {
         id
     }
 
-    pub(crate) fn log_recv(&self, me: Role, from: Role, _id: usize, msg: &Message) {
+    pub(crate) fn log_recv(&self, me: Role, from: Role, msg: &Message) {
         if let Some(views) = &self.views {
             let mut views = views.lock().unwrap_or_else(|e| e.into_inner());
             views.entry(me).or_default().push(ViewEntry {

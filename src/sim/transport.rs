@@ -205,7 +205,7 @@ impl Transport for SimTransport {
         }
         let p = env.msg.phase as usize;
         self.depth[p] = self.depth[p].max(env.round);
-        self.recorder.log_recv(self.role, from, env.id, &env.msg);
+        self.recorder.log_recv(self.role, from, &env.msg);
         self.trace.push(TraceEvent::Recv { id: env.id });
         self.last_cpu_ns = self.clock.cpu_ns();
         Ok(env.msg)
