@@ -5,13 +5,16 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::Array2;
+use rtas::net::{Role, Stage};
 use rtas::protocol::beaver;
 use rtas::protocol::kernel::{matmul_f64, matmul_u64, u64_kernel_isa};
-use rtas::protocol::party::run_protocol;
 use rtas::protocol::prg::Prg;
 use rtas::protocol::ring::RingArith;
 use rtas::protocol::share::Shared;
-use rtas::sim::Role;
+use rtas::sim::run::run_protocol;
+use std::collections::BTreeMap;
+
+rtas::jemalloc_keeping_pages!();
 
 fn bench(c: &mut Criterion) {
     let (m, k, n) = (8192, 784, 100);
@@ -36,13 +39,15 @@ fn bench(c: &mut Criterion) {
     let (w0, w1) = split(&bu.mapv(|v| v >> 44), 2);
     g.bench_function("beaver_matmul_all_parties", |b| {
         b.iter(|| {
-            run_protocol(&RingArith::default(), &[Role::P0, Role::P1, Role::Dealer], 1, false, |p| {
-                let (xs, ws) = match p.role {
-                    Role::P0 => (Shared::held(x0.clone()), Shared::held(w0.clone())),
-                    Role::P1 => (Shared::held(x1.clone()), Shared::held(w1.clone())),
+            // Each computing party is handed its own shares; the dealer holds nothing.
+            let shares =
+                BTreeMap::from([(Role::P0, vec![x0.clone(), w0.clone()]), (Role::P1, vec![x1.clone(), w1.clone()])]);
+            run_protocol(&RingArith::default(), &[Role::P0, Role::P1, Role::Dealer], 1, false, shares, |p, mine| {
+                let (xs, ws) = match &mine[..] {
+                    [x, w] => (Shared::held(x.clone()), Shared::held(w.clone())),
                     _ => (Shared::shape_only(&[m, k]), Shared::shape_only(&[k, n])),
                 };
-                Ok(beaver::matmul(p, &xs, &ws, false, "mm")?.0)
+                Ok(beaver::matmul(p, &xs, &ws, false, &Stage::Op.at("mm"))?.0)
             })
             .unwrap()
         })

@@ -6,10 +6,12 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use indicatif::ProgressBar;
 use rtas::data::mnist;
-use rtas::models::secure::{self, Plan, Protocol};
+use rtas::models::secure::{self, Inputs, Plan, Protocol};
 use rtas::models::{ModelKind, Prepared, plain, schedule};
-use rtas::protocol::party::run_protocol;
 use rtas::protocol::ring::RingArith;
+use rtas::sim::run::run_protocol;
+
+rtas::jemalloc_keeping_pages!();
 
 const STEPS: usize = 50;
 
@@ -40,14 +42,16 @@ fn bench(c: &mut Criterion) {
             schedule: &sched,
             inference: &[],
             reuse_masks: false,
-            train: &train,
-            test: &test,
-            init: &init,
+            train_rows: train.count,
             progress: Some(&pb),
         };
         g.bench_function(protocol.name(), |b| {
             b.iter(|| {
-                run_protocol(&RingArith::default(), &protocol.roles(), 1, false, |p| secure::run(p, &plan)).unwrap()
+                let inputs = Inputs::split(&plan, &train, &test, &init);
+                run_protocol(&RingArith::default(), &protocol.roles(), 1, false, inputs, |p, input| {
+                    secure::run(p, &plan, input)
+                })
+                .unwrap()
             })
         });
     }

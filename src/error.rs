@@ -1,6 +1,8 @@
-//! The library's one error type. Every variant is something a user can cause (a flag, a file, a size) or a
-//! numerical routine that could not converge; the CLI prints it as one line and exits with code 2.
+//! The library's one error type. Every variant is something a user can cause (a flag, a file, a size), a
+//! numerical routine that could not converge, or a protocol run that failed; the CLI prints it as one line and
+//! exits with code 2.
 
+use crate::net::{Label, Role};
 use std::path::PathBuf;
 
 /// Everything that can go wrong in rtas.
@@ -28,6 +30,37 @@ pub enum Error {
     /// A numerical routine failed (no convergence, singular system).
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// A party of a protocol run received something other than what the protocol expects at this point
+    /// (another label, a wrong shape or kind of payload), waited past its timeout, or was asked for
+    /// something its role does not hold.
+    #[error("protocol error{}: {reason}", at(label))]
+    Protocol {
+        /// The step where it happened, where one is known.
+        label: Option<Label>,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A peer stopped (its thread or process ended) before sending what was expected, or before taking what
+    /// was sent to it. In a failed run this is a consequence; the runner reports the root cause instead.
+    #[error("{0} left the protocol")]
+    PeerGone(Role),
+    /// A party's code panicked.
+    #[error("party {role} panicked: {message}")]
+    PartyPanicked {
+        /// The party.
+        role: Role,
+        /// The panic message.
+        message: String,
+    },
+}
+
+fn at(label: &Option<Label>) -> String {
+    label.as_ref().map(|l| format!(" at '{l}'")).unwrap_or_default()
+}
+
+/// Shorthand for an [`Error::Protocol`] at `label`.
+pub(crate) fn protocol_error(label: Option<&Label>, reason: impl Into<String>) -> Error {
+    Error::Protocol { label: label.cloned(), reason: reason.into() }
 }
 
 /// The library's result type.

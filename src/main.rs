@@ -1,4 +1,7 @@
-//! The `rtas` binary: everything happens in [`rtas::cli`].
+//! The `rtas` binary: everything happens in [`rtas::cli`]. It keeps freed pages in jemalloc
+//! (`rtas::alloc`): large tensors reuse pages already faulted in.
+
+rtas::jemalloc_keeping_pages!();
 
 fn main() {
     std::process::exit(rtas::cli::run(std::env::args_os()));

@@ -103,8 +103,9 @@ fn linking_needs_as_many_seed_links_as_outputs() {
 fn decoder_is_blind_on_a_one_dimensional_view() {
     // Logistic regression's first layer gives the third party one number per image: no decoder recovers
     // the image from it (protected), while the CNN's 676 numbers give images away (the audit's row).
-    let (rec, sched, train, _) = rtas_cli_recorded(rtas::models::ModelKind::LogReg);
-    let seen = rtas::attacks::decoder::third_party_view(&rec, &sched, &Default::default()).unwrap();
+    let (run, train) = rtas_cli_recorded(rtas::models::ModelKind::LogReg);
+    let view = run.view(rtas::net::Role::ThirdParty).unwrap();
+    let seen = rtas::attacks::decoder::third_party_view(view, &run.schedule, &Default::default()).unwrap();
     let r = rtas::attacks::decoder::run(
         &seen,
         &train,
@@ -116,17 +117,13 @@ fn decoder_is_blind_on_a_one_dimensional_view() {
     assert!(r.success.estimate.epsilon < 0.01);
 }
 
-type Recorded = (rtas::sim::record::Recording, Vec<Vec<usize>>, Prepared, Vec<ndarray::ArrayD<f64>>);
-
-fn rtas_cli_recorded(model: rtas::models::ModelKind) -> Recorded {
-    use rtas::experiment::simulate::{ProtocolChoice, SimulateConfig, simulate};
+fn rtas_cli_recorded(model: rtas::models::ModelKind) -> (rtas::experiment::simulate::RecordedRun, Prepared) {
     let (tr, te) = rtas::data::mnist::bundled_split().unwrap();
     let (train, test) = (Prepared::new(&tr).unwrap(), Prepared::new(&te.slice(0, 50)).unwrap());
-    let mut cfg = SimulateConfig::paper(model, ProtocolChoice::Secure(rtas::models::secure::Protocol::RtasFast));
-    cfg.max_steps = Some(30);
-    cfg.record_views = true;
-    let out = simulate(&cfg, &train, &test, &indicatif::ProgressBar::hidden()).unwrap();
-    (out.recording.unwrap(), out.schedule, train, out.final_params)
+    let protocol = rtas::models::secure::Protocol::RtasFast;
+    let hidden = indicatif::ProgressBar::hidden();
+    let run = rtas::experiment::simulate::record(model, protocol, 30, 1, (&train, &test), &hidden).unwrap();
+    (run, train)
 }
 
 #[test]
@@ -137,8 +134,10 @@ fn decoder_from_public_images_and_leaked_weights() {
     let public = Prepared::new(&te).unwrap();
     let cfg = rtas::attacks::decoder::Decoder { known: 0, lambda: 1e-3, delta_relative: 0.3, nonlinear: false };
     for (model, lo, hi) in [(rtas::models::ModelKind::Cnn, 18.0, 100.0), (rtas::models::ModelKind::LogReg, 0.0, 13.0)] {
-        let (rec, sched, train, params) = rtas_cli_recorded(model);
-        let seen = rtas::attacks::decoder::third_party_view(&rec, &sched, &Default::default()).unwrap();
+        let (run, train) = rtas_cli_recorded(model);
+        let view = run.view(rtas::net::Role::ThirdParty).unwrap();
+        let seen = rtas::attacks::decoder::third_party_view(view, &run.schedule, &Default::default()).unwrap();
+        let params = &run.final_params;
         let r = rtas::attacks::decoder::run_public(&seen, &train, model, &params[..2], &public, &cfg).unwrap().report;
         assert!((lo..hi).contains(&r.median_psnr), "{model:?}: median PSNR {}", r.median_psnr);
     }

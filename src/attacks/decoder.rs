@@ -8,9 +8,9 @@ use super::linalg::{mm, ridge};
 use super::metrics::{Success, median, psnr, relative_errors, success};
 use crate::error::{Result, invalid};
 use crate::models::Prepared;
+use crate::net::{Op, Payload, Role, Stage, ViewKind};
 use crate::protocol::ring::{Arith, RingArith};
-use crate::sim::record::Recording;
-use crate::sim::{Payload, Role, ViewKind};
+use crate::sim::record::View;
 use ndarray::{Array2, s};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -60,19 +60,18 @@ pub struct DecoderOutput {
 }
 
 /// The first-layer outputs the third party received, per training example: `(row, z)` in the order seen,
-/// reconstructed from the two shares P0 and P1 sent it (`t{i}/reveal`), with step i's rows from `schedule`.
-pub fn third_party_view(rec: &Recording, schedule: &[Vec<usize>], arith: &RingArith) -> Result<Vec<(usize, Vec<f64>)>> {
-    let views = rec
-        .views
-        .get(&Role::ThirdParty)
-        .ok_or_else(|| invalid("no recorded view of the third party (run RTAS-fast with views)"))?;
+/// reconstructed from the two shares P0 and P1 sent it in each training step, with step i's rows from
+/// `schedule` (public: the third party picks each step's labels by it).
+pub fn third_party_view(view: &View, schedule: &[Vec<usize>], arith: &RingArith) -> Result<Vec<(usize, Vec<f64>)>> {
+    if view.role != Role::ThirdParty {
+        return Err(invalid(format!("the decoder reads the third party's view, not {}'s", view.role)));
+    }
     let mut by_step: BTreeMap<usize, Vec<&ndarray::ArrayD<u64>>> = BTreeMap::new();
-    for v in views.iter().filter(|v| v.kind == ViewKind::Revealed) {
-        let Some(step) =
-            v.label.strip_prefix('t').and_then(|l| l.strip_suffix("/reveal")).and_then(|n| n.parse::<usize>().ok())
-        else {
+    for v in view.of_kind(ViewKind::Revealed) {
+        let (Stage::Train(step), Some(Op::Reveal), "") = (v.label.stage, v.label.op, v.label.layer.as_str()) else {
             continue;
         };
+        let step = step as usize;
         if let Payload::Ring(a) = &v.payload {
             by_step.entry(step).or_default().push(a);
         }

@@ -6,9 +6,9 @@
 
 use crate::error::{Result, invalid};
 use crate::models::Prepared;
+use crate::net::{Op, Payload, Role, Stage, ViewKind};
 use crate::protocol::ring::{Arith, RingArith};
-use crate::sim::record::Recording;
-use crate::sim::{Payload, Role, ViewKind};
+use crate::sim::record::View;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -27,20 +27,19 @@ pub struct HelperViewReport {
     pub mean_true_count: f64,
 }
 
-/// Reads the helper's view of `{step}/act/permuted` (the sigmoid of logistic regression under RTAS).
-pub fn run(rec: &Recording, schedule: &[Vec<usize>], train: &Prepared, arith: &RingArith) -> Result<HelperViewReport> {
-    let views =
-        rec.views.get(&Role::Dealer).ok_or_else(|| invalid("no recorded view of the helper (run RTAS with views)"))?;
+/// Reads the helper's view of each training step's `act/permuted` (the sigmoid of logistic regression under
+/// RTAS). `schedule` and `train`'s labels serve only to score the guesses.
+pub fn run(view: &View, schedule: &[Vec<usize>], train: &Prepared, arith: &RingArith) -> Result<HelperViewReport> {
+    if view.role != Role::Dealer {
+        return Err(invalid(format!("this attack reads the helper's view, not {}'s", view.role)));
+    }
     let mut by_step: BTreeMap<usize, Vec<&ndarray::ArrayD<u64>>> = BTreeMap::new();
-    for v in views.iter().filter(|v| v.kind == ViewKind::Permuted) {
-        let Some(step) = v
-            .label
-            .strip_prefix('t')
-            .and_then(|l| l.strip_suffix("/act/permuted"))
-            .and_then(|n| n.parse::<usize>().ok())
+    for v in view.of_kind(ViewKind::Permuted) {
+        let (Stage::Train(step), Some(Op::Permuted), "act") = (v.label.stage, v.label.op, v.label.layer.as_str())
         else {
             continue;
         };
+        let step = step as usize;
         if let Payload::Ring(a) = &v.payload {
             by_step.entry(step).or_default().push(a);
         }

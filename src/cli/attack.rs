@@ -7,10 +7,11 @@ use crate::attacks::{
     decoder, degree_matching, float_share, helper_view, known_plaintext, known_sample, linking, pixel_permutation,
 };
 use crate::data::mnist;
-use crate::error::{Result, invalid};
-use crate::experiment::simulate::{ProtocolChoice, SimulateConfig, simulate};
+use crate::error::Result;
+use crate::experiment::simulate::{RecordedRun, record};
 use crate::models::secure::Protocol;
 use crate::models::{ModelKind, Prepared};
+use crate::net::Role;
 use crate::protocol::ring::RingArith;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -235,24 +236,13 @@ fn mnist_all() -> Result<Prepared> {
     Prepared::new(&mnist::bundled()?)
 }
 
-/// A recorded run: its recording, batch schedule, training data and final parameters.
-pub type Recorded = (crate::sim::record::Recording, Vec<Vec<usize>>, Prepared, Vec<ndarray::ArrayD<f64>>);
-
-/// Runs RTAS or RTAS-fast with views recorded.
-pub fn recorded_run(model: ModelKind, protocol: Protocol, steps: usize, seed: u64) -> Result<Recorded> {
-    if steps == 0 {
-        return Err(invalid("--steps must be at least 1"));
-    }
+/// A run of `protocol` recorded on the bundled digits (test: the first 100 of the held-out split), with the
+/// training set it used.
+fn recorded_run(model: ModelKind, protocol: Protocol, steps: usize, seed: u64) -> Result<(RecordedRun, Prepared)> {
     let (tr, te) = mnist::bundled_split()?;
     let (train, test) = (Prepared::new(&tr)?, Prepared::new(&te.slice(0, 100))?);
-    let mut cfg = SimulateConfig::paper(model, ProtocolChoice::Secure(protocol));
-    cfg.max_steps = Some(steps);
-    cfg.record_views = true;
-    cfg.seed = seed;
-    let pb = bar(0, "recording a run");
-    let out = simulate(&cfg, &train, &test, &pb)?;
-    let rec = out.recording.ok_or_else(|| invalid("the run recorded no views"))?;
-    Ok((rec, out.schedule, train, out.final_params))
+    let run = record(model, protocol, steps, seed, (&train, &test), &bar(0, "recording a run"))?;
+    Ok((run, train))
 }
 
 #[derive(Debug, Serialize)]
@@ -298,8 +288,9 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
         }
         AttackCommand::Decoder(a) => {
             let model = a.model.kind();
-            let (rec, sched, train, params) = recorded_run(model, Protocol::RtasFast, a.steps, a.seed)?;
-            let seen = decoder::third_party_view(&rec, &sched, &RingArith::default())?;
+            let (run, train) = recorded_run(model, Protocol::RtasFast, a.steps, a.seed)?;
+            let seen = decoder::third_party_view(run.view(Role::ThirdParty)?, &run.schedule, &RingArith::default())?;
+            let params = &run.final_params;
             let cfg = decoder::Decoder {
                 known: a.known,
                 lambda: a.lambda,
@@ -325,8 +316,8 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             render(&r, json, |r| super::output::value_table("pixel-permutation", r))
         }
         AttackCommand::HelperView(a) => {
-            let (rec, sched, train, _) = recorded_run(ModelKind::LogReg, Protocol::Rtas, a.steps, a.seed)?;
-            let r = helper_view::run(&rec, &sched, &train, &RingArith::default())?;
+            let (run, train) = recorded_run(ModelKind::LogReg, Protocol::Rtas, a.steps, a.seed)?;
+            let r = helper_view::run(run.view(Role::Dealer)?, &run.schedule, &train, &RingArith::default())?;
             render(&r, json, |r| super::output::value_table("helper-view (logistic regression under RTAS)", r))
         }
         AttackCommand::DegreeMatching(a) => {

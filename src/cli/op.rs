@@ -132,9 +132,8 @@ fn table(r: &OpReport) -> String {
         head.push_str("\nWARNING: float sharing is insecure: each share is the secret plus Gaussian noise");
     }
     let mut t = Table::new(&["link", "phase", "bytes"]);
-    for (k, v) in &r.traffic.by_phase {
-        let (phase, link) = k.split_once(' ').unwrap_or(("", k));
-        t.row(&[link.to_string(), phase.to_string(), v.to_string()]);
+    for (&(phase, from, to), v) in &r.traffic.by_link {
+        t.row(&[format!("{from}->{to}"), phase.to_string(), v.to_string()]);
     }
     let mut c = Table::new(&["party", "compute s"]);
     for (p, s) in &r.compute_seconds {

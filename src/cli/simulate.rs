@@ -127,9 +127,8 @@ fn kb(b: u64) -> String {
 
 pub fn cost_table(title: &str, c: &StepCost) -> String {
     let mut t = Table::new(&["link", "phase", "bytes"]);
-    for (k, v) in &c.traffic.by_phase {
-        let (phase, link) = k.split_once(' ').unwrap_or(("", k));
-        t.row(&[link.to_string(), phase.to_string(), v.to_string()]);
+    for (&(phase, from, to), v) in &c.traffic.by_link {
+        t.row(&[format!("{from}->{to}"), phase.to_string(), v.to_string()]);
     }
     let mut m = Table::new(&["network", "modeled s", "online s", "x plain"]);
     for (k, v) in &c.modeled_seconds {

@@ -5,10 +5,11 @@ use crate::analysis::{bounds, estimate};
 use crate::attacks::data::DataKind;
 use crate::attacks::{decoder, degree_matching, float_share, helper_view, known_plaintext, linking, pixel_permutation};
 use crate::data::mnist;
-use crate::error::{Result, invalid};
-use crate::experiment::simulate::{ProtocolChoice, SimulateConfig, simulate};
+use crate::error::Result;
+use crate::experiment::simulate::record;
 use crate::models::secure::Protocol;
 use crate::models::{ModelKind, Prepared};
+use crate::net::Role;
 use crate::protocol::ring::RingArith;
 use indicatif::ProgressBar;
 use serde::Serialize;
@@ -210,13 +211,8 @@ pub fn audit(quick: bool, seed: u64, pb: &ProgressBar) -> Result<AuditReport> {
     let known = if quick { 1000 } else { 2000 };
     let (te, _) = mnist::bundled_split()?;
     let test = Prepared::new(&te.slice(0, 100))?;
-    let mut cfg = SimulateConfig::paper(ModelKind::Cnn, ProtocolChoice::Secure(Protocol::RtasFast));
-    cfg.max_steps = Some(steps);
-    cfg.record_views = true;
-    cfg.seed = seed;
-    let out = simulate(&cfg, &train, &test, &hidden)?;
-    let rec = out.recording.ok_or_else(|| invalid("no views recorded"))?;
-    let seen = decoder::third_party_view(&rec, &out.schedule, &RingArith::default())?;
+    let run = record(ModelKind::Cnn, Protocol::RtasFast, steps, seed, (&train, &test), &hidden)?;
+    let seen = decoder::third_party_view(run.view(Role::ThirdParty)?, &run.schedule, &RingArith::default())?;
     let dec =
         decoder::run(&seen, &train, &decoder::Decoder { known, lambda: 1e-3, delta_relative: 0.3, nonlinear: false })?
             .report;
@@ -241,13 +237,8 @@ pub fn audit(quick: bool, seed: u64, pb: &ProgressBar) -> Result<AuditReport> {
     pb.inc(1);
 
     // Section 4.2.1, the helper.
-    let mut cfg = SimulateConfig::paper(ModelKind::LogReg, ProtocolChoice::Secure(Protocol::Rtas));
-    cfg.max_steps = Some(250);
-    cfg.record_views = true;
-    cfg.seed = seed;
-    let out = simulate(&cfg, &train, &test, &hidden)?;
-    let rec = out.recording.ok_or_else(|| invalid("no views recorded"))?;
-    let hv = helper_view::run(&rec, &out.schedule, &train, &RingArith::default())?;
+    let run = record(ModelKind::LogReg, Protocol::Rtas, 250, seed, (&train, &test), &hidden)?;
+    let hv = helper_view::run(run.view(Role::Dealer)?, &run.schedule, &train, &RingArith::default())?;
     claims.push(Claim {
         claim: "Section 4.2.1: the helper sees only a randomly permuted vector".into(),
         paper_bound: "1/n! per vector (Thm 3.4)".into(),

@@ -2,17 +2,16 @@
 //! plaintext, bytes per directed link and phase, rounds, compute per party, modeled time per network.
 
 use crate::error::{Result, invalid};
+use crate::net::{Role, Stage};
 use crate::protocol::conv;
 use crate::protocol::elementwise::{self, relu, sigmoid};
 use crate::protocol::kernel::{matmul_f64, u64_kernel_isa};
-use crate::protocol::party::run_protocol;
 use crate::protocol::ring::{Arith, FloatArith, RingArith};
 use crate::protocol::{beaver, io};
-use crate::sim::Role;
 use crate::sim::clock::thread_cpu_ns;
-use crate::sim::cost::{Profile, replay};
-use crate::sim::record::Traffic;
-use crate::sim::transport::Phase;
+use crate::sim::cost::Profile;
+use crate::sim::measure::{Traffic, measure};
+use crate::sim::run::run_protocol;
 use ndarray::{ArrayD, Ix2, IxDyn};
 use rand::RngExt;
 use serde::Serialize;
@@ -202,40 +201,30 @@ fn run_with<A: Arith>(arith: &A, op: &OpKind, profiles: &[Profile], seed: u64) -
     });
     let want = want?;
     let roles = [Role::P0, Role::P1, Role::Dealer, Role::Owner];
-    let run = run_protocol(arith, &roles, seed, false, |p| {
-        p.step("input");
+    // The owner holds the operands; no other role holds anything.
+    let owned = BTreeMap::from([(Role::Owner, inputs)]);
+    let run = run_protocol(arith, &roles, seed, false, owned, |p, mine: Vec<ArrayD<f64>>| {
+        p.stage(Stage::Input);
         let mut shared = Vec::new();
-        for (i, (s, x)) in shapes.iter().zip(&inputs).enumerate() {
-            let mine = (p.role == Role::Owner).then_some(x);
-            shared.push(io::share_from(p, Role::Owner, mine, s, &format!("input{i}"))?);
+        for (i, s) in shapes.iter().enumerate() {
+            shared.push(io::share_from(p, Role::Owner, mine.get(i), s, &Stage::Input.at(format!("x{i}")))?);
         }
-        p.step("op");
+        p.stage(Stage::Op);
+        let at = Stage::Op.at("");
         let out = match op {
-            OpKind::MatMul { .. } => beaver::matmul(p, &shared[0], &shared[1], false, "op")?.0,
-            OpKind::Mul { .. } => beaver::mul(p, &shared[0], &shared[1], "op")?,
-            OpKind::Conv2d { stride, .. } => beaver::conv2d(p, &shared[0], &shared[1], *stride, false, "op")?.0,
-            OpKind::Sigmoid { .. } => elementwise::apply(p, &shared[0], &[&sigmoid], "op")?.remove(0),
-            OpKind::Relu { .. } => elementwise::apply(p, &shared[0], &[&relu], "op")?.remove(0),
+            OpKind::MatMul { .. } => beaver::matmul(p, &shared[0], &shared[1], false, &at)?.0,
+            OpKind::Mul { .. } => beaver::mul(p, &shared[0], &shared[1], &at)?,
+            OpKind::Conv2d { stride, .. } => beaver::conv2d(p, &shared[0], &shared[1], *stride, false, &at)?.0,
+            OpKind::Sigmoid { .. } => elementwise::apply(p, &shared[0], &[&sigmoid], &at)?.remove(0),
+            OpKind::Relu { .. } => elementwise::apply(p, &shared[0], &[&relu], &at)?.remove(0),
         };
-        p.step("output");
-        io::open(p, &out, "output")
+        p.stage(Stage::Output);
+        io::open(p, &out, &Stage::Output.at(""))
     })?;
     let got = run.outputs.get(&Role::P0).cloned().flatten().ok_or_else(|| invalid("P0 returned no output"))?;
     let max_abs_error = got.iter().zip(want.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-    let rec = run.recording.restrict("op");
-    let traffic = rec.traffic();
-    let compute_seconds = rec.compute_seconds();
-    let slowest = compute_seconds.values().copied().fold(0.0, f64::max);
-    let mut modeled_seconds = BTreeMap::new();
-    let mut modeled_online_seconds = BTreeMap::new();
-    let mut modeled_offline_seconds = BTreeMap::new();
-    for prof in profiles {
-        modeled_offline_seconds
-            .insert(prof.name.clone(), replay(&rec.ledger, &rec.traces, prof, Some(Phase::Offline))?.seconds);
-        modeled_seconds.insert(prof.name.clone(), replay(&rec.ledger, &rec.traces, prof, None)?.seconds);
-        modeled_online_seconds
-            .insert(prof.name.clone(), replay(&rec.ledger, &rec.traces, prof, Some(Phase::Online))?.seconds);
-    }
+    let m = measure(&run.recording.stage(Stage::Op), profiles)?;
+    let slowest = m.compute_seconds.values().copied().fold(0.0, f64::max);
     Ok(OpReport {
         op: op.name().into(),
         shape: op.describe(),
@@ -243,14 +232,14 @@ fn run_with<A: Arith>(arith: &A, op: &OpKind, profiles: &[Profile], seed: u64) -
         kernel: u64_kernel_isa().into(),
         seed,
         max_abs_error,
-        bytes_p0_p1: traffic.bytes_p0_p1,
-        rounds: traffic.rounds,
-        traffic,
-        compute_seconds,
+        bytes_p0_p1: m.traffic.bytes_p0_p1,
+        rounds: m.traffic.rounds,
+        traffic: m.traffic,
+        compute_seconds: m.compute_seconds,
         plaintext_seconds,
         compute_ratio: if plaintext_seconds > 0.0 { slowest / plaintext_seconds } else { f64::NAN },
-        modeled_seconds,
-        modeled_online_seconds,
-        modeled_offline_seconds,
+        modeled_seconds: m.modeled_seconds,
+        modeled_online_seconds: m.modeled_online_seconds,
+        modeled_offline_seconds: m.modeled_offline_seconds,
     })
 }

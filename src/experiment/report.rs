@@ -2,7 +2,7 @@
 //! each shows and which command reproduces its numbers.
 
 use super::audit;
-use super::simulate::{ProtocolChoice, SimulateConfig, SimulateReport, simulate};
+use super::simulate::{ProtocolChoice, SimulateConfig, SimulateReport, record, simulate};
 use crate::analysis::{bounds, estimate};
 use crate::attacks::data::DataKind;
 use crate::attacks::{decoder, degree_matching, known_plaintext, linking, pixel_permutation};
@@ -10,6 +10,7 @@ use crate::data::mnist;
 use crate::error::{Error, Result};
 use crate::models::secure::Protocol;
 use crate::models::{ModelKind, Prepared};
+use crate::net::{Role, Stage};
 use crate::plot::charts::{Bar, BarPanel, Corner, ImageGrid, ImageRow, LinePanel, LinePanels, Series, StackedBars};
 use crate::plot::save;
 use crate::protocol::ring::RingArith;
@@ -279,7 +280,11 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
         ("cnn", "rtas-fast", run(ModelKind::Cnn, Protocol::RtasFast, false, sc.steps + 1, sc.infer_batch)?),
     ];
     let seg = |c: &super::simulate::StepCost, unit: f64| -> Vec<(String, f64)> {
-        c.traffic.by_phase.iter().map(|(k, v)| (k.clone(), *v as f64 / unit)).collect()
+        c.traffic
+            .by_link
+            .iter()
+            .map(|((phase, from, to), v)| (format!("{phase} {from}->{to}"), *v as f64 / unit))
+            .collect()
     };
     let crypten_scale = sc.infer_batch as f64 / 8192.0;
     let mut panels = Vec::new();
@@ -357,7 +362,7 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
     let mut bw_series = Vec::new();
     let mut rtt_series = Vec::new();
     for (i, (model, proto, (r, rec))) in runs.iter().filter(|(_, p, _)| !p.contains("reuse")).enumerate() {
-        let step = rec.restrict("t1/");
+        let step = rec.stage(Stage::Train(1));
         let label = format!("{model} {proto}, train step");
         let mut a = Vec::new();
         for &bw in &bws {
@@ -507,20 +512,9 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
     // 6. Reconstructions.
     pb.set_message("report: reconstructions");
     let dec_steps = (sc.curve_steps).max(8);
-    let (rec, sched) = {
-        let mut cfg = SimulateConfig::paper(ModelKind::Cnn, ProtocolChoice::Secure(Protocol::RtasFast));
-        cfg.max_steps = Some(dec_steps);
-        cfg.record_views = true;
-        cfg.seed = seed;
-        let o = simulate(
-            &cfg,
-            &train,
-            &Prepared { count: 50, x: test.x[..50 * 784].to_vec(), labels: test.labels[..50].to_vec() },
-            &hidden,
-        )?;
-        (o.recording.ok_or_else(|| Error::Numerical("no views".into()))?, o.schedule)
-    };
-    let seen = decoder::third_party_view(&rec, &sched, &RingArith::default())?;
+    let few = Prepared { count: 50, x: test.x[..50 * 784].to_vec(), labels: test.labels[..50].to_vec() };
+    let run = record(ModelKind::Cnn, Protocol::RtasFast, dec_steps, seed, (&train, &few), &hidden)?;
+    let seen = decoder::third_party_view(run.view(Role::ThirdParty)?, &run.schedule, &RingArith::default())?;
     let known = (seen.len() * 2 / 3).min(2000);
     let dec =
         decoder::run(&seen, &train, &decoder::Decoder { known, lambda: 1e-3, delta_relative: 0.3, nonlinear: false })?;

@@ -3,14 +3,15 @@
 //! link and phase, rounds, CPU per party, modeled time per network, and the ratio to plaintext.
 
 use crate::error::{Result, invalid};
-use crate::models::secure::{self, Plan, Protocol};
+use crate::models::secure::{self, Inputs, Plan, Protocol};
 use crate::models::{ModelKind, Prepared, plain, schedule};
-use crate::protocol::party::run_protocol;
+use crate::net::{Role, Stage};
 use crate::protocol::ring::{Arith, FloatArith, RingArith};
 use crate::sim::clock::thread_cpu_ns;
-use crate::sim::cost::{Profile, replay};
-use crate::sim::record::{Recording, Traffic};
-use crate::sim::{Phase, Role};
+use crate::sim::cost::Profile;
+use crate::sim::measure::{Traffic, measure};
+use crate::sim::record::{Recording, View};
+use crate::sim::run::run_protocol;
 use indicatif::ProgressBar;
 use ndarray::ArrayD;
 use serde::Serialize;
@@ -269,7 +270,7 @@ fn floor_bytes(model: ModelKind, batch: usize, reuse: bool) -> u64 {
 
 fn step_cost(
     rec: &Recording,
-    prefixes: &[String],
+    stages: &[Stage],
     profiles: &[Profile],
     plain_seconds: f64,
     floor: u64,
@@ -279,28 +280,24 @@ fn step_cost(
     let mut compute: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut modeled: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut online: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for (k, prefix) in prefixes.iter().enumerate() {
-        let r = rec.restrict(&format!("{prefix}/"));
+    for (k, &stage) in stages.iter().enumerate() {
+        let m = measure(&rec.stage(stage), profiles)?;
         if k == 0 {
             // Every measured step has the same shapes, so the first one's traffic stands for all.
-            cost.traffic = r.traffic();
-            cost.bytes_p0_p1 = cost.traffic.bytes_p0_p1;
-            cost.rounds = cost.traffic.rounds;
-            cost.total_bytes = cost.traffic.total_bytes;
+            cost.bytes_p0_p1 = m.traffic.bytes_p0_p1;
+            cost.rounds = m.traffic.rounds;
+            cost.total_bytes = m.traffic.total_bytes;
+            cost.traffic = m.traffic;
+            cost.per_label_seconds = m.per_label_seconds;
         }
-        for (party, s) in r.compute_seconds() {
+        for (party, s) in m.compute_seconds {
             compute.entry(party).or_default().push(s);
         }
-        for prof in profiles {
-            let full = replay(&r.ledger, &r.traces, prof, None)?;
-            if k == 0 && prof == &profiles[0] {
-                cost.per_label_seconds = full.per_label;
-            }
-            modeled.entry(prof.name.clone()).or_default().push(full.seconds);
-            online
-                .entry(prof.name.clone())
-                .or_default()
-                .push(replay(&r.ledger, &r.traces, prof, Some(Phase::Online))?.seconds);
+        for (name, s) in m.modeled_seconds {
+            modeled.entry(name).or_default().push(s);
+        }
+        for (name, s) in m.modeled_online_seconds {
+            online.entry(name).or_default().push(s);
         }
     }
     cost.compute_seconds = compute.into_iter().map(|(k, v)| (k, median(v))).collect();
@@ -388,7 +385,6 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
         report.infer_batch.modeled_seconds = pm(plain_run.infer_seconds);
         return Ok(SimulateOutput { report, recording: None, final_params: plain_run.params, schedule: sched });
     };
-    let init = init(cfg);
     let plan = Plan {
         model,
         protocol,
@@ -396,20 +392,22 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
         schedule: &sched,
         inference: &infer,
         reuse_masks: cfg.reuse_masks,
-        train,
-        test,
-        init: &init,
+        train_rows: train.count,
         progress: Some(pb),
     };
+    let inputs = Inputs::split(&plan, train, test, &init(cfg));
+    let data = (train, test);
     let (rec, final_params) = match cfg.sharing {
-        Sharing::Ring { frac_bits } => secure_run(&RingArith::new(frac_bits)?, cfg, &plan, &plain_run, &mut report)?,
-        Sharing::Float => secure_run(&FloatArith::default(), cfg, &plan, &plain_run, &mut report)?,
+        Sharing::Ring { frac_bits } => {
+            secure_run(&RingArith::new(frac_bits)?, cfg, &plan, inputs, data, &plain_run, &mut report)?
+        }
+        Sharing::Float => secure_run(&FloatArith::default(), cfg, &plan, inputs, data, &plain_run, &mut report)?,
     };
     pb.finish_and_clear();
-    let train_prefixes: Vec<String> = sample(sched.len()).into_iter().map(|i| format!("t{i}")).collect();
+    let train_stages: Vec<Stage> = sample(sched.len()).into_iter().map(|i| Stage::Train(i as u32)).collect();
     report.train_step = step_cost(
         &rec,
-        &train_prefixes,
+        &train_stages,
         &cfg.profiles,
         plain_step,
         floor_bytes(model, cfg.batch, cfg.reuse_masks),
@@ -417,7 +415,7 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
     )?;
     report.infer_batch = step_cost(
         &rec,
-        &["i0".to_string()],
+        &[Stage::Infer(0)],
         &cfg.profiles,
         plain_run.infer_seconds,
         floor_bytes(model, infer[0].len(), false),
@@ -426,7 +424,7 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
     if cfg.reuse_masks {
         report.one_time = Some(step_cost(
             &rec,
-            &["setup/data".to_string()],
+            &[Stage::Data],
             &cfg.profiles,
             0.0,
             floor_bytes(model, train.count, false),
@@ -445,10 +443,13 @@ fn secure_run<A: Arith>(
     arith: &A,
     cfg: &SimulateConfig,
     plan: &Plan<'_>,
+    inputs: BTreeMap<Role, Inputs>,
+    (train, test): (&Prepared, &Prepared),
     plain_run: &PlainRun,
     report: &mut SimulateReport,
 ) -> Result<(Recording, Vec<ArrayD<f64>>)> {
-    let run = run_protocol(arith, &plan.protocol.roles(), cfg.seed, cfg.record_views, |p| secure::run(p, plan))?;
+    let roles = plan.protocol.roles();
+    let run = run_protocol(arith, &roles, cfg.seed, cfg.record_views, inputs, |p, input| secure::run(p, plan, input))?;
     let model = cfg.model;
     let get = |r: Role| run.outputs.get(&r).ok_or_else(|| invalid(format!("{r} returned nothing")));
     let (o0, o1) = (get(Role::P0)?, get(Role::P1)?);
@@ -458,9 +459,7 @@ fn secure_run<A: Arith>(
             let losses = yh
                 .iter()
                 .zip(plan.schedule)
-                .map(|(y, rows)| {
-                    (y - &model.targets(&plan.train.labels_of(rows))).mapv(|v| v * v).mean().unwrap_or(0.0)
-                })
+                .map(|(y, rows)| (y - &model.targets(&train.labels_of(rows))).mapv(|v| v * v).mean().unwrap_or(0.0))
                 .collect();
             (yh, losses)
         }
@@ -473,13 +472,13 @@ fn secure_run<A: Arith>(
     report.batch_accuracy_curve = yhat
         .iter()
         .zip(plan.schedule)
-        .map(|(y, rows)| model.correct(y, &plan.train.labels_of(rows)) as f64 / rows.len() as f64)
+        .map(|(y, rows)| model.correct(y, &train.labels_of(rows)) as f64 / rows.len() as f64)
         .collect();
     let receiver = if plan.protocol == Protocol::Rtas { Role::Owner } else { Role::ThirdParty };
     let preds = &get(receiver)?.predictions;
     let (mut correct, mut total) = (0, 0);
     for (yh, rows) in preds.iter().zip(plan.inference) {
-        correct += model.correct(yh, &plan.test.labels_of(rows));
+        correct += model.correct(yh, &test.labels_of(rows));
         total += rows.len();
     }
     report.accuracy = correct as f64 / total.max(1) as f64;
@@ -495,4 +494,46 @@ fn secure_run<A: Arith>(
         .map(|(a, b)| a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max))
         .fold(0.0, f64::max);
     Ok((run.recording, params))
+}
+
+/// A secure run kept with what each role saw: the one way to record a run for attacks.
+#[derive(Debug)]
+pub struct RecordedRun {
+    /// The simulation's report.
+    pub report: SimulateReport,
+    /// Each role's view: what it received, its own inputs, the seeds it drew.
+    pub views: BTreeMap<Role, View>,
+    /// The training batches run (public to every role).
+    pub schedule: Vec<Vec<usize>>,
+    /// The final parameters (for attacks that assume they leaked).
+    pub final_params: Vec<ArrayD<f64>>,
+}
+
+impl RecordedRun {
+    /// One role's view.
+    pub fn view(&self, role: Role) -> Result<&View> {
+        self.views.get(&role).ok_or_else(|| invalid(format!("{role} took no part in this run")))
+    }
+}
+
+/// Runs `model` under `protocol` in the paper's setting for `steps` training steps on `train` (inference on
+/// `test`), from `seed`, recording every role's view; `pb` shows progress.
+pub fn record(
+    model: ModelKind,
+    protocol: Protocol,
+    steps: usize,
+    seed: u64,
+    (train, test): (&Prepared, &Prepared),
+    pb: &ProgressBar,
+) -> Result<RecordedRun> {
+    if steps == 0 {
+        return Err(invalid("--steps must be at least 1"));
+    }
+    let mut cfg = SimulateConfig::paper(model, ProtocolChoice::Secure(protocol));
+    cfg.max_steps = Some(steps);
+    cfg.record_views = true;
+    cfg.seed = seed;
+    let out = simulate(&cfg, train, test, pb)?;
+    let views = out.recording.map(|r| r.views).ok_or_else(|| invalid("the run recorded no views"))?;
+    Ok(RecordedRun { report: out.report, views, schedule: out.schedule, final_params: out.final_params })
 }

@@ -13,6 +13,7 @@
 
 use super::{CNN_FILTERS, CNN_FLAT, CNN_KERNEL, CNN_SIDE, CNN_STRIDE, ModelKind, Prepared, plain};
 use crate::error::{Result, invalid};
+use crate::net::{Label, PartyInputs, Payload, Role, Stage};
 use crate::protocol::beaver::{self, Masked};
 use crate::protocol::conv;
 use crate::protocol::dealer::{self, Reuse};
@@ -21,9 +22,9 @@ use crate::protocol::io;
 use crate::protocol::party::Party;
 use crate::protocol::ring::Arith;
 use crate::protocol::share::Shared;
-use crate::sim::Role;
 use ndarray::ArrayD;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// RTAS or RTAS-fast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -53,7 +54,9 @@ impl Protocol {
     }
 }
 
-/// What to run.
+/// What every role knows before the run: the model, the protocol, the learning rate and the batch
+/// schedule. The data, the labels and the initial parameters are not here: they are [`Inputs`], handed each
+/// to the one role that holds them.
 #[derive(Debug, Clone)]
 pub struct Plan<'a> {
     /// The model.
@@ -62,20 +65,107 @@ pub struct Plan<'a> {
     pub protocol: Protocol,
     /// Learning rate.
     pub lr: f64,
-    /// Training batches (rows of `train`), in order.
+    /// Training batches (rows of the training set), in order.
     pub schedule: &'a [Vec<usize>],
-    /// Inference batches (rows of `test`).
+    /// Inference batches (rows of the test set).
     pub inference: &'a [Vec<usize>],
     /// Open the masked training set once and reuse it.
     pub reuse_masks: bool,
-    /// Training data (the owner shares it; the third party reads only its labels).
-    pub train: &'a Prepared,
-    /// Test data.
-    pub test: &'a Prepared,
-    /// Initial parameters (the owner shares them; the third party starts its tail from them).
-    pub init: &'a [ArrayD<f64>],
+    /// Rows of the training set (public: the shape of what mask reuse opens).
+    pub train_rows: usize,
     /// Ticked by P0 after every training step.
     pub progress: Option<&'a indicatif::ProgressBar>,
+}
+
+/// One role's own inputs.
+#[derive(Debug, Clone, Default)]
+pub enum Inputs {
+    /// P0, P1 and the dealer hold nothing of their own.
+    #[default]
+    Nothing,
+    /// The data owner: its images, its labels under RTAS (under RTAS-fast the third party holds them), the
+    /// initial parameters of what is shared.
+    Owner {
+        /// Training images (`labels` empty under RTAS-fast).
+        train: Prepared,
+        /// Test images (no labels: predictions are scored outside the protocol).
+        test: Prepared,
+        /// Initial parameters of the shared layers.
+        params: Vec<ArrayD<f64>>,
+    },
+    /// RTAS-fast's label holder: the training labels and the initial tail of the model.
+    LabelHolder {
+        /// Label of each training row.
+        labels: Vec<u8>,
+        /// Initial parameters of the layers after the first.
+        tail: Vec<ArrayD<f64>>,
+    },
+}
+
+impl Inputs {
+    /// Each role's inputs for `plan`: the owner gets the images (and under RTAS the labels) and the shared
+    /// layers' initial parameters; under RTAS-fast the third party gets the labels and the tail's initial
+    /// parameters; nobody else gets anything.
+    pub fn split(plan: &Plan<'_>, train: &Prepared, test: &Prepared, init: &[ArrayD<f64>]) -> BTreeMap<Role, Inputs> {
+        let nfirst = plan.model.first_layer_params();
+        let unlabeled = |d: &Prepared| Prepared { labels: Vec::new(), ..d.clone() };
+        let mut out = BTreeMap::new();
+        match plan.protocol {
+            Protocol::Rtas => {
+                out.insert(
+                    Role::Owner,
+                    Inputs::Owner { train: train.clone(), test: unlabeled(test), params: init.to_vec() },
+                );
+            }
+            Protocol::RtasFast => {
+                let params = init[..nfirst].to_vec();
+                out.insert(Role::Owner, Inputs::Owner { train: unlabeled(train), test: unlabeled(test), params });
+                let holder = Inputs::LabelHolder { labels: train.labels.clone(), tail: init[nfirst..].to_vec() };
+                out.insert(Role::ThirdParty, holder);
+            }
+        }
+        out
+    }
+}
+
+fn images_payload(d: &Prepared) -> Payload {
+    let a = ArrayD::from_shape_vec(ndarray::IxDyn(&[d.count, d.x.len() / d.count.max(1)]), d.x.clone());
+    Payload::Float(a.unwrap_or_else(|_| ArrayD::zeros(ndarray::IxDyn(&[0]))))
+}
+
+fn labels_payload(labels: &[u8]) -> Payload {
+    Payload::Float(ndarray::Array1::from_iter(labels.iter().map(|&l| f64::from(l))).into_dyn())
+}
+
+impl PartyInputs for Inputs {
+    fn describe(&self) -> Vec<(String, Payload)> {
+        match self {
+            Inputs::Nothing => Vec::new(),
+            Inputs::Owner { train, test, params } => {
+                let mut v = vec![("train images".to_string(), images_payload(train))];
+                if !train.labels.is_empty() {
+                    v.push(("train labels".into(), labels_payload(&train.labels)));
+                }
+                v.push(("test images".into(), images_payload(test)));
+                v.extend(
+                    params
+                        .iter()
+                        .enumerate()
+                        .map(|(i, a)| (format!("initial parameter {i}"), Payload::Float(a.clone()))),
+                );
+                v
+            }
+            Inputs::LabelHolder { labels, tail } => {
+                let mut v = vec![("train labels".to_string(), labels_payload(labels))];
+                v.extend(
+                    tail.iter()
+                        .enumerate()
+                        .map(|(i, a)| (format!("initial tail parameter {i}"), Payload::Float(a.clone()))),
+                );
+                v
+            }
+        }
+    }
 }
 
 /// What each party returns.
@@ -94,10 +184,6 @@ pub struct PartyOut<E> {
     /// Whoever receives predictions (the owner under RTAS, the third party under RTAS-fast): one array per
     /// inference batch.
     pub predictions: Vec<ArrayD<f64>>,
-}
-
-fn owner_value<'v, A: Arith>(p: &Party<A>, v: &'v ArrayD<f64>) -> Option<&'v ArrayD<f64>> {
-    (p.role == Role::Owner).then_some(v)
 }
 
 /// The first layer's forward pass and what its backward pass needs.
@@ -121,29 +207,29 @@ fn first_forward<A: Arith>(
     x: Option<&Shared<A::E>>,
     data_mask: Option<&Masked<A::E>>,
     rows: &[usize],
-    label: &str,
+    label: &Label,
 ) -> Result<First<A::E>> {
     let b = rows.len();
     match (plan.model, data_mask) {
         (ModelKind::LogReg, None) => {
             let x = x.ok_or_else(|| invalid("no input"))?;
-            let (z, mx, mw) = beaver::matmul(p, x, &params[0], true, &format!("{label}/dense/fwd"))?;
+            let (z, mx, mw) = beaver::matmul(p, x, &params[0], true, &label.sub("dense/fwd"))?;
             Ok(First { z: z.add_bias(&params[1], 1)?, release: vec![mx.key, mw.key], x_mask: mx, rows: None })
         }
         (ModelKind::LogReg, Some(all)) => {
             let reuse = Reuse::Rows(rows.to_vec());
-            let z = beaver::matmul_reusing(p, all, reuse, &params[0], &format!("{label}/dense/fwd"))?;
+            let z = beaver::matmul_reusing(p, all, reuse, &params[0], &label.sub("dense/fwd"))?;
             Ok(First { z: z.add_bias(&params[1], 1)?, x_mask: all.clone(), rows: Some(rows.to_vec()), release: vec![] })
         }
         (ModelKind::Cnn, None) => {
             let x = x.ok_or_else(|| invalid("no input"))?;
-            let (z, mx, mw) = beaver::conv2d(p, x, &params[0], CNN_STRIDE, true, &format!("{label}/conv/fwd"))?;
+            let (z, mx, mw) = beaver::conv2d(p, x, &params[0], CNN_STRIDE, true, &label.sub("conv/fwd"))?;
             Ok(First { z: z.add_bias(&params[1], 1)?, release: vec![mx.key, mw.key], x_mask: mx, rows: None })
         }
         (ModelKind::Cnn, Some(all)) => {
             let reuse =
                 Reuse::ImagesIm2col { images: rows.to_vec(), kh: CNN_KERNEL, kw: CNN_KERNEL, stride: CNN_STRIDE };
-            let zr = beaver::matmul_reusing(p, all, reuse, &wc_matrix(&params[0])?, &format!("{label}/conv/fwd"))?;
+            let zr = beaver::matmul_reusing(p, all, reuse, &wc_matrix(&params[0])?, &label.sub("conv/fwd"))?;
             let shape = [b, CNN_FILTERS, CNN_SIDE, CNN_SIDE];
             let z = zr.relayout(&shape, |a| {
                 let m = a.view().into_dimensionality::<ndarray::Ix2>().map_err(|e| invalid(e.to_string()))?;
@@ -160,7 +246,7 @@ fn first_backward<A: Arith>(
     model: ModelKind,
     first: &First<A::E>,
     delta: &Shared<A::E>,
-    label: &str,
+    label: &Label,
 ) -> Result<Vec<Shared<A::E>>> {
     let gb = delta.sum_to_axis(1)?;
     let gw = match model {
@@ -169,7 +255,7 @@ fn first_backward<A: Arith>(
                 Some(rows) => Reuse::RowsTranspose(rows.clone()),
                 None => Reuse::Transpose,
             };
-            beaver::matmul_reusing(p, &first.x_mask, reuse, delta, &format!("{label}/dense/grad"))?
+            beaver::matmul_reusing(p, &first.x_mask, reuse, delta, &label.sub("dense/grad"))?
         }
         ModelKind::Cnn => {
             let b = delta.shape()[0];
@@ -180,7 +266,7 @@ fn first_backward<A: Arith>(
                 Some(rows) => Reuse::ImagesIm2colTranspose { images: rows.clone(), kh, kw, stride },
                 None => Reuse::Im2colTranspose { kh, kw, stride },
             };
-            let cols = beaver::matmul_reusing(p, &first.x_mask, reuse, &drows, &format!("{label}/conv/grad"))?;
+            let cols = beaver::matmul_reusing(p, &first.x_mask, reuse, &drows, &label.sub("conv/grad"))?;
             // (C*KH*KW, O) -> (O, C, KH, KW).
             cols.t()?.reshape(&[CNN_FILTERS, 1, CNN_KERNEL, CNN_KERNEL])?
         }
@@ -206,45 +292,36 @@ fn rtas_tail_train<A: Arith>(
     z: &Shared<A::E>,
     y: &Shared<A::E>,
     c: f64,
-    label: &str,
+    label: &Label,
 ) -> Result<[Shared<A::E>; 2]> {
     match model {
         ModelKind::LogReg => {
-            let mut act = elementwise::apply(p, z, &[&sigmoid, &sigmoid_grad], &format!("{label}/act"))?;
+            let mut act = elementwise::apply(p, z, &[&sigmoid, &sigmoid_grad], &label.sub("act"))?;
             let (yh, sg) = (act.remove(0), act.remove(0));
-            let delta = beaver::mul(p, &yh.sub(y)?, &sg, &format!("{label}/delta"))?;
+            let delta = beaver::mul(p, &yh.sub(y)?, &sg, &label.sub("delta"))?;
             Ok([yh, delta])
         }
         ModelKind::Cnn => {
             let b = z.shape()[0];
-            let mut r = elementwise::apply(p, z, &[&relu, &relu_grad], &format!("{label}/relu"))?;
+            let mut r = elementwise::apply(p, z, &[&relu, &relu_grad], &label.sub("relu"))?;
             let (a0, r0) = (r.remove(0).reshape(&[b, CNN_FLAT])?, r.remove(0));
-            let (z1, ma0, mw1) = beaver::matmul(p, &a0, &tail[0], true, &format!("{label}/dense1/fwd"))?;
-            let mut s = elementwise::apply(
-                p,
-                &z1.add_bias(&tail[1], 1)?,
-                &[&sigmoid, &sigmoid_grad],
-                &format!("{label}/sig1"),
-            )?;
+            let (z1, ma0, mw1) = beaver::matmul(p, &a0, &tail[0], true, &label.sub("dense1/fwd"))?;
+            let mut s =
+                elementwise::apply(p, &z1.add_bias(&tail[1], 1)?, &[&sigmoid, &sigmoid_grad], &label.sub("sig1"))?;
             let (a1, s1) = (s.remove(0), s.remove(0));
-            let (z2, ma1, mw2) = beaver::matmul(p, &a1, &tail[2], true, &format!("{label}/dense2/fwd"))?;
-            let mut s = elementwise::apply(
-                p,
-                &z2.add_bias(&tail[3], 1)?,
-                &[&sigmoid, &sigmoid_grad],
-                &format!("{label}/sig2"),
-            )?;
+            let (z2, ma1, mw2) = beaver::matmul(p, &a1, &tail[2], true, &label.sub("dense2/fwd"))?;
+            let mut s =
+                elementwise::apply(p, &z2.add_bias(&tail[3], 1)?, &[&sigmoid, &sigmoid_grad], &label.sub("sig2"))?;
             let (yh, s2) = (s.remove(0), s.remove(0));
-            let d2 = beaver::mul(p, &yh.sub(y)?, &s2, &format!("{label}/d2"))?;
-            let gw2 = beaver::matmul_reusing(p, &ma1, Reuse::Transpose, &d2, &format!("{label}/dense2/grad"))?;
-            let dh1 =
-                beaver::matmul_reusing(p, &mw2, Reuse::Identity, &d2.t()?, &format!("{label}/dense2/back"))?.t()?;
-            let d1 = beaver::mul(p, &dh1, &s1, &format!("{label}/d1"))?;
-            let gw1 = beaver::matmul_reusing(p, &ma0, Reuse::Transpose, &d1, &format!("{label}/dense1/grad"))?;
-            let da0 = beaver::matmul_reusing(p, &mw1, Reuse::Identity, &d1.t()?, &format!("{label}/dense1/back"))?
+            let d2 = beaver::mul(p, &yh.sub(y)?, &s2, &label.sub("d2"))?;
+            let gw2 = beaver::matmul_reusing(p, &ma1, Reuse::Transpose, &d2, &label.sub("dense2/grad"))?;
+            let dh1 = beaver::matmul_reusing(p, &mw2, Reuse::Identity, &d2.t()?, &label.sub("dense2/back"))?.t()?;
+            let d1 = beaver::mul(p, &dh1, &s1, &label.sub("d1"))?;
+            let gw1 = beaver::matmul_reusing(p, &ma0, Reuse::Transpose, &d1, &label.sub("dense1/grad"))?;
+            let da0 = beaver::matmul_reusing(p, &mw1, Reuse::Identity, &d1.t()?, &label.sub("dense1/back"))?
                 .t()?
                 .reshape(&[b, CNN_FILTERS, CNN_SIDE, CNN_SIDE])?;
-            let delta = beaver::mul(p, &da0, &r0, &format!("{label}/d0"))?;
+            let delta = beaver::mul(p, &da0, &r0, &label.sub("d0"))?;
             let grads = [gw1, d1.sum_to_axis(1)?, gw2, d2.sum_to_axis(1)?];
             update(p, tail, &grads, c)?;
             for m in [&ma0, &mw1, &ma1, &mw2] {
@@ -261,72 +338,82 @@ fn rtas_tail_predict<A: Arith>(
     model: ModelKind,
     tail: &[Shared<A::E>],
     z: &Shared<A::E>,
-    label: &str,
+    label: &Label,
 ) -> Result<Shared<A::E>> {
     match model {
-        ModelKind::LogReg => Ok(elementwise::apply(p, z, &[&sigmoid], &format!("{label}/act"))?.remove(0)),
+        ModelKind::LogReg => Ok(elementwise::apply(p, z, &[&sigmoid], &label.sub("act"))?.remove(0)),
         ModelKind::Cnn => {
             let b = z.shape()[0];
-            let a0 = elementwise::apply(p, z, &[&relu], &format!("{label}/relu"))?.remove(0).reshape(&[b, CNN_FLAT])?;
-            let z1 = beaver::matmul(p, &a0, &tail[0], false, &format!("{label}/dense1"))?.0.add_bias(&tail[1], 1)?;
-            let a1 = elementwise::apply(p, &z1, &[&sigmoid], &format!("{label}/sig1"))?.remove(0);
-            let z2 = beaver::matmul(p, &a1, &tail[2], false, &format!("{label}/dense2"))?.0.add_bias(&tail[3], 1)?;
-            Ok(elementwise::apply(p, &z2, &[&sigmoid], &format!("{label}/sig2"))?.remove(0))
+            let a0 = elementwise::apply(p, z, &[&relu], &label.sub("relu"))?.remove(0).reshape(&[b, CNN_FLAT])?;
+            let z1 = beaver::matmul(p, &a0, &tail[0], false, &label.sub("dense1"))?.0.add_bias(&tail[1], 1)?;
+            let a1 = elementwise::apply(p, &z1, &[&sigmoid], &label.sub("sig1"))?.remove(0);
+            let z2 = beaver::matmul(p, &a1, &tail[2], false, &label.sub("dense2"))?.0.add_bias(&tail[3], 1)?;
+            Ok(elementwise::apply(p, &z2, &[&sigmoid], &label.sub("sig2"))?.remove(0))
         }
     }
 }
 
-/// Trains and then predicts, as whichever role `p` is.
-pub fn run<A: Arith>(p: &mut Party<A>, plan: &Plan<'_>) -> Result<PartyOut<A::E>> {
+/// Trains and then predicts, as whichever role `p` is, from this role's own `input`.
+pub fn run<A: Arith>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Result<PartyOut<A::E>> {
     let model = plan.model;
     let shapes = model.param_shapes();
     let nfirst = model.first_layer_params();
     let n_shared = if plan.protocol == Protocol::Rtas { shapes.len() } else { nfirst };
     let mut out = PartyOut::default();
+    let (own_data, mut tail_plain, labels) = match input {
+        Inputs::Owner { train, test, params } => (Some((train, test, params)), Vec::new(), None),
+        Inputs::LabelHolder { labels, tail } => (None, tail, Some(labels)),
+        Inputs::Nothing => (None, Vec::new(), None),
+    };
+    let labels_of = |rows: &[usize]| -> Result<Option<Vec<u8>>> {
+        let from = match (&own_data, &labels) {
+            (Some((train, _, _)), _) if !train.labels.is_empty() => &train.labels,
+            (_, Some(l)) => l,
+            _ => return Ok(None),
+        };
+        rows.iter()
+            .map(|&r| from.get(r).copied().ok_or_else(|| invalid(format!("row {r} has no label"))))
+            .collect::<Result<Vec<u8>>>()
+            .map(Some)
+    };
 
     // Parameters: the owner shares them; under RTAS-fast the third party keeps the tail in plaintext.
-    p.step("setup/params");
+    p.stage(Stage::Params);
     let mut params = Vec::new();
     for (i, (name, shape)) in shapes.iter().enumerate().take(n_shared) {
-        params.push(io::share_from(
-            p,
-            Role::Owner,
-            owner_value(p, &plan.init[i]),
-            shape,
-            &format!("setup/params/{name}"),
-        )?);
+        let mine = own_data.as_ref().map(|(_, _, init)| &init[i]);
+        params.push(io::share_from(p, Role::Owner, mine, shape, &Stage::Params.at(*name))?);
     }
-    let mut tail_plain: Vec<ArrayD<f64>> =
-        if p.role == Role::ThirdParty { plan.init[nfirst..].to_vec() } else { Vec::new() };
 
     // SecureML's mask reuse: the whole training set, shared and opened masked once.
     let data_mask = if plan.reuse_masks {
-        p.step("setup/data/");
-        let all: Vec<usize> = (0..plan.train.count).collect();
-        let x_all = if p.role == Role::Owner { Some(plan.train.batch(model, &all)) } else { None };
-        let xs = io::share_from(p, Role::Owner, x_all.as_ref(), &model.input_shape(all.len()), "setup/data")?;
-        Some(beaver::open_masked(p, &xs, "setup/data")?)
+        p.stage(Stage::Data);
+        let x_all = own_data.as_ref().map(|(train, _, _)| train.batch(model, &(0..train.count).collect::<Vec<_>>()));
+        let shape = model.input_shape(plan.train_rows);
+        let xs = io::share_from(p, Role::Owner, x_all.as_ref(), &shape, &Stage::Data.at(""))?;
+        Some(beaver::open_masked(p, &xs, &Stage::Data.at(""))?)
     } else {
         None
     };
 
     for (i, rows) in plan.schedule.iter().enumerate() {
-        let label = format!("t{i}");
-        p.step(&format!("{label}/"));
+        let stage = Stage::Train(i as u32);
+        let label = stage.at("");
+        p.stage(stage);
         let b = rows.len();
         let c = model.update_factor(plan.lr, b);
         let x = match data_mask {
             Some(_) => None,
             None => {
-                let xv = if p.role == Role::Owner { Some(plan.train.batch(model, rows)) } else { None };
-                Some(io::share_from(p, Role::Owner, xv.as_ref(), &model.input_shape(b), &format!("{label}/x"))?)
+                let xv = own_data.as_ref().map(|(train, _, _)| train.batch(model, rows));
+                Some(io::share_from(p, Role::Owner, xv.as_ref(), &model.input_shape(b), &label.sub("x"))?)
             }
         };
         let first = first_forward(p, plan, &params, x.as_ref(), data_mask.as_ref(), rows, &label)?;
         let delta = match plan.protocol {
             Protocol::Rtas => {
-                let yv = (p.role == Role::Owner).then(|| model.targets(&plan.train.labels_of(rows)));
-                let y = io::share_from(p, Role::Owner, yv.as_ref(), &[b, model.outputs()], &format!("{label}/y"))?;
+                let yv = labels_of(rows)?.map(|l| model.targets(&l));
+                let y = io::share_from(p, Role::Owner, yv.as_ref(), &[b, model.outputs()], &label.sub("y"))?;
                 let [yh, delta] = rtas_tail_train(p, model, &mut params[nfirst..], &first.z, &y, c, &label)?;
                 if let Some(s) = yh.share() {
                     out.yhat_shares.push(s.clone());
@@ -337,15 +424,15 @@ pub fn run<A: Arith>(p: &mut Party<A>, plan: &Plan<'_>) -> Result<PartyOut<A::E>
                 let seen = io::reveal_to(p, &first.z, Role::ThirdParty, &label)?;
                 let delta = match seen {
                     Some(z) => {
-                        let y = model.targets(&plan.train.labels_of(rows));
-                        let t = plain::tail_train(model, &mut tail_plain, &z, &y, c)?;
+                        let l = labels_of(rows)?.ok_or_else(|| invalid("the third party holds no labels"))?;
+                        let t = plain::tail_train(model, &mut tail_plain, &z, &model.targets(&l), c)?;
                         out.losses.push(t.loss);
                         out.yhat_plain.push(t.yhat);
                         Some(t.delta)
                     }
                     None => None,
                 };
-                io::share_from(p, Role::ThirdParty, delta.as_ref(), first.z.shape(), &format!("{label}/delta"))?
+                io::share_from(p, Role::ThirdParty, delta.as_ref(), first.z.shape(), &label.sub("delta"))?
             }
         };
         let grads = first_backward(p, model, &first, &delta, &label)?;
@@ -359,20 +446,21 @@ pub fn run<A: Arith>(p: &mut Party<A>, plan: &Plan<'_>) -> Result<PartyOut<A::E>
     }
 
     for (j, rows) in plan.inference.iter().enumerate() {
-        let label = format!("i{j}");
-        p.step(&format!("{label}/"));
+        let stage = Stage::Infer(j as u32);
+        let label = stage.at("");
+        p.stage(stage);
         let b = rows.len();
-        let xv = if p.role == Role::Owner { Some(plan.test.batch(model, rows)) } else { None };
-        let x = io::share_from(p, Role::Owner, xv.as_ref(), &model.input_shape(b), &format!("{label}/x"))?;
+        let xv = own_data.as_ref().map(|(_, test, _)| test.batch(model, rows));
+        let x = io::share_from(p, Role::Owner, xv.as_ref(), &model.input_shape(b), &label.sub("x"))?;
         let z = match model {
-            ModelKind::LogReg => beaver::matmul(p, &x, &params[0], false, &format!("{label}/dense"))?.0,
-            ModelKind::Cnn => beaver::conv2d(p, &x, &params[0], CNN_STRIDE, false, &format!("{label}/conv"))?.0,
+            ModelKind::LogReg => beaver::matmul(p, &x, &params[0], false, &label.sub("dense"))?.0,
+            ModelKind::Cnn => beaver::conv2d(p, &x, &params[0], CNN_STRIDE, false, &label.sub("conv"))?.0,
         }
         .add_bias(&params[1], 1)?;
         match plan.protocol {
             Protocol::Rtas => {
                 let yh = rtas_tail_predict(p, model, &params[nfirst..], &z, &label)?;
-                if let Some(v) = io::reveal_to(p, &yh, Role::Owner, &format!("{label}/out"))? {
+                if let Some(v) = io::reveal_to(p, &yh, Role::Owner, &label.sub("out"))? {
                     out.predictions.push(v);
                 }
             }
@@ -383,7 +471,7 @@ pub fn run<A: Arith>(p: &mut Party<A>, plan: &Plan<'_>) -> Result<PartyOut<A::E>
             }
         }
     }
-    p.step("done");
+    p.stage(Stage::Done);
     out.params = params.iter().filter_map(|s| s.share().cloned()).collect();
     out.tail = tail_plain;
     Ok(out)

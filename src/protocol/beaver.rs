@@ -19,18 +19,18 @@ use super::io::exchange;
 use super::party::Party;
 use super::ring::{Arith, Elem};
 use super::share::Shared;
-use crate::error::{Error, Result, invalid};
-use crate::sim::transport::ViewKind;
+use crate::error::{Result, invalid, protocol_error};
+use crate::net::{Label, Op, ViewKind};
 use ndarray::{ArrayD, IxDyn};
 
 /// Masks `x` with a fresh kept mask and opens `x - U` (one message each way). The result can be used by
 /// [`matmul_reusing`] in any number of later products.
-pub fn open_masked<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, label: &str) -> Result<Masked<A::E>> {
+pub fn open_masked<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, label: &Label) -> Result<Masked<A::E>> {
     let (key, u) = dealer::mask(p, x.shape())?;
     let Some(u) = u else {
         return Ok(Masked { e: None, u: None, key, shape: x.shape().to_vec() });
     };
-    let e = exchange(p, sub(x.expect_share()?, &u), &format!("{label}/open"), ViewKind::MaskedOpening)?;
+    let e = exchange(p, sub(x.expect_share()?, &u), &label.op(Op::Open), ViewKind::MaskedOpening)?;
     Ok(Masked { e: Some(e), u: Some(u), key, shape: x.shape().to_vec() })
 }
 
@@ -67,7 +67,7 @@ fn open_pair<A: Arith>(
     u: &ArrayD<A::E>,
     y: &ArrayD<A::E>,
     v: &ArrayD<A::E>,
-    label: &str,
+    label: &Label,
 ) -> Result<[ArrayD<A::E>; 2]> {
     let mut flat: Vec<A::E> = Vec::with_capacity(x.len() + y.len());
     flat.extend(x.iter().zip(u.iter()).map(|(a, b)| a.sub(*b)));
@@ -91,7 +91,7 @@ fn combine<A: Arith>(
     e: &ArrayD<A::E>,
     f: &ArrayD<A::E>,
 ) -> Result<ArrayD<A::E>> {
-    let i = p.share_index().ok_or_else(|| Error::Numerical("combine outside P0/P1".into()))?;
+    let i = p.share_index().ok_or_else(|| protocol_error(None, "combine outside P0/P1"))?;
     let mut out = dealer::z_share(p, &mut t)?;
     let mut v = t.v;
     if i == 0 {
@@ -115,15 +115,15 @@ fn product_op<A: Arith>(
     x: &Shared<A::E>,
     y: &Shared<A::E>,
     keep: bool,
-    label: &str,
+    label: &Label,
 ) -> Result<WithMasks<A::E>> {
     let (_, _, sz) = product.shapes()?;
-    let id = p.next_triple;
+    let (id, t) = dealer::triple(p, &product, keep, label)?;
     let masked = |e, u, side, shape: &[usize]| Masked { e, u, key: dealer::kept_key(id, side), shape: shape.to_vec() };
-    let Some(t) = dealer::triple(p, &product, keep, label)? else {
+    let Some(t) = t else {
         return Ok((Shared::shape_only(&sz), masked(None, None, 0, x.shape()), masked(None, None, 1, y.shape())));
     };
-    let [e, f] = open_pair(p, x.expect_share()?, &t.u, y.expect_share()?, &t.v, &format!("{label}/open"))?;
+    let [e, f] = open_pair(p, x.expect_share()?, &t.u, y.expect_share()?, &t.v, &label.op(Op::Open))?;
     let kept = keep.then(|| (t.u.clone(), t.v.clone()));
     let z = combine(p, &product, t, &e, &f)?;
     Ok(match kept {
@@ -135,7 +135,7 @@ fn product_op<A: Arith>(
 }
 
 /// Element-wise product of two shared tensors of one shape.
-pub fn mul<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, y: &Shared<A::E>, label: &str) -> Result<Shared<A::E>> {
+pub fn mul<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, y: &Shared<A::E>, label: &Label) -> Result<Shared<A::E>> {
     if x.shape() != y.shape() {
         return Err(invalid(format!("mul: shapes {:?} and {:?} differ", x.shape(), y.shape())));
     }
@@ -149,7 +149,7 @@ pub fn matmul<A: Arith>(
     x: &Shared<A::E>,
     y: &Shared<A::E>,
     keep: bool,
-    label: &str,
+    label: &Label,
 ) -> Result<WithMasks<A::E>> {
     let (xs, ys) = (x.shape(), y.shape());
     if xs.len() != 2 || ys.len() != 2 || xs[1] != ys[0] {
@@ -166,7 +166,7 @@ pub fn conv2d<A: Arith>(
     w: &Shared<A::E>,
     stride: usize,
     keep: bool,
-    label: &str,
+    label: &Label,
 ) -> Result<WithMasks<A::E>> {
     super::conv::out_hw(x.shape(), w.shape(), stride)?;
     product_op(p, Product::Conv { x: x.shape().to_vec(), w: w.shape().to_vec(), stride }, x, w, keep, label)
@@ -180,7 +180,7 @@ pub fn matmul_reusing<A: Arith>(
     masked: &Masked<A::E>,
     reuse: Reuse,
     d: &Shared<A::E>,
-    label: &str,
+    label: &Label,
 ) -> Result<Shared<A::E>> {
     let ds = d.shape();
     if ds.len() != 2 {
@@ -220,9 +220,9 @@ pub fn matmul_reusing<A: Arith>(
     let Some(mut t) = t else {
         return Ok(Shared::shape_only(&[lm, n]));
     };
-    let i = p.share_index().ok_or_else(|| Error::Numerical("reuse outside P0/P1".into()))?;
-    let f = exchange(p, sub(d.expect_share()?, &t.v), &format!("{label}/open"), ViewKind::MaskedOpening)?;
-    let e = masked.e.as_ref().ok_or_else(|| Error::Numerical("reused mask was never opened here".into()))?;
+    let i = p.share_index().ok_or_else(|| protocol_error(Some(label), "reuse outside P0/P1"))?;
+    let f = exchange(p, sub(d.expect_share()?, &t.v), &label.op(Op::Open), ViewKind::MaskedOpening)?;
+    let e = masked.e.as_ref().ok_or_else(|| protocol_error(Some(label), "reused mask was never opened here"))?;
     let le = reuse.apply(e)?;
     let mut v = t.v.clone();
     if i == 0 {

@@ -12,9 +12,8 @@
 use super::conv;
 use super::party::Party;
 use super::ring::{Arith, Elem};
-use crate::error::{Error, Result, invalid};
-use crate::sim::party::Role;
-use crate::sim::transport::{Phase, ViewKind};
+use crate::error::{Result, invalid, protocol_error};
+use crate::net::{Label, Op, Phase, Role, ViewKind};
 use ndarray::{Array2, ArrayD, ArrayView2, Ix2, IxDyn};
 
 /// What product a triple is for.
@@ -85,9 +84,7 @@ pub struct TripleShare<E: Elem> {
     /// that P1 opens its masked inputs without waiting for the dealer (as it would with material delivered
     /// ahead of time).
     pub z: Option<ArrayD<E>>,
-    /// Number of the triple in this run (the same at every party).
-    pub id: u64,
-    pending: Option<(String, Vec<usize>)>,
+    pending: Option<(Label, Vec<usize>)>,
 }
 
 /// This party's share of Z, receiving P1's correction from the dealer if it has not arrived yet.
@@ -95,7 +92,7 @@ pub fn z_share<A: Arith>(p: &mut Party<A>, t: &mut TripleShare<A::E>) -> Result<
     if let Some((label, shape)) = t.pending.take() {
         t.z = Some(p.recv_elems(Role::Dealer, &label, &shape)?);
     }
-    t.z.take().ok_or_else(|| Error::Numerical("a triple's Z share was used twice".into()))
+    t.z.take().ok_or_else(|| protocol_error(None, "a triple's Z share was used twice"))
 }
 
 /// How a reused mask is transformed before the new product.
@@ -186,31 +183,31 @@ fn arr<E: Elem>(shape: &[usize], v: Vec<E>) -> Result<ArrayD<E>> {
 }
 
 /// Every party calls this at the same point; P0 and P1 get their shares, the dealer sends P1's correction.
-/// With `keep`, the dealer keeps the full U and V for [`triple_reusing`] (keys [`kept_key`]`(id, 0 | 1)`).
+/// Every role gets the triple's id (the same at all of them). With `keep`, the dealer keeps the full U and
+/// V for [`triple_reusing`] under keys [`kept_key`]`(id, 0 | 1)`.
 pub fn triple<A: Arith>(
     p: &mut Party<A>,
     product: &Product,
     keep: bool,
-    label: &str,
-) -> Result<Option<TripleShare<A::E>>> {
-    let id = p.next_triple;
-    p.next_triple += 1;
+    label: &Label,
+) -> Result<(u64, Option<TripleShare<A::E>>)> {
+    let id = p.next_triple_id();
     let (su, sv, sz) = product.shapes()?;
     let (nu, nv, nz) = (su.iter().product(), sv.iter().product(), sz.iter().product());
-    let label = format!("{label}/triple");
-    match p.role {
+    let label = label.op(Op::Triple);
+    let share = match p.role {
         Role::P0 => {
             let mut prg = p.prg(Role::Dealer)?;
             let u = arr(&su, p.arith.masks(&mut prg, nu))?;
             let v = arr(&sv, p.arith.masks(&mut prg, nv))?;
             let z = arr(&sz, p.arith.masks(&mut prg, nz))?;
-            Ok(Some(TripleShare { u, v, z: Some(z), id, pending: None }))
+            Some(TripleShare { u, v, z: Some(z), pending: None })
         }
         Role::P1 => {
             let mut prg = p.prg(Role::Dealer)?;
             let u = arr(&su, p.arith.masks(&mut prg, nu))?;
             let v = arr(&sv, p.arith.masks(&mut prg, nv))?;
-            Ok(Some(TripleShare { u, v, z: None, id, pending: Some((label, sz)) }))
+            Some(TripleShare { u, v, z: None, pending: Some((label, sz)) })
         }
         Role::Dealer => {
             let mut prg0 = p.prg(Role::P0)?;
@@ -224,15 +221,17 @@ pub fn triple<A: Arith>(
             let v = arr(&sv, v0.iter().zip(&v1).map(|(a, b)| a.add(*b)).collect())?;
             let mut z1 = product.apply(&u, &v)?;
             z1.iter_mut().zip(&z0).for_each(|(z, r)| *z = z.sub(*r));
-            p.send_elems(Role::P1, &label, ViewKind::Share, Phase::Offline, z1)?;
+            p.send_elems(Role::P1, label, ViewKind::Share, Phase::Offline, z1)?;
             if keep {
-                p.kept_masks.insert(kept_key(id, 0), u);
-                p.kept_masks.insert(kept_key(id, 1), v);
+                let state = p.dealer_state()?;
+                state.keep(kept_key(id, 0), u);
+                state.keep(kept_key(id, 1), v);
             }
-            Ok(None)
+            None
         }
-        _ => Ok(None),
-    }
+        _ => None,
+    };
+    Ok((id, share))
 }
 
 /// A triple `(L, V', Z' = L V')` where `L = reuse(U)` for the kept mask `U` of triple `kept_id`, and `V'`
@@ -245,14 +244,13 @@ pub fn triple_reusing<A: Arith>(
     u_share: Option<&ArrayD<A::E>>,
     l_shape: (usize, usize),
     n: usize,
-    label: &str,
+    label: &Label,
 ) -> Result<Option<TripleShare<A::E>>> {
-    let id = p.next_triple;
-    p.next_triple += 1;
+    p.next_triple_id();
     let (lm, lk) = l_shape;
-    let label = format!("{label}/triple");
+    let label = label.op(Op::Triple);
     let own_l = |u: Option<&ArrayD<A::E>>| -> Result<ArrayD<A::E>> {
-        let u = u.ok_or_else(|| Error::Numerical("reused triple: no share of the kept mask".into()))?;
+        let u = u.ok_or_else(|| protocol_error(Some(&label), "reused triple: no share of the kept mask"))?;
         Ok(reuse.apply(u)?.into_dyn())
     };
     match p.role {
@@ -261,22 +259,23 @@ pub fn triple_reusing<A: Arith>(
             let mut prg = p.prg(Role::Dealer)?;
             let v = arr(&[lk, n], p.arith.masks(&mut prg, lk * n))?;
             let z = arr(&[lm, n], p.arith.masks(&mut prg, lm * n))?;
-            Ok(Some(TripleShare { u: l, v, z: Some(z), id, pending: None }))
+            Ok(Some(TripleShare { u: l, v, z: Some(z), pending: None }))
         }
         Role::P1 => {
             let l = own_l(u_share)?;
             let mut prg = p.prg(Role::Dealer)?;
             let v = arr(&[lk, n], p.arith.masks(&mut prg, lk * n))?;
-            Ok(Some(TripleShare { u: l, v, z: None, id, pending: Some((label, vec![lm, n])) }))
+            Ok(Some(TripleShare { u: l, v, z: None, pending: Some((label, vec![lm, n])) }))
         }
         Role::Dealer => {
             let u = p
-                .kept_masks
-                .get(&kept_key)
-                .ok_or_else(|| Error::Numerical(format!("the dealer kept no mask under key {kept_key}")))?;
+                .dealer_state()?
+                .kept_mask(kept_key)
+                .ok_or_else(|| protocol_error(Some(&label), format!("the dealer kept no mask under key {kept_key}")))?;
             let l = reuse.apply(u)?;
             if l.dim() != (lm, lk) {
-                return Err(Error::Numerical(format!("reused mask has shape {:?}, expected {:?}", l.dim(), (lm, lk))));
+                let reason = format!("reused mask has shape {:?}, expected {:?}", l.dim(), (lm, lk));
+                return Err(protocol_error(Some(&label), reason));
             }
             let mut prg0 = p.prg(Role::P0)?;
             let mut prg1 = p.prg(Role::P1)?;
@@ -287,7 +286,7 @@ pub fn triple_reusing<A: Arith>(
                 .map_err(|e| invalid(e.to_string()))?;
             let mut z1 = A::E::matmul(l.view(), v.view()).into_dyn();
             z1.iter_mut().zip(&z0).for_each(|(z, r)| *z = z.sub(*r));
-            p.send_elems(Role::P1, &label, ViewKind::Share, Phase::Offline, z1)?;
+            p.send_elems(Role::P1, label, ViewKind::Share, Phase::Offline, z1)?;
             Ok(None)
         }
         _ => Ok(None),
@@ -298,8 +297,7 @@ pub fn triple_reusing<A: Arith>(
 /// the whole mask under the returned key. No message. Used to open a whole data set once and reuse its
 /// mask in every epoch.
 pub fn mask<A: Arith>(p: &mut Party<A>, shape: &[usize]) -> Result<(u64, Option<ArrayD<A::E>>)> {
-    let id = p.next_triple;
-    p.next_triple += 1;
+    let id = p.next_triple_id();
     let n: usize = shape.iter().product();
     match p.role {
         Role::P0 | Role::P1 => Ok((kept_key(id, 0), Some(arr(shape, p.masks_with(Role::Dealer, n)?)?))),
@@ -307,14 +305,16 @@ pub fn mask<A: Arith>(p: &mut Party<A>, shape: &[usize]) -> Result<(u64, Option<
             let u0 = p.masks_with(Role::P0, n)?;
             let u1 = p.masks_with(Role::P1, n)?;
             let u = arr(shape, u0.iter().zip(&u1).map(|(a, b)| a.add(*b)).collect())?;
-            p.kept_masks.insert(kept_key(id, 0), u);
+            p.dealer_state()?.keep(kept_key(id, 0), u);
             Ok((kept_key(id, 0), None))
         }
         _ => Ok((kept_key(id, 0), None)),
     }
 }
 
-/// Forgets a kept mask (the dealer frees its memory).
+/// Forgets a kept mask (the dealer frees its memory; other roles do nothing).
 pub fn release<A: Arith>(p: &mut Party<A>, kept_key: u64) {
-    p.kept_masks.remove(&kept_key);
+    if let Ok(state) = p.dealer_state() {
+        state.release(kept_key);
+    }
 }

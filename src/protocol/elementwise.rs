@@ -14,8 +14,7 @@ use super::party::Party;
 use super::ring::{Arith, Elem};
 use super::share::Shared;
 use crate::error::{Result, invalid};
-use crate::sim::party::Role;
-use crate::sim::transport::{Phase, ViewKind};
+use crate::net::{Label, Op, Phase, Role, ViewKind};
 use ndarray::{ArrayD, IxDyn};
 use rand::seq::SliceRandom;
 
@@ -44,13 +43,18 @@ pub fn relu_grad(x: f64) -> f64 {
 }
 
 /// Applies each of `fs` to the shared `x` element by element; one shared result per function.
-pub fn apply<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, fs: &[Func<'_>], label: &str) -> Result<Vec<Shared<A::E>>> {
+pub fn apply<A: Arith>(
+    p: &mut Party<A>,
+    x: &Shared<A::E>,
+    fs: &[Func<'_>],
+    label: &Label,
+) -> Result<Vec<Shared<A::E>>> {
     if fs.is_empty() {
         return Err(invalid(format!("'{label}': no function to apply")));
     }
     let n = x.len();
     let shape = x.shape().to_vec();
-    let in_label = format!("{label}/permuted");
+    let in_label = label.op(Op::Permuted);
     match p.role {
         Role::P0 | Role::P1 => {
             let mut perm: Vec<usize> = (0..n).collect();
@@ -59,13 +63,13 @@ pub fn apply<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, fs: &[Func<'_>], labe
             let share = x.expect_share()?;
             let flat: Vec<A::E> = share.iter().copied().collect();
             let permuted: Vec<A::E> = perm.iter().map(|&j| flat[j]).collect();
-            p.send_elems(Role::Dealer, &in_label, ViewKind::Permuted, Phase::Online, vec1(permuted)?)?;
+            p.send_elems(Role::Dealer, in_label, ViewKind::Permuted, Phase::Online, vec1(permuted)?)?;
             let mut outs = Vec::with_capacity(fs.len());
             for k in 0..fs.len() {
                 let got: Vec<A::E> = if p.role == Role::P0 {
                     p.masks_with(Role::Dealer, n)?
                 } else {
-                    p.recv_elems(Role::Dealer, &format!("{label}/reshare{k}"), &[n])?.into_iter().collect()
+                    p.recv_elems(Role::Dealer, &label.op(Op::Reshare(k as u32)), &[n])?.into_iter().collect()
                 };
                 let mut out = vec![A::E::default(); n];
                 for (j, &src) in perm.iter().enumerate() {
@@ -87,7 +91,8 @@ pub fn apply<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, fs: &[Func<'_>], labe
                 for (v, m) in values.iter().zip(masks) {
                     out.push(p.arith.encode(f(*v))?.sub(m));
                 }
-                p.send_elems(Role::P1, &format!("{label}/reshare{k}"), ViewKind::Share, Phase::Online, vec1(out)?)?;
+                let reshare = label.op(Op::Reshare(k as u32));
+                p.send_elems(Role::P1, reshare, ViewKind::Share, Phase::Online, vec1(out)?)?;
             }
             Ok(vec![Shared::shape_only(&shape); fs.len()])
         }

@@ -10,10 +10,8 @@
 use super::party::{Party, check_shape};
 use super::ring::{Arith, Elem};
 use super::share::Shared;
-use crate::error::{Error, Result, invalid};
-
-use crate::sim::party::Role;
-use crate::sim::transport::{Phase, ViewKind};
+use crate::error::{Result, invalid, protocol_error};
+use crate::net::{Label, Op, Phase, Role, ViewKind};
 use ndarray::{ArrayD, IxDyn};
 
 fn from_vec<E: Elem>(shape: &[usize], v: Vec<E>) -> Result<ArrayD<E>> {
@@ -26,7 +24,7 @@ pub fn share_from<A: Arith>(
     owner: Role,
     value: Option<&ArrayD<f64>>,
     shape: &[usize],
-    label: &str,
+    label: &Label,
 ) -> Result<Shared<A::E>> {
     let n: usize = shape.iter().product();
     let me = p.role;
@@ -49,12 +47,12 @@ pub fn share_from<A: Arith>(
         }));
     }
     // An outside owner shares a seed with P0: P0's share is r, P1 receives x - r.
-    let label = format!("{label}/share");
+    let label = label.op(Op::Share);
     match me {
         r if r == owner => {
-            let x = encoded.ok_or_else(|| Error::Numerical("owner lost its value".into()))?;
+            let x = encoded.ok_or_else(|| protocol_error(Some(&label), "the owner lost its value"))?;
             let mask = from_vec(shape, p.masks_with(Role::P0, n)?)?;
-            p.send_elems(Role::P1, &label, ViewKind::Share, Phase::Online, sub(&x, &mask))?;
+            p.send_elems(Role::P1, label, ViewKind::Share, Phase::Online, sub(&x, &mask))?;
             Ok(Shared::shape_only(shape))
         }
         Role::P0 => Ok(Shared::held(from_vec(shape, p.masks_with(owner, n)?)?)),
@@ -79,32 +77,32 @@ fn add<E: Elem>(a: &ArrayD<E>, b: &ArrayD<E>) -> ArrayD<E> {
 pub(crate) fn exchange<A: Arith>(
     p: &mut Party<A>,
     x: ArrayD<A::E>,
-    label: &str,
+    label: &Label,
     kind: ViewKind,
 ) -> Result<ArrayD<A::E>> {
     let peer = p.role.peer();
     let shape = x.shape().to_vec();
-    p.send_elems(peer, label, kind, Phase::Online, x.clone())?;
+    p.send_elems(peer, label.clone(), kind, Phase::Online, x.clone())?;
     let mut theirs = p.recv_elems(peer, label, &shape)?;
     theirs.zip_mut_with(&x, |a, &b| *a = a.add(b));
     Ok(theirs)
 }
 
 /// Opens `x` to both P0 and P1; they return the decoded value, other parties `None`.
-pub fn open<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, label: &str) -> Result<Option<ArrayD<f64>>> {
+pub fn open<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, label: &Label) -> Result<Option<ArrayD<f64>>> {
     if !p.role.is_computing() {
         return Ok(None);
     }
-    let v = exchange(p, x.expect_share()?.clone(), &format!("{label}/open"), ViewKind::Output)?;
+    let v = exchange(p, x.expect_share()?.clone(), &label.op(Op::Open), ViewKind::Output)?;
     Ok(Some(p.arith.decode_all(&v)))
 }
 
 /// Reveals `x` to `to` alone (P0 and P1 send their shares; `to` adds them). `to` returns the decoded value.
-pub fn reveal_to<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, to: Role, label: &str) -> Result<Option<ArrayD<f64>>> {
-    let label = format!("{label}/reveal");
+pub fn reveal_to<A: Arith>(p: &mut Party<A>, x: &Shared<A::E>, to: Role, label: &Label) -> Result<Option<ArrayD<f64>>> {
+    let label = label.op(Op::Reveal);
     let kind = if to == Role::ThirdParty { ViewKind::Revealed } else { ViewKind::Output };
     if p.role.is_computing() && p.role != to {
-        p.send_elems(to, &label, kind, Phase::Online, x.expect_share()?.clone())?;
+        p.send_elems(to, label, kind, Phase::Online, x.expect_share()?.clone())?;
         return Ok(None);
     }
     if p.role == to {

@@ -147,29 +147,38 @@ pub fn u64_kernel_isa() -> &'static str {
     select().0
 }
 
+/// Every micro-kernel this CPU can run, fastest instruction set first (the generic one always).
+fn available() -> Vec<(&'static str, MacroKernel)> {
+    let mut out: Vec<(&'static str, MacroKernel)> = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the features the function is compiled for were detected on this CPU.
+            out.push(("avx512", |ap, bp, kc, mc, n, c| unsafe { macro_kernel_avx512(ap, bp, kc, mc, n, c) }));
+        }
+        if is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            out.push(("avx2", |ap, bp, kc, mc, n, c| unsafe { macro_kernel_avx2(ap, bp, kc, mc, n, c) }));
+        }
+    }
+    out.push(("generic", macro_kernel_generic));
+    out
+}
+
 fn select() -> (&'static str, MacroKernel) {
     static CHOICE: OnceLock<(&'static str, MacroKernel)> = OnceLock::new();
-    *CHOICE.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if is_x86_feature_detected!("avx512f")
-                && is_x86_feature_detected!("avx512dq")
-                && is_x86_feature_detected!("avx512vl")
-            {
-                // SAFETY: the features the function is compiled for were detected on this CPU.
-                return ("avx512", |ap, bp, kc, mc, n, c| unsafe { macro_kernel_avx512(ap, bp, kc, mc, n, c) });
-            }
-            if is_x86_feature_detected!("avx2") {
-                // SAFETY: as above.
-                return ("avx2", |ap, bp, kc, mc, n, c| unsafe { macro_kernel_avx2(ap, bp, kc, mc, n, c) });
-            }
-        }
-        ("generic", macro_kernel_generic)
-    })
+    *CHOICE.get_or_init(|| available()[0])
 }
 
 /// `a * b` in Z_2^64 (wrapping), parallel over row blocks.
 pub fn matmul_u64(a: ArrayView2<u64>, b: ArrayView2<u64>) -> Array2<u64> {
+    matmul_u64_with(select().1, a, b)
+}
+
+fn matmul_u64_with(kernel: MacroKernel, a: ArrayView2<u64>, b: ArrayView2<u64>) -> Array2<u64> {
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
     assert_eq!(k, k2, "matmul_u64: inner dimensions {k} and {k2} differ");
@@ -180,7 +189,6 @@ pub fn matmul_u64(a: ArrayView2<u64>, b: ArrayView2<u64>) -> Array2<u64> {
     let a = a.as_standard_layout();
     let b = b.as_standard_layout();
     let (a, b) = (a.as_slice().unwrap_or(&[]), b.as_slice().unwrap_or(&[]));
-    let kernel = select().1;
     for p0 in (0..k).step_by(KC) {
         let kc = KC.min(k - p0);
         let bp = pack_b(b, n, p0, kc);
@@ -236,17 +244,34 @@ mod tests {
     }
 
     #[test]
-    fn packed_kernel_equals_the_triple_loop_on_awkward_shapes() {
-        let mut prg = Prg::new(&[9; 16], 0);
-        for &(m, k, n) in &[(1, 1, 1), (7, 3, 5), (8, 8, 8), (65, 257, 9), (130, 300, 17), (3, 600, 100)] {
-            let a = random(&mut prg, m, k);
-            let b = random(&mut prg, k, n);
-            assert_eq!(matmul_u64(a.view(), b.view()), matmul_u64_naive(a.view(), b.view()), "{m}x{k}x{n}");
+    fn every_kernel_path_equals_the_triple_loop_on_awkward_shapes() {
+        // Every path this CPU can run, not only the one `select()` picks.
+        let paths = available();
+        for isa in ["avx512", "avx2"] {
+            if !paths.iter().any(|(name, _)| *name == isa) {
+                eprintln!("kernel path {isa} not tested: this CPU lacks it");
+            }
         }
-        // Transposed (non-standard layout) inputs.
-        let a = random(&mut prg, 20, 30);
-        let b = random(&mut prg, 20, 10);
-        assert_eq!(matmul_u64(a.t(), b.view()), matmul_u64_naive(a.t(), b.view()));
+        for (isa, kernel) in paths {
+            let mut prg = Prg::new(&[9; 16], 0);
+            for &(m, k, n) in &[(1, 1, 1), (7, 3, 5), (8, 8, 8), (65, 257, 9), (130, 300, 17), (3, 600, 100)] {
+                let a = random(&mut prg, m, k);
+                let b = random(&mut prg, k, n);
+                let want = matmul_u64_naive(a.view(), b.view());
+                assert_eq!(matmul_u64_with(kernel, a.view(), b.view()), want, "{isa}: {m}x{k}x{n}");
+            }
+            // All-ones bit patterns (every product wraps) and transposed (non-standard layout) inputs.
+            let ones = Array2::from_elem((9, 33), u64::MAX);
+            let b = random(&mut prg, 33, 7);
+            assert_eq!(
+                matmul_u64_with(kernel, ones.view(), b.view()),
+                matmul_u64_naive(ones.view(), b.view()),
+                "{isa}"
+            );
+            let a = random(&mut prg, 20, 30);
+            let b = random(&mut prg, 20, 10);
+            assert_eq!(matmul_u64_with(kernel, a.t(), b.view()), matmul_u64_naive(a.t(), b.view()), "{isa}");
+        }
     }
 
     #[test]

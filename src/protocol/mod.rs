@@ -1,20 +1,24 @@
 //! The RTAS protocol primitives, written once per role (SPMD): every party runs the same code and does its
-//! own part of each step, talking only through its [`crate::sim::Transport`].
+//! own part of each step, talking only through its [`crate::net::Transport`]; protocol code never knows
+//! whether the others are threads, processes, or recorded.
 //!
 //! - [`ring`]: Z_2^64 fixed point (and the paper's insecure float sharing), truncation;
 //! - [`share`]: a party's share of a tensor, local operations;
 //! - [`prg`]: AES-128-CTR, the PRG behind seed-compressed shares;
-//! - [`party`]: a party's context (role, seeds, transport) and [`party::run_protocol`];
+//! - [`party`]: a party's context (role, seeds, transport, the dealer's own state);
 //! - [`io`]: input sharing, opening, revealing (RTAS-fast's hand-over to the third party);
-//! - [`dealer`]: Beaver triples; [`beaver`]: online products; [`conv`]: im2col;
+//! - [`dealer`]: Beaver triples, [`dealer_state`]: what only the dealer holds; [`beaver`]: online products; [`conv`]: im2col;
 //! - [`elementwise`]: functions through the permutation helper;
 //! - [`kernel`]: the u64 and f64 matrix products.
 
 pub mod beaver;
 pub mod conv;
 pub mod dealer;
+pub mod dealer_state;
 pub mod elementwise;
 pub mod io;
+// SIMD intrinsics behind run-time CPU detection; every unsafe block states what it relies on.
+#[allow(unsafe_code)]
 pub mod kernel;
 pub mod party;
 pub mod prg;

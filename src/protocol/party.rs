@@ -5,16 +5,14 @@
 //! ThirdParty-P0 and Owner-P0 (sharing their inputs). Each use of a seed opens the next numbered AES-CTR
 //! stream, so two parties stay in step as long as they run the same code, which SPMD guarantees.
 
+use super::dealer_state::DealerState;
 use super::prg::Prg;
 use super::ring::{Arith, Elem};
-use crate::error::{Error, Result};
+use crate::error::{Result, protocol_error};
+use crate::net::{Label, Message, Op, Payload, Phase, Role, Seed, Stage, Transport, ViewKind};
 use crate::rng::Rng;
-use crate::sim::party::Role;
-use crate::sim::run::{SimConfig, SimRun, run};
-use crate::sim::transport::{Message, Payload, Phase, Seed, Transport, ViewKind};
 use ndarray::ArrayD;
 use rand::Rng as _;
-use std::collections::HashMap;
 
 /// Pairs that share a seed, in setup order (first draws it).
 const SEED_PAIRS: [(Role, Role); 5] = [
@@ -34,17 +32,19 @@ pub struct Party<A: Arith> {
     net: Box<dyn Transport>,
     seeds: [Option<Seed>; 5],
     streams: [u64; 5],
-    /// Dealer only: full masks kept for reuse by later triples (in-step reuse of an opened input).
-    pub(crate) kept_masks: HashMap<u64, ArrayD<A::E>>,
-    pub(crate) next_triple: u64,
+    /// Triples (and kept masks) drawn so far: the same count at every role, since all run the same code.
+    triples: u64,
+    /// The dealer's own state; `None` at every other role.
+    dealer: Option<DealerState<A::E>>,
 }
 
 impl<A: Arith> Party<A> {
     /// Sets up the seeds with the other `present` roles.
     pub fn setup(net: Box<dyn Transport>, arith: A, present: &[Role], local: &mut Rng) -> Result<Self> {
         let role = net.role();
-        let mut p =
-            Self { role, arith, net, seeds: [None; 5], streams: [0; 5], kept_masks: HashMap::new(), next_triple: 0 };
+        let dealer = (role == Role::Dealer).then(DealerState::default);
+        let mut p = Self { role, arith, net, seeds: [None; 5], streams: [0; 5], triples: 0, dealer };
+        let label = Stage::Setup.at("").op(Op::Seed);
         for (a, b) in SEED_PAIRS {
             if !present.contains(&a) || !present.contains(&b) {
                 continue;
@@ -53,19 +53,25 @@ impl<A: Arith> Party<A> {
                 let mut seed = [0u8; 16];
                 local.fill_bytes(&mut seed);
                 p.seeds[b.index()] = Some(seed);
+                p.net.note_seed(b, &seed);
                 p.net.send(
                     b,
                     Message {
-                        label: "setup/seed".into(),
+                        label: label.clone(),
                         kind: ViewKind::Seed,
                         phase: Phase::Offline,
                         payload: Payload::Seed(seed),
                     },
                 )?;
             } else if role == b {
-                match p.net.recv(a, "setup/seed")?.payload {
+                match p.net.recv(a, &label)?.payload {
                     Payload::Seed(s) => p.seeds[a.index()] = Some(s),
-                    _ => return Err(Error::Numerical("setup: expected a seed".into())),
+                    other => {
+                        return Err(protocol_error(
+                            Some(&label),
+                            format!("expected a seed, got {}", other.kind_name()),
+                        ));
+                    }
                 }
             }
         }
@@ -81,15 +87,28 @@ impl<A: Arith> Party<A> {
     pub fn prg(&mut self, with: Role) -> Result<Prg> {
         let i = with.index();
         let seed =
-            self.seeds[i].ok_or_else(|| Error::Numerical(format!("{} shares no seed with {with}", self.role)))?;
+            self.seeds[i].ok_or_else(|| protocol_error(None, format!("{} shares no seed with {with}", self.role)))?;
         let stream = self.streams[i];
         self.streams[i] += 1;
         Ok(Prg::new(&seed, stream))
     }
 
-    /// Names the step that the following computation and messages belong to (e.g. `dense1/forward`).
-    pub fn step(&mut self, name: &str) {
-        self.net.set_step(name);
+    /// Names the stage that the following computation belongs to.
+    pub fn stage(&mut self, stage: Stage) {
+        self.net.set_stage(stage);
+    }
+
+    /// The next triple id; every role counts the same, so ids agree without a message.
+    pub(crate) fn next_triple_id(&mut self) -> u64 {
+        let id = self.triples;
+        self.triples += 1;
+        id
+    }
+
+    /// The dealer's own state (an error at any other role).
+    pub(crate) fn dealer_state(&mut self) -> Result<&mut DealerState<A::E>> {
+        let role = self.role;
+        self.dealer.as_mut().ok_or_else(|| protocol_error(None, format!("{role} holds no dealer state")))
     }
 
     /// `n` masks from the next stream of the seed shared with `with`.
@@ -99,52 +118,32 @@ impl<A: Arith> Party<A> {
     }
 
     /// Sends a tensor of share elements.
-    pub fn send_elems(&mut self, to: Role, label: &str, kind: ViewKind, phase: Phase, t: ArrayD<A::E>) -> Result<()> {
-        self.net.send(to, Message { label: label.into(), kind, phase, payload: A::E::into_payload(t) })
+    pub fn send_elems(&mut self, to: Role, label: Label, kind: ViewKind, phase: Phase, t: ArrayD<A::E>) -> Result<()> {
+        self.net.send(to, Message { label, kind, phase, payload: A::E::into_payload(t) })
     }
 
     /// Receives a tensor of share elements of the expected shape.
-    pub fn recv_elems(&mut self, from: Role, label: &str, shape: &[usize]) -> Result<ArrayD<A::E>> {
-        let t = A::E::from_payload(self.net.recv(from, label)?.payload)?;
+    pub fn recv_elems(&mut self, from: Role, label: &Label, shape: &[usize]) -> Result<ArrayD<A::E>> {
+        let payload = self.net.recv(from, label)?.payload;
+        let t = A::E::from_payload(payload).map_err(|reason| protocol_error(Some(label), reason))?;
         check_shape(t.shape(), shape, label)?;
         Ok(t)
     }
 
     /// Sends plaintext floats (third party's side of RTAS-fast).
-    pub fn send_floats(&mut self, to: Role, label: &str, kind: ViewKind, t: ArrayD<f64>) -> Result<()> {
-        self.net.send(to, Message { label: label.into(), kind, phase: Phase::Online, payload: Payload::Float(t) })
+    pub fn send_floats(&mut self, to: Role, label: Label, kind: ViewKind, t: ArrayD<f64>) -> Result<()> {
+        self.net.send(to, Message { label, kind, phase: Phase::Online, payload: Payload::Float(t) })
+    }
+
+    /// Hands this role's own inputs to its transport (a recording transport keeps them in the view).
+    pub fn note_inputs(&mut self, inputs: &dyn Fn() -> Vec<(String, Payload)>) {
+        self.net.note_inputs(inputs);
     }
 }
 
-pub(crate) fn check_shape(got: &[usize], want: &[usize], label: &str) -> Result<()> {
+pub(crate) fn check_shape(got: &[usize], want: &[usize], label: &Label) -> Result<()> {
     if got != want {
-        return Err(Error::Numerical(format!("'{label}': received shape {got:?}, expected {want:?}")));
+        return Err(protocol_error(Some(label), format!("received shape {got:?}, expected {want:?}")));
     }
     Ok(())
-}
-
-/// A finished protocol run: each party's output and what the simulator recorded.
-pub type ProtocolRun<O> = SimRun<O>;
-
-/// Runs `body` as every role of `roles` (one thread each) with arithmetic `arith`; party randomness from
-/// `seed`. Views are recorded when `record_views`.
-pub fn run_protocol<A, O, F>(
-    arith: &A,
-    roles: &[Role],
-    seed: u64,
-    record_views: bool,
-    body: F,
-) -> Result<ProtocolRun<O>>
-where
-    A: Arith,
-    O: Send,
-    F: Fn(&mut Party<A>) -> Result<O> + Sync,
-{
-    let mut config = SimConfig::new(roles);
-    config.record_views = record_views;
-    run(&config, |net| {
-        let mut local = crate::rng::stream(seed, 1000 + net.role().index() as u64);
-        let mut p = Party::setup(net, arith.clone(), roles, &mut local)?;
-        body(&mut p)
-    })
 }

@@ -3,7 +3,7 @@
 //! use opens a fresh stream (the stream number is the IV), so both sides stay in step as long as they open
 //! streams in the same order, which SPMD protocol code guarantees.
 
-use crate::sim::transport::Seed;
+use crate::net::Seed;
 use aes::cipher::{KeyIvInit, StreamCipher};
 use rand::rand_core::{Infallible, TryRng};
 

@@ -24,7 +24,7 @@
 
 use super::prg::Prg;
 use crate::error::{Result, invalid};
-use crate::sim::transport::Payload;
+use crate::net::Payload;
 use ndarray::{Array2, ArrayD, ArrayView2, IxDyn};
 use rand_distr::{Distribution, StandardNormal};
 use std::fmt::Debug;
@@ -39,8 +39,8 @@ pub trait Elem: Copy + Send + Sync + Default + PartialEq + Debug + 'static {
     fn mul(self, o: Self) -> Self;
     /// Into a message payload.
     fn into_payload(a: ArrayD<Self>) -> Payload;
-    /// Out of a message payload (checks the kind).
-    fn from_payload(p: Payload) -> Result<ArrayD<Self>>;
+    /// Out of a message payload; the reason why not if it holds another kind.
+    fn from_payload(p: Payload) -> std::result::Result<ArrayD<Self>, String>;
     /// A 2-D product.
     fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self>;
 }
@@ -61,10 +61,10 @@ impl Elem for u64 {
     fn into_payload(a: ArrayD<Self>) -> Payload {
         Payload::Ring(a)
     }
-    fn from_payload(p: Payload) -> Result<ArrayD<Self>> {
+    fn from_payload(p: Payload) -> std::result::Result<ArrayD<Self>, String> {
         match p {
             Payload::Ring(a) => Ok(a),
-            _ => Err(crate::Error::Numerical("expected ring elements in a message".into())),
+            other => Err(format!("expected ring elements, got {}", other.kind_name())),
         }
     }
     fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self> {
@@ -88,10 +88,10 @@ impl Elem for f64 {
     fn into_payload(a: ArrayD<Self>) -> Payload {
         Payload::Float(a)
     }
-    fn from_payload(p: Payload) -> Result<ArrayD<Self>> {
+    fn from_payload(p: Payload) -> std::result::Result<ArrayD<Self>, String> {
         match p {
             Payload::Float(a) => Ok(a),
-            _ => Err(crate::Error::Numerical("expected floats in a message".into())),
+            other => Err(format!("expected floats, got {}", other.kind_name())),
         }
     }
     fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self> {

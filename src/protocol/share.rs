@@ -54,7 +54,9 @@ impl<E: Elem> Shared<E> {
 
     /// This party's share (error for a party without shares).
     pub fn expect_share(&self) -> Result<&ArrayD<E>> {
-        self.share.as_ref().ok_or_else(|| crate::Error::Numerical("this party holds no share of that tensor".into()))
+        self.share
+            .as_ref()
+            .ok_or_else(|| crate::error::protocol_error(None, "this party holds no share of that tensor"))
     }
 
     fn map2(&self, other: &Self, what: &str, f: impl Fn(E, E) -> E) -> Result<Self> {

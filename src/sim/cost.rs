@@ -10,10 +10,9 @@
 //! produced it or waits for it). The offline replay keeps only offline events; the online replay treats all
 //! offline material as delivered before the start and skips offline compute.
 
-use super::party::Role;
 use super::record::{LedgerEntry, TraceEvent};
-use super::transport::Phase;
 use crate::error::{Error, Result, invalid};
+use crate::net::{Phase, Role};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -130,6 +129,24 @@ pub fn replay(
     profile: &Profile,
     phase: Option<Phase>,
 ) -> Result<Replay> {
+    replay_with(ledger, traces, profile, phase, true)
+}
+
+/// Rounds of `phase`: the longest chain of its messages in which each was sent after its sender received
+/// the previous one. The same replay with zero compute, unit one-way latency and unbounded bandwidth, so
+/// that the finishing time counts latencies; messages of the other phase are delivered in advance.
+pub fn rounds(ledger: &[LedgerEntry], traces: &BTreeMap<Role, Vec<TraceEvent>>, phase: Phase) -> Result<u32> {
+    let unit = Profile { name: "rounds".into(), bandwidth: f64::INFINITY, rtt: 2.0, overhead_bytes: 0 };
+    Ok(replay_with(ledger, traces, &unit, Some(phase), false)?.seconds.round() as u32)
+}
+
+fn replay_with(
+    ledger: &[LedgerEntry],
+    traces: &BTreeMap<Role, Vec<TraceEvent>>,
+    profile: &Profile,
+    phase: Option<Phase>,
+    compute: bool,
+) -> Result<Replay> {
     let keep = |p: Phase| phase.is_none_or(|want| want == p);
     let one_way = profile.rtt / 2.0;
     let roles: Vec<Role> = traces.keys().copied().collect();
@@ -164,13 +181,13 @@ pub fn replay(
                 match events[pos[p]] {
                     TraceEvent::Compute { ns, .. } => {
                         let (ph, label) = match next_msg[p][pos[p]] {
-                            Some(id) => (ledger[id].phase, ledger[id].label.as_str()),
-                            None => (Phase::Online, "(after last message)"),
+                            Some(id) => (ledger[id].phase, ledger[id].label.to_string()),
+                            None => (Phase::Online, "(after last message)".to_string()),
                         };
-                        if keep(ph) {
+                        if compute && keep(ph) {
                             let dt = ns as f64 * 1e-9;
                             clock[p] += dt;
-                            *spent[p].entry(label.to_string()).or_default() += dt;
+                            *spent[p].entry(label).or_default() += dt;
                         }
                     }
                     TraceEvent::Send { id } => {
@@ -187,7 +204,7 @@ pub fn replay(
                     TraceEvent::Recv { id } => match arrival[id] {
                         Some(t) => {
                             if t > clock[p] {
-                                *spent[p].entry(ledger[id].label.clone()).or_default() += t - clock[p];
+                                *spent[p].entry(ledger[id].label.to_string()).or_default() += t - clock[p];
                                 clock[p] = t;
                             }
                         }
@@ -205,7 +222,10 @@ pub fn replay(
             break;
         }
         if !progressed {
-            return Err(Error::Numerical("trace replay stalled: a receive has no matching send".into()));
+            return Err(Error::Protocol {
+                label: None,
+                reason: "trace replay stalled: a receive has no matching send".into(),
+            });
         }
     }
     let critical = (0..roles.len()).max_by(|&a, &b| clock[a].total_cmp(&clock[b]));
@@ -219,10 +239,10 @@ pub fn replay(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::transport::ViewKind;
+    use crate::net::{Stage, ViewKind};
 
     fn entry(id: usize, from: Role, to: Role, bytes: u64, phase: Phase) -> LedgerEntry {
-        LedgerEntry { id, from, to, bytes, round: 1, label: format!("m{id}"), phase, kind: ViewKind::Share }
+        LedgerEntry { id, from, to, bytes, label: Stage::Op.at(format!("m{id}")), phase, kind: ViewKind::Share }
     }
 
     #[test]
@@ -249,7 +269,7 @@ mod tests {
         traces.insert(
             Role::P0,
             vec![
-                TraceEvent::Compute { ns: 1_000_000, step: 0 },
+                TraceEvent::Compute { ns: 1_000_000, stage: Stage::Op },
                 TraceEvent::Send { id: 0 },
                 TraceEvent::Recv { id: 1 },
             ],
@@ -258,7 +278,7 @@ mod tests {
             Role::P1,
             vec![
                 TraceEvent::Recv { id: 0 },
-                TraceEvent::Compute { ns: 2_000_000, step: 0 },
+                TraceEvent::Compute { ns: 2_000_000, stage: Stage::Op },
                 TraceEvent::Send { id: 1 },
             ],
         );
@@ -277,7 +297,10 @@ mod tests {
             entry(2, Role::P0, Role::P1, 1_000_000, Phase::Online),
         ];
         let mut traces = BTreeMap::new();
-        traces.insert(Role::Dealer, vec![TraceEvent::Compute { ns: 5_000_000, step: 0 }, TraceEvent::Send { id: 0 }]);
+        traces.insert(
+            Role::Dealer,
+            vec![TraceEvent::Compute { ns: 5_000_000, stage: Stage::Op }, TraceEvent::Send { id: 0 }],
+        );
         traces.insert(Role::P0, vec![TraceEvent::Send { id: 1 }, TraceEvent::Send { id: 2 }]);
         traces
             .insert(Role::P1, vec![TraceEvent::Recv { id: 0 }, TraceEvent::Recv { id: 1 }, TraceEvent::Recv { id: 2 }]);
@@ -288,5 +311,28 @@ mod tests {
         assert!((online.seconds - 0.020).abs() < 1e-12, "{}", online.seconds); // two queued 10 ms sends
         let offline = replay(&ledger, &traces, &p, Some(Phase::Offline)).unwrap();
         assert!((offline.seconds - 0.045).abs() < 1e-12);
+        // Two online messages on one link, neither waiting for the other: one round; one offline round.
+        assert_eq!(rounds(&ledger, &traces, Phase::Online).unwrap(), 1);
+        assert_eq!(rounds(&ledger, &traces, Phase::Offline).unwrap(), 1);
+    }
+
+    #[test]
+    fn rounds_count_causal_chains_not_messages() {
+        // P0 -> P1, P1 -> P0 (after receiving), P0 -> Dealer (after receiving): three rounds.
+        let ledger = vec![
+            entry(0, Role::P0, Role::P1, 8, Phase::Online),
+            entry(1, Role::P1, Role::P0, 8, Phase::Online),
+            entry(2, Role::P0, Role::Dealer, 8, Phase::Online),
+        ];
+        let mut traces = BTreeMap::new();
+        traces
+            .insert(Role::P0, vec![TraceEvent::Send { id: 0 }, TraceEvent::Recv { id: 1 }, TraceEvent::Send { id: 2 }]);
+        traces.insert(Role::P1, vec![TraceEvent::Recv { id: 0 }, TraceEvent::Send { id: 1 }]);
+        traces.insert(
+            Role::Dealer,
+            vec![TraceEvent::Compute { ns: 9_000_000_000, stage: Stage::Op }, TraceEvent::Recv { id: 2 }],
+        );
+        assert_eq!(rounds(&ledger, &traces, Phase::Online).unwrap(), 3);
+        assert_eq!(rounds(&ledger, &traces, Phase::Offline).unwrap(), 0);
     }
 }

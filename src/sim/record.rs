@@ -1,16 +1,19 @@
-//! What a simulated run leaves behind: the ledger (every message), the views (what each party received in
-//! the clear) and the traces (each party's compute intervals and message events, for the cost model).
+//! Recording as a wrapper: [`Recorded`] wraps any [`Transport`] and leaves behind the ledger (every
+//! message), the views (what each role knows: what it received, its own inputs, the seeds it drew) and the
+//! traces (each party's compute intervals and message events, for the cost model). The in-memory transport
+//! and a network transport get the same recording for free.
 
-use super::party::Role;
-use super::transport::{Message, Payload, Phase, ViewKind};
+use super::clock::PoolClock;
+use crate::error::Result;
+use crate::net::{Label, Message, Payload, Phase, Role, Seed, Stage, Transport, ViewKind};
 use serde::Serialize;
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// One message in the ledger.
 #[derive(Debug, Clone, Serialize)]
 pub struct LedgerEntry {
-    /// Index in the ledger (send order across all parties).
+    /// Index in the ledger (canonical order: by sender, then the sender's program order).
     pub id: usize,
     /// Sender.
     pub from: Role,
@@ -18,10 +21,8 @@ pub struct LedgerEntry {
     pub to: Role,
     /// Payload bytes (8 per element, 16 per seed, no header).
     pub bytes: u64,
-    /// The sender's round: 1 + the highest round of same-phase messages it had received when sending.
-    pub round: u32,
-    /// Step label.
-    pub label: String,
+    /// Where in the run it belongs.
+    pub label: Label,
     /// Offline or online.
     pub phase: Phase,
     /// What the receiver sees.
@@ -33,23 +34,51 @@ pub struct LedgerEntry {
 pub struct ViewEntry {
     /// Sender.
     pub from: Role,
-    /// Step label.
-    pub label: String,
+    /// Where in the run it belongs.
+    pub label: Label,
     /// What it is.
     pub kind: ViewKind,
     /// The value.
     pub payload: Payload,
 }
 
+/// Everything one role knows after a run: what it received, message by message, its own inputs and the
+/// seeds it drew. Attacks read one `View` plus the side knowledge they declare.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// Whose view.
+    pub role: Role,
+    /// What it received, in its own order.
+    pub received: Vec<ViewEntry>,
+    /// Its own inputs, by name (the owner's data, the label holder's labels, initial parameters).
+    pub inputs: Vec<(String, Payload)>,
+    /// The seeds it drew and sent, with the role it shares each with (the seeds it received are in
+    /// `received`).
+    pub seeds: Vec<(Role, Seed)>,
+}
+
+impl View {
+    /// An empty view of `role`.
+    pub fn new(role: Role) -> Self {
+        Self { role, received: Vec::new(), inputs: Vec::new(), seeds: Vec::new() }
+    }
+
+    /// The received values of one kind.
+    pub fn of_kind(&self, kind: ViewKind) -> impl Iterator<Item = &ViewEntry> {
+        self.received.iter().filter(move |e| e.kind == kind)
+    }
+}
+
 /// A party's activity, in its own order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum TraceEvent {
-    /// CPU time of this party's thread between two communication events (or step changes).
+    /// CPU time of this party's threads between two communication events (or stage changes).
     Compute {
         /// Nanoseconds.
         ns: u64,
-        /// Index of the step it was spent in ([`Recording::steps`]).
-        step: u32,
+        /// The stage it was spent in.
+        #[serde(skip)]
+        stage: Stage,
     },
     /// Ledger message `id` sent.
     Send {
@@ -63,75 +92,73 @@ pub enum TraceEvent {
     },
 }
 
-/// Shared by the transports of one run.
+#[derive(Debug, Default)]
+struct Log {
+    ledger: Vec<LedgerEntry>,
+    /// Per directed link: the ledger ids sent on it, and how many of them have been received.
+    links: HashMap<(Role, Role), (Vec<usize>, usize)>,
+}
+
+/// Shared by the recorded transports of one run.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    ledger: Mutex<Vec<LedgerEntry>>,
+    log: Mutex<Log>,
     traces: Mutex<BTreeMap<Role, Vec<TraceEvent>>>,
-    steps: Mutex<Vec<String>>,
-    views: Option<Mutex<BTreeMap<Role, Vec<ViewEntry>>>>,
+    views: Option<Mutex<BTreeMap<Role, View>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Recorder {
-    /// A recorder; `record_views` keeps a copy of every received payload.
+    /// A recorder; `record_views` keeps a copy of every received payload and of each role's inputs.
     pub fn new(record_views: bool) -> Self {
-        Self {
-            ledger: Mutex::default(),
-            traces: Mutex::default(),
-            steps: Mutex::new(vec![String::new()]),
-            views: record_views.then(Mutex::default),
-        }
+        Self { log: Mutex::default(), traces: Mutex::default(), views: record_views.then(Mutex::default) }
     }
 
-    pub(crate) fn log_send(&self, from: Role, to: Role, round: u32, msg: &Message) -> usize {
-        let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
-        let id = ledger.len();
-        ledger.push(LedgerEntry {
+    fn log_send(&self, from: Role, to: Role, msg: &Message) -> usize {
+        let mut log = lock(&self.log);
+        let id = log.ledger.len();
+        log.ledger.push(LedgerEntry {
             id,
             from,
             to,
             bytes: msg.payload.bytes(),
-            round,
             label: msg.label.clone(),
             phase: msg.phase,
             kind: msg.kind,
         });
+        log.links.entry((from, to)).or_default().0.push(id);
         id
     }
 
-    pub(crate) fn log_recv(&self, me: Role, from: Role, msg: &Message) {
+    /// The ledger id of the next message received on `from -> me` (links deliver in order).
+    fn log_recv(&self, me: Role, from: Role, msg: &Message) -> usize {
+        let id = {
+            let mut log = lock(&self.log);
+            let (sent, taken) = log.links.entry((from, me)).or_default();
+            let id = sent.get(*taken).copied().unwrap_or(usize::MAX);
+            *taken += 1;
+            id
+        };
+        self.with_view(me, |v| {
+            v.received.push(ViewEntry { from, label: msg.label.clone(), kind: msg.kind, payload: msg.payload.clone() })
+        });
+        id
+    }
+
+    fn with_view(&self, role: Role, f: impl FnOnce(&mut View)) {
         if let Some(views) = &self.views {
-            let mut views = views.lock().unwrap_or_else(|e| e.into_inner());
-            views.entry(me).or_default().push(ViewEntry {
-                from,
-                label: msg.label.clone(),
-                kind: msg.kind,
-                payload: msg.payload.clone(),
-            });
+            f(lock(views).entry(role).or_insert_with(|| View::new(role)));
         }
-    }
-
-    /// The index of step `name` (registered on first use; index 0 is the unnamed step).
-    pub(crate) fn step_id(&self, name: &str) -> u32 {
-        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
-        match steps.iter().position(|s| s == name) {
-            Some(i) => i as u32,
-            None => {
-                steps.push(name.to_string());
-                (steps.len() - 1) as u32
-            }
-        }
-    }
-
-    pub(crate) fn log_trace(&self, me: Role, events: Vec<TraceEvent>) {
-        self.traces.lock().unwrap_or_else(|e| e.into_inner()).insert(me, events);
     }
 
     /// Takes the ledger, views and traces out. The ledger is put in a canonical order — by sender, then in
     /// each sender's program order — so that it does not depend on how the threads were scheduled; trace
     /// events are renumbered to match.
-    pub(crate) fn into_parts(self) -> Recording {
-        let mut ledger = self.ledger.into_inner().unwrap_or_else(|e| e.into_inner());
+    pub fn into_recording(self) -> Recording {
+        let mut ledger = self.log.into_inner().unwrap_or_else(|e| e.into_inner()).ledger;
         ledger.sort_by_key(|e| (e.from, e.id)); // a sender's own ids increase in its program order
         let mut new_id = vec![0usize; ledger.len()];
         for (i, e) in ledger.iter_mut().enumerate() {
@@ -151,99 +178,123 @@ impl Recorder {
             ledger,
             views: self.views.map(|v| v.into_inner().unwrap_or_else(|e| e.into_inner())).unwrap_or_default(),
             traces,
-            steps: self.steps.into_inner().unwrap_or_else(|e| e.into_inner()),
         }
     }
 }
 
-/// Everything one simulated run recorded.
+/// A transport that records everything passing through `inner`, and the CPU time of this party's threads
+/// between messages.
+pub struct Recorded<T: Transport> {
+    inner: T,
+    role: Role,
+    recorder: Arc<Recorder>,
+    trace: Vec<TraceEvent>,
+    clock: PoolClock,
+    last_cpu_ns: u64,
+    stage: Stage,
+}
+
+impl<T: Transport> Recorded<T> {
+    /// Wraps `inner`; `clock` reads the CPU time of the threads this party computes on.
+    pub fn new(inner: T, recorder: Arc<Recorder>, clock: PoolClock) -> Self {
+        let role = inner.role();
+        let last_cpu_ns = clock.cpu_ns();
+        Self { inner, role, recorder, trace: Vec::new(), clock, last_cpu_ns, stage: Stage::Setup }
+    }
+
+    fn mark_compute(&mut self) {
+        let now = self.clock.cpu_ns();
+        let spent = now.saturating_sub(self.last_cpu_ns);
+        self.last_cpu_ns = now;
+        if spent > 0 {
+            self.trace.push(TraceEvent::Compute { ns: spent, stage: self.stage });
+        }
+    }
+}
+
+impl<T: Transport> Drop for Recorded<T> {
+    /// Closes the trace with the compute since the last message and hands it to the recorder. Runs on the
+    /// party's own thread when its protocol code returns, so the CPU clock is the right one.
+    fn drop(&mut self) {
+        self.mark_compute();
+        lock(&self.recorder.traces).insert(self.role, std::mem::take(&mut self.trace));
+    }
+}
+
+impl<T: Transport> Transport for Recorded<T> {
+    fn role(&self) -> Role {
+        self.role
+    }
+
+    fn send(&mut self, to: Role, msg: Message) -> Result<()> {
+        self.mark_compute();
+        let id = self.recorder.log_send(self.role, to, &msg);
+        self.trace.push(TraceEvent::Send { id });
+        self.inner.send(to, msg)?;
+        // Sending costs no CPU worth tracing apart from the copy, which the next interval absorbs.
+        self.last_cpu_ns = self.clock.cpu_ns();
+        Ok(())
+    }
+
+    fn recv(&mut self, from: Role, label: &Label) -> Result<Message> {
+        self.mark_compute();
+        let msg = self.inner.recv(from, label)?;
+        let id = self.recorder.log_recv(self.role, from, &msg);
+        self.trace.push(TraceEvent::Recv { id });
+        self.last_cpu_ns = self.clock.cpu_ns();
+        Ok(msg)
+    }
+
+    fn set_stage(&mut self, stage: Stage) {
+        self.mark_compute();
+        self.stage = stage;
+        self.inner.set_stage(stage);
+    }
+
+    fn note_seed(&mut self, with: Role, seed: &Seed) {
+        self.recorder.with_view(self.role, |v| v.seeds.push((with, *seed)));
+        self.inner.note_seed(with, seed);
+    }
+
+    fn note_inputs(&mut self, inputs: &dyn Fn() -> Vec<(String, Payload)>) {
+        self.recorder.with_view(self.role, |v| v.inputs.extend(inputs()));
+        self.inner.note_inputs(inputs);
+    }
+}
+
+/// Everything one run recorded.
 #[derive(Debug, Clone, Default)]
 pub struct Recording {
-    /// Every message, in send order.
+    /// Every message, in canonical order.
     pub ledger: Vec<LedgerEntry>,
-    /// What each party received (empty unless views were recorded).
-    pub views: BTreeMap<Role, Vec<ViewEntry>>,
+    /// What each role knows (empty unless views were recorded).
+    pub views: BTreeMap<Role, View>,
     /// Each party's trace.
     pub traces: BTreeMap<Role, Vec<TraceEvent>>,
-    /// Step names, indexed by `TraceEvent::Compute::step`.
-    pub steps: Vec<String>,
 }
 
 impl Recording {
-    /// Traffic of the whole run.
-    pub fn traffic(&self) -> Traffic {
-        self.traffic_where(|_| true)
+    /// The part of the run in the stages `keep` selects: their messages and their compute, re-indexed so
+    /// that it replays on its own (every party starting at time 0). For measurement: views are left out
+    /// (take them from the whole recording).
+    pub fn select(&self, keep: impl Fn(Stage) -> bool) -> Recording {
+        self.filter(|e| keep(e.label.stage), &keep)
     }
 
-    /// Traffic of the messages whose label starts with `prefix`.
-    pub fn traffic_of(&self, prefix: &str) -> Traffic {
-        self.traffic_where(|e| e.label.starts_with(prefix))
+    /// The messages `keep` selects (e.g. one layer's), without compute: for counting bytes and rounds.
+    pub fn messages_where(&self, keep: impl Fn(&LedgerEntry) -> bool) -> Recording {
+        self.filter(keep, |_| false)
     }
 
-    /// Traffic of the messages `keep` selects.
-    pub fn traffic_where(&self, keep: impl Fn(&LedgerEntry) -> bool) -> Traffic {
-        let mut t = Traffic::default();
-        for e in self.ledger.iter().filter(|e| keep(e)) {
-            let link = format!("{}->{}", e.from, e.to);
-            *t.by_phase.entry(format!("{} {link}", phase_name(e.phase))).or_default() += e.bytes;
-            *t.links.entry(link).or_default() += e.bytes;
-            t.total_bytes += e.bytes;
-            if matches!((e.from, e.to), (Role::P0, Role::P1) | (Role::P1, Role::P0)) {
-                t.bytes_p0_p1 += e.bytes;
-            }
-            t.messages += 1;
-        }
-        t.rounds = self.rounds_where(|e| e.phase == Phase::Online && keep(e));
-        t.offline_rounds = self.rounds_where(|e| e.phase == Phase::Offline && keep(e));
-        t
-    }
-
-    /// The longest causal chain of selected messages (0 if none), walking the traces in causal order.
-    pub fn rounds_where(&self, keep: impl Fn(&LedgerEntry) -> bool) -> u32 {
-        let roles: Vec<&Vec<TraceEvent>> = self.traces.values().collect();
-        let mut pos = vec![0usize; roles.len()];
-        let mut seen = vec![0u32; roles.len()]; // deepest selected message each party has received
-        let mut depth: Vec<Option<u32>> = vec![None; self.ledger.len()];
-        let mut best = 0;
-        loop {
-            let mut progressed = false;
-            for (p, events) in roles.iter().enumerate() {
-                while let Some(ev) = events.get(pos[p]) {
-                    match *ev {
-                        TraceEvent::Compute { .. } => {}
-                        TraceEvent::Send { id } => {
-                            let d = if keep(&self.ledger[id]) { seen[p] + 1 } else { seen[p] };
-                            depth[id] = Some(d);
-                            best = best.max(d);
-                        }
-                        TraceEvent::Recv { id } => match depth[id] {
-                            Some(d) => seen[p] = seen[p].max(d),
-                            None => break,
-                        },
-                    }
-                    pos[p] += 1;
-                    progressed = true;
-                }
-            }
-            if !progressed {
-                return best;
-            }
-        }
-    }
-
-    /// The part of the run that belongs to one step: messages whose label starts with `prefix` and compute
-    /// spent in steps whose name starts with `prefix`, re-indexed so that it replays on its own (every party
-    /// starting at time 0).
-    pub fn restrict(&self, prefix: &str) -> Recording {
+    fn filter(&self, keep_msg: impl Fn(&LedgerEntry) -> bool, keep_compute: impl Fn(Stage) -> bool) -> Recording {
         let mut new_id = vec![None; self.ledger.len()];
         let mut ledger = Vec::new();
         for e in &self.ledger {
-            if e.label.starts_with(prefix) {
+            if keep_msg(e) {
                 new_id[e.id] = Some(ledger.len());
                 ledger.push(LedgerEntry { id: ledger.len(), ..e.clone() });
             }
         }
-        let keep_step: Vec<bool> = self.steps.iter().map(|s| s.starts_with(prefix)).collect();
         let traces = self
             .traces
             .iter()
@@ -251,11 +302,9 @@ impl Recording {
                 let kept = ev
                     .iter()
                     .filter_map(|e| match *e {
-                        TraceEvent::Compute { ns, step } => keep_step
-                            .get(step as usize)
-                            .copied()
-                            .unwrap_or(false)
-                            .then_some(TraceEvent::Compute { ns, step }),
+                        TraceEvent::Compute { ns, stage } => {
+                            keep_compute(stage).then_some(TraceEvent::Compute { ns, stage })
+                        }
                         TraceEvent::Send { id } => new_id[id].map(|id| TraceEvent::Send { id }),
                         TraceEvent::Recv { id } => new_id[id].map(|id| TraceEvent::Recv { id }),
                     })
@@ -263,50 +312,27 @@ impl Recording {
                 (*r, kept)
             })
             .collect();
-        let views = self
-            .views
-            .iter()
-            .map(|(r, v)| (*r, v.iter().filter(|e| e.label.starts_with(prefix)).cloned().collect()))
-            .collect();
-        Recording { ledger, views, traces, steps: self.steps.clone() }
+        Recording { ledger, views: BTreeMap::new(), traces }
+    }
+
+    /// One stage of the run ([`Recording::select`]).
+    pub fn stage(&self, stage: Stage) -> Recording {
+        self.select(|s| s == stage)
     }
 
     /// Total CPU seconds per party.
-    pub fn compute_seconds(&self) -> BTreeMap<String, f64> {
+    pub fn compute_seconds(&self) -> BTreeMap<Role, f64> {
         self.traces
             .iter()
             .map(|(r, ev)| {
                 let ns: u64 = ev.iter().map(|e| if let TraceEvent::Compute { ns, .. } = e { *ns } else { 0 }).sum();
-                (r.short().to_string(), ns as f64 * 1e-9)
+                (*r, ns as f64 * 1e-9)
             })
             .collect()
     }
-}
 
-/// Traffic totals of a set of ledger entries.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct Traffic {
-    /// Bytes per directed link, keyed `"P0->P1"`.
-    pub links: BTreeMap<String, u64>,
-    /// Bytes per (phase, directed link), keyed `"online P0->P1"`.
-    pub by_phase: BTreeMap<String, u64>,
-    /// All bytes.
-    pub total_bytes: u64,
-    /// Bytes between P0 and P1, both directions.
-    pub bytes_p0_p1: u64,
-    /// Messages.
-    pub messages: usize,
-    /// Online rounds: the longest chain of these online messages in which each was sent after its sender
-    /// received the previous one.
-    pub rounds: u32,
-    /// Offline rounds, likewise.
-    pub offline_rounds: u32,
-}
-
-/// `offline` or `online`.
-pub fn phase_name(p: Phase) -> &'static str {
-    match p {
-        Phase::Offline => "offline",
-        Phase::Online => "online",
+    /// Takes one role's view out (empty if none was recorded).
+    pub fn take_view(&mut self, role: Role) -> View {
+        self.views.remove(&role).unwrap_or_else(|| View::new(role))
     }
 }

@@ -1,12 +1,13 @@
-//! Runs one protocol with one thread per party over in-memory transports.
+//! Runs one protocol with one thread per party over in-memory transports, each wrapped in the recorder.
 
-use super::party::Role;
-use super::record::{Recorder, Recording};
-use super::transport::{SimTransport, Transport};
+use super::memory::MemoryTransport;
+use super::record::{Recorded, Recorder, Recording};
 use crate::error::{Error, Result};
+use crate::net::{PartyInputs, Role, Transport};
+use crate::protocol::party::Party;
+use crate::protocol::ring::Arith;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::mpsc::channel;
 use std::time::Duration;
 
 /// How to run.
@@ -14,7 +15,7 @@ use std::time::Duration;
 pub struct SimConfig {
     /// The parties taking part.
     pub roles: Vec<Role>,
-    /// Keep a copy of everything each party receives (for attacks). Costs memory.
+    /// Keep a copy of everything each party receives, its inputs and its seeds (for attacks). Costs memory.
     pub record_views: bool,
     /// How long a receive may wait before the run is declared deadlocked.
     pub timeout: Duration,
@@ -23,7 +24,7 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
-    /// P0, P1 and the dealer; views recorded.
+    /// These roles; views recorded.
     pub fn new(roles: &[Role]) -> Self {
         Self {
             roles: roles.to_vec(),
@@ -43,84 +44,68 @@ pub struct SimRun<O> {
     pub recording: Recording,
 }
 
-/// Runs `party(transport)` on its own thread for every role of `config`, all connected pairwise.
+/// Runs `party(transport, inputs)` on its own thread for every role of `config`, all connected pairwise.
+/// Each role is handed only its own entry of `inputs` (a role without one gets `I::default()`).
 ///
 /// Compute accounting: every party computes on a rayon pool of its own (`party_threads` threads) and its
 /// compute intervals are the summed CPU time of that pool's threads: core-seconds. The cost model adds
 /// them to the party's clock as they are, so modeled times describe parties with one core each.
-pub fn run<O, F>(config: &SimConfig, party: F) -> Result<SimRun<O>>
+///
+/// A failed run returns its root cause: the first error that is not a consequence of another party
+/// leaving ([`Error::PeerGone`]); a party that panicked is reported as itself ([`Error::PartyPanicked`]).
+pub fn run<I, O, F>(config: &SimConfig, mut inputs: BTreeMap<Role, I>, party: F) -> Result<SimRun<O>>
 where
+    I: Send + Default,
     O: Send,
-    F: Fn(Box<dyn Transport>) -> Result<O> + Sync,
+    F: Fn(Box<dyn Transport>, I) -> Result<O> + Sync,
 {
-    let n = Role::ALL.len();
     let recorder = Arc::new(Recorder::new(config.record_views));
-    let mut out: Vec<Vec<Option<_>>> = (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
-    let mut inbox: Vec<Vec<Option<_>>> = (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
-    for &a in &config.roles {
-        for &b in &config.roles {
-            if a != b {
-                let (tx, rx) = channel();
-                out[a.index()][b.index()] = Some(tx);
-                inbox[b.index()][a.index()] = Some(rx);
-            }
-        }
-    }
-    let mut transports = Vec::new();
-    for &r in &config.roles {
-        transports.push(SimTransport {
-            role: r,
-            out: std::mem::take(&mut out[r.index()]),
-            inbox: std::mem::take(&mut inbox[r.index()]),
-            recorder: Arc::clone(&recorder),
-            trace: Vec::new(),
-            last_cpu_ns: 0,
-            clock: Default::default(),
-            depth: [0, 0],
-            step: 0,
-            timeout: config.timeout,
-        });
-    }
+    let transports = MemoryTransport::network(&config.roles, config.timeout);
     let results: Vec<(Role, Result<O>)> = std::thread::scope(|s| {
         let handles: Vec<_> = transports
             .into_iter()
-            .map(|mut t| {
+            .zip(&config.roles)
+            .map(|(t, &role)| {
                 let party = &party;
                 let threads = config.party_threads;
-                s.spawn(move || {
-                    let role = t.role;
+                let recorder = Arc::clone(&recorder);
+                let input = inputs.remove(&role).unwrap_or_default();
+                let handle = s.spawn(move || -> Result<O> {
                     // Each party computes on a rayon pool of its own; its compute time is the summed CPU
                     // time of that pool's threads.
-                    let (pool, clock) = match super::clock::pool(threads) {
-                        Ok(p) => p,
-                        Err(e) => return (role, Err(Error::Numerical(format!("no threads for {role}: {e}")))),
-                    };
-                    pool.install(move || {
-                        t.last_cpu_ns = clock.cpu_ns();
-                        t.clock = clock;
-                        (role, party(Box::new(t)))
-                    })
-                })
+                    let (pool, clock) = super::clock::pool(threads)
+                        .map_err(|e| Error::Protocol { label: None, reason: format!("no threads for {role}: {e}") })?;
+                    pool.install(move || party(Box::new(Recorded::new(t, recorder, clock)), input))
+                });
+                (role, handle)
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| (Role::Owner, Err(Error::Numerical("a party thread panicked".into()))))
+            .map(|(role, h)| {
+                let r = h.join().unwrap_or_else(|panic| {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "(no message)".into());
+                    Err(Error::PartyPanicked { role, message })
+                });
+                (role, r)
             })
             .collect()
     });
     let mut outputs = BTreeMap::new();
-    let mut first_err = None;
+    let mut first_err: Option<Error> = None;
     for (role, r) in results {
         match r {
             Ok(o) => {
                 outputs.insert(role, o);
             }
+            // A party that failed first explains the others' disconnections; report the root cause.
             Err(e) => {
-                // A party that failed first explains the others' disconnections; report the root cause.
-                let root = !e.to_string().contains("stopped before") && !e.to_string().contains("left the protocol");
-                if first_err.is_none() || root {
+                let consequence = matches!(e, Error::PeerGone(_));
+                if first_err.as_ref().is_none_or(|f| matches!(f, Error::PeerGone(_)) && !consequence) {
                     first_err = Some(e);
                 }
             }
@@ -129,7 +114,34 @@ where
     if let Some(e) = first_err {
         return Err(e);
     }
-    let recorder =
-        Arc::try_unwrap(recorder).map_err(|_| Error::Numerical("recorder still shared after the run".into()))?;
-    Ok(SimRun { outputs, recording: recorder.into_parts() })
+    let recorder = Arc::try_unwrap(recorder)
+        .map_err(|_| Error::Protocol { label: None, reason: "recorder still shared after the run".into() })?;
+    Ok(SimRun { outputs, recording: recorder.into_recording() })
+}
+
+/// Runs `body` as every role of `roles` (one thread each) with arithmetic `arith`, after setting up the
+/// seeds the roles share; party randomness from `seed`. Each role is handed only its own entry of
+/// `inputs`, which goes into its view. Views are recorded when `record_views`.
+pub fn run_protocol<A, I, O, F>(
+    arith: &A,
+    roles: &[Role],
+    seed: u64,
+    record_views: bool,
+    inputs: BTreeMap<Role, I>,
+    body: F,
+) -> Result<SimRun<O>>
+where
+    A: Arith,
+    I: PartyInputs,
+    O: Send,
+    F: Fn(&mut Party<A>, I) -> Result<O> + Sync,
+{
+    let mut config = SimConfig::new(roles);
+    config.record_views = record_views;
+    run(&config, inputs, |net, input: I| {
+        let mut local = crate::rng::stream(seed, 1000 + net.role().index() as u64);
+        let mut p = Party::setup(net, arith.clone(), roles, &mut local)?;
+        p.note_inputs(&|| input.describe());
+        body(&mut p, input)
+    })
 }
