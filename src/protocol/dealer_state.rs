@@ -33,9 +33,4 @@ impl<E: Elem> DealerState<E> {
     pub fn release(&mut self, key: u64) {
         self.kept.remove(&key);
     }
-
-    /// Masks kept now.
-    pub fn kept(&self) -> usize {
-        self.kept.len()
-    }
 }

@@ -330,9 +330,4 @@ impl Recording {
             })
             .collect()
     }
-
-    /// Takes one role's view out (empty if none was recorded).
-    pub fn take_view(&mut self, role: Role) -> View {
-        self.views.remove(&role).unwrap_or_else(|| View::new(role))
-    }
 }
