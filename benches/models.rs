@@ -43,6 +43,7 @@ fn bench(c: &mut Criterion) {
             inference: &[],
             reuse_masks: false,
             train_rows: train.count,
+            helper: Default::default(),
             progress: Some(&pb),
         };
         g.bench_function(protocol.name(), |b| {

@@ -140,6 +140,7 @@ fn each_role_holds_only_its_own_inputs_and_its_view_says_so() {
             inference: &[],
             reuse_masks: false,
             train_rows: train.count,
+            helper: Default::default(),
             progress: None,
         };
         let init = ModelKind::LogReg.init(1);

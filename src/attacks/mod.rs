@@ -6,6 +6,7 @@ pub mod data;
 pub mod decoder;
 pub mod degree_matching;
 pub mod float_share;
+pub mod helper_linking;
 pub mod helper_view;
 pub mod known_plaintext;
 pub mod known_sample;

@@ -56,6 +56,8 @@ pub enum AttackCommand {
     PixelPermutation(PpArgs),
     /// RTAS: what the element-wise helper learns about batch labels from permuted pre-activations.
     HelperView(HvArgs),
+    /// RTAS: the dealer-helper undoes the permutation from its own triple seeds (paper's helper vs rtas's).
+    HelperLinking(HlArgs),
     /// A user-item graph with permuted IDs; items re-identified by degree.
     DegreeMatching(DmArgs),
     /// Shuffled, transformed rows linked to an attacker's partial columns (regression + Hungarian).
@@ -162,6 +164,19 @@ pub struct HvArgs {
     #[arg(long, allow_negative_numbers = true, default_value_t = 250)]
     pub steps: usize,
     /// Seed.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct HlArgs {
+    /// Independent runs per protocol variant (one training step each).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 20)]
+    pub runs: usize,
+    /// Candidate records the attacker holds (the batch's 32 among them).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 200)]
+    pub candidates: usize,
+    /// Seed of the first run.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
 }
@@ -319,6 +334,19 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             let (run, train) = recorded_run(ModelKind::LogReg, Protocol::Rtas, a.steps, a.seed)?;
             let r = helper_view::run(run.view(Role::Dealer)?, &run.schedule, &train, &RingArith::default())?;
             render(&r, json, |r| super::output::value_table("helper-view (logistic regression under RTAS)", r))
+        }
+        AttackCommand::HelperLinking(a) => {
+            let (tr, te) = mnist::bundled_split()?;
+            let (train, test) = (Prepared::new(&tr)?, Prepared::new(&te.slice(0, 10))?);
+            let cfg = crate::experiment::helper_linking::HelperLinking {
+                runs: a.runs,
+                candidates: a.candidates,
+                seed: a.seed,
+            };
+            let r = crate::experiment::helper_linking::run(&cfg, &train, &test, &bar(0, "helper-linking runs"))?;
+            render(&r, json, |r| {
+                super::output::value_table("helper-linking (dealer-helper, logistic regression, step 0)", r)
+            })
         }
         AttackCommand::DegreeMatching(a) => {
             let results = a

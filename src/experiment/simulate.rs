@@ -6,6 +6,7 @@ use crate::error::{Result, invalid};
 use crate::models::secure::{self, Inputs, Plan, Protocol};
 use crate::models::{ModelKind, Prepared, plain, schedule};
 use crate::net::{Role, Stage};
+use crate::protocol::elementwise::HelperMode;
 use crate::protocol::ring::{Arith, FloatArith, RingArith};
 use crate::sim::clock::thread_cpu_ns;
 use crate::sim::cost::Profile;
@@ -68,6 +69,8 @@ pub struct SimulateConfig {
     pub record_views: bool,
     /// Return the recording (ledger and traces) even without views, for replays under other networks.
     pub keep_recording: bool,
+    /// What P0 and P1 send the element-wise helper (`Paper`: the paper's INSECURE variant).
+    pub helper: HelperMode,
 }
 
 impl SimulateConfig {
@@ -91,6 +94,7 @@ impl SimulateConfig {
             max_steps: None,
             record_views: false,
             keep_recording: false,
+            helper: HelperMode::default(),
         }
     }
 }
@@ -393,6 +397,7 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
         inference: &infer,
         reuse_masks: cfg.reuse_masks,
         train_rows: train.count,
+        helper: cfg.helper,
         progress: Some(pb),
     };
     let inputs = Inputs::split(&plan, train, test, &init(cfg));
@@ -523,16 +528,25 @@ pub fn record(
     protocol: Protocol,
     steps: usize,
     seed: u64,
+    data: (&Prepared, &Prepared),
+    pb: &ProgressBar,
+) -> Result<RecordedRun> {
+    let mut cfg = SimulateConfig::paper(model, ProtocolChoice::Secure(protocol));
+    cfg.max_steps = Some(steps);
+    cfg.seed = seed;
+    record_with(cfg, data, pb)
+}
+
+/// [`record`] with any configuration (views are always recorded).
+pub fn record_with(
+    mut cfg: SimulateConfig,
     (train, test): (&Prepared, &Prepared),
     pb: &ProgressBar,
 ) -> Result<RecordedRun> {
-    if steps == 0 {
+    if cfg.max_steps == Some(0) {
         return Err(invalid("--steps must be at least 1"));
     }
-    let mut cfg = SimulateConfig::paper(model, ProtocolChoice::Secure(protocol));
-    cfg.max_steps = Some(steps);
     cfg.record_views = true;
-    cfg.seed = seed;
     let out = simulate(&cfg, train, test, pb)?;
     let views = out.recording.map(|r| r.views).ok_or_else(|| invalid("the run recorded no views"))?;
     Ok(RecordedRun { report: out.report, views, schedule: out.schedule, final_params: out.final_params })

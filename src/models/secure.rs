@@ -17,7 +17,7 @@ use crate::net::{Label, PartyInputs, Payload, Role, Stage};
 use crate::protocol::beaver::{self, Masked};
 use crate::protocol::conv;
 use crate::protocol::dealer::{self, Reuse};
-use crate::protocol::elementwise::{self, relu, relu_grad, sigmoid, sigmoid_grad};
+use crate::protocol::elementwise::{self, HelperMode, relu, relu_grad, sigmoid, sigmoid_grad};
 use crate::protocol::io;
 use crate::protocol::party::Party;
 use crate::protocol::ring::Arith;
@@ -73,6 +73,8 @@ pub struct Plan<'a> {
     pub reuse_masks: bool,
     /// Rows of the training set (public: the shape of what mask reuse opens).
     pub train_rows: usize,
+    /// What P0 and P1 send the element-wise helper.
+    pub helper: HelperMode,
     /// Ticked by P0 after every training step.
     pub progress: Option<&'a indicatif::ProgressBar>,
 }
@@ -360,6 +362,7 @@ pub fn run<A: Arith>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Result
     let nfirst = model.first_layer_params();
     let n_shared = if plan.protocol == Protocol::Rtas { shapes.len() } else { nfirst };
     let mut out = PartyOut::default();
+    p.set_helper_mode(plan.helper);
     let (own_data, mut tail_plain, labels) = match input {
         Inputs::Owner { train, test, params } => (Some((train, test, params)), Vec::new(), None),
         Inputs::LabelHolder { labels, tail } => (None, tail, Some(labels)),

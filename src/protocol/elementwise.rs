@@ -3,13 +3,21 @@
 //! P0 and P1 derive a fresh permutation from their shared seed and send their permuted shares to the
 //! helper (the dealer). The helper reconstructs the permuted vector, applies each function, and reshares
 //! every result: P0's share comes from the seed it shares with the helper, P1 receives the rest. P0 and P1
-//! undo the permutation. Any `Fn(f64) -> f64` plugs in, several at once (sigmoid and its derivative from
+//! undo the permutation.
+//!
+//! Re-randomization (rtas's fix; the paper's variant is kept as [`HelperMode::Paper`] to show the attack):
+//! the helper is also the dealer, so it knows P0's triple shares; had P0 sent its share unchanged, the
+//! dealer could recompute it for a candidate record and slot and undo the permutation
+//! (`crate::attacks::helper_linking`). So before sending, P0 adds and P1 subtracts a fresh mask `r` drawn
+//! from the P0-P1 seed, which the helper does not hold: what each sends is uniform to the helper, and the
+//! sum is unchanged. No extra message. Any `Fn(f64) -> f64` plugs in, several at once (sigmoid and its derivative from
 //! one reconstruction).
 //!
 //! Ledger for n elements and k functions: P0→D n, P1→D n (online, round 1); D→P1 k·n (online, round 2).
 //! The helper sees the permuted values in the clear: that is the design being evaluated, and its view is
 //! recorded as such (`ViewKind::Permuted`).
 
+pub use super::party::HelperMode;
 use super::party::Party;
 use super::ring::{Arith, Elem};
 use super::share::Shared;
@@ -62,7 +70,15 @@ pub fn apply<A: Arith>(
             perm.shuffle(&mut prg);
             let share = x.expect_share()?;
             let flat: Vec<A::E> = share.iter().copied().collect();
-            let permuted: Vec<A::E> = perm.iter().map(|&j| flat[j]).collect();
+            let mut permuted: Vec<A::E> = perm.iter().map(|&j| flat[j]).collect();
+            if p.helper_mode() == HelperMode::Rerandomized {
+                // P0 adds r, P1 subtracts it: a fresh sharing of zero the helper cannot see through.
+                let r = p.masks_with(p.role.peer(), n)?;
+                let p0 = p.role == Role::P0;
+                for (v, m) in permuted.iter_mut().zip(r) {
+                    *v = if p0 { v.add(m) } else { v.sub(m) };
+                }
+            }
             p.send_elems(Role::Dealer, in_label, ViewKind::Permuted, Phase::Online, vec1(permuted)?)?;
             let mut outs = Vec::with_capacity(fs.len());
             for k in 0..fs.len() {

@@ -23,6 +23,17 @@ const SEED_PAIRS: [(Role, Role); 5] = [
     (Role::Owner, Role::P0),
 ];
 
+/// What P0 and P1 send the helper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HelperMode {
+    /// Permuted shares re-randomized with a fresh zero sharing from the P0-P1 seed (rtas's protocol; see `super::elementwise`).
+    #[default]
+    Rerandomized,
+    /// Permuted shares as they are, as the paper describes: INSECURE against the dealer-helper.
+    Paper,
+}
+
 /// One party inside a protocol run.
 pub struct Party<A: Arith> {
     /// Who this is.
@@ -36,6 +47,8 @@ pub struct Party<A: Arith> {
     triples: u64,
     /// The dealer's own state; `None` at every other role.
     dealer: Option<DealerState<A::E>>,
+    /// What P0 and P1 send the element-wise helper (public: every role runs the same variant).
+    helper: HelperMode,
 }
 
 impl<A: Arith> Party<A> {
@@ -43,7 +56,16 @@ impl<A: Arith> Party<A> {
     pub fn setup(net: Box<dyn Transport>, arith: A, present: &[Role], local: &mut Rng) -> Result<Self> {
         let role = net.role();
         let dealer = (role == Role::Dealer).then(DealerState::default);
-        let mut p = Self { role, arith, net, seeds: [None; 5], streams: [0; 5], triples: 0, dealer };
+        let mut p = Self {
+            role,
+            arith,
+            net,
+            seeds: [None; 5],
+            streams: [0; 5],
+            triples: 0,
+            dealer,
+            helper: HelperMode::default(),
+        };
         let label = Stage::Setup.at("").op(Op::Seed);
         for (a, b) in SEED_PAIRS {
             if !present.contains(&a) || !present.contains(&b) {
@@ -96,6 +118,16 @@ impl<A: Arith> Party<A> {
     /// Names the stage that the following computation belongs to.
     pub fn stage(&mut self, stage: Stage) {
         self.net.set_stage(stage);
+    }
+
+    /// Chooses what P0 and P1 send the helper (rtas's re-randomized shares unless told otherwise).
+    pub fn set_helper_mode(&mut self, mode: HelperMode) {
+        self.helper = mode;
+    }
+
+    /// What P0 and P1 send the helper.
+    pub fn helper_mode(&self) -> HelperMode {
+        self.helper
     }
 
     /// The next triple id; every role counts the same, so ids agree without a message.
