@@ -25,6 +25,8 @@ pub struct HelperViewReport {
     pub correlation: f64,
     /// Mean number of label-0 examples per batch (the base rate).
     pub mean_true_count: f64,
+    /// The baseline: steps in which guessing the most frequent count (without any view) is exact.
+    pub majority_guess_exact: f64,
 }
 
 /// Reads the helper's view of each training step's `act/permuted` (the sigmoid of logistic regression under
@@ -70,5 +72,10 @@ pub fn run(view: &View, schedule: &[Vec<usize>], train: &Prepared, arith: &RingA
         mean_abs_error: guess.iter().zip(&truth).map(|(g, t)| (g - t).abs()).sum::<f64>() / n as f64,
         correlation: if vg > 0.0 && vt > 0.0 { cov / (vg * vt).sqrt() } else { 0.0 },
         mean_true_count: mt,
+        majority_guess_exact: {
+            let mut freq: BTreeMap<u64, usize> = BTreeMap::new();
+            truth.iter().for_each(|&t| *freq.entry(t as u64).or_default() += 1);
+            freq.values().copied().max().unwrap_or(0) as f64 / n as f64
+        },
     })
 }

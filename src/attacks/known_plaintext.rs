@@ -107,3 +107,65 @@ pub fn run(cfg: &KnownPlaintext, mnist: Option<&crate::models::Prepared>) -> Res
         seed: cfg.seed,
     })
 }
+
+/// Theorem 3.3's own setting, attacked: `x ~ N(0, I_n)`, `y = A x` with `A ~ N(0, 1)^(m x n)` secret.
+/// Each attacker outputs an estimate of `x` from `y`; success is `|x_hat - x| < delta` (absolute, as in the
+/// theorem).
+#[derive(Debug, Clone, Serialize)]
+pub struct GaussianMapAttacks {
+    /// The attacker with only the paper's knowledge (the distributions of x and A): the posterior of x given
+    /// y is spherically symmetric, so it outputs the prior mean 0.
+    pub prior_mean: crate::analysis::estimate::Estimate,
+    /// For each K: A fitted from K known pairs `(x, A x)` (min-norm least squares), then the pseudo-inverse
+    /// solution; K >= n gives A exactly.
+    pub known_pairs: Vec<(usize, crate::analysis::estimate::Estimate)>,
+}
+
+/// Runs the attackers of [`GaussianMapAttacks`] on `trials` fresh vectors of one secret `A`.
+pub fn gaussian_map(
+    n: usize,
+    m: usize,
+    ks: &[usize],
+    delta: f64,
+    trials: usize,
+    seed: u64,
+) -> Result<GaussianMapAttacks> {
+    use crate::analysis::estimate::Estimate;
+    use rand_distr::{Distribution, StandardNormal};
+    if n == 0 || m == 0 || m > n || trials == 0 || delta.is_nan() || delta <= 0.0 {
+        return Err(invalid("gaussian map attack: need 0 < m <= n, trials >= 1 and delta > 0"));
+    }
+    let mut rng = stream(seed, 3303);
+    let mut gauss = |r: usize, c: usize| {
+        Array2::from_shape_simple_fn((r, c), || {
+            <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng)
+        })
+    };
+    let a = gauss(m, n);
+    let x = gauss(trials, n);
+    let y = mm(x.view(), a.t());
+    let within = |xh: &Array2<f64>| -> Result<Estimate> {
+        let hits = xh
+            .rows()
+            .into_iter()
+            .zip(x.rows())
+            .filter(|(u, v)| u.iter().zip(v.iter()).map(|(p, q)| (p - q).powi(2)).sum::<f64>() < delta * delta)
+            .count();
+        Estimate::from_counts(hits as u64, trials as u64)
+    };
+    let prior_mean = within(&Array2::zeros((trials, n)))?;
+    let eye = Array2::<f64>::eye(n);
+    let mut known_pairs = Vec::new();
+    for &k in ks {
+        if k == 0 {
+            return Err(invalid("known pairs must be at least 1"));
+        }
+        let xk = gauss(k, n);
+        let yk = mm(xk.view(), a.t());
+        // A_hat^T = argmin |X_K B - Y_K| (minimum norm where K < n), then x_hat = y (A_hat A_hat^T)^-1 A_hat.
+        let at_hat = ridge(xk.view(), yk.view(), 1e-9)?;
+        let pinv = ridge(at_hat.view(), eye.view(), 1e-9)?;
+        known_pairs.push((k, within(&mm(y.view(), pinv.view()))?));
+    }
+    Ok(GaussianMapAttacks { prior_mean, known_pairs })
+}

@@ -2,6 +2,8 @@
 
 use super::output::render;
 use super::progress::bar;
+use crate::analysis::bounds;
+use crate::analysis::estimate::Estimate;
 use crate::error::Result;
 use crate::experiment::audit::{self, AuditReport};
 use clap::Args;
@@ -17,29 +19,69 @@ pub struct AuditArgs {
 }
 
 pub fn run(a: AuditArgs, json: bool) -> Result<String> {
-    let pb = bar(7, "audit");
+    let pb = bar(8, "audit");
     let r = audit::audit(a.quick, a.seed, &pb)?;
     render(&r, json, table)
 }
 
-/// The audit as text: one block per claim.
+/// The audit as text: one block per claim, every attempt on its own line.
 pub fn table(r: &AuditReport) -> String {
     let mut s = format!(
-        "rtas audit{} — the paper's claims against the strongest attacks rtas mounts ({:.1} s)\n",
+        "rtas audit{} (seed {}) — the paper's claims against the attacks rtas mounts ({:.1} s)\n\
+         verdict rule: 'does not hold' when an attack with only the paper's knowledge has a 95% interval above the\n\
+         paper's epsilon; 'holds only under stated assumptions' when only attacks with extra knowledge do (the least\n\
+         such knowledge is named); 'holds' when none does; oracle figures are shown but never judged.\n",
         if r.quick { " --quick" } else { "" },
+        r.seed,
         r.seconds
     );
     for (i, c) in r.claims.iter().enumerate() {
         s.push_str(&format!(
-            "\n{}. {}\n   paper:    {}\n   tight:    {}\n   attack:   {}\n   measured: {}\n   verdict:  {}\n",
+            "\n{}. {}: {}\n   setting:   {}\n   success:   {}\n",
             i + 1,
-            c.claim,
-            c.paper_bound,
-            c.tight_bound,
-            c.attack,
-            c.measured,
-            c.verdict.text().to_uppercase()
+            c.section,
+            c.statement,
+            c.setting,
+            c.criterion
         ));
+        match c.paper_log10_epsilon {
+            Some(l) => s.push_str(&format!("   paper:     {} ({})\n", bounds::scientific(l), c.paper_bound)),
+            None => s.push_str(&format!("   paper:     {}\n", c.paper_bound)),
+        }
+        for b in &c.other_bounds {
+            s.push_str(&format!("   also:      {} = {}\n", b.name, bounds::scientific(b.log10_epsilon)));
+        }
+        if let Some(b) = &c.baseline {
+            s.push_str(&format!("   baseline:  {} — {}\n", b.name, interval(&b.success)));
+        }
+        for a in &c.attempts {
+            let mut knows =
+                if a.assumptions.is_empty() { "paper's knowledge".to_string() } else { a.assumptions.join(", ") };
+            if let Some(m) = &a.amount {
+                knows = format!("{knows}: {} {}", m.value, m.what);
+            }
+            s.push_str(&format!(
+                "   attack:    {} [{}]{} — {}{}\n",
+                a.attack,
+                knows,
+                if a.oracle { " (ORACLE, not judged)" } else { "" },
+                interval(&a.success),
+                if a.note.is_empty() { String::new() } else { format!("; {}", a.note) }
+            ));
+        }
+        s.push_str(&format!("   verdict:   {} — {}\n", c.verdict.text().to_uppercase(), c.reason));
     }
     s.trim_end().to_string()
+}
+
+/// `74.2% [73.9, 74.5] (7420/10000)`.
+pub fn interval(e: &Estimate) -> String {
+    format!(
+        "{:.1}% [{:.1}, {:.1}] ({}/{})",
+        100.0 * e.epsilon,
+        100.0 * e.ci_low,
+        100.0 * e.ci_high,
+        e.successes,
+        e.trials
+    )
 }

@@ -2,6 +2,7 @@
 //! the CLI and the report.
 
 pub mod audit;
+pub mod claims;
 pub mod helper_linking;
 pub mod op;
 pub mod report;
