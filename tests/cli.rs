@@ -275,3 +275,25 @@ fn attacks_reject_impossible_settings() {
     let v = json(&["attack", "linking", "--columns", "3", "--rows", "300", "--held", "50"]);
     assert!(v["results"][0]["linked"].as_f64().unwrap() > 0.9);
 }
+
+#[test]
+fn fixed_point_cannot_fail_silently() {
+    // Products that cannot fit the ring are refused; a setting that fits but truncates with a visible
+    // failure rate reports the failures it counted (here, the 32x784x100 at 24 fractional bits).
+    rejects(&["op", "--op", "matmul", "--shape", "32x784x100", "--frac-bits", "28"], "--frac-bits 26 or fewer");
+    rejects(
+        &["simulate", "--model", "logreg", "--protocol", "rtas", "--frac-bits", "27", "--max-steps", "1"],
+        "--frac-bits 26 or fewer",
+    );
+    let v = json(&["op", "--op", "matmul", "--shape", "32x784x100", "--frac-bits", "24", "--seed", "1"]);
+    let failures = v["truncation"]["failures"].as_u64().unwrap();
+    assert!(failures >= 1 && v["truncation"]["checked"].as_u64() == Some(3200), "{}", v["truncation"]);
+    // Each failure is off by 2^(64 - 2f) = 65,536: what the error shows.
+    assert!(v["max_abs_error"].as_f64().unwrap() > 60_000.0);
+    let ok = json(&["op", "--op", "matmul", "--shape", "32x784x100", "--seed", "1"]);
+    assert_eq!(ok["truncation"]["failures"].as_u64(), Some(0));
+    assert!(ok["max_abs_error"].as_f64().unwrap() < 1e-2);
+    let sim = json(&["simulate", "--model", "logreg", "--protocol", "rtas", "--max-steps", "5", "--test-size", "100"]);
+    assert!(sim["truncation"]["checked"].as_u64().unwrap() > 0);
+    assert_eq!(sim["truncation"]["failures"].as_u64(), Some(0));
+}

@@ -14,10 +14,8 @@ use rtas::protocol::share::Shared;
 use rtas::protocol::{beaver, io};
 use rtas::sim::measure::{Traffic, traffic};
 use rtas::sim::record::{LedgerEntry, Recording};
-use rtas::sim::run::{SimRun, run_protocol};
+use rtas::sim::run::{ProtocolRun, run_protocol};
 use std::collections::BTreeMap;
-
-type ProtocolRun<O> = SimRun<O>;
 
 /// A label in the measured operation's stage.
 fn at(layer: &str) -> Label {
@@ -418,7 +416,7 @@ fn local_operations_need_no_messages() {
 
         let ones = arith.encode_all(&ArrayD::from_elem(IxDyn(&[4, 3]), 1.0))?;
         let sum = xs.add(&ys)?.sub(&ys)?.add(&xs)?; // 2x
-        let scaled = sum.scale(&arith, idx, 0.25)?.add_public(idx, &ones)?; // x/2 + 1
+        let scaled = p.scale(&sum, 0.25)?.add_public(idx, &ones)?; // x/2 + 1
         let t = scaled.t()?.reshape(&[3, 2, 2])?.reshape(&[3, 4])?.t()?; // back to 4x3
         let col = t.sum_axis0()?; // 3
         Ok((io::open(p, &t, &at("t"))?, io::open(p, &col, &at("c"))?))

@@ -131,6 +131,12 @@ fn table(r: &OpReport) -> String {
     if r.sharing.contains("INSECURE") {
         head.push_str("\nWARNING: float sharing is insecure: each share is the secret plus Gaussian noise");
     }
+    if r.truncation.failures > 0 {
+        head.push_str(&format!(
+            "\nWARNING: {} of {} truncations failed (each off by 2^(64-2f)): fewer --frac-bits or smaller inputs",
+            r.truncation.failures, r.truncation.checked
+        ));
+    }
     let mut t = Table::new(&["link", "phase", "bytes"]);
     for (&(phase, from, to), v) in &r.traffic.by_link {
         t.row(&[format!("{from}->{to}"), phase.to_string(), v.to_string()]);
@@ -146,8 +152,10 @@ fn table(r: &OpReport) -> String {
         m.row(&[k.clone(), format!("{v:.6}"), get(&r.modeled_online_seconds), get(&r.modeled_offline_seconds)]);
     }
     format!(
-        "{head}\nmax abs error vs plaintext: {:.3e}\nbytes P0<->P1: {}, online rounds: {}, messages: {}\n\n{}\n\n{}\nslowest party / plaintext: {:.1}x\n\n{}",
+        "{head}\nmax abs error vs plaintext: {:.3e}, truncation failures: {} of {}\nbytes P0<->P1: {}, online rounds: {}, messages: {}\n\n{}\n\n{}\nslowest party / plaintext: {:.1}x\n\n{}",
         r.max_abs_error,
+        r.truncation.failures,
+        r.truncation.checked,
         r.bytes_p0_p1,
         r.rounds,
         r.traffic.messages,

@@ -187,5 +187,14 @@ fn table(r: &SimulateReport) -> String {
     if r.sharing.contains("INSECURE") {
         s.push_str("\n\nWARNING: float sharing is insecure: each share is the secret plus Gaussian noise");
     }
+    if r.truncation.checked > 0 {
+        s.push_str(&format!(
+            "\n\ntruncation failures: {} of {} truncated elements",
+            r.truncation.failures, r.truncation.checked
+        ));
+        if r.truncation.failures > 0 {
+            s.push_str(" — WARNING: each is off by 2^(64-2f); use fewer --frac-bits");
+        }
+    }
     s
 }

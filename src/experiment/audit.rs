@@ -315,7 +315,10 @@ fn rtas_fast_4_2_2(quick: bool, seed: u64, data: (&Prepared, &Prepared), hidden:
     c.attempts.push(
         Attempt::assuming("linear decoder", &["known (image, output) pairs"], dec.report.success.estimate)
             .with_amount("known pairs", known as f64)
-            .with_note(format!("median PSNR {:.1} dB", dec.report.median_psnr)),
+            .with_note(format!(
+                "median PSNR {:.1} dB; the run's truncation failures: {} of {}",
+                dec.report.median_psnr, run.report.truncation.failures, run.report.truncation.checked
+            )),
     );
     c.attempts.push(
         Attempt::assuming(
@@ -389,8 +392,8 @@ fn helper_labels_4_2_1(seed: u64, data: (&Prepared, &Prepared), hidden: &Progres
             est(count(hv.exact_label_count, hv.steps), hv.steps as u64)?,
         )
         .with_note(format!(
-            "correlation with the true count {:.2}; mean true count {:.2}",
-            hv.correlation, hv.mean_true_count
+            "correlation with the true count {:.2}; mean true count {:.2}; the run's truncation failures: {} of {}",
+            hv.correlation, hv.mean_true_count, run.report.truncation.failures, run.report.truncation.checked
         )),
     );
     Ok(c.judge())

@@ -7,6 +7,7 @@ use crate::protocol::conv;
 use crate::protocol::elementwise::{self, relu, sigmoid};
 use crate::protocol::kernel::{matmul_f64, u64_kernel_isa};
 use crate::protocol::ring::{Arith, FloatArith, RingArith};
+use crate::protocol::truncation::TruncationCounts;
 use crate::protocol::{beaver, io};
 use crate::sim::clock::thread_cpu_ns;
 use crate::sim::cost::Profile;
@@ -86,6 +87,33 @@ impl OpKind {
         }
     }
 
+    /// The terms summed into one output element, and the largest input magnitudes `rtas op` draws: the
+    /// bound on a product before truncation is `terms * max|x| * max|y| * 2^(2f)`. `None` for functions
+    /// computed by the helper (no product).
+    fn product_terms(&self) -> Option<(f64, f64)> {
+        match self {
+            OpKind::MatMul { k, .. } => Some((*k as f64, 1.0)),
+            OpKind::Mul { .. } => Some((1.0, 1.0)),
+            OpKind::Conv2d { w, .. } => Some(((w[1] * w[2] * w[3]) as f64, 1.0)),
+            OpKind::Sigmoid { .. } | OpKind::Relu { .. } => None,
+        }
+    }
+
+    /// Refuses fractional bits with which this operation's products cannot fit the ring's signed range.
+    pub fn check_fixed_point(&self, frac_bits: u32) -> Result<()> {
+        let Some((terms, max_product)) = self.product_terms() else { return Ok(()) };
+        let log2_bound = terms.log2() + max_product.log2() + 2.0 * frac_bits as f64;
+        if log2_bound > 62.0 {
+            let fmax = ((62.0 - terms.log2() - max_product.log2()) / 2.0).floor().max(0.0);
+            return Err(invalid(format!(
+                "--frac-bits {frac_bits}: a {} summing {terms} products of inputs up to 1 reaches 2^{log2_bound:.1} before \
+                 truncation, past the ring's signed range 2^63 (products would wrap); use --frac-bits {fmax} or fewer",
+                self.name()
+            )));
+        }
+        Ok(())
+    }
+
     /// Refuses empty or absurd shapes before anything is allocated.
     pub fn validate(&self) -> Result<()> {
         for s in self.inputs() {
@@ -149,6 +177,8 @@ pub struct OpReport {
     pub modeled_online_seconds: BTreeMap<String, f64>,
     /// Modeled seconds of the offline phase alone (the dealer producing and sending its material).
     pub modeled_offline_seconds: BTreeMap<String, f64>,
+    /// Truncated elements checked and failed (each failure is off by 2^(64 - 2f) in decoded units).
+    pub truncation: TruncationCounts,
 }
 
 fn random(shape: &[usize], rng: &mut crate::rng::Rng, lo: f64, hi: f64) -> ArrayD<f64> {
@@ -175,7 +205,10 @@ fn plain(op: &OpKind, inputs: &[ArrayD<f64>]) -> Result<ArrayD<f64>> {
 pub fn run(op: &OpKind, sharing: Sharing, profiles: &[Profile], seed: u64) -> Result<OpReport> {
     op.validate()?;
     match sharing {
-        Sharing::Ring { frac_bits } => run_with(&RingArith::new(frac_bits)?, op, profiles, seed),
+        Sharing::Ring { frac_bits } => {
+            op.check_fixed_point(frac_bits)?;
+            run_with(&RingArith::new(frac_bits)?, op, profiles, seed)
+        }
         Sharing::Float => run_with(&FloatArith::default(), op, profiles, seed),
     }
 }
@@ -241,5 +274,6 @@ fn run_with<A: Arith>(arith: &A, op: &OpKind, profiles: &[Profile], seed: u64) -
         modeled_seconds: m.modeled_seconds,
         modeled_online_seconds: m.modeled_online_seconds,
         modeled_offline_seconds: m.modeled_offline_seconds,
+        truncation: run.truncation,
     })
 }

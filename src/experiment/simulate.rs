@@ -8,6 +8,7 @@ use crate::models::{ModelKind, Prepared, plain, schedule};
 use crate::net::{Role, Stage};
 use crate::protocol::elementwise::HelperMode;
 use crate::protocol::ring::{Arith, FloatArith, RingArith};
+use crate::protocol::truncation::TruncationCounts;
 use crate::sim::clock::thread_cpu_ns;
 use crate::sim::cost::Profile;
 use crate::sim::measure::{Traffic, measure};
@@ -175,6 +176,9 @@ pub struct SimulateReport {
     /// With mask reuse: sharing and opening the masked training set, once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub one_time: Option<StepCost>,
+    /// Truncated elements checked and failed over the whole secure run (ring sharing; each failure is off by
+    /// 2^(64 - 2f) in decoded units).
+    pub truncation: TruncationCounts,
 }
 
 /// The report and, when views were asked for, the recording of the secure run.
@@ -338,6 +342,17 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
         return Err(invalid("the test set is empty"));
     }
     if let (Sharing::Ring { frac_bits }, ProtocolChoice::Secure(_)) = (cfg.sharing, cfg.protocol) {
+        // The widest product sums 784 pixel-by-weight terms (or a batch of gradient terms); with inputs and
+        // weights up to 1 it must stay inside the ring's signed range before truncation.
+        let terms = 784.max(cfg.batch) as f64;
+        let log2_bound = terms.log2() + 2.0 * frac_bits as f64;
+        if log2_bound > 62.0 {
+            let fmax = ((62.0 - terms.log2()) / 2.0).floor();
+            return Err(invalid(format!(
+                "--frac-bits {frac_bits}: a product summing {terms} terms of magnitude 1 reaches 2^{log2_bound:.1} before \
+                 truncation, past the ring's signed range 2^63; use --frac-bits {fmax} or fewer"
+            )));
+        }
         let c = cfg.model.update_factor(cfg.lr, cfg.batch);
         let ulp = 2f64.powi(-(frac_bits as i32));
         if c < ulp {
@@ -381,6 +396,7 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
         train_step: StepCost { batch: cfg.batch, plain_seconds: plain_step, ..Default::default() },
         infer_batch: StepCost { batch: infer[0].len(), plain_seconds: plain_run.infer_seconds, ..Default::default() },
         one_time: None,
+        truncation: TruncationCounts::default(),
     };
     let ProtocolChoice::Secure(protocol) = cfg.protocol else {
         pb.finish_and_clear();
@@ -488,6 +504,7 @@ fn secure_run<A: Arith>(
     }
     report.accuracy = correct as f64 / total.max(1) as f64;
     report.sharing = arith.name().into();
+    report.truncation = run.truncation;
     // Final parameters against the plaintext reference.
     let mut params = secure::reconstruct(arith, &o0.params, &o1.params);
     if plan.protocol == Protocol::RtasFast {

@@ -277,10 +277,9 @@ fn first_backward<A: Arith>(
 }
 
 /// `w -= c * g` on shares.
-fn update<A: Arith>(p: &Party<A>, params: &mut [Shared<A::E>], grads: &[Shared<A::E>], c: f64) -> Result<()> {
-    let idx = p.share_index();
+fn update<A: Arith>(p: &mut Party<A>, params: &mut [Shared<A::E>], grads: &[Shared<A::E>], c: f64) -> Result<()> {
     for (w, g) in params.iter_mut().zip(grads) {
-        *w = w.sub(&g.scale(&p.arith, idx, c)?)?;
+        *w = w.sub(&p.scale(g, c)?)?;
     }
     Ok(())
 }

@@ -99,13 +99,13 @@ fn combine<A: Arith>(
     }
     add_assign(&mut out, &product.apply(e, &v)?);
     add_assign(&mut out, &product.apply(&t.u, f)?);
-    rescale(p, i, out)
+    rescale(p, out)
 }
 
-fn rescale<A: Arith>(p: &Party<A>, i: usize, out: ArrayD<A::E>) -> Result<ArrayD<A::E>> {
+fn rescale<A: Arith>(p: &mut Party<A>, out: ArrayD<A::E>) -> Result<ArrayD<A::E>> {
     let shape = out.shape().to_vec();
     let mut flat = out.into_raw_vec_and_offset().0;
-    p.arith.rescale(i, &mut flat);
+    p.rescale(&mut flat)?;
     ArrayD::from_shape_vec(IxDyn(&shape), flat).map_err(|er| invalid(er.to_string()))
 }
 
@@ -231,5 +231,5 @@ pub fn matmul_reusing<A: Arith>(
     let mut out = dealer::z_share(p, &mut t)?;
     add_assign(&mut out, &A::E::matmul(le.view(), as2(&v)?).into_dyn());
     add_assign(&mut out, &A::E::matmul(as2(&t.u)?, as2(&f)?).into_dyn());
-    Ok(Shared::held(rescale(p, i, out)?))
+    Ok(Shared::held(rescale(p, out)?))
 }

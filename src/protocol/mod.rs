@@ -9,7 +9,8 @@
 //! - [`io`]: input sharing, opening, revealing (RTAS-fast's hand-over to the third party);
 //! - [`dealer`]: Beaver triples, [`dealer_state`]: what only the dealer holds; [`beaver`]: online products; [`conv`]: im2col;
 //! - [`elementwise`]: functions through the permutation helper;
-//! - [`kernel`]: the u64 and f64 matrix products.
+//! - [`kernel`]: the u64 and f64 matrix products;
+//! - [`truncation`]: counting fixed-point truncation failures in a simulation.
 
 pub mod beaver;
 pub mod conv;
@@ -24,3 +25,4 @@ pub mod party;
 pub mod prg;
 pub mod ring;
 pub mod share;
+pub mod truncation;

@@ -8,11 +8,14 @@
 use super::dealer_state::DealerState;
 use super::prg::Prg;
 use super::ring::{Arith, Elem};
+use super::share::Shared;
+use super::truncation::TruncationMonitor;
 use crate::error::{Result, protocol_error};
 use crate::net::{Label, Message, Op, Payload, Phase, Role, Seed, Stage, Transport, ViewKind};
 use crate::rng::Rng;
 use ndarray::ArrayD;
 use rand::Rng as _;
+use std::sync::Arc;
 
 /// Pairs that share a seed, in setup order (first draws it).
 const SEED_PAIRS: [(Role, Role); 5] = [
@@ -49,6 +52,10 @@ pub struct Party<A: Arith> {
     dealer: Option<DealerState<A::E>>,
     /// What P0 and P1 send the element-wise helper (public: every role runs the same variant).
     helper: HelperMode,
+    /// Rescales (truncations) done so far; numbers them for the monitor.
+    rescales: u64,
+    /// A simulation's truncation monitor (none in a deployment).
+    monitor: Option<Arc<TruncationMonitor>>,
 }
 
 impl<A: Arith> Party<A> {
@@ -65,6 +72,8 @@ impl<A: Arith> Party<A> {
             triples: 0,
             dealer,
             helper: HelperMode::default(),
+            rescales: 0,
+            monitor: None,
         };
         let label = Stage::Setup.at("").op(Op::Seed);
         for (a, b) in SEED_PAIRS {
@@ -118,6 +127,42 @@ impl<A: Arith> Party<A> {
     /// Names the stage that the following computation belongs to.
     pub fn stage(&mut self, stage: Stage) {
         self.net.set_stage(stage);
+    }
+
+    /// Lets a simulation count truncation failures (it sees both shares; a deployment never does).
+    pub fn set_truncation_monitor(&mut self, monitor: Arc<TruncationMonitor>) {
+        self.monitor = Some(monitor);
+    }
+
+    /// Brings this computing party's share of a product of two encodings back to one encoding (one
+    /// fixed-point truncation), reporting the pre-truncation share to the monitor if there is one.
+    pub fn rescale(&mut self, share: &mut [A::E]) -> Result<()> {
+        let i = self
+            .share_index()
+            .ok_or_else(|| protocol_error(None, format!("{} holds no share to rescale", self.role)))?;
+        let call = self.rescales;
+        self.rescales += 1;
+        if let (Some(m), Some(ring)) = (&self.monitor, A::E::as_ring(share)) {
+            m.observe(i, call, ring);
+        }
+        self.arith.rescale(i, share);
+        Ok(())
+    }
+
+    /// `x * c` for a public real `c`, rescaled (one truncation). Other roles get `x`'s shape only.
+    pub fn scale(&mut self, x: &Shared<A::E>, c: f64) -> Result<Shared<A::E>> {
+        let ce = self.arith.encode(c)?;
+        match x.share() {
+            Some(a) if self.role.is_computing() => {
+                let mut v: Vec<A::E> = a.iter().map(|&e| e.mul(ce)).collect();
+                self.rescale(&mut v)?;
+                Ok(Shared::held(
+                    ArrayD::from_shape_vec(ndarray::IxDyn(x.shape()), v)
+                        .map_err(|e| protocol_error(None, e.to_string()))?,
+                ))
+            }
+            _ => Ok(Shared::shape_only(x.shape())),
+        }
     }
 
     /// Chooses what P0 and P1 send the helper (rtas's re-randomized shares unless told otherwise).

@@ -43,6 +43,8 @@ pub trait Elem: Copy + Send + Sync + Default + PartialEq + Debug + 'static {
     fn from_payload(p: Payload) -> std::result::Result<ArrayD<Self>, String>;
     /// A 2-D product.
     fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self>;
+    /// The elements as ring elements, if they are (for the truncation monitor).
+    fn as_ring(s: &[Self]) -> Option<&[u64]>;
 }
 
 impl Elem for u64 {
@@ -70,6 +72,9 @@ impl Elem for u64 {
     fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self> {
         super::kernel::matmul_u64(a, b)
     }
+    fn as_ring(s: &[Self]) -> Option<&[u64]> {
+        Some(s)
+    }
 }
 
 impl Elem for f64 {
@@ -96,6 +101,9 @@ impl Elem for f64 {
     }
     fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self> {
         super::kernel::matmul_f64(a, b)
+    }
+    fn as_ring(_: &[Self]) -> Option<&[u64]> {
+        None
     }
 }
 

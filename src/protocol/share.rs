@@ -3,7 +3,7 @@
 //! Every party runs the same protocol code, so every party has a `Shared` for every shared tensor: P0 and
 //! P1 hold their additive share, the others hold only the (public) shape. `Debug` never prints a share.
 
-use super::ring::{Arith, Elem};
+use super::ring::Elem;
 use crate::error::{Result, invalid};
 use ndarray::{ArrayD, Axis, IxDyn};
 use std::fmt;
@@ -93,19 +93,6 @@ impl<E: Elem> Shared<E> {
                 let mut out = a.clone();
                 out.zip_mut_with(c, |x, &y| *x = x.add(y));
                 Self::held(out)
-            }
-            _ => self.clone(),
-        })
-    }
-
-    /// x * c for a public real c, rescaled (one fixed-point truncation in the ring).
-    pub fn scale<A: Arith<E = E>>(&self, arith: &A, party: Option<usize>, c: f64) -> Result<Self> {
-        let ce = arith.encode(c)?;
-        Ok(match (&self.share, party) {
-            (Some(a), Some(p)) => {
-                let mut v: Vec<E> = a.iter().map(|&x| x.mul(ce)).collect();
-                arith.rescale(p, &mut v);
-                Self::held(ArrayD::from_shape_vec(IxDyn(&self.shape), v).map_err(|e| invalid(e.to_string()))?)
             }
             _ => self.clone(),
         })

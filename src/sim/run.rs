@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::net::{PartyInputs, Role, Transport};
 use crate::protocol::party::Party;
 use crate::protocol::ring::Arith;
+use crate::protocol::truncation::{TruncationCounts, TruncationMonitor};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,6 +120,18 @@ where
     Ok(SimRun { outputs, recording: recorder.into_recording() })
 }
 
+/// A finished protocol run: each party's output, the recording, and the truncation failures the simulation
+/// counted (it sees both shares of every truncation; see [`TruncationMonitor`]).
+#[derive(Debug)]
+pub struct ProtocolRun<O> {
+    /// Output of each party's protocol code.
+    pub outputs: BTreeMap<Role, O>,
+    /// Ledger, views and traces.
+    pub recording: Recording,
+    /// Truncated elements checked and failed.
+    pub truncation: TruncationCounts,
+}
+
 /// Runs `body` as every role of `roles` (one thread each) with arithmetic `arith`, after setting up the
 /// seeds the roles share; party randomness from `seed`. Each role is handed only its own entry of
 /// `inputs`, which goes into its view. Views are recorded when `record_views`.
@@ -129,7 +142,7 @@ pub fn run_protocol<A, I, O, F>(
     record_views: bool,
     inputs: BTreeMap<Role, I>,
     body: F,
-) -> Result<SimRun<O>>
+) -> Result<ProtocolRun<O>>
 where
     A: Arith,
     I: PartyInputs,
@@ -138,10 +151,13 @@ where
 {
     let mut config = SimConfig::new(roles);
     config.record_views = record_views;
-    run(&config, inputs, |net, input: I| {
+    let monitor = Arc::new(TruncationMonitor::default());
+    let run = run(&config, inputs, |net, input: I| {
         let mut local = crate::rng::stream(seed, 1000 + net.role().index() as u64);
         let mut p = Party::setup(net, arith.clone(), roles, &mut local)?;
+        p.set_truncation_monitor(Arc::clone(&monitor));
         p.note_inputs(&|| input.describe());
         body(&mut p, input)
-    })
+    })?;
+    Ok(ProtocolRun { outputs: run.outputs, recording: run.recording, truncation: monitor.counts() })
 }
