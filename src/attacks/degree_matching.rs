@@ -43,7 +43,9 @@ pub struct DegreeMatchingReport {
     pub reidentified_by_degree: f64,
     /// Share of items with a unique degree re-identified by degree rank.
     pub reidentified_unique: f64,
-    /// Share of items re-identified after neighbourhood refinement.
+    /// Share of items re-identified after neighbourhood refinement. ORACLE: the signature of the true items
+    /// is computed from the true graph, which the attacker does not hold.
+    #[serde(rename = "oracle_reidentified_refined")]
     pub reidentified_refined: f64,
     /// log10 of 1/items!, what Theorem 3.4 would promise for the item IDs.
     pub paper_log10_epsilon: f64,

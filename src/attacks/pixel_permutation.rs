@@ -36,7 +36,9 @@ pub struct PixelPermutationReport {
     /// Of the pixels' recovered positions, the share within one pixel of the truth (best of the 8
     /// symmetries of the square, which no statistic can tell apart).
     pub positions_within_one: f64,
-    /// Median PSNR of the un-permuted images against the originals (dB), and of the permuted ones.
+    /// Median PSNR of the un-permuted images against the originals (dB). ORACLE: the images are shown in
+    /// the symmetry of the square chosen with the true positions, which the attacker does not know.
+    #[serde(rename = "oracle_median_psnr_recovered")]
     pub median_psnr_recovered: f64,
     /// Median PSNR of the permuted images, for comparison.
     pub median_psnr_permuted: f64,

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod claims;
 pub mod helper_linking;
 pub mod op;
+pub mod reference;
 pub mod report;
 pub mod simulate;
 pub mod tables;

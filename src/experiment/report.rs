@@ -2,6 +2,7 @@
 //! each shows and which command reproduces its numbers.
 
 use super::audit;
+use super::reference;
 use super::simulate::{ProtocolChoice, SimulateConfig, SimulateReport, record, simulate};
 use crate::analysis::{bounds, estimate};
 use crate::attacks::data::DataKind;
@@ -201,6 +202,7 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
         hi.push((n as f64, vals[vals.len() - 1]));
     }
     let last = med.last().map_or(0.0, |p| p.1);
+    let distinct_log10 = bounds::permutation(784, None, 0)?.log10_epsilon;
     let chart = LinePanels {
         title: "Random permutation: 1/n! against the ties of real MNIST digits".into(),
         panels: vec![LinePanel {
@@ -246,8 +248,8 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
         title: "log10 epsilon of a permutation against n",
         text: format!(
             "Theorem 3.4 prices a permutation of n values at 1/n!, which assumes distinct values. Digits have hundreds of \
-             background pixels and few grey levels, so prod(k_i!)/n! is what an attacker faces: at n = 784, 10^{last:.0} for \
-             the median image instead of 10^-1930.5. Either number is astronomically small for one vector; the attacks \
+             background pixels and few grey levels, so prod(k_i!)/n! is what an attacker with no prior over arrangements \
+             faces: at n = 784, 10^{last:.0} for the median image instead of 10^{distinct_log10:.1}. Either number is astronomically small for one vector; the attacks \
              below show why that is not the question."
         ),
         command: "rtas bound permutation --idx data/mnist-10k/images-idx3-ubyte.gz --index 0".into(),
@@ -286,7 +288,7 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
             .map(|((phase, from, to), v)| (format!("{phase} {from}->{to}"), *v as f64 / unit))
             .collect()
     };
-    let crypten_scale = sc.infer_batch as f64 / 8192.0;
+    let crypten_scale = sc.infer_batch as f64 / reference::CRYPTEN_INFER_BATCH as f64;
     let mut panels = Vec::new();
     for (model, unit, unit_name) in [("logreg", 1e3, "KB"), ("cnn", 1e6, "MB")] {
         for phase in ["train", "infer"] {
@@ -302,19 +304,28 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
                 ("logreg", "train") => bars.push(Bar {
                     label: "CrypTen".into(),
                     segments: vec![
-                        ("CrypTen P0<->P1 (measured)".into(), 856_576.0 / unit),
-                        ("CrypTen dealer (measured)".into(), 223e3 / unit),
+                        ("CrypTen P0<->P1 (measured)".into(), reference::CRYPTEN_LOGREG_STEP_P0_P1.value / unit),
+                        ("CrypTen dealer (measured)".into(), reference::CRYPTEN_LOGREG_STEP_DEALER.value / unit),
                     ],
                 }),
                 ("cnn", "train") => bars.push(Bar {
                     label: "CrypTen".into(),
-                    segments: vec![("CrypTen P0<->P1 (measured)".into(), 18.2e6 / unit)],
+                    segments: vec![(
+                        "CrypTen P0<->P1 (measured)".into(),
+                        reference::CRYPTEN_CNN_STEP_P0_P1.value / unit,
+                    )],
                 }),
                 ("cnn", "infer") => bars.push(Bar {
                     label: "CrypTen".into(),
                     segments: vec![
-                        ("CrypTen P0<->P1 (measured)".into(), 3.45e9 * crypten_scale / unit),
-                        ("CrypTen dealer (measured)".into(), 925e6 * crypten_scale / unit),
+                        (
+                            "CrypTen P0<->P1 (measured)".into(),
+                            reference::CRYPTEN_CNN_INFER_P0_P1.value * crypten_scale / unit,
+                        ),
+                        (
+                            "CrypTen dealer (measured)".into(),
+                            reference::CRYPTEN_CNN_INFER_DEALER.value * crypten_scale / unit,
+                        ),
                     ],
                 }),
                 _ => {}
@@ -340,13 +351,22 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
         title: "Traffic per training step and per inference batch",
         text: format!(
             "Bytes of every message, stacked by directed link and phase (offline = dealer material that does not depend on \
-             the inputs). Logistic regression under RTAS moves {:.1} KB between P0 and P1 per step (the masked batch itself \
-             is 401 KB of it), {:.1} KB with the masked training set reused across epochs; CrypTen's measured 856,576 B (plus \
-             223 KB from its dealer) is the reference bar{}.",
+             the inputs). Logistic regression under RTAS moves {:.1} KB between P0 and P1 per step (the opening of the masked \
+             batch itself, the analytic floor, is {:.1} KB of it), {:.1} KB with the masked training set reused across \
+             epochs; CrypTen's measured {} (plus {} from its dealer) is the reference bar{}.",
             lr.train_step.bytes_p0_p1 as f64 / 1e3,
+            lr.train_step.floor_bytes_p0_p1 as f64 / 1e3,
             runs[2].2.0.train_step.bytes_p0_p1 as f64 / 1e3,
+            reference::bytes(reference::CRYPTEN_LOGREG_STEP_P0_P1.value),
+            reference::bytes(reference::CRYPTEN_LOGREG_STEP_DEALER.value),
             if (crypten_scale - 1.0).abs() > 1e-9 {
-                format!("; CrypTen's CNN inference (3.45 GB + 925 MB at batch 8192) is scaled to this batch of {}", sc.infer_batch)
+                format!(
+                    "; CrypTen's CNN inference ({} + {} at batch {}) is scaled to this batch of {}",
+                    reference::bytes(reference::CRYPTEN_CNN_INFER_P0_P1.value),
+                    reference::bytes(reference::CRYPTEN_CNN_INFER_DEALER.value),
+                    reference::CRYPTEN_INFER_BATCH,
+                    sc.infer_batch
+                )
             } else {
                 String::new()
             }
@@ -426,12 +446,18 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
     sections.push(Section {
         name: "network",
         title: "Modeled time against bandwidth and round-trip time",
-        text: "One recorded training step replayed under each network (the cost model: compute from each party's CPU \
-               time, every message queued on its link and delayed by half an RTT). Where a curve leaves its flat, \
-               compute-bound part the protocol becomes network-bound: logistic regression's step is bound by the 400 KB \
-               masked batch below about 1 Gbit/s, the CNN's by its 3 MB; on the RTT axis every protocol pays its rounds \
-               (6 for logistic regression under RTAS, about 18 for the CNN) times the RTT."
-            .into(),
+        text: format!(
+            "One recorded training step replayed under each network (the cost model: compute from each party's CPU \
+             time, every message queued on its link and delayed by half an RTT). Where a curve leaves its flat, \
+             compute-bound part the protocol becomes network-bound: logistic regression's step by its {} between P0 and \
+             P1, the CNN's by its {}; on the RTT axis every protocol pays its online rounds ({} for logistic regression \
+             under RTAS, {} for the CNN under RTAS, {} under RTAS-fast) times the RTT.",
+            reference::bytes(runs[0].2.0.train_step.bytes_p0_p1 as f64),
+            reference::bytes(runs[3].2.0.train_step.bytes_p0_p1 as f64),
+            runs[0].2.0.train_step.rounds,
+            runs[3].2.0.train_step.rounds,
+            runs[4].2.0.train_step.rounds
+        ),
         command: "rtas simulate --model logreg --protocol rtas --bandwidth 100Mbit --rtt 10ms --network lan".into(),
     });
     pb.inc(1);

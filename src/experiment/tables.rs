@@ -78,35 +78,15 @@ pub struct TablesReport {
 }
 
 fn published() -> Vec<Published> {
-    let p = |table: u8, system: &str, row: &str, value: &str| Published {
-        table,
-        system: system.into(),
-        row: row.into(),
-        value: value.into(),
-    };
-    vec![
-        p(3, "CryptoNets", "LAN infer", "55.21"),
-        p(3, "SecureNN", "LAN infer", "122.61±1.01"),
-        p(3, "RTAS (paper)", "LAN infer", "10.61±0.12"),
-        p(3, "SecureNN", "LAN train", "0.38±0.01"),
-        p(3, "RTAS (paper)", "LAN train", "0.54±0.00"),
-        p(3, "CryptoNets", "WAN infer", "55.21+100"),
-        p(3, "SecureNN", "WAN infer", "6981±231"),
-        p(3, "RTAS (paper)", "WAN infer", "212.15±0.89"),
-        p(3, "SecureNN", "WAN train", "31.64±0.78"),
-        p(3, "RTAS (paper)", "WAN train", "3.25±0.09"),
-        p(4, "SecureNN", "train", "22632"),
-        p(4, "RTAS (paper)", "train", "333.6"),
-        p(4, "CryptoNets", "infer", "294"),
-        p(4, "SecureNN", "infer", "1052.33"),
-        p(4, "RTAS (paper)", "infer", "10.23"),
-        p(2, "CrypTen 0.4.1 (measured, 2PC + dealer)", "train", "6.85 Mb between parties + 1.78 Mb from the dealer"),
-        p(2, "MP-SPDZ dealer-ring (measured)", "train", "~7.7 Mb + ~1.0 Mb from the dealer"),
-        p(4, "CrypTen 0.4.1 (measured)", "train", "145.6 Mb (18.2 MB)"),
-        p(4, "CrypTen 0.4.1 (measured)", "infer", "27600 Mb + 7400 Mb (3.45 GB + 925 MB)"),
-        p(4, "MP-SPDZ dealer-ring (measured)", "train", "~328 Mb (~41 MB)"),
-        p(4, "MP-SPDZ dealer-ring (measured)", "infer", "~46700 Mb (5.84 GB)"),
-    ]
+    super::reference::PUBLISHED
+        .iter()
+        .map(|&(table, system, row, value)| Published {
+            table,
+            system: system.into(),
+            row: row.into(),
+            value: value.into(),
+        })
+        .collect()
 }
 
 fn measured(r: &SimulateReport, phase: &str, c: &StepCost) -> Measured {
@@ -157,6 +137,12 @@ pub fn tables(cfg: &TablesConfig, train: &Prepared, infer_pool: &Prepared, pb: &
         }
     }
     pb.finish_and_clear();
+    let cnn_rtas_infer = out
+        .iter()
+        .find(|m| m.model == "cnn" && m.protocol == "rtas" && m.phase == "infer")
+        .map_or(f64::NAN, |m| m.megabits);
+    let paper_infer = super::reference::PAPER_RTAS_CNN_INFER_MB;
+    let images_mb = super::reference::mnist_images_megabits(super::reference::CRYPTEN_INFER_BATCH);
     Ok(TablesReport {
         measured: out,
         published: published(),
@@ -177,11 +163,17 @@ pub fn tables(cfg: &TablesConfig, train: &Prepared, infer_pool: &Prepared, pb: &
             "Data: the paper trained on 50,000 MNIST images; one batch's cost does not depend on the set's size. \
              The inference batch of 8192 takes the first 8192 bundled digits (train and test) unless --data is given."
                 .into(),
-            "The paper's RTAS inference traffic for the CNN, 10.23 Mb for a batch of 8192 images, is smaller than \
-             the images themselves (8192 x 784 bytes = 51.4 Mb at 8 bits a pixel), so it cannot include sharing the \
-             inputs, let alone opening their masks as Beaver's protocol requires: rtas's 3714 Mb is what the \
-             protocol the paper describes sends."
-                .into(),
+            format!(
+                "The paper's RTAS inference traffic for the CNN, {} {} for a batch of {} images, is smaller than the \
+                 images themselves ({} x 784 bytes = {images_mb:.1} Mb at 8 bits a pixel), so it cannot include sharing \
+                 the inputs, let alone opening their masks as Beaver's protocol requires: rtas's {cnn_rtas_infer:.0} Mb \
+                 for a batch of {} is what the protocol the paper describes sends.",
+                paper_infer.value,
+                paper_infer.unit,
+                super::reference::CRYPTEN_INFER_BATCH,
+                super::reference::CRYPTEN_INFER_BATCH,
+                cfg.infer_batch
+            ),
             "Tables 1 and 2 (logistic regression) are empty in the paper; CrypTen and MP-SPDZ figures measured on \
              this kind of machine are given for reference."
                 .into(),
