@@ -97,3 +97,54 @@ pub fn run(cfg: &FloatShare, data: &Prepared) -> Result<FloatShareReport> {
     }
     Ok(FloatShareReport { images: n, sigma: cfg.sigma, points })
 }
+
+/// The same attack on a real run: P1's recorded view of a float-mode run (the owner's shares `x - r` of each
+/// training batch), each image's shares aligned across epochs by the batch schedule (public in rtas's plan:
+/// the label holder picks labels by it) and averaged. Scored on the images seen in at least one step.
+pub fn from_view(
+    view: &crate::sim::record::View,
+    schedule: &[Vec<usize>],
+    data: &Prepared,
+    delta_relative: f64,
+) -> Result<FloatSharePoint> {
+    use crate::net::{Op, Payload, Role, Stage};
+    if view.role != Role::P1 {
+        return Err(invalid(format!("this attack reads P1's view, not {}'s", view.role)));
+    }
+    let mut sums: std::collections::BTreeMap<usize, (Vec<f64>, usize)> = std::collections::BTreeMap::new();
+    for e in &view.received {
+        let (Stage::Train(step), "x", Some(Op::Share)) = (e.label.stage, e.label.layer.as_str(), e.label.op) else {
+            continue;
+        };
+        let Payload::Float(a) = &e.payload else { return Err(invalid("the run was not in float mode")) };
+        let rows = schedule.get(step as usize).ok_or_else(|| invalid(format!("no step {step} in the schedule")))?;
+        let flat: Vec<f64> = a.iter().copied().collect();
+        let d = flat.len() / rows.len().max(1);
+        for (i, &r) in rows.iter().enumerate() {
+            let entry = sums.entry(r).or_insert_with(|| (vec![0.0; d], 0));
+            entry.0.iter_mut().zip(&flat[i * d..(i + 1) * d]).for_each(|(s, v)| *s += v);
+            entry.1 += 1;
+        }
+    }
+    if sums.is_empty() {
+        return Err(invalid("P1's view holds no input shares of a training step"));
+    }
+    let d = sums.values().next().map_or(0, |v| v.0.len());
+    let shares = sums.values().map(|v| v.1).min().unwrap_or(0);
+    let mut avg = Array2::<f64>::zeros((sums.len(), d));
+    let mut x = Array2::<f64>::zeros((sums.len(), d));
+    for (k, (r, (sum, n))) in sums.iter().enumerate() {
+        for j in 0..d {
+            avg[(k, j)] = sum[j] / *n as f64;
+            x[(k, j)] = data.x[r * d + j];
+        }
+    }
+    let errs = relative_errors(avg.view(), x.view());
+    Ok(FloatSharePoint {
+        shares,
+        success: success(&errs, delta_relative)?,
+        median_psnr: median(&psnr(avg.view(), x.view(), 1.0)),
+        bound_epsilon: f64::NAN,
+        bound_log10_epsilon: f64::NAN,
+    })
+}

@@ -165,6 +165,8 @@ pub struct Claim {
     pub verdict: Verdict,
     /// Why, in a sentence built from the numbers.
     pub reason: String,
+    /// For each swept kind of knowledge, the smallest amount at which an attack beats the bound.
+    pub flips: Vec<Amount>,
 }
 
 impl Claim {
@@ -182,6 +184,7 @@ impl Claim {
             attempts: Vec::new(),
             verdict: Verdict::NoBoundStated,
             reason: String::new(),
+            flips: Vec::new(),
         }
     }
 
@@ -190,6 +193,11 @@ impl Claim {
         let (verdict, reason) = rule(&self);
         self.verdict = verdict;
         self.reason = reason;
+        let mut kinds: Vec<String> =
+            self.attempts.iter().filter_map(|a| a.amount.as_ref().map(|m| m.what.clone())).collect();
+        kinds.dedup();
+        self.flips =
+            kinds.into_iter().filter_map(|what| flip_point(&self, &what).map(|value| Amount { what, value })).collect();
         self
     }
 }
