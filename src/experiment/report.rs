@@ -655,7 +655,12 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
                 x_label: "known rows K".into(),
                 y_label: "median PSNR of other rows (dB)".into(),
                 log_x: true,
-                series: vec![Series { label: "linear decoder".into(), points: kp_pts.clone(), color: 0, ..Default::default() }],
+                series: vec![Series {
+                    label: "linear decoder".into(),
+                    points: kp_pts.clone(),
+                    color: 0,
+                    ..Default::default()
+                }],
                 legend: Corner::UpperLeft,
                 ..Default::default()
             },
@@ -677,7 +682,12 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
                 x_label: "relative noise in known item popularity".into(),
                 y_label: "share of items re-identified".into(),
                 y_range: Some((0.0, 0.5)),
-                series: vec![Series { label: "rank matching".into(), points: dm_pts.clone(), color: 2, ..Default::default() }],
+                series: vec![Series {
+                    label: "rank matching".into(),
+                    points: dm_pts.clone(),
+                    color: 2,
+                    ..Default::default()
+                }],
                 legend: Corner::UpperRight,
                 ..Default::default()
             },
