@@ -1,13 +1,13 @@
-//! The u64 ring matmul against the f64 GEMM baseline, in the same run, on the shape of the issue
-//! (8192x784 by 784x100: an inference batch of MNIST through a 100-unit layer), plus one whole Beaver
-//! matmul (dealer, P0, P1 on their threads) of the same shape.
-//! Run: cargo bench --bench kernel
+//! The ring matmul on every exact path this host can run (integer kernels, f64 limbs) against the f64 GEMM
+//! baseline, in the same run, on 8192x784 by 784x100 (an inference batch of MNIST through a 100-unit layer),
+//! plus one whole Beaver matmul (dealer, P0, P1 on their threads) on the path the process chose.
+//! Run: cargo bench --bench kernel   (RTAS_RING_PATH=name forces a path)
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::Array2;
 use rtas::net::{Role, Stage};
 use rtas::protocol::beaver;
-use rtas::protocol::kernel::{matmul_f64, matmul_u64, u64_kernel_isa};
+use rtas::protocol::kernel::{self, matmul_f64, matmul_u64_on};
 use rtas::protocol::prg::Prg;
 use rtas::protocol::ring::RingArith;
 use rtas::protocol::share::Shared;
@@ -23,12 +23,17 @@ fn bench(c: &mut Criterion) {
     let bu = Array2::from_shape_vec((k, n), prg.ring(k * n)).unwrap();
     let af = au.mapv(|v| (v >> 40) as f64 / 1e6);
     let bf = bu.mapv(|v| (v >> 40) as f64 / 1e6);
-    eprintln!("u64 kernel: {}", u64_kernel_isa());
+    let chosen = kernel::ring_path();
+    eprintln!("ring path: {} ({})", chosen.path, chosen.chosen_by);
+    for r in &chosen.rates {
+        eprintln!("  calibration: {:<10} {:.2} G mul-adds/s", r.path, r.giga_mul_adds_per_second);
+    }
     let mut g = c.benchmark_group("matmul_8192x784x100");
     g.sample_size(10);
     g.bench_function("f64_faer_gemm", |b| b.iter(|| matmul_f64(af.view(), bf.view())));
-    g.bench_function("u64_packed_kernel", |b| b.iter(|| matmul_u64(au.view(), bu.view())));
-    g.bench_function("u64_ndarray_dot", |b| b.iter(|| au.dot(&bu)));
+    for path in kernel::paths() {
+        g.bench_function(format!("u64_{path}"), |b| b.iter(|| matmul_u64_on(path, au.view(), bu.view()).unwrap()));
+    }
     // Shares made once outside the timed region: the bench times the dealer's triple and the online
     // product, all three parties on their threads, nothing else.
     let split = |a: &Array2<u64>, seed: u8| {

@@ -297,3 +297,18 @@ fn fixed_point_cannot_fail_silently() {
     assert!(sim["truncation"]["checked"].as_u64().unwrap() > 0);
     assert_eq!(sim["truncation"]["failures"].as_u64(), Some(0));
 }
+
+#[test]
+fn the_ring_path_is_measured_named_and_overridable() {
+    let v = json(&["calibrate"]);
+    let rates = v["rates"].as_array().unwrap();
+    assert!(rates.iter().any(|r| r["path"] == "f64-limbs") && rates.iter().any(|r| r["path"] == "generic"));
+    assert!(rates.iter().all(|r| r["giga_mul_adds_per_second"].as_f64().unwrap() > 0.0));
+    // Every path gives the same op, bit for bit; the report names the path and how it was chosen.
+    let op = |path: &str| json(&["op", "--op", "matmul", "--shape", "16x300x7", "--ring-path", path]);
+    let (a, b) = (op("f64-limbs"), op("generic"));
+    assert_eq!(a["max_abs_error"], b["max_abs_error"]);
+    assert_eq!(a["kernel"], "f64-limbs");
+    assert_eq!(a["ring_path"]["chosen_by"], "--ring-path");
+    rejects(&["op", "--op", "matmul", "--shape", "2x2x2", "--ring-path", "vax"], "not available here");
+}

@@ -430,3 +430,36 @@ fn local_operations_need_no_messages() {
     // Seeds (D-P0, D-P1, P0-P1, O-P0), the two input shares (O -> P1), two openings each way: nothing else.
     assert_eq!(run.recording.ledger.len(), 4 + 2 + 2 * 2);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, .. ProptestConfig::default() })]
+
+    #[test]
+    fn every_ring_path_gives_the_same_bits(m in 1usize..24, k in 1usize..1300, n in 1usize..12, seed in 0u64..1000, ones in 0u8..4) {
+        // Random shapes, depth past one limb block (512) and past two, and extreme bit patterns.
+        let mut prg = rtas::protocol::prg::Prg::new(&[seed as u8; 16], seed);
+        let mut a = ndarray::Array2::from_shape_vec((m, k), prg.ring(m * k)).unwrap();
+        let mut b = ndarray::Array2::from_shape_vec((k, n), prg.ring(k * n)).unwrap();
+        if ones & 1 == 1 { a.fill(u64::MAX); }
+        if ones & 2 == 2 { b.mapv_inplace(|v| v | (1 << 63)); }
+        let want = rtas::protocol::kernel::matmul_u64_naive(a.view(), b.view());
+        for path in rtas::protocol::kernel::paths() {
+            prop_assert_eq!(&rtas::protocol::kernel::matmul_u64_on(path, a.view(), b.view()).unwrap(), &want, "{}", path);
+        }
+    }
+}
+
+#[test]
+fn ring_paths_do_not_depend_on_the_thread_count() {
+    let mut prg = rtas::protocol::prg::Prg::new(&[3; 16], 0);
+    let (m, k, n) = (700, 1100, 33);
+    let a = ndarray::Array2::from_shape_vec((m, k), prg.ring(m * k)).unwrap();
+    let b = ndarray::Array2::from_shape_vec((k, n), prg.ring(k * n)).unwrap();
+    for path in rtas::protocol::kernel::paths() {
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| rtas::protocol::kernel::matmul_u64_on(path, a.view(), b.view()).unwrap())
+        };
+        assert_eq!(on(1), on(3), "{path}");
+    }
+}

@@ -4,6 +4,7 @@
 mod attack;
 mod audit;
 mod bound;
+mod calibrate;
 mod data;
 mod demo;
 mod estimate;
@@ -23,6 +24,9 @@ pub struct Cli {
     /// Print one JSON object instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Ring products on this path (avx512, avx2, generic, f64-limbs) instead of the fastest measured one.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ring_path: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,7 +40,7 @@ enum Command {
     /// Attacks: what a curious party reconstructs from what it saw, scored against the bounds.
     #[command(subcommand)]
     Attack(attack::AttackCommand),
-    /// The claims audit: each claim of the paper, its bound, the best attack, and a verdict.
+    /// The claims audit: each claim of the paper in its setting, every attack with its knowledge and interval, a verdict by rule.
     Audit(audit::AuditArgs),
     /// Closed-form reconstructive-privacy bounds (exact, in log10, far below f64's range).
     #[command(subcommand)]
@@ -50,6 +54,8 @@ enum Command {
     /// Monte Carlo estimates of epsilon by the optimal attacker, with 95% Clopper-Pearson intervals.
     #[command(subcommand)]
     Estimate(estimate::EstimateCommand),
+    /// Time every exact path of the ring product on this host (integer kernels, f64 limbs); --save keeps the fastest.
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// Runs the command line `args` (including the program name); returns the process exit code.
@@ -74,6 +80,19 @@ where
             return 2;
         }
     };
+    if let Ok(path) = std::env::var("RTAS_RING_PATH")
+        && !crate::protocol::kernel::paths().contains(&path.as_str())
+    {
+        let known = crate::protocol::kernel::paths().join(", ");
+        eprintln!("error: RTAS_RING_PATH='{path}' is not available here (known: {known})");
+        return 2;
+    }
+    if let Some(path) = &cli.ring_path
+        && let Err(e) = crate::protocol::kernel::set_ring_path(path)
+    {
+        eprintln!("error: {e}");
+        return 2;
+    }
     let result = match cli.command {
         Command::Demo(args) => demo::run(args, cli.json),
         Command::Bound(cmd) => bound::run(cmd, cli.json),
@@ -84,6 +103,7 @@ where
         Command::Op(args) => op::run(args, cli.json),
         Command::Simulate(args) => simulate::run(args, cli.json),
         Command::Tables(args) => tables::run(args, cli.json),
+        Command::Calibrate(args) => calibrate::run(args, cli.json),
     };
     match result {
         Ok(text) => {

@@ -5,7 +5,7 @@ use crate::error::{Result, invalid};
 use crate::net::{Role, Stage};
 use crate::protocol::conv;
 use crate::protocol::elementwise::{self, relu, sigmoid};
-use crate::protocol::kernel::{matmul_f64, u64_kernel_isa};
+use crate::protocol::kernel::{self, RingPath, matmul_f64};
 use crate::protocol::ring::{Arith, FloatArith, RingArith};
 use crate::protocol::truncation::TruncationCounts;
 use crate::protocol::{beaver, io};
@@ -153,8 +153,10 @@ pub struct OpReport {
     pub shape: String,
     /// `ring` or `float (INSECURE)`.
     pub sharing: String,
-    /// Instruction set of the u64 kernel.
+    /// The ring product's path on this host (`avx512`, `avx2`, `generic`, `f64-limbs`).
     pub kernel: String,
+    /// How that path was chosen, with the calibration's rates.
+    pub ring_path: RingPath,
     /// Seed.
     pub seed: u64,
     /// Largest |secure - plaintext| over the output.
@@ -262,7 +264,8 @@ fn run_with<A: Arith>(arith: &A, op: &OpKind, profiles: &[Profile], seed: u64) -
         op: op.name().into(),
         shape: op.describe(),
         sharing: arith.name().into(),
-        kernel: u64_kernel_isa().into(),
+        kernel: kernel::ring_path().path,
+        ring_path: kernel::ring_path(),
         seed,
         max_abs_error,
         bytes_p0_p1: m.traffic.bytes_p0_p1,

@@ -9,7 +9,7 @@
 //! - [`io`]: input sharing, opening, revealing (RTAS-fast's hand-over to the third party);
 //! - [`dealer`]: Beaver triples, [`dealer_state`]: what only the dealer holds; [`beaver`]: online products; [`conv`]: im2col;
 //! - [`elementwise`]: functions through the permutation helper;
-//! - [`kernel`]: the u64 and f64 matrix products;
+//! - [`kernel`]: the ring products (integer kernels and f64 limbs, chosen by measurement) and the f64 product;
 //! - [`truncation`]: counting fixed-point truncation failures in a simulation.
 
 pub mod beaver;
@@ -18,8 +18,6 @@ pub mod dealer;
 pub mod dealer_state;
 pub mod elementwise;
 pub mod io;
-// SIMD intrinsics behind run-time CPU detection; every unsafe block states what it relies on.
-#[allow(unsafe_code)]
 pub mod kernel;
 pub mod party;
 pub mod prg;

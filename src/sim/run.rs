@@ -151,6 +151,8 @@ where
 {
     let mut config = SimConfig::new(roles);
     config.record_views = record_views;
+    // Fix the ring product's path (calibrating if need be) here, before the parties compete for the cores.
+    crate::protocol::kernel::ring_path();
     let monitor = Arc::new(TruncationMonitor::default());
     let run = run(&config, inputs, |net, input: I| {
         let mut local = crate::rng::stream(seed, 1000 + net.role().index() as u64);

@@ -1,23 +1,12 @@
-//! Dense products: the u64 wrapping matmul at the heart of every Beaver product, and the f64 product used
-//! by the float mode and the plaintext references.
+//! The integer path for the ring product: Goto-style packing with an 8x8 register-blocked micro-kernel.
 //!
-//! # u64 kernel
-//!
-//! Goto-style: B is packed into panels of `NR` = 8 columns per `KC`-deep block, A into panels of `MR` = 8
-//! rows; an 8x8 register-blocked micro-kernel accumulates `KC` rank-1 updates in 64 accumulators. The
-//! micro-kernel is written once in plain Rust and compiled three times, for AVX-512 (one `vpmullq` per
-//! 8 products), AVX2 and the baseline, and the best the CPU supports is chosen at run time (no global
-//! `target-cpu=native`). Row blocks of C run in parallel with rayon; integer arithmetic makes the result
-//! independent of the thread count.
-//!
-//! # f64
-//!
-//! faer's GEMM (single-threaded, see the crate's determinism policy) on fixed 64-row blocks spread over
-//! rayon: parallel, and the same bits whatever the thread count.
+//! B is packed into panels of `NR` = 8 columns per `KC`-deep block, A into panels of `MR` = 8 rows; the
+//! micro-kernel accumulates `KC` rank-1 updates in 64 accumulators. It is written once in plain Rust and
+//! compiled for AVX-512 (one `vpmullq` per 8 products, in intrinsics), AVX2 and the baseline; which of them
+//! runs is chosen by measurement ([`super::choose`]), not by CPU flags alone. Row blocks of C run in parallel
+//! with rayon; integer arithmetic makes the result independent of the thread count.
 
-use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
-use std::sync::OnceLock;
 
 const MR: usize = 8;
 const NR: usize = 8;
@@ -88,7 +77,7 @@ fn macro_kernel(ap: &[u64], bp: &[u64], kc: usize, mc: usize, n: usize, c: &mut 
     }
 }
 
-type MacroKernel = fn(&[u64], &[u64], usize, usize, usize, &mut [u64]);
+pub(super) type MacroKernel = fn(&[u64], &[u64], usize, usize, usize, &mut [u64]);
 
 /// The AVX-512 macro-kernel: the same loops as [`macro_kernel`], with the 8x8 micro-kernel written in
 /// intrinsics so that the 8 accumulator rows stay in 8 zmm registers (one `vpmullq` and one `vpaddq` per
@@ -142,13 +131,8 @@ fn macro_kernel_generic(ap: &[u64], bp: &[u64], kc: usize, mc: usize, n: usize, 
     macro_kernel(ap, bp, kc, mc, n, c)
 }
 
-/// The instruction set the u64 kernel runs with on this CPU.
-pub fn u64_kernel_isa() -> &'static str {
-    select().0
-}
-
-/// Every micro-kernel this CPU can run, fastest instruction set first (the generic one always).
-fn available() -> Vec<(&'static str, MacroKernel)> {
+/// Every micro-kernel this CPU can run, with its name.
+pub(super) fn available() -> Vec<(&'static str, MacroKernel)> {
     let mut out: Vec<(&'static str, MacroKernel)> = Vec::new();
     #[cfg(target_arch = "x86_64")]
     {
@@ -168,27 +152,13 @@ fn available() -> Vec<(&'static str, MacroKernel)> {
     out
 }
 
-fn select() -> (&'static str, MacroKernel) {
-    static CHOICE: OnceLock<(&'static str, MacroKernel)> = OnceLock::new();
-    *CHOICE.get_or_init(|| available()[0])
-}
-
-/// `a * b` in Z_2^64 (wrapping), parallel over row blocks.
-pub fn matmul_u64(a: ArrayView2<u64>, b: ArrayView2<u64>) -> Array2<u64> {
-    matmul_u64_with(select().1, a, b)
-}
-
-fn matmul_u64_with(kernel: MacroKernel, a: ArrayView2<u64>, b: ArrayView2<u64>) -> Array2<u64> {
-    let (m, k) = a.dim();
-    let (k2, n) = b.dim();
-    assert_eq!(k, k2, "matmul_u64: inner dimensions {k} and {k2} differ");
+/// `a * b` in Z_2^64 (wrapping) with the micro-kernel `kernel`, parallel over row blocks. Inputs are
+/// standard-layout slices (`m x k`, `k x n`).
+pub(super) fn matmul(kernel: MacroKernel, a: &[u64], b: &[u64], m: usize, k: usize, n: usize) -> Vec<u64> {
     let mut c = vec![0u64; m * n];
     if m == 0 || n == 0 || k == 0 {
-        return Array2::from_shape_vec((m, n), c).unwrap_or_default();
+        return c;
     }
-    let a = a.as_standard_layout();
-    let b = b.as_standard_layout();
-    let (a, b) = (a.as_slice().unwrap_or(&[]), b.as_slice().unwrap_or(&[]));
     for p0 in (0..k).step_by(KC) {
         let kc = KC.min(k - p0);
         let bp = pack_b(b, n, p0, kc);
@@ -199,87 +169,5 @@ fn matmul_u64_with(kernel: MacroKernel, a: ArrayView2<u64>, b: ArrayView2<u64>) 
             kernel(abuf, &bp, kc, mc, n, c_blk);
         });
     }
-    Array2::from_shape_vec((m, n), c).unwrap_or_default()
-}
-
-/// The textbook triple loop, for tests.
-pub fn matmul_u64_naive(a: ArrayView2<u64>, b: ArrayView2<u64>) -> Array2<u64> {
-    let (m, k) = a.dim();
-    let n = b.ncols();
-    Array2::from_shape_fn((m, n), |(i, j)| (0..k).fold(0u64, |s, p| s.wrapping_add(a[(i, p)].wrapping_mul(b[(p, j)]))))
-}
-
-/// Rows per parallel block of the f64 product (fixed, so results do not depend on the thread count).
-const F64_ROWS: usize = 64;
-
-/// `a * b` in f64 with faer, parallel over fixed row blocks.
-pub fn matmul_f64(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
-    let (m, k) = a.dim();
-    let (k2, n) = b.dim();
-    assert_eq!(k, k2, "matmul_f64: inner dimensions {k} and {k2} differ");
-    let a = a.as_standard_layout();
-    let b = b.as_standard_layout();
-    let (a, b) = (a.as_slice().unwrap_or(&[]), b.as_slice().unwrap_or(&[]));
-    let mut c = vec![0f64; m * n];
-    if m > 0 && n > 0 && k > 0 {
-        let bm = faer::MatRef::from_row_major_slice(b, k, n);
-        c.par_chunks_mut(F64_ROWS * n).enumerate().for_each(|(blk, c_blk)| {
-            let rows = c_blk.len() / n;
-            let i0 = blk * F64_ROWS;
-            let am = faer::MatRef::from_row_major_slice(&a[i0 * k..(i0 + rows) * k], rows, k);
-            let cm = faer::MatMut::from_row_major_slice_mut(c_blk, rows, n);
-            faer::linalg::matmul::matmul(cm, faer::Accum::Replace, am, bm, 1.0, faer::Par::Seq);
-        });
-    }
-    Array2::from_shape_vec((m, n), c).unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::protocol::prg::Prg;
-
-    fn random(prg: &mut Prg, m: usize, n: usize) -> Array2<u64> {
-        Array2::from_shape_vec((m, n), prg.ring(m * n)).unwrap()
-    }
-
-    #[test]
-    fn every_kernel_path_equals_the_triple_loop_on_awkward_shapes() {
-        // Every path this CPU can run, not only the one `select()` picks.
-        let paths = available();
-        for isa in ["avx512", "avx2"] {
-            if !paths.iter().any(|(name, _)| *name == isa) {
-                eprintln!("kernel path {isa} not tested: this CPU lacks it");
-            }
-        }
-        for (isa, kernel) in paths {
-            let mut prg = Prg::new(&[9; 16], 0);
-            for &(m, k, n) in &[(1, 1, 1), (7, 3, 5), (8, 8, 8), (65, 257, 9), (130, 300, 17), (3, 600, 100)] {
-                let a = random(&mut prg, m, k);
-                let b = random(&mut prg, k, n);
-                let want = matmul_u64_naive(a.view(), b.view());
-                assert_eq!(matmul_u64_with(kernel, a.view(), b.view()), want, "{isa}: {m}x{k}x{n}");
-            }
-            // All-ones bit patterns (every product wraps) and transposed (non-standard layout) inputs.
-            let ones = Array2::from_elem((9, 33), u64::MAX);
-            let b = random(&mut prg, 33, 7);
-            assert_eq!(
-                matmul_u64_with(kernel, ones.view(), b.view()),
-                matmul_u64_naive(ones.view(), b.view()),
-                "{isa}"
-            );
-            let a = random(&mut prg, 20, 30);
-            let b = random(&mut prg, 20, 10);
-            assert_eq!(matmul_u64_with(kernel, a.t(), b.view()), matmul_u64_naive(a.t(), b.view()), "{isa}");
-        }
-    }
-
-    #[test]
-    fn f64_product_matches_ndarray() {
-        let a = Array2::from_shape_fn((70, 13), |(i, j)| (i as f64 * 0.3 - j as f64).sin());
-        let b = Array2::from_shape_fn((13, 9), |(i, j)| (i * j) as f64 * 0.01 - 0.2);
-        let ours = matmul_f64(a.view(), b.view());
-        let theirs = a.dot(&b);
-        assert!(ours.iter().zip(theirs.iter()).all(|(x, y)| (x - y).abs() < 1e-12));
-    }
+    c
 }
