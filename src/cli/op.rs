@@ -127,7 +127,15 @@ pub fn run(a: OpArgs, json: bool) -> Result<String> {
 }
 
 fn table(r: &OpReport) -> String {
-    let mut head = format!("op {} {}, sharing {}, u64 kernel {}, seed {}", r.op, r.shape, r.sharing, r.kernel, r.seed);
+    let rates: Vec<String> =
+        r.ring_path.rates.iter().map(|p| format!("{} {:.1}", p.path, p.giga_mul_adds_per_second)).collect();
+    let how = if rates.is_empty() {
+        r.ring_path.chosen_by.clone()
+    } else {
+        format!("{}: {} G mul-adds/s", r.ring_path.chosen_by, rates.join(", "))
+    };
+    let mut head =
+        format!("op {} {}, sharing {}, ring path {} ({how}), seed {}", r.op, r.shape, r.sharing, r.kernel, r.seed);
     if r.sharing.contains("INSECURE") {
         head.push_str("\nWARNING: float sharing is insecure: each share is the secret plus Gaussian noise");
     }
