@@ -22,6 +22,8 @@ fn bench(c: &mut Criterion) {
     let sched: Vec<Vec<usize>> = schedule(train.count, 32, 1, 1).into_iter().take(STEPS).collect();
     let init: Vec<_> = model.init(1).into_iter().map(|a| a * 0.0).collect();
     let batches: Vec<_> = sched.iter().map(|r| (train.batch(model, r), model.targets(&train.labels_of(r)))).collect();
+    let path = rtas::protocol::kernel::ring_path();
+    eprintln!("ring path: {} ({})", path.path, path.chosen_by);
     let mut g = c.benchmark_group("logreg_50_train_steps");
     g.sample_size(20);
     g.bench_function("plain", |b| {
