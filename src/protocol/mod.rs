@@ -17,6 +17,7 @@ pub mod conv;
 pub mod dealer;
 pub mod dealer_state;
 pub mod elementwise;
+pub mod fss;
 pub mod io;
 pub mod kernel;
 pub mod party;

@@ -1,0 +1,5 @@
+//! Function secret sharing in the dealer model: the cryptographic baseline beside RTAS's helper.
+//!
+//! - [`dcf`]: distributed comparison functions (keys from the dealer, evaluated locally by P0 and P1).
+
+pub mod dcf;
