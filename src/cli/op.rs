@@ -72,6 +72,9 @@ pub struct OpArgs {
     /// ring (secure) or float (the paper's sharing, INSECURE).
     #[arg(long, value_enum, default_value = "ring")]
     pub sharing: SharingName,
+    /// Element-wise functions (sigmoid, relu) through the helper (rtas) or FSS gates with no helper (mpc).
+    #[arg(long, value_enum, default_value = "rtas")]
+    pub protocol: OpProtocol,
     /// Fractional bits of the ring's fixed point.
     #[arg(long, value_name = "F", default_value_t = 16, allow_negative_numbers = true)]
     pub frac_bits: u32,
@@ -90,6 +93,14 @@ pub fn parse_dims(s: &str, what: &str) -> Result<Vec<usize>> {
         return Err(invalid(format!("{what} '{s}': every dimension must be at least 1")));
     }
     Ok(dims)
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OpProtocol {
+    /// RTAS: the permutation helper.
+    Rtas,
+    /// The cryptographic baseline: FSS gates from the dealer, one online round, no helper.
+    Mpc,
 }
 
 pub fn run(a: OpArgs, json: bool) -> Result<String> {
@@ -122,7 +133,11 @@ pub fn run(a: OpArgs, json: bool) -> Result<String> {
         SharingName::Ring => Sharing::Ring { frac_bits: a.frac_bits },
         SharingName::Float => Sharing::Float,
     };
-    let report = op::run(&kind, sharing, &a.net.profiles()?, a.seed)?;
+    let via = match a.protocol {
+        OpProtocol::Rtas => crate::protocol::nonlinear::Via::Helper,
+        OpProtocol::Mpc => crate::protocol::nonlinear::Via::Fss,
+    };
+    let report = op::run(&kind, sharing, via, &a.net.profiles()?, a.seed)?;
     render(&report, json, table)
 }
 
@@ -134,8 +149,10 @@ fn table(r: &OpReport) -> String {
     } else {
         format!("{}: {} G mul-adds/s", r.ring_path.chosen_by, rates.join(", "))
     };
-    let mut head =
-        format!("op {} {}, sharing {}, ring path {} ({how}), seed {}", r.op, r.shape, r.sharing, r.kernel, r.seed);
+    let mut head = format!(
+        "op {} {} under {}, sharing {}, ring path {} ({how}), seed {}",
+        r.op, r.shape, r.protocol, r.sharing, r.kernel, r.seed
+    );
     if r.sharing.contains("INSECURE") {
         head.push_str("\nWARNING: float sharing is insecure: each share is the secret plus Gaussian noise");
     }

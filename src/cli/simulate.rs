@@ -36,6 +36,8 @@ pub enum ProtocolName {
     Rtas,
     /// First linear layer secret-shared, the rest trained by the third party in plaintext.
     RtasFast,
+    /// The cryptographic baseline: everything secret-shared, element-wise functions by FSS gates, no helper.
+    Mpc,
 }
 
 impl ProtocolName {
@@ -43,6 +45,7 @@ impl ProtocolName {
         match self {
             ProtocolName::Plain => ProtocolChoice::Plain,
             ProtocolName::Rtas => ProtocolChoice::Secure(Protocol::Rtas),
+            ProtocolName::Mpc => ProtocolChoice::Secure(Protocol::Mpc),
             ProtocolName::RtasFast => ProtocolChoice::Secure(Protocol::RtasFast),
         }
     }

@@ -4,9 +4,10 @@
 use crate::error::{Result, invalid};
 use crate::net::{Role, Stage};
 use crate::protocol::conv;
-use crate::protocol::elementwise::{self, relu, sigmoid};
+use crate::protocol::functions::{Activation, relu, sigmoid};
 use crate::protocol::kernel::{self, RingPath, matmul_f64};
-use crate::protocol::ring::{Arith, FloatArith, RingArith};
+use crate::protocol::nonlinear::{self, Nonlinear, Via};
+use crate::protocol::ring::{FloatArith, RingArith};
 use crate::protocol::truncation::TruncationCounts;
 use crate::protocol::{beaver, io};
 use crate::sim::clock::thread_cpu_ns;
@@ -153,6 +154,8 @@ pub struct OpReport {
     pub shape: String,
     /// `ring` or `float (INSECURE)`.
     pub sharing: String,
+    /// Element-wise functions through the helper (`rtas`) or FSS gates (`mpc`).
+    pub protocol: String,
     /// The ring product's path on this host (`avx512`, `avx2`, `generic`, `f64-limbs`).
     pub kernel: String,
     /// How that path was chosen, with the calibration's rates.
@@ -203,19 +206,21 @@ fn plain(op: &OpKind, inputs: &[ArrayD<f64>]) -> Result<ArrayD<f64>> {
     })
 }
 
-/// Runs `op` once under `sharing` and reports it under `profiles`.
-pub fn run(op: &OpKind, sharing: Sharing, profiles: &[Profile], seed: u64) -> Result<OpReport> {
+/// Runs `op` once under `sharing`, element-wise functions `via` the helper or FSS gates, and reports it
+/// under `profiles`.
+pub fn run(op: &OpKind, sharing: Sharing, via: Via, profiles: &[Profile], seed: u64) -> Result<OpReport> {
     op.validate()?;
     match sharing {
         Sharing::Ring { frac_bits } => {
             op.check_fixed_point(frac_bits)?;
-            run_with(&RingArith::new(frac_bits)?, op, profiles, seed)
+            run_with(&RingArith::new(frac_bits)?, op, via, profiles, seed)
         }
-        Sharing::Float => run_with(&FloatArith::default(), op, profiles, seed),
+        Sharing::Float if via == Via::Fss => Err(invalid("--protocol mpc (FSS gates) needs --sharing ring")),
+        Sharing::Float => run_with(&FloatArith::default(), op, via, profiles, seed),
     }
 }
 
-fn run_with<A: Arith>(arith: &A, op: &OpKind, profiles: &[Profile], seed: u64) -> Result<OpReport> {
+fn run_with<A: Nonlinear>(arith: &A, op: &OpKind, via: Via, profiles: &[Profile], seed: u64) -> Result<OpReport> {
     let mut rng = crate::rng::stream(seed, 0);
     let shapes = op.inputs();
     let inputs: Vec<ArrayD<f64>> = shapes
@@ -250,8 +255,8 @@ fn run_with<A: Arith>(arith: &A, op: &OpKind, profiles: &[Profile], seed: u64) -
             OpKind::MatMul { .. } => beaver::matmul(p, &shared[0], &shared[1], false, &at)?.0,
             OpKind::Mul { .. } => beaver::mul(p, &shared[0], &shared[1], &at)?,
             OpKind::Conv2d { stride, .. } => beaver::conv2d(p, &shared[0], &shared[1], *stride, false, &at)?.0,
-            OpKind::Sigmoid { .. } => elementwise::apply(p, &shared[0], &[&sigmoid], &at)?.remove(0),
-            OpKind::Relu { .. } => elementwise::apply(p, &shared[0], &[&relu], &at)?.remove(0),
+            OpKind::Sigmoid { .. } => nonlinear::apply(p, via, &shared[0], &[Activation::Sigmoid], &at)?.remove(0),
+            OpKind::Relu { .. } => nonlinear::apply(p, via, &shared[0], &[Activation::Relu], &at)?.remove(0),
         };
         p.stage(Stage::Output);
         io::open(p, &out, &Stage::Output.at(""))
@@ -264,6 +269,10 @@ fn run_with<A: Arith>(arith: &A, op: &OpKind, profiles: &[Profile], seed: u64) -
         op: op.name().into(),
         shape: op.describe(),
         sharing: arith.name().into(),
+        protocol: match via {
+            Via::Helper => "rtas".into(),
+            Via::Fss => "mpc".into(),
+        },
         kernel: kernel::ring_path().path,
         ring_path: kernel::ring_path(),
         seed,

@@ -7,7 +7,7 @@ use crate::models::secure::{self, Inputs, Plan, Protocol};
 use crate::models::{ModelKind, Prepared, plain, schedule};
 use crate::net::{Role, Stage};
 use crate::protocol::elementwise::HelperMode;
-use crate::protocol::ring::{Arith, FloatArith, RingArith};
+use crate::protocol::ring::{FloatArith, RingArith};
 use crate::protocol::truncation::TruncationCounts;
 use crate::sim::clock::thread_cpu_ns;
 use crate::sim::cost::Profile;
@@ -362,6 +362,9 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
             )));
         }
     }
+    if cfg.sharing == Sharing::Float && cfg.protocol == ProtocolChoice::Secure(Protocol::Mpc) {
+        return Err(invalid("--protocol mpc (FSS gates) needs --sharing ring"));
+    }
     if cfg.reuse_masks && cfg.protocol == ProtocolChoice::Plain {
         return Err(invalid("--reuse-masks applies to rtas and rtas-fast, not plain"));
     }
@@ -460,7 +463,7 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
     })
 }
 
-fn secure_run<A: Arith>(
+fn secure_run<A: crate::protocol::nonlinear::Nonlinear>(
     arith: &A,
     cfg: &SimulateConfig,
     plan: &Plan<'_>,
@@ -475,7 +478,7 @@ fn secure_run<A: Arith>(
     let get = |r: Role| run.outputs.get(&r).ok_or_else(|| invalid(format!("{r} returned nothing")));
     let (o0, o1) = (get(Role::P0)?, get(Role::P1)?);
     let (yhat, losses): (Vec<ArrayD<f64>>, Vec<f64>) = match plan.protocol {
-        Protocol::Rtas => {
+        Protocol::Rtas | Protocol::Mpc => {
             let yh = secure::reconstruct(arith, &o0.yhat_shares, &o1.yhat_shares);
             let losses = yh
                 .iter()
@@ -495,7 +498,7 @@ fn secure_run<A: Arith>(
         .zip(plan.schedule)
         .map(|(y, rows)| model.correct(y, &train.labels_of(rows)) as f64 / rows.len() as f64)
         .collect();
-    let receiver = if plan.protocol == Protocol::Rtas { Role::Owner } else { Role::ThirdParty };
+    let receiver = if plan.protocol.shares_everything() { Role::Owner } else { Role::ThirdParty };
     let preds = &get(receiver)?.predictions;
     let (mut correct, mut total) = (0, 0);
     for (yh, rows) in preds.iter().zip(plan.inference) {

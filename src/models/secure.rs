@@ -17,16 +17,17 @@ use crate::net::{Label, PartyInputs, Payload, Role, Stage};
 use crate::protocol::beaver::{self, Masked};
 use crate::protocol::conv;
 use crate::protocol::dealer::{self, Reuse};
-use crate::protocol::elementwise::{self, HelperMode, relu, relu_grad, sigmoid, sigmoid_grad};
+use crate::protocol::elementwise::HelperMode;
+use crate::protocol::functions::Activation;
 use crate::protocol::io;
+use crate::protocol::nonlinear::{self, Nonlinear, Via};
 use crate::protocol::party::Party;
-use crate::protocol::ring::Arith;
 use crate::protocol::share::Shared;
 use ndarray::ArrayD;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// RTAS or RTAS-fast.
+/// RTAS, RTAS-fast, or the cryptographic baseline in the same dealer model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Protocol {
@@ -34,6 +35,9 @@ pub enum Protocol {
     Rtas,
     /// First linear layer shared, the rest in plaintext at the third party.
     RtasFast,
+    /// Everything shared, element-wise functions through FSS gates from the dealer: no helper, nothing
+    /// revealed to anyone.
+    Mpc,
 }
 
 impl Protocol {
@@ -42,13 +46,27 @@ impl Protocol {
         match self {
             Protocol::Rtas => "rtas",
             Protocol::RtasFast => "rtas-fast",
+            Protocol::Mpc => "mpc",
         }
+    }
+
+    /// How its element-wise functions are computed.
+    pub fn via(self) -> Via {
+        match self {
+            Protocol::Mpc => Via::Fss,
+            Protocol::Rtas | Protocol::RtasFast => Via::Helper,
+        }
+    }
+
+    /// Whether the whole model is secret-shared (RTAS and mpc) rather than only the first layer.
+    pub fn shares_everything(self) -> bool {
+        self != Protocol::RtasFast
     }
 
     /// The parties taking part.
     pub fn roles(self) -> Vec<Role> {
         match self {
-            Protocol::Rtas => vec![Role::P0, Role::P1, Role::Dealer, Role::Owner],
+            Protocol::Rtas | Protocol::Mpc => vec![Role::P0, Role::P1, Role::Dealer, Role::Owner],
             Protocol::RtasFast => vec![Role::P0, Role::P1, Role::Dealer, Role::ThirdParty, Role::Owner],
         }
     }
@@ -113,7 +131,7 @@ impl Inputs {
         let unlabeled = |d: &Prepared| Prepared { labels: Vec::new(), ..d.clone() };
         let mut out = BTreeMap::new();
         match plan.protocol {
-            Protocol::Rtas => {
+            Protocol::Rtas | Protocol::Mpc => {
                 out.insert(
                     Role::Owner,
                     Inputs::Owner { train: train.clone(), test: unlabeled(test), params: init.to_vec() },
@@ -202,7 +220,7 @@ fn wc_matrix<E: crate::protocol::ring::Elem>(wc: &Shared<E>) -> Result<Shared<E>
     wc.relayout(&[CNN_KERNEL * CNN_KERNEL, CNN_FILTERS], |a| conv::kernel_matrix(a).map(|m| m.into_dyn()))
 }
 
-fn first_forward<A: Arith>(
+fn first_forward<A: Nonlinear>(
     p: &mut Party<A>,
     plan: &Plan<'_>,
     params: &[Shared<A::E>],
@@ -243,7 +261,7 @@ fn first_forward<A: Arith>(
 }
 
 /// Gradients of the first layer (unscaled) from the delta at its output.
-fn first_backward<A: Arith>(
+fn first_backward<A: Nonlinear>(
     p: &mut Party<A>,
     model: ModelKind,
     first: &First<A::E>,
@@ -277,7 +295,7 @@ fn first_backward<A: Arith>(
 }
 
 /// `w -= c * g` on shares.
-fn update<A: Arith>(p: &mut Party<A>, params: &mut [Shared<A::E>], grads: &[Shared<A::E>], c: f64) -> Result<()> {
+fn update<A: Nonlinear>(p: &mut Party<A>, params: &mut [Shared<A::E>], grads: &[Shared<A::E>], c: f64) -> Result<()> {
     for (w, g) in params.iter_mut().zip(grads) {
         *w = w.sub(&p.scale(g, c)?)?;
     }
@@ -286,8 +304,10 @@ fn update<A: Arith>(p: &mut Party<A>, params: &mut [Shared<A::E>], grads: &[Shar
 
 /// RTAS's secure tail for training: returns the outputs' shares and the (unscaled) delta at the first
 /// layer's output; updates the tail parameters `tail` (CNN).
-fn rtas_tail_train<A: Arith>(
+#[allow(clippy::too_many_arguments)]
+fn rtas_tail_train<A: Nonlinear>(
     p: &mut Party<A>,
+    via: Via,
     model: ModelKind,
     tail: &mut [Shared<A::E>],
     z: &Shared<A::E>,
@@ -297,22 +317,33 @@ fn rtas_tail_train<A: Arith>(
 ) -> Result<[Shared<A::E>; 2]> {
     match model {
         ModelKind::LogReg => {
-            let mut act = elementwise::apply(p, z, &[&sigmoid, &sigmoid_grad], &label.sub("act"))?;
+            let mut act =
+                nonlinear::apply(p, via, z, &[Activation::Sigmoid, Activation::SigmoidGrad], &label.sub("act"))?;
             let (yh, sg) = (act.remove(0), act.remove(0));
             let delta = beaver::mul(p, &yh.sub(y)?, &sg, &label.sub("delta"))?;
             Ok([yh, delta])
         }
         ModelKind::Cnn => {
             let b = z.shape()[0];
-            let mut r = elementwise::apply(p, z, &[&relu, &relu_grad], &label.sub("relu"))?;
+            let mut r = nonlinear::apply(p, via, z, &[Activation::Relu, Activation::ReluGrad], &label.sub("relu"))?;
             let (a0, r0) = (r.remove(0).reshape(&[b, CNN_FLAT])?, r.remove(0));
             let (z1, ma0, mw1) = beaver::matmul(p, &a0, &tail[0], true, &label.sub("dense1/fwd"))?;
-            let mut s =
-                elementwise::apply(p, &z1.add_bias(&tail[1], 1)?, &[&sigmoid, &sigmoid_grad], &label.sub("sig1"))?;
+            let mut s = nonlinear::apply(
+                p,
+                via,
+                &z1.add_bias(&tail[1], 1)?,
+                &[Activation::Sigmoid, Activation::SigmoidGrad],
+                &label.sub("sig1"),
+            )?;
             let (a1, s1) = (s.remove(0), s.remove(0));
             let (z2, ma1, mw2) = beaver::matmul(p, &a1, &tail[2], true, &label.sub("dense2/fwd"))?;
-            let mut s =
-                elementwise::apply(p, &z2.add_bias(&tail[3], 1)?, &[&sigmoid, &sigmoid_grad], &label.sub("sig2"))?;
+            let mut s = nonlinear::apply(
+                p,
+                via,
+                &z2.add_bias(&tail[3], 1)?,
+                &[Activation::Sigmoid, Activation::SigmoidGrad],
+                &label.sub("sig2"),
+            )?;
             let (yh, s2) = (s.remove(0), s.remove(0));
             let d2 = beaver::mul(p, &yh.sub(y)?, &s2, &label.sub("d2"))?;
             let gw2 = beaver::matmul_reusing(p, &ma1, Reuse::Transpose, &d2, &label.sub("dense2/grad"))?;
@@ -334,32 +365,36 @@ fn rtas_tail_train<A: Arith>(
 }
 
 /// RTAS's secure tail for inference: the outputs' shares.
-fn rtas_tail_predict<A: Arith>(
+fn rtas_tail_predict<A: Nonlinear>(
     p: &mut Party<A>,
+    via: Via,
     model: ModelKind,
     tail: &[Shared<A::E>],
     z: &Shared<A::E>,
     label: &Label,
 ) -> Result<Shared<A::E>> {
     match model {
-        ModelKind::LogReg => Ok(elementwise::apply(p, z, &[&sigmoid], &label.sub("act"))?.remove(0)),
+        ModelKind::LogReg => Ok(nonlinear::apply(p, via, z, &[Activation::Sigmoid], &label.sub("act"))?.remove(0)),
         ModelKind::Cnn => {
             let b = z.shape()[0];
-            let a0 = elementwise::apply(p, z, &[&relu], &label.sub("relu"))?.remove(0).reshape(&[b, CNN_FLAT])?;
+            let a0 = nonlinear::apply(p, via, z, &[Activation::Relu], &label.sub("relu"))?
+                .remove(0)
+                .reshape(&[b, CNN_FLAT])?;
             let z1 = beaver::matmul(p, &a0, &tail[0], false, &label.sub("dense1"))?.0.add_bias(&tail[1], 1)?;
-            let a1 = elementwise::apply(p, &z1, &[&sigmoid], &label.sub("sig1"))?.remove(0);
+            let a1 = nonlinear::apply(p, via, &z1, &[Activation::Sigmoid], &label.sub("sig1"))?.remove(0);
             let z2 = beaver::matmul(p, &a1, &tail[2], false, &label.sub("dense2"))?.0.add_bias(&tail[3], 1)?;
-            Ok(elementwise::apply(p, &z2, &[&sigmoid], &label.sub("sig2"))?.remove(0))
+            Ok(nonlinear::apply(p, via, &z2, &[Activation::Sigmoid], &label.sub("sig2"))?.remove(0))
         }
     }
 }
 
 /// Trains and then predicts, as whichever role `p` is, from this role's own `input`.
-pub fn run<A: Arith>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Result<PartyOut<A::E>> {
+pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Result<PartyOut<A::E>> {
     let model = plan.model;
     let shapes = model.param_shapes();
     let nfirst = model.first_layer_params();
-    let n_shared = if plan.protocol == Protocol::Rtas { shapes.len() } else { nfirst };
+    let n_shared = if plan.protocol.shares_everything() { shapes.len() } else { nfirst };
+    let via = plan.protocol.via();
     let mut out = PartyOut::default();
     p.set_helper_mode(plan.helper);
     let (own_data, mut tail_plain, labels) = match input {
@@ -413,10 +448,10 @@ pub fn run<A: Arith>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Result
         };
         let first = first_forward(p, plan, &params, x.as_ref(), data_mask.as_ref(), rows, &label)?;
         let delta = match plan.protocol {
-            Protocol::Rtas => {
+            Protocol::Rtas | Protocol::Mpc => {
                 let yv = labels_of(rows)?.map(|l| model.targets(&l));
                 let y = io::share_from(p, Role::Owner, yv.as_ref(), &[b, model.outputs()], &label.sub("y"))?;
-                let [yh, delta] = rtas_tail_train(p, model, &mut params[nfirst..], &first.z, &y, c, &label)?;
+                let [yh, delta] = rtas_tail_train(p, via, model, &mut params[nfirst..], &first.z, &y, c, &label)?;
                 if let Some(s) = yh.share() {
                     out.yhat_shares.push(s.clone());
                 }
@@ -460,8 +495,8 @@ pub fn run<A: Arith>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Result
         }
         .add_bias(&params[1], 1)?;
         match plan.protocol {
-            Protocol::Rtas => {
-                let yh = rtas_tail_predict(p, model, &params[nfirst..], &z, &label)?;
+            Protocol::Rtas | Protocol::Mpc => {
+                let yh = rtas_tail_predict(p, via, model, &params[nfirst..], &z, &label)?;
                 if let Some(v) = io::reveal_to(p, &yh, Role::Owner, &label.sub("out"))? {
                     out.predictions.push(v);
                 }
@@ -480,7 +515,11 @@ pub fn run<A: Arith>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Result
 }
 
 /// Reconstructs P0's and P1's shares of a list of arrays.
-pub fn reconstruct<A: Arith>(arith: &A, a: &[ArrayD<A::E>], b: &[ArrayD<A::E>]) -> Vec<ArrayD<f64>> {
+pub fn reconstruct<A: crate::protocol::ring::Arith>(
+    arith: &A,
+    a: &[ArrayD<A::E>],
+    b: &[ArrayD<A::E>],
+) -> Vec<ArrayD<f64>> {
     a.iter()
         .zip(b)
         .map(|(x, y)| {

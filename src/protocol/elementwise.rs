@@ -17,6 +17,7 @@
 //! The helper sees the permuted values in the clear: that is the design being evaluated, and its view is
 //! recorded as such (`ViewKind::Permuted`).
 
+pub use super::functions::{Activation, relu, relu_grad, sigmoid, sigmoid_grad};
 pub use super::party::HelperMode;
 use super::party::Party;
 use super::ring::{Arith, Elem};
@@ -28,27 +29,6 @@ use rand::seq::SliceRandom;
 
 /// A function the helper applies.
 pub type Func<'a> = &'a (dyn Fn(f64) -> f64 + Sync);
-
-/// The logistic sigmoid.
-pub fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-/// Its derivative, `s(x)(1 - s(x))`.
-pub fn sigmoid_grad(x: f64) -> f64 {
-    let s = sigmoid(x);
-    s * (1.0 - s)
-}
-
-/// max(x, 0).
-pub fn relu(x: f64) -> f64 {
-    x.max(0.0)
-}
-
-/// 1 for x > 0, else 0.
-pub fn relu_grad(x: f64) -> f64 {
-    if x > 0.0 { 1.0 } else { 0.0 }
-}
 
 /// Applies each of `fs` to the shared `x` element by element; one shared result per function.
 pub fn apply<A: Arith>(

@@ -8,7 +8,8 @@
 //! - [`party`]: a party's context (role, seeds, transport, the dealer's own state);
 //! - [`io`]: input sharing, opening, revealing (RTAS-fast's hand-over to the third party);
 //! - [`dealer`]: Beaver triples, [`dealer_state`]: what only the dealer holds; [`beaver`]: online products; [`conv`]: im2col;
-//! - [`elementwise`]: functions through the permutation helper;
+//! - [`functions`]: the models' element-wise functions; [`elementwise`]: them through the permutation helper;
+//!   [`fss`]: them through FSS gates, no helper; [`nonlinear`]: either, as the protocol says;
 //! - [`kernel`]: the ring products (integer kernels and f64 limbs, chosen by measurement) and the f64 product;
 //! - [`truncation`]: counting fixed-point truncation failures in a simulation.
 
@@ -18,8 +19,10 @@ pub mod dealer;
 pub mod dealer_state;
 pub mod elementwise;
 pub mod fss;
+pub mod functions;
 pub mod io;
 pub mod kernel;
+pub mod nonlinear;
 pub mod party;
 pub mod prg;
 pub mod ring;

@@ -49,7 +49,11 @@ impl DcfKey {
 
 fn cipher() -> &'static Aes128 {
     static AES: OnceLock<Aes128> = OnceLock::new();
-    AES.get_or_init(|| Aes128::new(&[0x52, 0x54, 0x41, 0x53, 0x2d, 0x44, 0x43, 0x46, 0x2d, 0x50, 0x52, 0x47, 0x2d, 0x76, 0x31, 0x00].into()))
+    AES.get_or_init(|| {
+        Aes128::new(
+            &[0x52, 0x54, 0x41, 0x53, 0x2d, 0x44, 0x43, 0x46, 0x2d, 0x50, 0x52, 0x47, 0x2d, 0x76, 0x31, 0x00].into(),
+        )
+    })
 }
 
 /// `G(s)`: left seed and bit, left value, right seed and bit, right value, final value.
@@ -97,7 +101,10 @@ fn bit(x: u64, bits: u32, level: u32) -> bool {
 /// Keys for `beta * [x < alpha]` on `bits`-bit inputs (`1..=64`; `alpha` and inputs are taken mod 2^bits),
 /// with fresh root seeds from `rng`.
 pub fn keygen<R: Rng + ?Sized>(alpha: u64, beta: Payload, bits: u32, rng: &mut R) -> (DcfKey, DcfKey) {
-    let root = [rng.next_u64() as u128 | (rng.next_u64() as u128) << 64, rng.next_u64() as u128 | (rng.next_u64() as u128) << 64];
+    let root = [
+        rng.next_u64() as u128 | (rng.next_u64() as u128) << 64,
+        rng.next_u64() as u128 | (rng.next_u64() as u128) << 64,
+    ];
     keygen_from(alpha, beta, bits, root)
 }
 

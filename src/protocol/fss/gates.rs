@@ -1,0 +1,330 @@
+//! Element-wise functions without a helper: FSS spline gates in the dealer model (Boyle et al. 2021; AriaNN
+//! and LLAMA use the same construction), one online round.
+//!
+//! For each value `x` (shared by P0 and P1) the dealer draws a mask `r`, shares it, and makes one DCF key
+//! pair on the low 63 bits with threshold `r mod 2^63` and payload `±(1, r)`. P0 and P1 open
+//! `x_hat = x + r` (one ring element each way: the only online message). For a public breakpoint `b`, the
+//! sign of `y = x - b` follows from `y_hat = x_hat - b`: `MSB(y) = MSB(y_hat) xor MSB(r) xor
+//! [y_hat mod 2^63 < r mod 2^63]`; the key gives shares of that comparison and of its product with `r`,
+//! so each party holds shares of `D = [x >= b]` and of `D x = D x_hat - D r` without a message. One key serves
+//! every breakpoint of every function asked for at once (relu and its derivative share one; sigmoid and its
+//! derivative share 24).
+//!
+//! A function is a linear spline: `f(x) = a0 x + c0 + sum_k [x >= b_k] (da_k x + dc_k)`, evaluated at scale
+//! 2f and truncated once (SecureML's local truncation, as for products). Pieces:
+//! - relu: one break at one unit of `2^-f` (`[x > 0]`, exactly rtas's plaintext derivative), `x` above it;
+//! - relu's derivative: the step at the same break, exact;
+//! - sigmoid and its derivative: chords of the function on 24 intervals of width 1/2 over [-6, 6], constant
+//!   outside (0 and 1 for sigmoid, 0 for the derivative). Max error against the exact function, computed by
+//!   [`max_error`]: about 3e-3 for sigmoid, 4e-3 for its derivative (plus 2^-f of rounding).
+//!
+//! Offline, per value: both parties' root seeds come from the seeds they share with the dealer; the dealer
+//! sends each of them the 63 correction words (32 bytes each, control bits packed) and the final word, and
+//! P1 the corrections of its shares of `MSB(r)` and `MSB(r) r` (`r` itself is the sum of the two parties'
+//! seeded draws): 2,048 bytes to P0 and 2,064 to P1 per value, 4.1 KB in all (the pair payload doubles the
+//! value words of a one-element DCF, whose two keys would take about 3 KB).
+
+use super::dcf::{self, Correction, DcfKey};
+use crate::error::{Result, invalid, protocol_error};
+use crate::net::{Label, Op, Phase, Role, ViewKind};
+use crate::protocol::functions::Activation;
+use crate::protocol::io::exchange;
+use crate::protocol::party::Party;
+use crate::protocol::ring::{Arith, RingArith};
+use crate::protocol::share::Shared;
+use ndarray::{ArrayD, IxDyn};
+use rayon::prelude::*;
+
+/// Bits compared by the DCF (the low bits of the ring; the top bit is handled by the MSB identity).
+const BITS: u32 = 63;
+/// Ring elements that carry one key's correction words: 4 per level, 2 for the packed control bits, 2 final.
+const KEY_ELEMS: usize = 4 * BITS as usize + 4;
+
+/// `f(x) = a0 x + c0 + sum_k [x >= b_k] (da_k x + dc_k)`, with `b_k` in units of `2^-f`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spline {
+    /// Slope below every break.
+    pub a0: f64,
+    /// Intercept below every break.
+    pub c0: f64,
+    /// Breaks (encoded) with the slope and intercept changes at each.
+    pub steps: Vec<(i64, f64, f64)>,
+}
+
+fn chords(f: fn(f64) -> f64, lo: f64, hi: f64, pieces: usize, below: f64, above: f64, frac_bits: u32) -> Spline {
+    let h = (hi - lo) / pieces as f64;
+    let scale = 2f64.powi(frac_bits as i32);
+    let mut steps = Vec::new();
+    let (mut a, mut c) = (0.0, below);
+    for i in 0..=pieces {
+        let x = lo + i as f64 * h;
+        let (na, nc) = if i == pieces {
+            (0.0, above)
+        } else {
+            let (x0, x1) = (x, x + h);
+            let slope = (f(x1) - f(x0)) / h;
+            (slope, f(x0) - slope * x0)
+        };
+        steps.push(((x * scale).round() as i64, na - a, nc - c));
+        (a, c) = (na, nc);
+    }
+    Spline { a0: 0.0, c0: below, steps }
+}
+
+/// The spline rtas's FSS gates evaluate for `act` at `frac_bits` fractional bits.
+pub fn spline(act: Activation, frac_bits: u32) -> Spline {
+    use crate::protocol::functions::{sigmoid, sigmoid_grad};
+    match act {
+        Activation::Relu => Spline { a0: 0.0, c0: 0.0, steps: vec![(1, 1.0, 0.0)] },
+        Activation::ReluGrad => Spline { a0: 0.0, c0: 0.0, steps: vec![(1, 0.0, 1.0)] },
+        Activation::Sigmoid => chords(sigmoid, -6.0, 6.0, 24, 0.0, 1.0, frac_bits),
+        Activation::SigmoidGrad => chords(sigmoid_grad, -6.0, 6.0, 24, 0.0, 0.0, frac_bits),
+    }
+}
+
+impl Spline {
+    /// The spline at a real `x` (no rounding).
+    pub fn at(&self, x: f64, frac_bits: u32) -> f64 {
+        let scale = 2f64.powi(frac_bits as i32);
+        let mut y = self.a0 * x + self.c0;
+        for &(b, da, dc) in &self.steps {
+            if x * scale >= b as f64 {
+                y += da * x + dc;
+            }
+        }
+        y
+    }
+}
+
+/// Largest |spline - act| over a fine grid of [-20, 20].
+pub fn max_error(act: Activation, frac_bits: u32) -> f64 {
+    let s = spline(act, frac_bits);
+    (-400_000..=400_000)
+        .map(|i| i as f64 * 5e-5)
+        .filter(|&x| !(matches!(act, Activation::ReluGrad) && x.abs() < 1e-3))
+        .map(|x| (s.at(x, frac_bits) - act.eval(x)).abs())
+        .fold(0.0, f64::max)
+}
+
+/// The breaks of `fs`, each once, sorted.
+fn breaks(fs: &[Spline]) -> Vec<i64> {
+    let mut b: Vec<i64> = fs.iter().flat_map(|s| s.steps.iter().map(|st| st.0)).collect();
+    b.sort_unstable();
+    b.dedup();
+    b
+}
+
+fn pack(k: &DcfKey) -> Vec<u64> {
+    let mut out = Vec::with_capacity(KEY_ELEMS);
+    let mut bits = [0u64; 2];
+    for (i, c) in k.cws.iter().enumerate() {
+        out.extend([c.s as u64, (c.s >> 64) as u64, c.v[0], c.v[1]]);
+        let (w, o) = ((2 * i) / 64, (2 * i) % 64);
+        bits[w] |= (u64::from(c.t[0]) << o) | (u64::from(c.t[1]) << (o + 1));
+    }
+    out.extend(bits);
+    out.extend(k.last);
+    out
+}
+
+fn unpack(seed: u128, words: &[u64]) -> DcfKey {
+    let levels = BITS as usize;
+    let bits = [words[4 * levels], words[4 * levels + 1]];
+    let cws = (0..levels)
+        .map(|i| {
+            let w = &words[4 * i..4 * i + 4];
+            let (q, o) = ((2 * i) / 64, (2 * i) % 64);
+            Correction {
+                s: w[0] as u128 | (w[1] as u128) << 64,
+                v: [w[2], w[3]],
+                t: [(bits[q] >> o) & 1 == 1, (bits[q] >> (o + 1)) & 1 == 1],
+            }
+        })
+        .collect();
+    DcfKey { seed, bits: BITS, cws, last: [words[4 * levels + 2], words[4 * levels + 3]] }
+}
+
+/// What one computing party draws from the seed it shares with the dealer, per value: its share of `r`,
+/// of `MSB(r)`, of `MSB(r) r`, and its DCF root seed. The dealer draws the same for both parties.
+struct Draws {
+    r: Vec<u64>,
+    m: Vec<u64>,
+    mr: Vec<u64>,
+    root: Vec<u128>,
+}
+
+fn draws(prg: &mut crate::protocol::prg::Prg, n: usize) -> Draws {
+    let r = prg.ring(n);
+    let m = prg.ring(n);
+    let mr = prg.ring(n);
+    let raw = prg.ring(2 * n);
+    Draws { r, m, mr, root: (0..n).map(|i| (raw[2 * i] as u128 | (raw[2 * i + 1] as u128) << 64) & !1).collect() }
+}
+
+/// Values whose keys travel in one message (bounds the memory of a message at about 64 MB).
+const CHUNK: usize = 16_384;
+
+/// Applies each of `fs` to the shared `x` element by element through FSS gates (ring sharing only); one
+/// shared result per function. Ledger for n values: dealer -> P0 `256 n` and dealer -> P1 `258 n` ring
+/// elements offline (in messages of at most 16,384 values' keys); P0 <-> P1 `n` each way online, one round.
+pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label: &Label) -> Result<Vec<Shared<u64>>> {
+    if fs.is_empty() {
+        return Err(invalid(format!("'{label}': no function to apply")));
+    }
+    let f = p.arith.frac_bits;
+    let splines: Vec<Spline> = fs.iter().map(|&a| spline(a, f)).collect();
+    let bks = breaks(&splines);
+    let n = x.len();
+    let shape = x.shape().to_vec();
+    let keys_label = label.op(Op::Triple);
+    match p.role {
+        Role::Dealer => {
+            let d0 = draws(&mut p.prg(Role::P0)?, n);
+            let d1 = draws(&mut p.prg(Role::P1)?, n);
+            for c0 in (0..n).step_by(CHUNK) {
+                let c1 = (c0 + CHUNK).min(n);
+                let len = c1 - c0;
+                // P0's message: its key words; P1's: the same words, then its corrections of MSB(r) and MSB(r) r
+                // (r itself is r0 + r1, both drawn from seeds: no correction).
+                let mut w0 = vec![0u64; len * KEY_ELEMS];
+                let mut w1 = vec![0u64; len * KEY_ELEMS + 2 * len];
+                let (w1_keys, w1_corr) = w1.split_at_mut(len * KEY_ELEMS);
+                w0.par_chunks_mut(KEY_ELEMS)
+                    .zip(w1_keys.par_chunks_mut(KEY_ELEMS))
+                    .zip(w1_corr.par_chunks_mut(2))
+                    .enumerate()
+                    .for_each(|(q, ((a0, a1), corr))| {
+                        let j = c0 + q;
+                        let r = d0.r[j].wrapping_add(d1.r[j]);
+                        let m = r >> 63;
+                        // alpha = r mod 2^63, beta = (1 - 2 MSB(r)) (1, r).
+                        let beta = if m == 0 { [1, r] } else { [1u64.wrapping_neg(), r.wrapping_neg()] };
+                        let (k0, _) = dcf::keygen_from(r & (u64::MAX >> 1), beta, BITS, [d0.root[j], d1.root[j]]);
+                        let words = pack(&k0);
+                        a0.copy_from_slice(&words);
+                        a1.copy_from_slice(&words);
+                        corr[0] = m.wrapping_sub(d0.m[j]).wrapping_sub(d1.m[j]);
+                        corr[1] = m.wrapping_mul(r).wrapping_sub(d0.mr[j]).wrapping_sub(d1.mr[j]);
+                    });
+                p.send_elems(Role::P0, keys_label.clone(), ViewKind::Share, Phase::Offline, vec1(w0)?)?;
+                p.send_elems(Role::P1, keys_label.clone(), ViewKind::Share, Phase::Offline, vec1(w1)?)?;
+            }
+            Ok(vec![Shared::shape_only(&shape); fs.len()])
+        }
+        Role::P0 | Role::P1 => {
+            let i = p.share_index().ok_or_else(|| protocol_error(Some(label), "no share index"))?;
+            let mine = draws(&mut p.prg(Role::Dealer)?, n);
+            // Open x_hat = x + r: the one online message. (r = r0 + r1 with both shares drawn from seeds.)
+            let xs: Vec<u64> = x.expect_share()?.as_standard_layout().iter().copied().collect();
+            let masked: Vec<u64> = xs.iter().zip(&mine.r).map(|(a, b)| a.wrapping_add(*b)).collect();
+            let xhat = exchange(p, vec1(masked)?, &label.op(Op::Open), ViewKind::MaskedOpening)?;
+            let xhat: Vec<u64> = xhat.into_raw_vec_and_offset().0;
+            let lead = u64::from(i == 0);
+            let scale = 1u64 << f;
+            let coef = |v: f64| -> Result<u64> { RingArith::new(f)?.encode(v) };
+            // Per function: encoded (a0, c0 * 2^f) and, per break, (da, dc * 2^f), at scale 2f.
+            let plans: Vec<(u64, u64, Vec<(usize, u64, u64)>)> = splines
+                .iter()
+                .map(|s| -> Result<_> {
+                    let steps = s
+                        .steps
+                        .iter()
+                        .map(|&(b, da, dc)| {
+                            let k = bks.binary_search(&b).map_err(|_| invalid("break not found"))?;
+                            Ok((k, coef(da)?, coef(dc)?.wrapping_mul(scale)))
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok((coef(s.a0)?, coef(s.c0)?.wrapping_mul(scale), steps))
+                })
+                .collect::<Result<_>>()?;
+            let mut outs: Vec<Vec<u64>> = vec![vec![0u64; n]; fs.len()];
+            for c0 in (0..n).step_by(CHUNK) {
+                let c1 = (c0 + CHUNK).min(n);
+                let len = c1 - c0;
+                let want = len * KEY_ELEMS + if i == 1 { 2 * len } else { 0 };
+                let got = p.recv_elems(Role::Dealer, &keys_label, &[want])?.into_raw_vec_and_offset().0;
+                let (words, corr) = got.split_at(len * KEY_ELEMS);
+                let vals: Vec<Vec<u64>> = (0..len)
+                    .into_par_iter()
+                    .map(|q| {
+                        let j = c0 + q;
+                        let key = unpack(mine.root[j], &words[q * KEY_ELEMS..(q + 1) * KEY_ELEMS]);
+                        let (r, mut m, mut mr) = (mine.r[j], mine.m[j], mine.mr[j]);
+                        if i == 1 {
+                            m = m.wrapping_add(corr[2 * q]);
+                            mr = mr.wrapping_add(corr[2 * q + 1]);
+                        }
+                        // Shares of D_k = [x >= b_k] and of D_k x, for every break.
+                        let dk: Vec<(u64, u64)> = bks
+                            .iter()
+                            .map(|&b| {
+                                let yhat = xhat[j].wrapping_sub(b as u64);
+                                let ph = yhat >> 63;
+                                let [c, cr] = dcf::eval(i, &key, yhat & (u64::MAX >> 1));
+                                let t = m.wrapping_add(c);
+                                let tr = mr.wrapping_add(cr);
+                                let sign = 1u64.wrapping_sub(2 * ph); // 1 - 2 MSB(y_hat)
+                                let d = lead.wrapping_mul(1 - ph).wrapping_sub(sign.wrapping_mul(t));
+                                let dr = (1 - ph).wrapping_mul(r).wrapping_sub(sign.wrapping_mul(tr));
+                                (d, d.wrapping_mul(xhat[j]).wrapping_sub(dr))
+                            })
+                            .collect();
+                        plans
+                            .iter()
+                            .map(|(a0, c0, steps)| {
+                                let mut acc = a0.wrapping_mul(xs[j]).wrapping_add(lead.wrapping_mul(*c0));
+                                for &(k, da, dc) in steps {
+                                    acc = acc
+                                        .wrapping_add(da.wrapping_mul(dk[k].1))
+                                        .wrapping_add(dc.wrapping_mul(dk[k].0));
+                                }
+                                acc
+                            })
+                            .collect()
+                    })
+                    .collect();
+                for (q, v) in vals.into_iter().enumerate() {
+                    for (o, val) in outs.iter_mut().zip(v) {
+                        o[c0 + q] = val;
+                    }
+                }
+            }
+            let mut results = Vec::with_capacity(fs.len());
+            for mut v in outs {
+                p.rescale(&mut v)?;
+                results
+                    .push(Shared::held(ArrayD::from_shape_vec(IxDyn(&shape), v).map_err(|e| invalid(e.to_string()))?));
+            }
+            Ok(results)
+        }
+        _ => Ok(vec![Shared::shape_only(&shape); fs.len()]),
+    }
+}
+
+fn vec1(v: Vec<u64>) -> Result<ArrayD<u64>> {
+    let n = v.len();
+    ArrayD::from_shape_vec(IxDyn(&[n]), v).map_err(|e| invalid(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splines_stay_close_to_the_functions() {
+        assert_eq!(max_error(Activation::Relu, 16), 0.0);
+        assert_eq!(max_error(Activation::ReluGrad, 16), 0.0);
+        let s = max_error(Activation::Sigmoid, 16);
+        let g = max_error(Activation::SigmoidGrad, 16);
+        assert!(s < 4e-3 && g < 5e-3, "sigmoid {s}, derivative {g}");
+    }
+
+    #[test]
+    fn keys_pack_and_unpack() {
+        let mut rng = crate::rng::stream(3, 0);
+        let (k0, _) = dcf::keygen(12345, [1, 2], BITS, &mut rng);
+        let words = pack(&k0);
+        assert_eq!(words.len(), KEY_ELEMS);
+        assert_eq!(unpack(k0.seed, &words), k0);
+    }
+}
