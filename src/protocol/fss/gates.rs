@@ -161,6 +161,9 @@ fn draws(prg: &mut crate::protocol::prg::Prg, n: usize) -> Draws {
     Draws { r, m, mr, root: (0..n).map(|i| (raw[2 * i] as u128 | (raw[2 * i + 1] as u128) << 64) & !1).collect() }
 }
 
+/// A spline at scale 2f: encoded `a0`, `c0 2^f`, and per step (break index, `da`, `dc 2^f`).
+type EncodedSpline = (u64, u64, Vec<(usize, u64, u64)>);
+
 /// Values whose keys travel in one message (bounds the memory of a message at about 64 MB).
 const CHUNK: usize = 16_384;
 
@@ -223,7 +226,7 @@ pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label
             let scale = 1u64 << f;
             let coef = |v: f64| -> Result<u64> { RingArith::new(f)?.encode(v) };
             // Per function: encoded (a0, c0 * 2^f) and, per break, (da, dc * 2^f), at scale 2f.
-            let plans: Vec<(u64, u64, Vec<(usize, u64, u64)>)> = splines
+            let plans: Vec<EncodedSpline> = splines
                 .iter()
                 .map(|s| -> Result<_> {
                     let steps = s
