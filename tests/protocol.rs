@@ -463,3 +463,90 @@ fn ring_paths_do_not_depend_on_the_thread_count() {
         assert_eq!(on(1), on(3), "{path}");
     }
 }
+
+/// Shares `inputs` from the owner, applies `fs` through FSS gates, opens the results.
+fn fss_run(
+    seed: u64,
+    x: &ArrayD<f64>,
+    fs: &[rtas::protocol::functions::Activation],
+) -> ProtocolRun<Vec<Option<ArrayD<f64>>>> {
+    use rtas::protocol::nonlinear::{self, Via};
+    let shape = x.shape().to_vec();
+    let owned = BTreeMap::from([(Role::Owner, vec![x.clone()])]);
+    run_protocol(&RingArith::default(), &ROLES, seed, true, owned, |p, mine: Vec<ArrayD<f64>>| {
+        p.stage(Stage::Input);
+        let xs = io::share_from(p, Role::Owner, mine.first(), &shape, &Stage::Input.at("x"))?;
+        p.stage(Stage::Op);
+        let outs = nonlinear::apply(p, Via::Fss, &xs, fs, &at(""))?;
+        p.stage(Stage::Output);
+        let mut opened = Vec::new();
+        for (i, o) in outs.iter().enumerate() {
+            opened.push(io::open(p, o, &Stage::Output.at(format!("o{i}")))?);
+        }
+        Ok(opened)
+    })
+    .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, failure_persistence: None, .. ProptestConfig::default() })]
+
+    #[test]
+    fn fss_gates_within_their_spline_error(r in 1usize..6, c in 1usize..9, seed in 0u64..1000, scale in 0.1f64..12.0) {
+        use rtas::protocol::functions::Activation::*;
+        use rtas::protocol::fss::gates::max_error;
+        let x = data(&[r, c], seed, scale);
+        let fs = [Relu, ReluGrad, Sigmoid, SigmoidGrad];
+        let run = fss_run(seed, &x, &fs);
+        let got = &run.outputs[&Role::P0];
+        for (i, f) in fs.iter().enumerate() {
+            let want = x.mapv(|v| f.eval(v));
+            // The spline's own error, the input's rounding (slope <= 1: ULP/2) and one truncation (ULP).
+            let bound = max_error(*f, 16) + 2.0 * ULP;
+            let err = max_diff(got[i].as_ref().unwrap(), &want);
+            prop_assert!(err <= bound, "{:?}: error {} above {}", f, err, bound);
+        }
+        prop_assert_eq!(run.truncation.failures, 0);
+    }
+}
+
+#[test]
+fn fss_ledger_is_one_round_two_elements_online_and_keys_offline() {
+    use rtas::protocol::functions::Activation::*;
+    let n = 5 * 7;
+    let run = fss_run(3, &data(&[5, 7], 3, 2.0), &[Relu, ReluGrad]);
+    let t = traffic_where(&run.recording, |e| e.label.stage == Stage::Op);
+    let b = |elems: usize| 8 * elems as u64;
+    assert_eq!((t.bytes(Phase::Online, Role::P0, Role::P1), t.bytes(Phase::Online, Role::P1, Role::P0)), (b(n), b(n)));
+    assert_eq!((t.rounds, t.offline_rounds), (1, 1));
+    // One key per value: 63 levels of 4 ring elements, 2 of packed control bits, 2 final; P1 also gets its
+    // corrections of MSB(r) and MSB(r) r.
+    assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P0), b(n * 256));
+    assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P1), b(n * 258));
+    assert_eq!(t.links().len(), 4, "nothing reaches the dealer: no helper");
+}
+
+#[test]
+fn fss_openings_do_not_depend_on_the_secret() {
+    // What P1 receives online in an FSS gate is x + r with a uniform r: its top bits are uniform whatever x.
+    for secret in [0.0, 5.0, -300.0] {
+        let mut h = [0u64; 16];
+        for seed in 0..12 {
+            let run = fss_run(
+                seed,
+                &ArrayD::from_elem(IxDyn(&[256]), secret),
+                &[rtas::protocol::functions::Activation::Relu],
+            );
+            for v in run.recording.views[&Role::P1].of_kind(ViewKind::MaskedOpening) {
+                if let Payload::Ring(a) = &v.payload {
+                    a.iter().for_each(|e| h[(e >> 60) as usize] += 1);
+                }
+            }
+            assert!(
+                run.recording.views[&Role::Dealer].received.iter().all(|v| v.label.stage == Stage::Setup),
+                "the dealer receives nothing but setup"
+            );
+        }
+        assert!(chi2_uniform(&h) < 37.7, "secret {secret}: chi2 {}", chi2_uniform(&h));
+    }
+}
