@@ -43,8 +43,11 @@ fn logistic_regression_one_epoch_meets_the_accuracy_targets() {
         // Secure training tracks plain training: 250 steps of fixed point (2^-16) move no weight by more
         // than 2e-3, and the loss curves agree step by step.
         assert!(r.max_param_diff_vs_plain < 2e-3, "{}: {}", r.protocol, r.max_param_diff_vs_plain);
+        // Under mpc the sigmoid is a spline within 3e-3 of the function, so y_hat may differ by that much:
+        // the squared loss by at most 2 * 3e-3 * |y_hat - y| <= 6e-3.
         let worst = r.loss_curve.iter().zip(&r.plain_loss_curve).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        assert!(worst < 1e-3, "{}: loss curves differ by {worst}", r.protocol);
+        let bound = if p == MPC { 6e-3 } else { 1e-3 };
+        assert!(worst < bound, "{}: loss curves differ by {worst}", r.protocol);
     }
 }
 
