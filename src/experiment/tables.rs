@@ -5,6 +5,7 @@ use super::simulate::{ProtocolChoice, SimulateConfig, SimulateReport, StepCost, 
 use crate::error::{Result, invalid};
 use crate::models::secure::Protocol;
 use crate::models::{ModelKind, Prepared};
+use crate::net::Phase;
 use crate::sim::cost::Profile;
 use indicatif::ProgressBar;
 use serde::Serialize;
@@ -31,7 +32,7 @@ impl Default for TablesConfig {
 pub struct Measured {
     /// `logreg` or `cnn`.
     pub model: String,
-    /// `rtas` or `rtas-fast`.
+    /// `rtas`, `rtas-fast` or `mpc`.
     pub protocol: String,
     /// `train` (one step, batch 32) or `infer` (one batch).
     pub phase: String,
@@ -49,6 +50,14 @@ pub struct Measured {
     pub bytes_p0_p1: u64,
     /// Online rounds.
     pub rounds: u32,
+    /// Bytes of the online phase, all links.
+    pub online_bytes: u64,
+    /// Bytes of the offline phase (dealer material), all links.
+    pub offline_bytes: u64,
+    /// Modeled seconds of the online phase alone on the LAN and the WAN.
+    pub online_lan_seconds: f64,
+    /// The same on the WAN.
+    pub online_wan_seconds: f64,
 }
 
 /// A published figure.
@@ -101,6 +110,10 @@ fn measured(r: &SimulateReport, phase: &str, c: &StepCost) -> Measured {
         megabits: c.total_bytes as f64 * 8.0 / 1e6,
         bytes_p0_p1: c.bytes_p0_p1,
         rounds: c.rounds,
+        online_bytes: c.traffic.by_link.iter().filter(|(k, _)| k.0 == Phase::Online).map(|(_, v)| v).sum(),
+        offline_bytes: c.traffic.by_link.iter().filter(|(k, _)| k.0 == Phase::Offline).map(|(_, v)| v).sum(),
+        online_lan_seconds: c.modeled_online_seconds.get("lan").copied().unwrap_or(f64::NAN),
+        online_wan_seconds: c.modeled_online_seconds.get("wan").copied().unwrap_or(f64::NAN),
     }
 }
 
@@ -123,7 +136,7 @@ pub fn tables(cfg: &TablesConfig, train: &Prepared, infer_pool: &Prepared, pb: &
     };
     let mut out = Vec::new();
     for model in [ModelKind::LogReg, ModelKind::Cnn] {
-        for protocol in [Protocol::Rtas, Protocol::RtasFast] {
+        for protocol in [Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc] {
             pb.set_message(format!("tables: {} {}", model.name(), protocol.name()));
             let mut sc = SimulateConfig::paper(model, ProtocolChoice::Secure(protocol));
             sc.max_steps = Some(cfg.steps + 1);
