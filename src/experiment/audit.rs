@@ -122,6 +122,11 @@ pub fn audit(quick: bool, seed: u64, pb: &ProgressBar) -> Result<AuditReport> {
     Ok(AuditReport { claims, cost, quick, seed, seconds: start.elapsed().as_secs_f64() })
 }
 
+/// Bytes of one phase of a step, all links.
+fn phase_bytes(s: &crate::experiment::simulate::StepCost, ph: crate::net::Phase) -> f64 {
+    s.traffic.by_link.iter().filter(|(k, _)| k.0 == ph).map(|(_, v)| *v as f64).sum()
+}
+
 /// One figure of a step's cost.
 type Measure = Box<dyn Fn(&crate::experiment::simulate::StepCost) -> f64>;
 
@@ -145,9 +150,6 @@ fn cost_claim(quick: bool, seed: u64, data: (&Prepared, &Prepared), claims: &[Cl
                 costs.iter().map(|(t, i)| if pick == 0 { t } else { i }).collect();
             let workload =
                 format!("{} {phase}{}", model.name(), if pick == 1 { format!(" {infer}") } else { String::new() });
-            let phase_bytes = |s: &crate::experiment::simulate::StepCost, ph: crate::net::Phase| -> f64 {
-                s.traffic.by_link.iter().filter(|(k, _)| k.0 == ph).map(|(_, v)| *v as f64).sum()
-            };
             let rows: [(&str, Measure); 5] = [
                 ("online bytes", Box::new(|s| phase_bytes(s, crate::net::Phase::Online))),
                 ("offline bytes", Box::new(|s| phase_bytes(s, crate::net::Phase::Offline))),
