@@ -191,6 +191,21 @@ fn audit_verdicts_follow_from_their_own_numbers() {
     let knows_a = thm.attempts.iter().find(|x| x.assumptions == ["knows A"]).unwrap();
     strong.attempts.push(Attempt::paper_attacker("the same attacker, granted A by the paper", knows_a.success));
     assert_eq!(strong.judge().verdict, Verdict::DoesNotHold);
+    // The central cost claim: every measure's winner follows from its numbers; mpc sends nothing to a helper
+    // and its keys are offline.
+    assert_eq!(a.cost.compared, a.cost.measures.len());
+    for m in &a.cost.measures {
+        let want = if m.rtas < m.mpc {
+            "rtas"
+        } else if m.mpc < m.rtas {
+            "mpc"
+        } else {
+            "equal"
+        };
+        assert_eq!(m.cheaper, want, "{} {}", m.workload, m.measure);
+        assert!(m.rtas.is_finite() && m.mpc.is_finite() && m.rtas_fast.is_finite());
+    }
+    assert_eq!(a.cost.rtas_cheaper, a.cost.measures.iter().filter(|m| m.cheaper == "rtas").count());
     // The helper: the paper's protocol is broken by the dealer-helper; rtas's re-randomized one is not.
     let helper = a.claims.iter().find(|c| c.statement.contains("randomly permuted")).unwrap();
     let (paper, fixed) = (&helper.attempts[0], &helper.attempts[1]);
