@@ -312,3 +312,12 @@ fn the_ring_path_is_measured_named_and_overridable() {
     assert_eq!(a["ring_path"]["chosen_by"], "--ring-path");
     rejects(&["op", "--op", "matmul", "--shape", "2x2x2", "--ring-path", "vax"], "not available here");
 }
+
+#[test]
+fn the_full_audit_runs_end_to_end() {
+    // The quick audit is exercised elsewhere; the full settings (larger batches, more runs) must run too.
+    let v = json(&["audit"]);
+    assert_eq!(v["claims"].as_array().unwrap().len(), 8);
+    assert_eq!(v["quick"], false);
+    assert!(v["cost"]["measures"].as_array().unwrap().len() == 20);
+}

@@ -116,7 +116,8 @@ pub fn audit(quick: bool, seed: u64, pb: &ProgressBar) -> Result<AuditReport> {
             helper_labels_4_2_1(seed, (&train, &test), &hidden)?
         },
     ];
-    let cost = cost_claim(quick, seed, (&train, &test), &claims)?;
+    let held_out = Prepared::new(&te)?;
+    let cost = cost_claim(quick, seed, (&train, &held_out), &claims)?;
     pb.inc(1);
     pb.finish_and_clear();
     Ok(AuditReport { claims, cost, quick, seed, seconds: start.elapsed().as_secs_f64() })
@@ -132,7 +133,10 @@ type Measure = Box<dyn Fn(&crate::experiment::simulate::StepCost) -> f64>;
 
 /// RTAS, RTAS-fast and mpc on the same workloads, measured by the same ledger and cost model.
 fn cost_claim(quick: bool, seed: u64, data: (&Prepared, &Prepared), claims: &[Claim]) -> Result<CostClaim> {
-    let infer = if quick { 64 } else { 256 };
+    let infer = (if quick { 64 } else { 256 }).min(data.1.count);
+    if infer == 0 {
+        return Err(crate::error::invalid("the cost comparison needs test images"));
+    }
     let pool = Prepared { count: infer, x: data.1.x[..infer * 784].to_vec(), labels: data.1.labels[..infer].to_vec() };
     let mut measures = Vec::new();
     for model in [ModelKind::LogReg, ModelKind::Cnn] {
