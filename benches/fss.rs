@@ -22,6 +22,43 @@ fn bench(c: &mut Criterion) {
     g.bench_function("dcf_eval_1000", |b| {
         b.iter(|| (0..1000u64).fold(0u64, |a, i| a.wrapping_add(dcf::eval(0, &k0, i * 1_000_003)[0])))
     });
+    // The same DCF from the fss-rs crate (64-bit inputs, 16-byte payload like rtas's pair), one thread.
+    {
+        use fss_rs::dcf::{BoundState, CmpFn, Dcf, DcfImpl};
+        use fss_rs::group::byte::ByteGroup;
+        use fss_rs::prg::Aes128MatyasMeyerOseasPrg;
+        let keys = [[7u8; 16], [8u8; 16], [9u8; 16], [10u8; 16]];
+        let prg = Aes128MatyasMeyerOseasPrg::<16, 2, 4>::new(&std::array::from_fn(|i| &keys[i]));
+        let fdcf = DcfImpl::<8, 16, _>::new(prg);
+        let s0s = [[1u8; 16], [2u8; 16]];
+        let f =
+            CmpFn { alpha: 0x1234_5678_9abcu64.to_be_bytes(), beta: ByteGroup([3u8; 16]), bound: BoundState::LtAlpha };
+        g.bench_function("fss_rs_dcf_keygen_1000", |b| {
+            b.iter(|| {
+                (0..1000u64)
+                    .map(|i| {
+                        let f = CmpFn {
+                            alpha: (i * 7919).to_be_bytes(),
+                            beta: ByteGroup([3u8; 16]),
+                            bound: BoundState::LtAlpha,
+                        };
+                        fdcf.r#gen(&f, [&s0s[0], &s0s[1]]).cw_np1.0[0]
+                    })
+                    .fold(0u8, |a, v| a ^ v)
+            })
+        });
+        let k = fdcf.r#gen(&f, [&s0s[0], &s0s[1]]);
+        let xs: Vec<[u8; 8]> = (0..1000u64).map(|i| (i * 1_000_003).to_be_bytes()).collect();
+        g.bench_function("fss_rs_dcf_eval_1000", |b| {
+            b.iter(|| {
+                let mut ys = vec![ByteGroup([0u8; 16]); 1000];
+                let xr: Vec<&[u8; 8]> = xs.iter().collect();
+                let mut yr: Vec<&mut ByteGroup<16>> = ys.iter_mut().collect();
+                fdcf.eval(false, &k, &xr, &mut yr);
+                ys[999].0[0]
+            })
+        });
+    }
     let x = ArrayD::from_shape_fn(IxDyn(&[32, 676]), |i| ((i[0] * 676 + i[1]) as f64 * 0.37).sin() * 4.0);
     g.bench_function("relu_plain_32x676", |b| b.iter(|| x.mapv(|v| v.max(0.0))));
     let op = OpKind::Relu { shape: vec![32, 676] };
