@@ -519,10 +519,10 @@ fn fss_ledger_is_one_round_two_elements_online_and_keys_offline() {
     let b = |elems: usize| 8 * elems as u64;
     assert_eq!((t.bytes(Phase::Online, Role::P0, Role::P1), t.bytes(Phase::Online, Role::P1, Role::P0)), (b(n), b(n)));
     assert_eq!((t.rounds, t.offline_rounds), (1, 1));
-    // One key per value: 63 levels of 4 ring elements, 2 of packed control bits, 2 final; P1 also gets its
-    // corrections of MSB(r) and MSB(r) r.
-    assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P0), b(n * 256));
-    assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P1), b(n * 258));
+    // One key per value: 63 - f = 47 levels of 4 ring elements, 2 of packed control bits, 2 final; P1 also
+    // gets its corrections of MSB(r) and MSB(r) r. 3.1 KB per value in all.
+    assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P0), b(n * 192));
+    assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P1), b(n * 194));
     assert_eq!(t.links().len(), 4, "nothing reaches the dealer: no helper");
 }
 
@@ -548,5 +548,24 @@ fn fss_openings_do_not_depend_on_the_secret() {
             );
         }
         assert!(chi2_uniform(&h) < 37.7, "secret {secret}: chi2 {}", chi2_uniform(&h));
+    }
+}
+
+#[test]
+fn fss_signs_hold_across_the_range_a_product_can_reach() {
+    // The comparison runs on 63 - f bits: exact for every |x| < 2^(63 - 2f) = 2^31 at f = 16, the range of
+    // anything a product can output without wrapping. Probe both ends and the smallest magnitudes.
+    use rtas::protocol::functions::Activation::{Relu, ReluGrad};
+    let v = vec![2f64.powi(30), -(2f64.powi(30)), 30_000.0, -30_000.0, 1e-4, -1e-4, ULP, -ULP, 0.0];
+    let x = ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.clone()).unwrap();
+    for seed in 0..8 {
+        let run = fss_run(seed, &x, &[Relu, ReluGrad]);
+        let got = &run.outputs[&Role::P0];
+        let (relu, grad) = (got[0].as_ref().unwrap(), got[1].as_ref().unwrap());
+        for (i, &xv) in v.iter().enumerate() {
+            let want = if xv > 0.0 { xv } else { 0.0 };
+            assert!((relu[i] - want).abs() <= 2.0 * ULP, "relu({xv}) = {} (seed {seed})", relu[i]);
+            assert_eq!(grad[i], if xv >= ULP / 2.0 { 1.0 } else { 0.0 }, "relu'({xv}) (seed {seed})");
+        }
     }
 }

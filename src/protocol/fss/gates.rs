@@ -2,27 +2,30 @@
 //! and LLAMA use the same construction), one online round.
 //!
 //! For each value `x` (shared by P0 and P1) the dealer draws a mask `r`, shares it, and makes one DCF key
-//! pair on the low 63 bits with threshold `r mod 2^63` and payload `±(1, r)`. P0 and P1 open
+//! pair on `c = 63 - f` bits with threshold `r mod 2^c` and payload `±(1, r)`. P0 and P1 open
 //! `x_hat = x + r` (one ring element each way: the only online message). For a public breakpoint `b`, the
-//! sign of `y = x - b` follows from `y_hat = x_hat - b`: `MSB(y) = MSB(y_hat) xor MSB(r) xor
-//! [y_hat mod 2^63 < r mod 2^63]`; the key gives shares of that comparison and of its product with `r`,
+//! sign of `y = x - b` is the top bit of `y mod 2^(c+1)` (exact while `|y| < 2^c`, which every value a product
+//! can yield without overflowing the ring satisfies), and follows from `y_hat = x_hat - b`:
+//! `MSB(y) = MSB(y_hat) xor MSB(r) xor [y_hat mod 2^c < r mod 2^c]` in Z_2^(c+1); the key gives shares of
+//! that comparison and of its product with `r`,
 //! so each party holds shares of `D = [x >= b]` and of `D x = D x_hat - D r` without a message. One key serves
 //! every breakpoint of every function asked for at once (relu and its derivative share one; sigmoid and its
 //! derivative share 24).
 //!
-//! A function is a linear spline: `f(x) = a0 x + c0 + sum_k [x >= b_k] (da_k x + dc_k)`, evaluated at scale
-//! 2f and truncated once (SecureML's local truncation, as for products). Pieces:
-//! - relu: one break at one unit of `2^-f` (`[x > 0]`, exactly rtas's plaintext derivative), `x` above it;
+//! A function is a linear spline: `f(x) = a0 x + c0 + sum_k [x >= b_k] (da_k x + dc_k)`. With integer
+//! coefficients (relu, its derivative) it is computed exactly at scale f; otherwise at scale 2f and truncated
+//! once (SecureML's local truncation, as for products). Pieces:
+//! - relu: one break at one unit of `2^-f` (`[x > 0]`, exactly rtas's plaintext derivative), `x` above it,
+//!   exact (no truncation);
 //! - relu's derivative: the step at the same break, exact;
 //! - sigmoid and its derivative: chords of the function on 24 intervals of width 1/2 over [-6, 6], constant
 //!   outside (0 and 1 for sigmoid, 0 for the derivative). Max error against the exact function, computed by
 //!   [`max_error`]: about 3e-3 for sigmoid, 4e-3 for its derivative (plus 2^-f of rounding).
 //!
 //! Offline, per value: both parties' root seeds come from the seeds they share with the dealer; the dealer
-//! sends each of them the 63 correction words (32 bytes each, control bits packed) and the final word, and
+//! sends each of them the `c` correction words (32 bytes each, control bits packed) and the final word, and
 //! P1 the corrections of its shares of `MSB(r)` and `MSB(r) r` (`r` itself is the sum of the two parties'
-//! seeded draws): 2,048 bytes to P0 and 2,064 to P1 per value, 4.1 KB in all (the pair payload doubles the
-//! value words of a one-element DCF, whose two keys would take about 3 KB).
+//! seeded draws): at f = 16 (c = 47), 1,536 bytes to P0 and 1,552 to P1 per value, 3.1 KB in all.
 
 use super::dcf::{self, Correction, DcfKey};
 use crate::error::{Result, invalid, protocol_error};
@@ -35,10 +38,17 @@ use crate::protocol::share::Shared;
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
 
-/// Bits compared by the DCF (the low bits of the ring; the top bit is handled by the MSB identity).
-const BITS: u32 = 63;
+/// Bits compared by the DCF at `f` fractional bits: `63 - f`. The sign of `y` is read in Z_2^(64-f), which is
+/// exact whenever `|y| < 2^(63-f)` in ring units, i.e. `|y| < 2^(63-2f)` in reals: every value a product can
+/// produce without overflowing the ring (the bound `rtas op` and `simulate` enforce) is in range.
+fn compare_bits(frac_bits: u32) -> u32 {
+    63 - frac_bits
+}
+
 /// Ring elements that carry one key's correction words: 4 per level, 2 for the packed control bits, 2 final.
-const KEY_ELEMS: usize = 4 * BITS as usize + 4;
+fn key_elems(bits: u32) -> usize {
+    4 * bits as usize + 4
+}
 
 /// `f(x) = a0 x + c0 + sum_k [x >= b_k] (da_k x + dc_k)`, with `b_k` in units of `2^-f`.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +93,12 @@ pub fn spline(act: Activation, frac_bits: u32) -> Spline {
 }
 
 impl Spline {
+    /// Whether every slope and intercept is a small integer (then the gate needs no truncation).
+    pub fn integral(&self) -> bool {
+        let int = |v: f64| v.fract() == 0.0 && v.abs() < 1e6;
+        int(self.a0) && int(self.c0) && self.steps.iter().all(|&(_, da, dc)| int(da) && int(dc))
+    }
+
     /// The spline at a real `x` (no rounding).
     pub fn at(&self, x: f64, frac_bits: u32) -> f64 {
         let scale = 2f64.powi(frac_bits as i32);
@@ -115,7 +131,7 @@ fn breaks(fs: &[Spline]) -> Vec<i64> {
 }
 
 fn pack(k: &DcfKey) -> Vec<u64> {
-    let mut out = Vec::with_capacity(KEY_ELEMS);
+    let mut out = Vec::with_capacity(key_elems(k.bits));
     let mut bits = [0u64; 2];
     for (i, c) in k.cws.iter().enumerate() {
         out.extend([c.s as u64, (c.s >> 64) as u64, c.v[0], c.v[1]]);
@@ -127,8 +143,8 @@ fn pack(k: &DcfKey) -> Vec<u64> {
     out
 }
 
-fn unpack(seed: u128, words: &[u64]) -> DcfKey {
-    let levels = BITS as usize;
+fn unpack(seed: u128, bits_compared: u32, words: &[u64]) -> DcfKey {
+    let levels = bits_compared as usize;
     let bits = [words[4 * levels], words[4 * levels + 1]];
     let cws = (0..levels)
         .map(|i| {
@@ -141,7 +157,7 @@ fn unpack(seed: u128, words: &[u64]) -> DcfKey {
             }
         })
         .collect();
-    DcfKey { seed, bits: BITS, cws, last: [words[4 * levels + 2], words[4 * levels + 3]] }
+    DcfKey { seed, bits: bits_compared, cws, last: [words[4 * levels + 2], words[4 * levels + 3]] }
 }
 
 /// What one computing party draws from the seed it shares with the dealer, per value: its share of `r`,
@@ -161,14 +177,15 @@ fn draws(prg: &mut crate::protocol::prg::Prg, n: usize) -> Draws {
     Draws { r, m, mr, root: (0..n).map(|i| (raw[2 * i] as u128 | (raw[2 * i + 1] as u128) << 64) & !1).collect() }
 }
 
-/// A spline at scale 2f: encoded `a0`, `c0 2^f`, and per step (break index, `da`, `dc 2^f`).
+/// A spline ready to apply: `a0`, `c0`, and per step (break index, `da`, `dc`), each already in the scale the
+/// gate computes at.
 type EncodedSpline = (u64, u64, Vec<(usize, u64, u64)>);
 
 /// Values whose keys travel in one message (bounds the memory of a message at about 64 MB).
 const CHUNK: usize = 16_384;
 
 /// Applies each of `fs` to the shared `x` element by element through FSS gates (ring sharing only); one
-/// shared result per function. Ledger for n values: dealer -> P0 `256 n` and dealer -> P1 `258 n` ring
+/// shared result per function. Ledger for n values at f = 16: dealer -> P0 `192 n` and dealer -> P1 `194 n` ring
 /// elements offline (in messages of at most 16,384 values' keys); P0 <-> P1 `n` each way online, one round.
 pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label: &Label) -> Result<Vec<Shared<u64>>> {
     if fs.is_empty() {
@@ -180,6 +197,9 @@ pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label
     let n = x.len();
     let shape = x.shape().to_vec();
     let keys_label = label.op(Op::Triple);
+    let cb = compare_bits(f);
+    let low = (1u64 << cb) - 1;
+    let ke = key_elems(cb);
     match p.role {
         Role::Dealer => {
             let d0 = draws(&mut p.prg(Role::P0)?, n);
@@ -189,20 +209,20 @@ pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label
                 let len = c1 - c0;
                 // P0's message: its key words; P1's: the same words, then its corrections of MSB(r) and MSB(r) r
                 // (r itself is r0 + r1, both drawn from seeds: no correction).
-                let mut w0 = vec![0u64; len * KEY_ELEMS];
-                let mut w1 = vec![0u64; len * KEY_ELEMS + 2 * len];
-                let (w1_keys, w1_corr) = w1.split_at_mut(len * KEY_ELEMS);
-                w0.par_chunks_mut(KEY_ELEMS)
-                    .zip(w1_keys.par_chunks_mut(KEY_ELEMS))
+                let mut w0 = vec![0u64; len * ke];
+                let mut w1 = vec![0u64; len * ke + 2 * len];
+                let (w1_keys, w1_corr) = w1.split_at_mut(len * ke);
+                w0.par_chunks_mut(ke)
+                    .zip(w1_keys.par_chunks_mut(ke))
                     .zip(w1_corr.par_chunks_mut(2))
                     .enumerate()
                     .for_each(|(q, ((a0, a1), corr))| {
                         let j = c0 + q;
                         let r = d0.r[j].wrapping_add(d1.r[j]);
-                        let m = r >> 63;
-                        // alpha = r mod 2^63, beta = (1 - 2 MSB(r)) (1, r).
+                        let m = (r >> cb) & 1;
+                        // alpha = r mod 2^cb, beta = (1 - 2 m) (1, r) with m the top bit of r mod 2^(cb+1).
                         let beta = if m == 0 { [1, r] } else { [1u64.wrapping_neg(), r.wrapping_neg()] };
-                        let (k0, _) = dcf::keygen_from(r & (u64::MAX >> 1), beta, BITS, [d0.root[j], d1.root[j]]);
+                        let (k0, _) = dcf::keygen_from(r & low, beta, cb, [d0.root[j], d1.root[j]]);
                         let words = pack(&k0);
                         a0.copy_from_slice(&words);
                         a1.copy_from_slice(&words);
@@ -225,33 +245,41 @@ pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label
             let lead = u64::from(i == 0);
             let scale = 1u64 << f;
             let coef = |v: f64| -> Result<u64> { RingArith::new(f)?.encode(v) };
-            // Per function: encoded (a0, c0 * 2^f) and, per break, (da, dc * 2^f), at scale 2f.
+            // Per function: (a0, c0) and, per break, (da, dc), applied to x (scale f) and D (scale 0). A spline
+            // with integer coefficients (relu, its derivative) is computed at scale f exactly, with no
+            // truncation (so it holds over the whole range of the comparison); others at scale 2f (slopes and
+            // intercepts encoded), truncated once.
+            let exact: Vec<bool> = splines.iter().map(Spline::integral).collect();
             let plans: Vec<EncodedSpline> = splines
                 .iter()
-                .map(|s| -> Result<_> {
+                .zip(&exact)
+                .map(|(s, &ex)| -> Result<_> {
+                    let a = |v: f64| -> Result<u64> { if ex { Ok(v as i64 as u64) } else { coef(v) } };
+                    let c =
+                        |v: f64| -> Result<u64> { Ok(if ex { v as i64 as u64 } else { coef(v)? }.wrapping_mul(scale)) };
                     let steps = s
                         .steps
                         .iter()
                         .map(|&(b, da, dc)| {
                             let k = bks.binary_search(&b).map_err(|_| invalid("break not found"))?;
-                            Ok((k, coef(da)?, coef(dc)?.wrapping_mul(scale)))
+                            Ok((k, a(da)?, c(dc)?))
                         })
                         .collect::<Result<Vec<_>>>()?;
-                    Ok((coef(s.a0)?, coef(s.c0)?.wrapping_mul(scale), steps))
+                    Ok((a(s.a0)?, c(s.c0)?, steps))
                 })
                 .collect::<Result<_>>()?;
             let mut outs: Vec<Vec<u64>> = vec![vec![0u64; n]; fs.len()];
             for c0 in (0..n).step_by(CHUNK) {
                 let c1 = (c0 + CHUNK).min(n);
                 let len = c1 - c0;
-                let want = len * KEY_ELEMS + if i == 1 { 2 * len } else { 0 };
+                let want = len * ke + if i == 1 { 2 * len } else { 0 };
                 let got = p.recv_elems(Role::Dealer, &keys_label, &[want])?.into_raw_vec_and_offset().0;
-                let (words, corr) = got.split_at(len * KEY_ELEMS);
+                let (words, corr) = got.split_at(len * ke);
                 let vals: Vec<Vec<u64>> = (0..len)
                     .into_par_iter()
                     .map(|q| {
                         let j = c0 + q;
-                        let key = unpack(mine.root[j], &words[q * KEY_ELEMS..(q + 1) * KEY_ELEMS]);
+                        let key = unpack(mine.root[j], cb, &words[q * ke..(q + 1) * ke]);
                         let (r, mut m, mut mr) = (mine.r[j], mine.m[j], mine.mr[j]);
                         if i == 1 {
                             m = m.wrapping_add(corr[2 * q]);
@@ -262,8 +290,8 @@ pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label
                             .iter()
                             .map(|&b| {
                                 let yhat = xhat[j].wrapping_sub(b as u64);
-                                let ph = yhat >> 63;
-                                let [c, cr] = dcf::eval(i, &key, yhat & (u64::MAX >> 1));
+                                let ph = (yhat >> cb) & 1;
+                                let [c, cr] = dcf::eval(i, &key, yhat & low);
                                 let t = m.wrapping_add(c);
                                 let tr = mr.wrapping_add(cr);
                                 let sign = 1u64.wrapping_sub(2 * ph); // 1 - 2 MSB(y_hat)
@@ -293,8 +321,10 @@ pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label
                 }
             }
             let mut results = Vec::with_capacity(fs.len());
-            for mut v in outs {
-                p.rescale(&mut v)?;
+            for (mut v, ex) in outs.into_iter().zip(exact) {
+                if !ex {
+                    p.rescale(&mut v)?;
+                }
                 results
                     .push(Shared::held(ArrayD::from_shape_vec(IxDyn(&shape), v).map_err(|e| invalid(e.to_string()))?));
             }
@@ -325,9 +355,11 @@ mod tests {
     #[test]
     fn keys_pack_and_unpack() {
         let mut rng = crate::rng::stream(3, 0);
-        let (k0, _) = dcf::keygen(12345, [1, 2], BITS, &mut rng);
-        let words = pack(&k0);
-        assert_eq!(words.len(), KEY_ELEMS);
-        assert_eq!(unpack(k0.seed, &words), k0);
+        for bits in [47, 55, 63] {
+            let (k0, _) = dcf::keygen(12345, [1, 2], bits, &mut rng);
+            let words = pack(&k0);
+            assert_eq!(words.len(), key_elems(bits));
+            assert_eq!(unpack(k0.seed, bits, &words), k0);
+        }
     }
 }
