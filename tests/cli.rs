@@ -321,3 +321,12 @@ fn the_full_audit_runs_end_to_end() {
     assert_eq!(v["quick"], false);
     assert!(v["cost"]["measures"].as_array().unwrap().len() == 20);
 }
+
+#[test]
+fn degree_matching_refuses_more_items_per_user_than_items() {
+    // Once silently clamped to the number of items; now refused.
+    rejects(
+        &["attack", "degree-matching", "--users", "10", "--items", "500", "--per-user", "600"],
+        "--per-user 600 exceeds the 500 items",
+    );
+}

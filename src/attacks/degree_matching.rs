@@ -89,6 +89,10 @@ pub fn run(cfg: &DegreeMatching) -> Result<DegreeMatchingReport> {
     if !non_negative(cfg.noise) || !non_negative(cfg.zipf) {
         return Err(invalid("--noise and --zipf must be zero or positive"));
     }
+    if cfg.per_user > cfg.items {
+        // Each user consumes distinct items: more than there are cannot be drawn (refused, not clamped).
+        return Err(invalid(format!("--per-user {} exceeds the {} items", cfg.per_user, cfg.items)));
+    }
     let graph = synthetic(cfg.users, cfg.items, cfg.per_user, cfg.zipf, cfg.seed);
     let n = cfg.items;
     let mut rng = stream(cfg.seed, 506);
