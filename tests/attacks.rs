@@ -211,3 +211,19 @@ fn audit_verdicts_follow_from_their_own_numbers() {
     let (paper, fixed) = (&helper.attempts[0], &helper.attempts[1]);
     assert!(paper.success.ci_low > 0.5 && fixed.success.successes == 0, "{paper:?} {fixed:?}");
 }
+
+#[test]
+fn a_prior_breaks_float_shares_far_sooner_than_averaging() {
+    // sigma 10 (rtas's float mode), 1000 shares of each image: averaging leaves noise of norm ~9 against
+    // digits of norm ~9 (no image within 30%); the posterior mean under a Gaussian fit to held-out digits
+    // recovers a fifth of them.
+    use rtas::attacks::float_share::{FloatShare, run};
+    let all = Prepared::new(&rtas::data::mnist::bundled().unwrap()).unwrap();
+    let (_, te) = rtas::data::mnist::bundled_split().unwrap();
+    let public = Prepared::new(&te).unwrap();
+    let cfg = FloatShare { images: 400, sigma: 10.0, shares: vec![1000], delta_relative: 0.3, seed: 1 };
+    let r = run(&cfg, &all, Some(&public)).unwrap();
+    assert_eq!(r.points[0].success.estimate.successes, 0);
+    assert!(r.prior_points[0].success.estimate.ci_low > 0.1, "{:?}", r.prior_points[0].success.estimate);
+    assert!(r.prior_points[0].median_psnr > r.points[0].median_psnr + 5.0);
+}

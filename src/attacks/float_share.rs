@@ -52,12 +52,15 @@ pub struct FloatShareReport {
     pub images: usize,
     /// Mask standard deviation.
     pub sigma: f64,
-    /// Per number of shares.
+    /// Per number of shares: the average of the shares.
     pub points: Vec<FloatSharePoint>,
+    /// Per number of shares: the posterior mean under a Gaussian fit to public digits (empty without them).
+    /// Its bound fields are those of the averaging attacker (the paper's figure does not change).
+    pub prior_points: Vec<FloatSharePoint>,
 }
 
 /// Runs the attack on the first `images` images of `data`.
-pub fn run(cfg: &FloatShare, data: &Prepared) -> Result<FloatShareReport> {
+pub fn run(cfg: &FloatShare, data: &Prepared, public: Option<&Prepared>) -> Result<FloatShareReport> {
     if cfg.images == 0 || cfg.images > data.count {
         return Err(invalid(format!("--images must be between 1 and {}", data.count)));
     }
@@ -72,6 +75,19 @@ pub fn run(cfg: &FloatShare, data: &Prepared) -> Result<FloatShareReport> {
     let norms: Vec<f64> = x.rows().into_iter().map(|r| r.dot(&r).sqrt()).collect();
     let mut rng = stream(cfg.seed, 507);
     let mut points = Vec::new();
+    let mut prior_points = Vec::new();
+    // A Gaussian prior from public digits: mean mu, covariance Q diag(l) Q^T.
+    let prior = match public {
+        Some(pubd) if pubd.count >= 2 => {
+            let px = Array2::from_shape_vec((pubd.count, 784), pubd.x[..pubd.count * 784].to_vec())
+                .map_err(|e| invalid(e.to_string()))?;
+            let mu = super::linalg::col_means(px.view());
+            let (l, q) = super::linalg::sym_eigen(super::linalg::covariance(px.view()).view())?;
+            Some((mu, l, q))
+        }
+        Some(_) => return Err(invalid("the prior needs at least two public images")),
+        None => None,
+    };
     for &e in &cfg.shares {
         // P1's views: x - r_1, ..., x - r_E; the attacker averages them. The mean of E independent
         // N(0, sigma^2) masks is N(0, sigma^2 / E): drawn directly, so that large E costs nothing.
@@ -87,6 +103,23 @@ pub fn run(cfg: &FloatShare, data: &Prepared) -> Result<FloatShareReport> {
         let top = per_image.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let log10_mean = top + (per_image.iter().map(|l| 10f64.powf(l - top)).sum::<f64>() / n as f64).log10();
         let bound = crate::analysis::bounds::Epsilon::from_log10(log10_mean);
+        if let Some((mu, l, q)) = &prior {
+            // Posterior mean for noise variance v = sigma^2 / E: mu + Q diag(l / (l + v)) Q^T (s - mu).
+            let v = sd * sd;
+            let centered = &avg - mu;
+            let coords = super::linalg::mm(centered.view(), q.view());
+            let shrunk =
+                Array2::from_shape_fn(coords.dim(), |(i, k)| coords[(i, k)] * l[k].max(0.0) / (l[k].max(0.0) + v));
+            let est = super::linalg::mm(shrunk.view(), q.t()) + mu;
+            let errs = relative_errors(est.view(), x.view());
+            prior_points.push(FloatSharePoint {
+                shares: e,
+                success: success(&errs, cfg.delta_relative)?,
+                median_psnr: median(&psnr(est.view(), x.view(), 1.0)),
+                bound_epsilon: bound.epsilon,
+                bound_log10_epsilon: bound.log10_epsilon,
+            });
+        }
         points.push(FloatSharePoint {
             shares: e,
             success: success(&errs, cfg.delta_relative)?,
@@ -95,7 +128,7 @@ pub fn run(cfg: &FloatShare, data: &Prepared) -> Result<FloatShareReport> {
             bound_log10_epsilon: bound.log10_epsilon,
         });
     }
-    Ok(FloatShareReport { images: n, sigma: cfg.sigma, points })
+    Ok(FloatShareReport { images: n, sigma: cfg.sigma, points, prior_points })
 }
 
 /// The same attack on a real run: P1's recorded view of a float-mode run (the owner's shares `x - r` of each

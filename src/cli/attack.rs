@@ -386,6 +386,13 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             render(&m, json, |m| super::output::value_table(m.attack, &m.results))
         }
         AttackCommand::FloatShare(a) => {
+            if a.images > 8000 {
+                return Err(crate::error::invalid(
+                    "--images must be at most 8000 (the digits the prior is not fitted on)",
+                ));
+            }
+            let (_, te) = mnist::bundled_split()?;
+            let public = Prepared::new(&te)?;
             let r = float_share::run(
                 &float_share::FloatShare {
                     images: a.images,
@@ -395,8 +402,11 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
                     seed: a.seed,
                 },
                 &mnist_all()?,
+                Some(&public),
             )?;
-            render(&r, json, |r| super::output::value_table("float-share", r))
+            render(&r, json, |r| {
+                super::output::value_table("float-share (prior: a Gaussian fit to the 2000 held-out digits)", r)
+            })
         }
     }
 }
