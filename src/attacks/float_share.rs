@@ -94,7 +94,6 @@ pub fn run(cfg: &FloatShare, data: &Prepared, public: Option<&Prepared>) -> Resu
         let sd = cfg.sigma / (e as f64).sqrt();
         let mut avg = x.clone();
         avg.mapv_inplace(|v| v - sd * rng.sample::<f64, _>(StandardNormal));
-        let errs = relative_errors(avg.view(), x.view());
         // The bound for the same criterion, image by image (delta_i = delta_relative |x_i|), averaged.
         let per_image: Vec<f64> = norms
             .iter()
@@ -103,6 +102,15 @@ pub fn run(cfg: &FloatShare, data: &Prepared, public: Option<&Prepared>) -> Resu
         let top = per_image.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let log10_mean = top + (per_image.iter().map(|l| 10f64.powf(l - top)).sum::<f64>() / n as f64).log10();
         let bound = crate::analysis::bounds::Epsilon::from_log10(log10_mean);
+        let score = |est: &Array2<f64>| -> Result<FloatSharePoint> {
+            Ok(FloatSharePoint {
+                shares: e,
+                success: success(&relative_errors(est.view(), x.view()), cfg.delta_relative)?,
+                median_psnr: median(&psnr(est.view(), x.view(), 1.0)),
+                bound_epsilon: bound.epsilon,
+                bound_log10_epsilon: bound.log10_epsilon,
+            })
+        };
         if let Some((mu, l, q)) = &prior {
             // Posterior mean for noise variance v = sigma^2 / E: mu + Q diag(l / (l + v)) Q^T (s - mu).
             let v = sd * sd;
@@ -111,22 +119,9 @@ pub fn run(cfg: &FloatShare, data: &Prepared, public: Option<&Prepared>) -> Resu
             let shrunk =
                 Array2::from_shape_fn(coords.dim(), |(i, k)| coords[(i, k)] * l[k].max(0.0) / (l[k].max(0.0) + v));
             let est = super::linalg::mm(shrunk.view(), q.t()) + mu;
-            let errs = relative_errors(est.view(), x.view());
-            prior_points.push(FloatSharePoint {
-                shares: e,
-                success: success(&errs, cfg.delta_relative)?,
-                median_psnr: median(&psnr(est.view(), x.view(), 1.0)),
-                bound_epsilon: bound.epsilon,
-                bound_log10_epsilon: bound.log10_epsilon,
-            });
+            prior_points.push(score(&est)?);
         }
-        points.push(FloatSharePoint {
-            shares: e,
-            success: success(&errs, cfg.delta_relative)?,
-            median_psnr: median(&psnr(avg.view(), x.view(), 1.0)),
-            bound_epsilon: bound.epsilon,
-            bound_log10_epsilon: bound.log10_epsilon,
-        });
+        points.push(score(&avg)?);
     }
     Ok(FloatShareReport { images: n, sigma: cfg.sigma, points, prior_points })
 }

@@ -124,11 +124,6 @@ pub fn audit(quick: bool, seed: u64, pb: &ProgressBar) -> Result<AuditReport> {
     Ok(AuditReport { claims, cost, quick, seed, seconds: start.elapsed().as_secs_f64() })
 }
 
-/// Bytes of one phase of a step, all links.
-fn phase_bytes(s: &crate::experiment::simulate::StepCost, ph: crate::net::Phase) -> f64 {
-    s.traffic.by_link.iter().filter(|(k, _)| k.0 == ph).map(|(_, v)| *v as f64).sum()
-}
-
 /// One figure of a step's cost.
 type Measure = Box<dyn Fn(&crate::experiment::simulate::StepCost) -> f64>;
 
@@ -156,8 +151,8 @@ fn cost_claim(quick: bool, seed: u64, data: (&Prepared, &Prepared), claims: &[Cl
             let workload =
                 format!("{} {phase}{}", model.name(), if pick == 1 { format!(" {infer}") } else { String::new() });
             let rows: [(&str, Measure); 5] = [
-                ("online bytes", Box::new(|s| phase_bytes(s, crate::net::Phase::Online))),
-                ("offline bytes", Box::new(|s| phase_bytes(s, crate::net::Phase::Offline))),
+                ("online bytes", Box::new(|s| s.traffic.phase_bytes(crate::net::Phase::Online) as f64)),
+                ("offline bytes", Box::new(|s| s.traffic.phase_bytes(crate::net::Phase::Offline) as f64)),
                 ("online rounds", Box::new(|s| f64::from(s.rounds))),
                 ("modeled LAN s", Box::new(|s| s.modeled_seconds.get("lan").copied().unwrap_or(f64::NAN))),
                 ("modeled WAN s", Box::new(|s| s.modeled_seconds.get("wan").copied().unwrap_or(f64::NAN))),

@@ -101,18 +101,11 @@ impl OpKind {
     }
 
     /// Refuses fractional bits with which this operation's products cannot fit the ring's signed range.
-    pub fn check_fixed_point(&self, frac_bits: u32) -> Result<()> {
-        let Some((terms, max_product)) = self.product_terms() else { return Ok(()) };
-        let log2_bound = terms.log2() + max_product.log2() + 2.0 * frac_bits as f64;
-        if log2_bound > 62.0 {
-            let fmax = ((62.0 - terms.log2() - max_product.log2()) / 2.0).floor().max(0.0);
-            return Err(invalid(format!(
-                "--frac-bits {frac_bits}: a {} summing {terms} products of inputs up to 1 reaches 2^{log2_bound:.1} before \
-                 truncation, past the ring's signed range 2^63 (products would wrap); use --frac-bits {fmax} or fewer",
-                self.name()
-            )));
+    pub fn check_fixed_point(&self, arith: &RingArith) -> Result<()> {
+        match self.product_terms() {
+            Some((terms, max_product)) => arith.check_products(&format!("a {}", self.name()), terms, max_product),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Refuses empty or absurd shapes before anything is allocated.
@@ -212,8 +205,9 @@ pub fn run(op: &OpKind, sharing: Sharing, via: Via, profiles: &[Profile], seed: 
     op.validate()?;
     match sharing {
         Sharing::Ring { frac_bits } => {
-            op.check_fixed_point(frac_bits)?;
-            run_with(&RingArith::new(frac_bits)?, op, via, profiles, seed)
+            let arith = RingArith::new(frac_bits)?;
+            op.check_fixed_point(&arith)?;
+            run_with(&arith, op, via, profiles, seed)
         }
         Sharing::Float if via == Via::Fss => Err(invalid("--protocol mpc (FSS gates) needs --sharing ring")),
         Sharing::Float => run_with(&FloatArith::default(), op, via, profiles, seed),

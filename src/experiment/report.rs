@@ -462,18 +462,7 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
             runs[3].2.0.train_step.rounds,
             runs[4].2.0.train_step.rounds,
             runs[6].2.0.train_step.rounds,
-            reference::bytes(
-                runs[6]
-                    .2
-                    .0
-                    .train_step
-                    .traffic
-                    .by_link
-                    .iter()
-                    .filter(|(k, _)| k.0 == crate::net::Phase::Offline)
-                    .map(|(_, v)| *v as f64)
-                    .sum()
-            )
+            reference::bytes(runs[6].2.0.train_step.traffic.phase_bytes(crate::net::Phase::Offline) as f64)
         ),
         command: "rtas simulate --model logreg --protocol rtas --bandwidth 100Mbit --rtt 10ms --network lan".into(),
     });

@@ -344,15 +344,7 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
     if let (Sharing::Ring { frac_bits }, ProtocolChoice::Secure(_)) = (cfg.sharing, cfg.protocol) {
         // The widest product sums 784 pixel-by-weight terms (or a batch of gradient terms); with inputs and
         // weights up to 1 it must stay inside the ring's signed range before truncation.
-        let terms = 784.max(cfg.batch) as f64;
-        let log2_bound = terms.log2() + 2.0 * frac_bits as f64;
-        if log2_bound > 62.0 {
-            let fmax = ((62.0 - terms.log2()) / 2.0).floor();
-            return Err(invalid(format!(
-                "--frac-bits {frac_bits}: a product summing {terms} terms of magnitude 1 reaches 2^{log2_bound:.1} before \
-                 truncation, past the ring's signed range 2^63; use --frac-bits {fmax} or fewer"
-            )));
-        }
+        RingArith::new(frac_bits)?.check_products("a layer", 784.max(cfg.batch) as f64, 1.0)?;
         let c = cfg.model.update_factor(cfg.lr, cfg.batch);
         let ulp = 2f64.powi(-(frac_bits as i32));
         if c < ulp {

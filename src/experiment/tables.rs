@@ -110,8 +110,8 @@ fn measured(r: &SimulateReport, phase: &str, c: &StepCost) -> Measured {
         megabits: c.total_bytes as f64 * 8.0 / 1e6,
         bytes_p0_p1: c.bytes_p0_p1,
         rounds: c.rounds,
-        online_bytes: c.traffic.by_link.iter().filter(|(k, _)| k.0 == Phase::Online).map(|(_, v)| v).sum(),
-        offline_bytes: c.traffic.by_link.iter().filter(|(k, _)| k.0 == Phase::Offline).map(|(_, v)| v).sum(),
+        online_bytes: c.traffic.phase_bytes(Phase::Online),
+        offline_bytes: c.traffic.phase_bytes(Phase::Offline),
         online_lan_seconds: c.modeled_online_seconds.get("lan").copied().unwrap_or(f64::NAN),
         online_wan_seconds: c.modeled_online_seconds.get("wan").copied().unwrap_or(f64::NAN),
     }

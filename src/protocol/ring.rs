@@ -167,6 +167,23 @@ impl RingArith {
         2f64.powi(62 - self.frac_bits as i32)
     }
 
+    /// Refuses these fractional bits for `what`, a product summing `terms` terms of magnitude up to
+    /// `max_product` (reals), if its value before truncation, `terms * max_product * 2^(2f)`, can leave the
+    /// ring's signed range; the error names the largest fractional bits that fit.
+    pub fn check_products(&self, what: &str, terms: f64, max_product: f64) -> Result<()> {
+        let f = self.frac_bits;
+        let log2_bound = terms.log2() + max_product.log2() + 2.0 * f as f64;
+        if log2_bound > 62.0 {
+            let fmax = ((62.0 - terms.log2() - max_product.log2()) / 2.0).floor().max(0.0);
+            return Err(invalid(format!(
+                "--frac-bits {f}: {what} summing {terms} products of magnitude up to {max_product} reaches \
+                 2^{log2_bound:.1} before truncation, past the ring's signed range 2^63 (products would wrap); \
+                 use --frac-bits {fmax} or fewer"
+            )));
+        }
+        Ok(())
+    }
+
     /// SecureML local truncation of one share.
     #[inline(always)]
     pub fn truncate_share(&self, party: usize, x: u64) -> u64 {

@@ -55,6 +55,11 @@ impl Traffic {
         out
     }
 
+    /// Bytes of one phase, every link.
+    pub fn phase_bytes(&self, phase: Phase) -> u64 {
+        self.by_link.iter().filter(|(k, _)| k.0 == phase).map(|(_, v)| v).sum()
+    }
+
     /// Bytes of one phase on one directed link (0 if none).
     pub fn bytes(&self, phase: Phase, from: Role, to: Role) -> u64 {
         self.by_link.get(&(phase, from, to)).copied().unwrap_or(0)

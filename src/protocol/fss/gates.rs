@@ -244,7 +244,8 @@ pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label
             let xhat: Vec<u64> = xhat.into_raw_vec_and_offset().0;
             let lead = u64::from(i == 0);
             let scale = 1u64 << f;
-            let coef = |v: f64| -> Result<u64> { RingArith::new(f)?.encode(v) };
+            let arith = p.arith;
+            let coef = |v: f64| -> Result<u64> { arith.encode(v) };
             // Per function: (a0, c0) and, per break, (da, dc), applied to x (scale f) and D (scale 0). A spline
             // with integer coefficients (relu, its derivative) is computed at scale f exactly, with no
             // truncation (so it holds over the whole range of the comparison); others at scale 2f (slopes and

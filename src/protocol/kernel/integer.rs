@@ -131,6 +131,11 @@ fn macro_kernel_generic(ap: &[u64], bp: &[u64], kc: usize, mc: usize, n: usize, 
     macro_kernel(ap, bp, kc, mc, n, c)
 }
 
+/// The plain-code micro-kernel (runs everywhere).
+pub(super) fn generic() -> MacroKernel {
+    macro_kernel_generic
+}
+
 /// Every micro-kernel this CPU can run, with its name.
 pub(super) fn available() -> Vec<(&'static str, MacroKernel)> {
     let mut out: Vec<(&'static str, MacroKernel)> = Vec::new();
@@ -148,7 +153,7 @@ pub(super) fn available() -> Vec<(&'static str, MacroKernel)> {
             out.push(("avx2", |ap, bp, kc, mc, n, c| unsafe { macro_kernel_avx2(ap, bp, kc, mc, n, c) }));
         }
     }
-    out.push(("generic", macro_kernel_generic));
+    out.push(("generic", generic()));
     out
 }
 

@@ -60,29 +60,43 @@ pub fn paths() -> Vec<&'static str> {
     v
 }
 
-/// `a * b` in Z_2^64 on the named path (every path gives the same bits).
-pub fn matmul_u64_on(path: &str, a: ArrayView2<u64>, b: ArrayView2<u64>) -> Result<Array2<u64>> {
+/// A path resolved to the code that runs it.
+#[derive(Clone, Copy)]
+enum Kernel {
+    Integer(integer::MacroKernel),
+    Limbs,
+}
+
+fn resolve(path: &str) -> Result<Kernel> {
+    if path == LIMBS {
+        return Ok(Kernel::Limbs);
+    }
+    integer::available()
+        .into_iter()
+        .find(|(name, _)| *name == path)
+        .map(|(_, k)| Kernel::Integer(k))
+        .ok_or_else(|| invalid(format!("ring path '{path}' is not available here (known: {})", paths().join(", "))))
+}
+
+/// `a * b` in Z_2^64 with `kernel`. Inner dimensions must agree (callers check shapes first).
+fn product(kernel: Kernel, a: ArrayView2<u64>, b: ArrayView2<u64>) -> Array2<u64> {
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
-    if k != k2 {
-        return Err(invalid(format!("matmul_u64: inner dimensions {k} and {k2} differ")));
-    }
+    assert_eq!(k, k2, "matmul_u64: inner dimensions {k} and {k2} differ");
     let a = a.as_standard_layout();
     let b = b.as_standard_layout();
     let (a, b) = (a.as_slice().unwrap_or(&[]), b.as_slice().unwrap_or(&[]));
-    let c = if path == LIMBS {
-        limbs::matmul(a, b, m, k, n)
-    } else {
-        let kernel = integer::available()
-            .into_iter()
-            .find(|(name, _)| *name == path)
-            .ok_or_else(|| {
-                invalid(format!("ring path '{path}' is not available here (known: {})", paths().join(", ")))
-            })?
-            .1;
-        integer::matmul(kernel, a, b, m, k, n)
+    let c = match kernel {
+        Kernel::Limbs => limbs::matmul(a, b, m, k, n),
+        Kernel::Integer(kern) => integer::matmul(kern, a, b, m, k, n),
     };
-    Array2::from_shape_vec((m, n), c).map_err(|e| invalid(e.to_string()))
+    Array2::from_shape_vec((m, n), c).unwrap_or_default()
+}
+
+/// `a * b` in Z_2^64 on the named path (every path gives the same bits); an error if the path is not
+/// available on this CPU.
+pub fn matmul_u64_on(path: &str, a: ArrayView2<u64>, b: ArrayView2<u64>) -> Result<Array2<u64>> {
+    Ok(product(resolve(path)?, a, b))
 }
 
 /// Times every path on a representative product (256 x 784 by 784 x 100: a batch through a 100-unit layer),
@@ -156,6 +170,21 @@ fn from_cache() -> Option<(String, String)> {
 
 /// The path ring products take in this process (decided on first use: override, cache, or calibration).
 pub fn ring_path() -> RingPath {
+    chosen().0.clone()
+}
+
+/// The choice and the code that runs it, fixed once per process.
+fn chosen() -> &'static (RingPath, Kernel) {
+    static RESOLVED: OnceLock<(RingPath, Kernel)> = OnceLock::new();
+    RESOLVED.get_or_init(|| {
+        let choice = decide();
+        // Every name `decide` returns is one of `paths()`; plain code is the fallback of last resort.
+        let kernel = resolve(&choice.path).unwrap_or(Kernel::Integer(integer::generic()));
+        (choice, kernel)
+    })
+}
+
+fn decide() -> RingPath {
     CHOICE
         .get_or_init(|| {
             if let Ok(p) = std::env::var("RTAS_RING_PATH")
@@ -176,11 +205,10 @@ pub fn ring_path() -> RingPath {
         .clone()
 }
 
-/// `a * b` in Z_2^64 (wrapping) on this process's path ([`ring_path`]).
+/// `a * b` in Z_2^64 (wrapping) on this process's path ([`ring_path`]), resolved once: the hot path does no
+/// lookup and no allocation beyond the product.
 pub fn matmul_u64(a: ArrayView2<u64>, b: ArrayView2<u64>) -> Array2<u64> {
-    let (m, n) = (a.nrows(), b.ncols());
-    let path = ring_path().path;
-    matmul_u64_on(&path, a, b).unwrap_or_else(|_| Array2::zeros((m, n)))
+    product(chosen().1, a, b)
 }
 
 /// The textbook triple loop, for tests.
