@@ -44,6 +44,17 @@ pub enum Error {
     /// was sent to it. In a failed run this is a consequence; the runner reports the root cause instead.
     #[error("{0} left the protocol")]
     PeerGone(Role),
+    /// A deployed party lost a peer: its connection broke or closed while the protocol still needed it.
+    /// Names the step this party was at.
+    #[error("lost {peer}{}: {reason}", at(label))]
+    PeerLost {
+        /// The peer.
+        peer: Role,
+        /// The step this party was waiting at or sending from, where known.
+        label: Option<Label>,
+        /// What the connection said.
+        reason: String,
+    },
     /// A party's code panicked.
     #[error("party {role} panicked: {message}")]
     PartyPanicked {

@@ -33,6 +33,7 @@ pub mod analysis;
 pub mod attacks;
 pub mod cli;
 pub mod data;
+pub mod deploy;
 pub mod error;
 pub mod experiment;
 pub mod models;

@@ -14,3 +14,19 @@ pub fn stream(seed: u64, index: u64) -> Rng {
     rng.set_stream(index);
     rng
 }
+
+/// A generator keyed by 256 bits from the operating system (a deployment's randomness; never `--seed`).
+pub fn from_os() -> crate::error::Result<Rng> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key)
+        .map_err(|e| crate::error::Error::Numerical(format!("the operating system gave no randomness: {e}")))?;
+    Ok(ChaCha8Rng::from_seed(key))
+}
+
+/// A 64-bit value from the operating system.
+pub fn os_u64() -> crate::error::Result<u64> {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b)
+        .map_err(|e| crate::error::Error::Numerical(format!("the operating system gave no randomness: {e}")))?;
+    Ok(u64::from_le_bytes(b))
+}

@@ -7,6 +7,7 @@ mod bound;
 mod calibrate;
 mod data;
 mod demo;
+mod deploy;
 mod estimate;
 mod op;
 mod output;
@@ -54,6 +55,12 @@ enum Command {
     /// Monte Carlo estimates of epsilon by the optimal attacker, with 95% Clopper-Pearson intervals.
     #[command(subcommand)]
     Estimate(estimate::EstimateCommand),
+    /// Make a project CA and one TLS key pair per role, for a deployment.
+    Keys(deploy::KeysArgs),
+    /// Run one role of a deployment as this process (parties.toml names the job, the peers, the keys).
+    Party(deploy::PartyArgs),
+    /// Run every role as its own process over mutual TLS on loopback; the simulate summary plus measured wall time.
+    Launch(deploy::LaunchArgs),
     /// Time every exact path of the ring product on this host (integer kernels, f64 limbs); --save keeps the fastest.
     Calibrate(calibrate::CalibrateArgs),
 }
@@ -104,6 +111,9 @@ where
         Command::Simulate(args) => simulate::run(args, cli.json),
         Command::Tables(args) => tables::run(args, cli.json),
         Command::Calibrate(args) => calibrate::run(args, cli.json),
+        Command::Keys(args) => deploy::keys(args, cli.json),
+        Command::Party(args) => deploy::party(args, cli.json),
+        Command::Launch(args) => deploy::launch(args, cli.json),
     };
     match result {
         Ok(text) => {

@@ -157,7 +157,7 @@ pub fn cost_table(title: &str, c: &StepCost) -> String {
     )
 }
 
-fn table(r: &SimulateReport) -> String {
+pub(super) fn table(r: &SimulateReport) -> String {
     let n = r.loss_curve.len();
     let pick: Vec<usize> = if n <= 6 { (0..n).collect() } else { (0..6).map(|i| i * (n - 1) / 5).collect() };
     let curve: Vec<String> = pick.iter().map(|&i| format!("{}:{:.4}", i + 1, r.loss_curve[i])).collect();

@@ -131,6 +131,29 @@ pub fn load_dir(dir: &Path) -> Result<(Dataset, Dataset)> {
     ))
 }
 
+/// Reads only the label files of a standard MNIST directory: (train labels, test labels). For a party that
+/// holds labels and no images.
+pub fn load_labels_dir(dir: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
+    if !dir.is_dir() {
+        return Err(Error::Io {
+            path: dir.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
+        });
+    }
+    let load = |stem: &str| -> Result<Vec<u8>> {
+        let p = find(dir, stem)?;
+        let idx = idx::read(&p)?;
+        if idx.dims.len() != 1 {
+            return Err(Error::Idx { path: p, reason: format!("labels must be one-dimensional, got {:?}", idx.dims) });
+        }
+        if let Some(&bad) = idx.data.iter().find(|&&l| l > 9) {
+            return Err(Error::Idx { path: p, reason: format!("label {bad} is not a digit") });
+        }
+        Ok(idx.data)
+    };
+    Ok((load("train-labels-idx1-ubyte")?, load("t10k-labels-idx1-ubyte")?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

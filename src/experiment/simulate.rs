@@ -72,6 +72,8 @@ pub struct SimulateConfig {
     pub keep_recording: bool,
     /// What P0 and P1 send the element-wise helper (`Paper`: the paper's INSECURE variant).
     pub helper: HelperMode,
+    /// Seed of the initial parameters when it is not `seed` (a deployment's owner draws its own).
+    pub init_seed: Option<u64>,
 }
 
 impl SimulateConfig {
@@ -96,6 +98,7 @@ impl SimulateConfig {
             record_views: false,
             keep_recording: false,
             helper: HelperMode::default(),
+            init_seed: None,
         }
     }
 }
@@ -204,7 +207,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Plaintext training with per-step timing on one core.
-struct PlainRun {
+pub(crate) struct PlainRun {
     params: Vec<ArrayD<f64>>,
     losses: Vec<f64>,
     batch_acc: Vec<f64>,
@@ -213,7 +216,7 @@ struct PlainRun {
     infer_seconds: f64,
 }
 
-fn run_plain(
+pub(crate) fn run_plain(
     cfg: &SimulateConfig,
     train: &Prepared,
     test: &Prepared,
@@ -260,8 +263,13 @@ fn run_plain(
 /// The shared initialization: Glorot for the CNN; zero weights for logistic regression (its standard start,
 /// which reaches the paper's accuracy in one epoch).
 fn init(cfg: &SimulateConfig) -> Vec<ArrayD<f64>> {
-    let mut p = cfg.model.init(cfg.seed);
-    if cfg.model == ModelKind::LogReg {
+    initial_params(cfg.model, cfg.init_seed.unwrap_or(cfg.seed))
+}
+
+/// The initial parameters every protocol of a run starts from, drawn from `seed`.
+pub fn initial_params(model: ModelKind, seed: u64) -> Vec<ArrayD<f64>> {
+    let mut p = model.init(seed);
+    if model == ModelKind::LogReg {
         p.iter_mut().for_each(|a| a.fill(0.0));
     }
     p
@@ -327,19 +335,22 @@ fn sample(n: usize) -> Vec<usize> {
     (0..k).map(|i| 1 + i * (n - 1) / k).collect()
 }
 
-/// Runs the experiment on prepared train and test data.
-pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &ProgressBar) -> Result<SimulateOutput> {
+/// Checks `cfg` against the data: every error a user can cause, before anything runs.
+pub(crate) fn validate(cfg: &SimulateConfig, train_count: usize, test_count: usize) -> Result<()> {
     if cfg.batch == 0 || cfg.epochs == 0 || cfg.infer_batch == 0 {
         return Err(invalid("--batch, --epochs and --infer-batch must be at least 1"));
     }
     if !cfg.lr.is_finite() || cfg.lr <= 0.0 {
         return Err(invalid(format!("--lr must be a positive finite number, got {}", cfg.lr)));
     }
-    if cfg.batch > train.count {
-        return Err(invalid(format!("--batch {} is larger than the {} training images", cfg.batch, train.count)));
+    if cfg.batch > train_count {
+        return Err(invalid(format!("--batch {} is larger than the {} training images", cfg.batch, train_count)));
     }
-    if test.count == 0 {
+    if test_count == 0 {
         return Err(invalid("the test set is empty"));
+    }
+    if cfg.max_steps == Some(0) {
+        return Err(invalid("--max-steps must be at least 1"));
     }
     if let (Sharing::Ring { frac_bits }, ProtocolChoice::Secure(_)) = (cfg.sharing, cfg.protocol) {
         // The widest product sums 784 pixel-by-weight terms (or a batch of gradient terms); with inputs and
@@ -360,26 +371,43 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
     if cfg.reuse_masks && cfg.protocol == ProtocolChoice::Plain {
         return Err(invalid("--reuse-masks applies to rtas and rtas-fast, not plain"));
     }
-    let mut sched = schedule(train.count, cfg.batch, cfg.epochs, cfg.seed);
+    Ok(())
+}
+
+/// The training batches (from `cfg.seed`, cut at `max_steps`) and the inference batches of a run.
+pub(crate) fn batches(
+    cfg: &SimulateConfig,
+    train_count: usize,
+    test_count: usize,
+) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
+    let mut sched = schedule(train_count, cfg.batch, cfg.epochs, cfg.seed);
     if let Some(m) = cfg.max_steps {
         sched.truncate(m);
     }
-    let test_rows: Vec<usize> = (0..test.count).collect();
+    let test_rows: Vec<usize> = (0..test_count).collect();
     let infer: Vec<Vec<usize>> = test_rows.chunks(cfg.infer_batch).map(<[usize]>::to_vec).collect();
-    pb.set_length(2 * sched.len() as u64);
-    let plain_run = run_plain(cfg, train, test, &sched, &infer, pb)?;
+    (sched, infer)
+}
+
+/// The report of the plaintext reference, which a secure run's figures then replace.
+pub(crate) fn plain_report(
+    cfg: &SimulateConfig,
+    (train_count, test_count): (usize, usize),
+    sched: &[Vec<usize>],
+    infer: &[Vec<usize>],
+    plain_run: &PlainRun,
+) -> SimulateReport {
     let plain_step = median(plain_run.step_seconds.clone());
-    let model = cfg.model;
     let mut report = SimulateReport {
-        model,
+        model: cfg.model,
         protocol: cfg.protocol.name().into(),
         sharing: "none".into(),
         seed: cfg.seed,
         epochs: cfg.epochs,
         batch: cfg.batch,
         lr: cfg.lr,
-        train_size: train.count,
-        test_size: test.count,
+        train_size: train_count,
+        test_size: test_count,
         steps: sched.len(),
         accuracy: plain_run.accuracy,
         plain_accuracy: plain_run.accuracy,
@@ -393,15 +421,25 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
         one_time: None,
         truncation: TruncationCounts::default(),
     };
+    let pm = |s: f64| cfg.profiles.iter().map(|p| (p.name.clone(), s)).collect::<BTreeMap<_, _>>();
+    report.train_step.modeled_seconds = pm(plain_step);
+    report.infer_batch.modeled_seconds = pm(plain_run.infer_seconds);
+    report
+}
+
+/// Runs the experiment on prepared train and test data.
+pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &ProgressBar) -> Result<SimulateOutput> {
+    validate(cfg, train.count, test.count)?;
+    let (sched, infer) = batches(cfg, train.count, test.count);
+    pb.set_length(2 * sched.len() as u64);
+    let plain_run = run_plain(cfg, train, test, &sched, &infer, pb)?;
+    let mut report = plain_report(cfg, (train.count, test.count), &sched, &infer, &plain_run);
     let ProtocolChoice::Secure(protocol) = cfg.protocol else {
         pb.finish_and_clear();
-        let pm = |s: f64| cfg.profiles.iter().map(|p| (p.name.clone(), s)).collect::<BTreeMap<_, _>>();
-        report.train_step.modeled_seconds = pm(plain_step);
-        report.infer_batch.modeled_seconds = pm(plain_run.infer_seconds);
         return Ok(SimulateOutput { report, recording: None, final_params: plain_run.params, schedule: sched });
     };
     let plan = Plan {
-        model,
+        model: cfg.model,
         protocol,
         lr: cfg.lr,
         schedule: &sched,
@@ -420,17 +458,37 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
         Sharing::Float => secure_run(&FloatArith::default(), cfg, &plan, inputs, data, &plain_run, &mut report)?,
     };
     pb.finish_and_clear();
-    let train_stages: Vec<Stage> = sample(sched.len()).into_iter().map(|i| Stage::Train(i as u32)).collect();
+    costs(cfg, &rec, (&sched, &infer), train.count, &plain_run, &mut report)?;
+    Ok(SimulateOutput {
+        report,
+        recording: (cfg.record_views || cfg.keep_recording).then_some(rec),
+        final_params,
+        schedule: sched,
+    })
+}
+
+/// Fills a report's step costs from a secure run's recording: a training step (median over sampled
+/// steps), the first inference batch, and with mask reuse the one-time opening of the training set.
+pub(crate) fn costs(
+    cfg: &SimulateConfig,
+    rec: &Recording,
+    (sched, infer): (&[Vec<usize>], &[Vec<usize>]),
+    train_count: usize,
+    plain_run: &PlainRun,
+    report: &mut SimulateReport,
+) -> Result<()> {
+    let model = cfg.model;
+    let plain_step = median(plain_run.step_seconds.clone());
     report.train_step = step_cost(
-        &rec,
-        &train_stages,
+        rec,
+        &train_stages(sched.len()),
         &cfg.profiles,
         plain_step,
         floor_bytes(model, cfg.batch, cfg.reuse_masks),
         cfg.batch,
     )?;
     report.infer_batch = step_cost(
-        &rec,
+        rec,
         &[Stage::Infer(0)],
         &cfg.profiles,
         plain_run.infer_seconds,
@@ -439,20 +497,20 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
     )?;
     if cfg.reuse_masks {
         report.one_time = Some(step_cost(
-            &rec,
+            rec,
             &[Stage::Data],
             &cfg.profiles,
             0.0,
-            floor_bytes(model, train.count, false),
-            train.count,
+            floor_bytes(model, train_count, false),
+            train_count,
         )?);
     }
-    Ok(SimulateOutput {
-        report,
-        recording: (cfg.record_views || cfg.keep_recording).then_some(rec),
-        final_params,
-        schedule: sched,
-    })
+    Ok(())
+}
+
+/// The training steps a report's step cost is the median of (the first of them gives its traffic).
+pub(crate) fn train_stages(steps: usize) -> Vec<Stage> {
+    sample(steps).into_iter().map(|i| Stage::Train(i as u32)).collect()
 }
 
 fn secure_run<A: crate::protocol::nonlinear::Nonlinear>(
@@ -466,8 +524,23 @@ fn secure_run<A: crate::protocol::nonlinear::Nonlinear>(
 ) -> Result<(Recording, Vec<ArrayD<f64>>)> {
     let roles = plan.protocol.roles();
     let run = run_protocol(arith, &roles, cfg.seed, cfg.record_views, inputs, |p, input| secure::run(p, plan, input))?;
-    let model = cfg.model;
-    let get = |r: Role| run.outputs.get(&r).ok_or_else(|| invalid(format!("{r} returned nothing")));
+    report.truncation = run.truncation;
+    let params = score(arith, plan, &run.outputs, (train, test), plain_run, report)?;
+    Ok((run.recording, params))
+}
+
+/// Scores a secure run from its parties' outputs: accuracy, loss and batch-accuracy curves, final
+/// parameters against the plaintext reference. Returns the final parameters.
+pub(crate) fn score<A: crate::protocol::ring::Arith>(
+    arith: &A,
+    plan: &Plan<'_>,
+    outputs: &BTreeMap<Role, secure::PartyOut<A::E>>,
+    (train, test): (&Prepared, &Prepared),
+    plain_run: &PlainRun,
+    report: &mut SimulateReport,
+) -> Result<Vec<ArrayD<f64>>> {
+    let model = plan.model;
+    let get = |r: Role| outputs.get(&r).ok_or_else(|| invalid(format!("{r} returned nothing")));
     let (o0, o1) = (get(Role::P0)?, get(Role::P1)?);
     let (yhat, losses): (Vec<ArrayD<f64>>, Vec<f64>) = match plan.protocol {
         Protocol::Rtas | Protocol::Mpc => {
@@ -499,7 +572,6 @@ fn secure_run<A: crate::protocol::nonlinear::Nonlinear>(
     }
     report.accuracy = correct as f64 / total.max(1) as f64;
     report.sharing = arith.name().into();
-    report.truncation = run.truncation;
     // Final parameters against the plaintext reference.
     let mut params = secure::reconstruct(arith, &o0.params, &o1.params);
     if plan.protocol == Protocol::RtasFast {
@@ -510,7 +582,7 @@ fn secure_run<A: crate::protocol::nonlinear::Nonlinear>(
         .zip(&plain_run.params)
         .map(|(a, b)| a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max))
         .fold(0.0, f64::max);
-    Ok((run.recording, params))
+    Ok(params)
 }
 
 /// A secure run kept with what each role saw: the one way to record a run for attacks.

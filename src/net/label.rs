@@ -5,11 +5,11 @@
 //! sent the message (`open`, `triple`, `permuted`, ...). Its `Display` is the path people read in ledgers,
 //! e.g. `t3/dense/fwd/open`; code selects by the fields, never by parsing that string.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
 /// The part of a run a message or a compute interval belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Stage {
     /// Seed agreement between parties (before anything else).
     Setup,
@@ -55,7 +55,7 @@ impl Stage {
 }
 
 /// The protocol primitive that sent a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Op {
     /// A PRG seed agreed at setup.
     Seed,

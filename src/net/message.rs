@@ -7,7 +7,7 @@
 
 use super::label::Label;
 use ndarray::ArrayD;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A PRG seed (AES-128 key).
 pub type Seed = [u8; 16];
@@ -58,7 +58,7 @@ impl Payload {
 }
 
 /// Dealer material that does not depend on inputs is `Offline`; everything else is `Online`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     /// Before inputs exist (triples, masks, seeds).
@@ -87,7 +87,7 @@ impl std::fmt::Display for Phase {
 }
 
 /// What a received value is, for the views attacks read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ViewKind {
     /// A PRG seed.

@@ -4,8 +4,10 @@
 //!
 //! This is the bottom layer: it imports nothing of the crate but the error type. Protocol code
 //! (`crate::protocol`) talks only through a [`Transport`]; the in-memory simulator (`crate::sim`) and the
-//! recording wrapper implement it, and so will a network transport.
+//! recording wrapper implement it, and so does the TCP transport of `crate::deploy`, which puts messages on the
+//! wire as [`frame`]s.
 
+pub mod frame;
 pub mod label;
 pub mod message;
 pub mod role;

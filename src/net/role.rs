@@ -1,11 +1,11 @@
 //! Who takes part: the computing parties, the dealer/helper, the third party of RTAS-fast, a data owner.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A participant. Protocol code is written once per role (SPMD): every role runs the same function and
 /// does its own part of each step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Role {
     /// Computing party 0: holds additive shares.
     P0,

@@ -133,12 +133,31 @@ impl Recorder {
         id
     }
 
-    /// The ledger id of the next message received on `from -> me` (links deliver in order).
+    /// The ledger id of the next message received on `from -> me` (links deliver in order). A recorder
+    /// that did not see the send (one process of a deployment records only its own party) enters the
+    /// message as received; [`Recording::merge`] matches it with the sender's entry.
     fn log_recv(&self, me: Role, from: Role, msg: &Message) -> usize {
         let id = {
-            let mut log = lock(&self.log);
+            let mut guard = lock(&self.log);
+            let log = &mut *guard;
             let (sent, taken) = log.links.entry((from, me)).or_default();
-            let id = sent.get(*taken).copied().unwrap_or(usize::MAX);
+            let id = match sent.get(*taken) {
+                Some(&id) => id,
+                None => {
+                    let id = log.ledger.len();
+                    log.ledger.push(LedgerEntry {
+                        id,
+                        from,
+                        to: me,
+                        bytes: msg.payload.bytes(),
+                        label: msg.label.clone(),
+                        phase: msg.phase,
+                        kind: msg.kind,
+                    });
+                    sent.push(id);
+                    id
+                }
+            };
             *taken += 1;
             id
         };
@@ -318,6 +337,92 @@ impl Recording {
     /// One stage of the run ([`Recording::select`]).
     pub fn stage(&self, stage: Stage) -> Recording {
         self.select(|s| s == stage)
+    }
+
+    /// Joins the recordings of parties that ran apart (one process each, each recorder seeing only its own
+    /// party): each part's ledger holds what its party sent and what it received. The result is the
+    /// recording one shared recorder would have made: the senders' entries in canonical order, every
+    /// receive matched with the send at the same place on its link. Fails if a receiver's entry differs from
+    /// the sender's (label, bytes, phase, kind) or a link's counts disagree: the two ends did not see the
+    /// same run.
+    pub fn merge(parts: Vec<Recording>) -> Result<Recording> {
+        use crate::error::protocol_error;
+        let mut parts: Vec<(Role, Recording)> = parts
+            .into_iter()
+            .map(|r| {
+                let mut roles = r.traces.keys().copied();
+                match (roles.next(), roles.next()) {
+                    (Some(role), None) => Ok((role, r)),
+                    _ => Err(protocol_error(None, "a part to merge must hold exactly one party's trace")),
+                }
+            })
+            .collect::<Result<_>>()?;
+        parts.sort_by_key(|(r, _)| *r);
+        // Senders' entries, canonical order: by sender, then program order.
+        let mut ledger: Vec<LedgerEntry> = Vec::new();
+        let mut send_id: Vec<HashMap<usize, usize>> = Vec::new();
+        let mut on_link: HashMap<(Role, Role), Vec<usize>> = HashMap::new();
+        for (role, part) in &parts {
+            let mut map = HashMap::new();
+            for e in part.ledger.iter().filter(|e| e.from == *role) {
+                let id = ledger.len();
+                map.insert(e.id, id);
+                on_link.entry((e.from, e.to)).or_default().push(id);
+                ledger.push(LedgerEntry { id, ..e.clone() });
+            }
+            send_id.push(map);
+        }
+        let mut traces = BTreeMap::new();
+        for ((role, part), sends) in parts.iter().zip(&send_id) {
+            let mut recv_id = HashMap::new();
+            let mut taken: HashMap<Role, usize> = HashMap::new();
+            for e in part.ledger.iter().filter(|e| e.to == *role && e.from != *role) {
+                let k = taken.entry(e.from).or_default();
+                let id = on_link.get(&(e.from, *role)).and_then(|v| v.get(*k)).copied().ok_or_else(|| {
+                    protocol_error(Some(&e.label), format!("{role} received more from {} than it sent", e.from))
+                })?;
+                *k += 1;
+                let s = &ledger[id];
+                if (s.bytes, &s.label, s.phase, s.kind) != (e.bytes, &e.label, e.phase, e.kind) {
+                    return Err(protocol_error(
+                        Some(&e.label),
+                        format!(
+                            "{role} received '{}' ({} bytes) where {} sent '{}' ({} bytes)",
+                            e.label, e.bytes, e.from, s.label, s.bytes
+                        ),
+                    ));
+                }
+                recv_id.insert(e.id, id);
+            }
+            let events = part.traces[role]
+                .iter()
+                .map(|ev| match *ev {
+                    TraceEvent::Compute { ns, stage } => Ok(TraceEvent::Compute { ns, stage }),
+                    TraceEvent::Send { id } => sends
+                        .get(&id)
+                        .map(|&id| TraceEvent::Send { id })
+                        .ok_or_else(|| protocol_error(None, format!("{role}'s trace sends an unknown message"))),
+                    TraceEvent::Recv { id } => recv_id
+                        .get(&id)
+                        .map(|&id| TraceEvent::Recv { id })
+                        .ok_or_else(|| protocol_error(None, format!("{role}'s trace receives an unknown message"))),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            traces.insert(*role, events);
+        }
+        for ((from, to), ids) in &on_link {
+            let got = parts
+                .iter()
+                .find(|(r, _)| r == to)
+                .map_or(0, |(_, p)| p.ledger.iter().filter(|e| e.from == *from && e.to == *to).count());
+            if got != ids.len() && parts.iter().any(|(r, _)| r == to) {
+                return Err(protocol_error(
+                    None,
+                    format!("{from} sent {} messages to {to}, which received {got}", ids.len()),
+                ));
+            }
+        }
+        Ok(Recording { ledger, views: BTreeMap::new(), traces })
     }
 
     /// Total CPU seconds per party.

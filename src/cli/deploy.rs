@@ -1,0 +1,263 @@
+//! `rtas keys`, `rtas party`, `rtas launch`: the protocol as real processes over mutual TLS.
+
+use super::data::DataArgs;
+use super::op::NetworkArgs;
+use super::output::{Table, render};
+use super::simulate::ModelName;
+use crate::deploy::config::Config;
+use crate::deploy::launch::{self, LaunchOptions, LaunchReport};
+use crate::deploy::party;
+use crate::deploy::tcp::NetConfig;
+use crate::deploy::tls::{self, make_keys};
+use crate::error::{Result, invalid};
+use crate::experiment::op::Sharing;
+use crate::experiment::simulate::{ProtocolChoice, SimulateConfig};
+use crate::models::secure::Protocol;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    /// Directory to write ca.pem, ca.key and <role>.pem, <role>.key into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Roles to make keys for, comma-separated (p0, p1, dealer, third, owner).
+    #[arg(long, value_name = "R,...", value_delimiter = ',', default_value = "p0,p1,dealer,third,owner")]
+    pub parties: Vec<String>,
+}
+
+pub fn keys(a: KeysArgs, json: bool) -> Result<String> {
+    let roles = a.parties.iter().map(|s| tls::parse_role(s)).collect::<Result<Vec<_>>>()?;
+    let files = make_keys(&a.out, &roles)?;
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    render(&names, json, |n| {
+        format!(
+            "wrote a project CA and {} party key pair(s):\n  {}\nkeep ca.key offline; give each party ca.pem, its <role>.pem and <role>.key only",
+            roles.len(),
+            n.join("\n  ")
+        )
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct PartyArgs {
+    /// The role to run: p0, p1, dealer, third, owner.
+    #[arg(long, value_name = "ROLE")]
+    pub role: String,
+    /// The deployment's parties.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Where to write this party's result (JSON; written only when the run completes).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Allow job.test_seed (tests and reproducible demos only: all randomness from one seed).
+    #[arg(long)]
+    pub test: bool,
+}
+
+pub fn party(a: PartyArgs, json: bool) -> Result<String> {
+    let role = tls::parse_role(&a.role)?;
+    let cfg = Config::read(&a.config)?;
+    let refused = |why: &str| eprintln!("refused a connection: {why}");
+    let r = party::run(&cfg, role, a.test, &refused)?;
+    if let Some(out) = &a.out {
+        party::write_result(&r, out)?;
+    }
+    let sent: u64 = r.net.links.values().flat_map(|c| c.sent.iter().map(|s| s.payload)).sum();
+    let summary = serde_json::json!({
+        "role": tls::role_name(role),
+        "wall_seconds": r.wall_seconds,
+        "connect_seconds": r.net.connect_seconds,
+        "payload_bytes_sent": sent,
+        "accuracy": r.accuracy,
+    });
+    render(&summary, json, |_| {
+        let acc = r.accuracy.map(|a| format!(", test accuracy {:.2}%", 100.0 * a)).unwrap_or_default();
+        format!(
+            "{} done: {:.3} s after {:.3} s connecting, {} payload bytes sent{acc}",
+            tls::role_name(role),
+            r.wall_seconds,
+            r.net.connect_seconds,
+            sent
+        )
+    })
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LaunchProtocol {
+    /// Everything secret-shared; element-wise functions through the permutation helper.
+    Rtas,
+    /// First linear layer secret-shared, the rest at the third party.
+    RtasFast,
+    /// The cryptographic baseline (FSS gates, no helper).
+    Mpc,
+}
+
+#[derive(Debug, Args)]
+pub struct LaunchArgs {
+    /// Every role as its own process on this machine's loopback, with fresh keys (the only mode so far;
+    /// for several machines run `rtas party` on each).
+    #[arg(long, required = true)]
+    pub local: bool,
+    /// The model.
+    #[arg(long, value_enum)]
+    pub model: ModelName,
+    /// The protocol.
+    #[arg(long, value_enum, default_value = "rtas")]
+    pub protocol: LaunchProtocol,
+    /// Training epochs.
+    #[arg(long, value_name = "E", default_value_t = 1, allow_negative_numbers = true)]
+    pub epochs: usize,
+    /// Training batch size.
+    #[arg(long, value_name = "B", default_value_t = 32, allow_negative_numbers = true)]
+    pub batch: usize,
+    /// Learning rate (default as in simulate).
+    #[arg(long, value_name = "L", allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// Inference batch size.
+    #[arg(long, value_name = "B", default_value_t = 1000, allow_negative_numbers = true)]
+    pub infer_batch: usize,
+    /// Fractional bits of the ring's fixed point.
+    #[arg(long, value_name = "F", default_value_t = 16, allow_negative_numbers = true)]
+    pub frac_bits: u32,
+    /// SecureML's trick: open the masked training set once and reuse it every epoch.
+    #[arg(long)]
+    pub reuse_masks: bool,
+    /// Stop after this many training steps.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub max_steps: Option<usize>,
+    #[command(flatten)]
+    pub net: NetworkArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// A test run: all randomness from --seed, exactly as `rtas simulate --seed` (refused without --test:
+    /// a deployment draws its randomness from the operating system).
+    #[arg(long)]
+    pub test: bool,
+    /// Seed of a --test run.
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub seed: Option<u64>,
+    /// Keep keys, configuration, logs and results in DIR (default: a fresh temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Threads per party (default: every core; all parties share this machine).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub threads: Option<usize>,
+    /// Seconds to wait for the links to come up.
+    #[arg(long, value_name = "S", default_value_t = 30.0, allow_negative_numbers = true)]
+    pub connect_timeout: f64,
+    /// Seconds to wait for every party to finish.
+    #[arg(long, value_name = "S", default_value_t = 3600.0, allow_negative_numbers = true)]
+    pub timeout: f64,
+}
+
+impl LaunchArgs {
+    pub fn options(&self) -> Result<LaunchOptions> {
+        let protocol = match self.protocol {
+            LaunchProtocol::Rtas => Protocol::Rtas,
+            LaunchProtocol::RtasFast => Protocol::RtasFast,
+            LaunchProtocol::Mpc => Protocol::Mpc,
+        };
+        let seed = match (self.test, self.seed) {
+            (true, Some(s)) => s,
+            (true, None) => 1,
+            (false, Some(_)) => {
+                return Err(invalid(
+                    "--seed is for tests: a deployment draws its randomness from the operating system (add --test for a reproducible run)",
+                ));
+            }
+            (false, None) => crate::rng::os_u64()?,
+        };
+        let mut sim = SimulateConfig::paper(self.model.kind(), ProtocolChoice::Secure(protocol));
+        sim.epochs = self.epochs;
+        sim.batch = self.batch;
+        if let Some(lr) = self.lr {
+            sim.lr = lr;
+        }
+        sim.infer_batch = self.infer_batch;
+        sim.sharing = Sharing::Ring { frac_bits: self.frac_bits };
+        sim.reuse_masks = self.reuse_masks;
+        sim.max_steps = self.max_steps;
+        sim.seed = seed;
+        sim.profiles = self.net.profiles()?;
+        if self.threads == Some(0) {
+            return Err(invalid("--threads must be at least 1"));
+        }
+        if !self.timeout.is_finite() || self.timeout <= 0.0 {
+            return Err(invalid(format!("--timeout must be a positive number of seconds, got {}", self.timeout)));
+        }
+        let (train, test) = self.data.load()?;
+        let data = match &self.data.data {
+            Some(d) => std::fs::canonicalize(d)
+                .map_err(|e| crate::error::Error::Io { path: d.clone(), source: e })?
+                .display()
+                .to_string(),
+            None => "bundled".into(),
+        };
+        let net = NetConfig { connect_timeout: self.connect_timeout, ..NetConfig::default() };
+        net.validate()?;
+        let exe = std::env::current_exe().map_err(|e| invalid(format!("cannot find the rtas binary: {e}")))?;
+        Ok(LaunchOptions {
+            sim,
+            data,
+            rows: (train.count, test.count),
+            exe,
+            test: self.test,
+            net,
+            dir: self.dir.clone(),
+            threads: self.threads,
+            timeout: self.timeout,
+            netns: None,
+        })
+    }
+}
+
+pub fn launch(a: LaunchArgs, json: bool) -> Result<String> {
+    let o = a.options()?;
+    let r = launch::launch(&o)?;
+    render(&r, json, table)
+}
+
+fn ms(s: f64) -> String {
+    format!("{:.2} ms", s * 1e3)
+}
+
+pub fn table(r: &LaunchReport) -> String {
+    let mut s = format!(
+        "launch --local: {} processes on this machine's {} cores over mutual TLS on loopback{}\n\n{}",
+        r.socket_totals.iter().map(|t| t.from).collect::<std::collections::BTreeSet<_>>().len(),
+        r.cores,
+        if r.test { " (test run: all randomness from --seed)" } else { " (randomness from the operating system)" },
+        super::simulate::table(&r.summary)
+    );
+    let w = &r.wall;
+    s.push_str(&format!(
+        "\n\nmeasured wall time (P0's clock): training step median {} over {} steps; epoch {}; inference batch median {} over {}; \
+         whole run {:.3} s; links up in {}",
+        ms(w.train_step_median),
+        w.train_steps.len(),
+        w.epochs.iter().map(|e| format!("{e:.3} s")).collect::<Vec<_>>().join(", "),
+        ms(w.infer_batch_median),
+        w.infer_batches.len(),
+        w.total,
+        ms(w.connect_seconds)
+    ));
+    let mut t = Table::new(&["link", "payload B", "framing B", "TLS B", "on socket B"]);
+    for x in &r.socket_totals {
+        t.row(&[
+            format!("{}->{}", x.from, x.to),
+            x.payload.to_string(),
+            x.framing.to_string(),
+            x.tls_overhead.to_string(),
+            x.socket.to_string(),
+        ]);
+    }
+    s.push_str(&format!(
+        "\n\nbytes on the sockets, whole run (payload = what the ledger counts; framing and TLS reported apart):\n{}\n\
+         socket payload per link, phase and stage {} the joined ledger",
+        t.render(),
+        if r.sockets_equal_ledger { "equals" } else { "DIFFERS FROM" }
+    ));
+    s.push_str(&format!("\nkeys, parties.toml, logs and results: {}", r.dir.display()));
+    s
+}

@@ -1,0 +1,256 @@
+//! `parties.toml`: the job every party runs, where each party listens, its keys, and its own inputs.
+//!
+//! ```toml
+//! [job]                      # public: every party reads the same
+//! model = "logreg"           # logreg | cnn
+//! protocol = "rtas"          # rtas | rtas-fast | mpc
+//! epochs = 1
+//! batch = 32
+//! infer_batch = 1000
+//! train_rows = 8000          # rows of the owner's training set (a shape: public)
+//! test_rows = 2000
+//! order_seed = 7             # the batch order; the owner and the label holder must use the same
+//!
+//! [net]                      # optional; these are the defaults
+//! connect_timeout = 30.0     # seconds to bring every link up, retries included
+//! retry_interval = 0.2
+//! recv_timeout = 600.0
+//!
+//! [parties.p0]
+//! address = "10.0.0.1:7000"  # where the others reach it
+//! listen = "0.0.0.0:7000"    # optional: where it binds (default: address)
+//! [parties.owner]
+//! address = "10.0.0.4:7000"
+//! data = "bundled"           # or a directory of MNIST IDX files
+//! [parties.third]            # rtas-fast only
+//! address = "10.0.0.5:7000"
+//! labels = "/data/mnist"     # the label holder reads only the label files
+//!
+//! [keys]
+//! dir = "keys"               # ca.pem, <role>.pem, <role>.key as `rtas keys` writes them
+//! ```
+//!
+//! Relative paths are relative to the file's directory.
+
+use super::tcp::NetConfig;
+use super::tls::{parse_role, role_name};
+use crate::error::{Error, Result, invalid};
+use crate::experiment::simulate::{ProtocolChoice, SimulateConfig};
+use crate::models::ModelKind;
+use crate::models::secure::Protocol;
+use crate::net::Role;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What every party runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    /// `logreg` or `cnn`.
+    pub model: String,
+    /// `rtas`, `rtas-fast` or `mpc`.
+    pub protocol: String,
+    /// Training epochs.
+    #[serde(default = "one")]
+    pub epochs: usize,
+    /// Training batch size.
+    #[serde(default = "batch")]
+    pub batch: usize,
+    /// Learning rate (default: the simulator's for the model).
+    #[serde(default)]
+    pub lr: Option<f64>,
+    /// Inference batch size.
+    #[serde(default = "infer_batch")]
+    pub infer_batch: usize,
+    /// Fractional bits of the fixed point.
+    #[serde(default = "frac_bits")]
+    pub frac_bits: u32,
+    /// SecureML's mask reuse.
+    #[serde(default)]
+    pub reuse_masks: bool,
+    /// Stop after this many training steps.
+    #[serde(default)]
+    pub max_steps: Option<usize>,
+    /// Training rows the owner holds.
+    pub train_rows: usize,
+    /// Test rows the owner holds.
+    pub test_rows: usize,
+    /// Seed of the batch order (public; the owner and the label holder must agree on it).
+    pub order_seed: u64,
+    /// Tests only: every party's randomness from this seed, as in `rtas simulate --seed`. A party refuses
+    /// it unless started with `--test`.
+    #[serde(default)]
+    pub test_seed: Option<u64>,
+}
+
+fn one() -> usize {
+    1
+}
+fn batch() -> usize {
+    32
+}
+fn infer_batch() -> usize {
+    1000
+}
+fn frac_bits() -> u32 {
+    16
+}
+
+/// One party's entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyEntry {
+    /// `host:port` where the other parties reach it.
+    pub address: String,
+    /// `host:port` it binds (default: `address`).
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// The owner: `bundled` or a directory of MNIST IDX files.
+    #[serde(default)]
+    pub data: Option<String>,
+    /// The label holder: `bundled` or a directory with the MNIST label files.
+    #[serde(default)]
+    pub labels: Option<String>,
+    /// The owner and the label holder: seed of the initial parameters they hold (default: drawn from the
+    /// operating system).
+    #[serde(default)]
+    pub init_seed: Option<u64>,
+    /// Threads this party computes with (default: every core).
+    #[serde(default)]
+    pub threads: Option<usize>,
+}
+
+/// Where the keys are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    /// Directory with `ca.pem` and `<role>.pem`/`<role>.key`.
+    pub dir: PathBuf,
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The job.
+    pub job: Job,
+    /// Network timeouts and limits.
+    #[serde(default)]
+    pub net: NetConfig,
+    /// The parties, by role name.
+    pub parties: BTreeMap<String, PartyEntry>,
+    /// The keys.
+    pub keys: Keys,
+    /// The file's directory (relative paths start here).
+    #[serde(skip)]
+    pub base: PathBuf,
+}
+
+/// A data source: the bundled digits or a directory.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// The 10,000 bundled digits (first 8,000 train, last 2,000 test).
+    Bundled,
+    /// A directory of MNIST IDX files.
+    Dir(PathBuf),
+}
+
+impl Config {
+    /// Reads and checks `path`.
+    pub fn read(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+        let mut cfg: Config = toml::from_str(&text).map_err(|e| {
+            invalid(format!("{}: {}", path.display(), e.to_string().lines().collect::<Vec<_>>().join(" ")))
+        })?;
+        cfg.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        cfg.check().map_err(|e| invalid(format!("{}: {}", path.display(), strip(&e))))?;
+        Ok(cfg)
+    }
+
+    /// Writes it to `path` (TOML).
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let text = toml::to_string_pretty(self).map_err(|e| invalid(e.to_string()))?;
+        std::fs::write(path, text).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })
+    }
+
+    fn check(&self) -> Result<()> {
+        for name in self.parties.keys() {
+            parse_role(name)?;
+        }
+        let protocol = self.protocol()?;
+        for role in protocol.roles() {
+            if !self.parties.contains_key(role_name(role)) {
+                return Err(invalid(format!(
+                    "[parties.{}] is missing: {} takes part",
+                    role_name(role),
+                    protocol.name()
+                )));
+            }
+        }
+        self.model()?;
+        self.net.validate()?;
+        if self.job.train_rows == 0 || self.job.test_rows == 0 {
+            return Err(invalid("job.train_rows and job.test_rows must be at least 1"));
+        }
+        self.simulate_config()?;
+        Ok(())
+    }
+
+    /// The model.
+    pub fn model(&self) -> Result<ModelKind> {
+        match self.job.model.as_str() {
+            "logreg" => Ok(ModelKind::LogReg),
+            "cnn" => Ok(ModelKind::Cnn),
+            m => Err(invalid(format!("job.model '{m}' (known: logreg, cnn)"))),
+        }
+    }
+
+    /// The protocol.
+    pub fn protocol(&self) -> Result<Protocol> {
+        match self.job.protocol.as_str() {
+            "rtas" => Ok(Protocol::Rtas),
+            "rtas-fast" => Ok(Protocol::RtasFast),
+            "mpc" => Ok(Protocol::Mpc),
+            p => Err(invalid(format!("job.protocol '{p}' (known: rtas, rtas-fast, mpc)"))),
+        }
+    }
+
+    /// The run as the simulator describes it (batch order from `order_seed`; ring sharing).
+    pub fn simulate_config(&self) -> Result<SimulateConfig> {
+        let j = &self.job;
+        let mut c = SimulateConfig::paper(self.model()?, ProtocolChoice::Secure(self.protocol()?));
+        c.epochs = j.epochs;
+        c.batch = j.batch;
+        if let Some(lr) = j.lr {
+            c.lr = lr;
+        }
+        c.infer_batch = j.infer_batch;
+        c.sharing = crate::experiment::op::Sharing::Ring { frac_bits: j.frac_bits };
+        c.reuse_masks = j.reuse_masks;
+        c.max_steps = j.max_steps;
+        c.seed = j.order_seed;
+        crate::experiment::simulate::validate(&c, j.train_rows, j.test_rows)?;
+        Ok(c)
+    }
+
+    /// A role's entry.
+    pub fn party(&self, role: Role) -> Result<&PartyEntry> {
+        self.parties.get(role_name(role)).ok_or_else(|| invalid(format!("[parties.{}] is missing", role_name(role))))
+    }
+
+    /// `p` relative to the file's directory.
+    pub fn path(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() { p.to_path_buf() } else { self.base.join(p) }
+    }
+
+    /// A data source named in the file.
+    pub fn source(&self, s: &str) -> Source {
+        if s == "bundled" { Source::Bundled } else { Source::Dir(self.path(Path::new(s))) }
+    }
+}
+
+fn strip(e: &Error) -> String {
+    let s = e.to_string();
+    s.strip_prefix("invalid argument: ").unwrap_or(&s).to_string()
+}

@@ -1,0 +1,415 @@
+//! `rtas launch --local`: every role as its own process on loopback, with fresh keys, and the summary of
+//! `rtas simulate` computed from what the processes wrote, plus what only a real run has: wall time per
+//! step, per epoch and per inference batch, and the bytes each process put on its sockets.
+
+use super::config::{Config, Job, Keys, PartyEntry};
+use super::party::{PartyResult, read_result};
+use super::tcp::NetConfig;
+use super::tls::{make_keys, role_name};
+use crate::error::{Error, Result, invalid};
+use crate::experiment::simulate::{self, PlainRun, SimulateConfig, SimulateReport};
+use crate::models::secure::{Plan, Protocol};
+use crate::net::{Phase, Role, Stage};
+use crate::protocol::ring::RingArith;
+use crate::sim::record::Recording;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What to launch.
+#[derive(Debug, Clone)]
+pub struct LaunchOptions {
+    /// The job as the simulator describes it (its `seed` is the batch order's).
+    pub sim: SimulateConfig,
+    /// Where the owner's data comes from: `bundled` or a directory.
+    pub data: String,
+    /// Rows the owner holds.
+    pub rows: (usize, usize),
+    /// The `rtas` binary to start the parties with.
+    pub exe: PathBuf,
+    /// A test run: every party's randomness from `sim.seed`, as in `rtas simulate`.
+    pub test: bool,
+    /// Network timeouts.
+    pub net: NetConfig,
+    /// Directory for keys, configuration, logs and results (kept); a fresh temporary one if `None`.
+    pub dir: Option<PathBuf>,
+    /// Threads per party.
+    pub threads: Option<usize>,
+    /// Seconds to wait for every party to finish.
+    pub timeout: f64,
+    /// Run the parties under `ip netns exec NAME` (the shaped-network check).
+    pub netns: Option<String>,
+}
+
+/// Payload and framing bytes on one directed link and phase, as the sender's sockets counted them.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SocketLink {
+    /// Phase.
+    pub phase: Phase,
+    /// Sender.
+    pub from: Role,
+    /// Receiver.
+    pub to: Role,
+    /// Frames.
+    pub frames: u64,
+    /// Payload bytes (what the ledger counts).
+    pub payload: u64,
+    /// Frame header bytes.
+    pub framing: u64,
+}
+
+/// Per directed link, everything that went on the socket.
+#[derive(Debug, Clone, Serialize)]
+pub struct SocketTotal {
+    /// Sender.
+    pub from: Role,
+    /// Receiver.
+    pub to: Role,
+    /// Payload bytes, whole run.
+    pub payload: u64,
+    /// Frame headers.
+    pub framing: u64,
+    /// Bytes written to the socket (TLS records, handshake, close).
+    pub socket: u64,
+    /// `socket - payload - framing`: what TLS added.
+    pub tls_overhead: u64,
+}
+
+/// Measured wall-clock time.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Wall {
+    /// Bringing the links up (dials, TLS handshakes), slowest party.
+    pub connect_seconds: f64,
+    /// Each training step, as P0 saw it (from its start to the next stage's).
+    pub train_steps: Vec<f64>,
+    /// Median training step.
+    pub train_step_median: f64,
+    /// Each epoch (sum of its steps).
+    pub epochs: Vec<f64>,
+    /// Each inference batch.
+    pub infer_batches: Vec<f64>,
+    /// Median inference batch.
+    pub infer_batch_median: f64,
+    /// Setup to the last message, P0.
+    pub total: f64,
+}
+
+/// What `rtas launch` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct LaunchReport {
+    /// The same summary as `rtas simulate`, computed from the processes' results (compute from their
+    /// CPU clocks, modeled times by replaying their joined recording).
+    pub summary: SimulateReport,
+    /// Measured wall time.
+    pub wall: Wall,
+    /// Socket bytes of the training step `summary.train_step` describes, per link and phase.
+    pub socket_train_step: Vec<SocketLink>,
+    /// Socket bytes of the first inference batch.
+    pub socket_infer_batch: Vec<SocketLink>,
+    /// Socket bytes of the whole run, per link and phase.
+    pub socket_run: Vec<SocketLink>,
+    /// Per link: payload, framing and TLS bytes of the whole run.
+    pub socket_totals: Vec<SocketTotal>,
+    /// Whether every process's socket payload counts equal the joined ledger, per link, phase and stage.
+    pub sockets_equal_ledger: bool,
+    /// Whether the parties ran from a test seed.
+    pub test: bool,
+    /// The directory holding keys, configuration, logs and results.
+    pub dir: PathBuf,
+    /// The machine's cores (every process shares them).
+    pub cores: usize,
+}
+
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| invalid(format!("no free port: {e}")))?;
+    l.local_addr().map(|a| a.port()).map_err(|e| invalid(e.to_string()))
+}
+
+fn fresh_dir() -> Result<PathBuf> {
+    let d =
+        std::env::temp_dir().join(format!("rtas-launch-{}-{:08x}", std::process::id(), crate::rng::os_u64()? as u32));
+    std::fs::create_dir_all(&d).map_err(|e| Error::Io { path: d.clone(), source: e })?;
+    Ok(d)
+}
+
+/// Writes keys and `parties.toml` for a local run into `dir`; returns the configuration.
+fn prepare(o: &LaunchOptions, dir: &Path) -> Result<Config> {
+    let protocol = match o.sim.protocol {
+        simulate::ProtocolChoice::Secure(p) => p,
+        simulate::ProtocolChoice::Plain => return Err(invalid("launch runs rtas, rtas-fast or mpc, not plain")),
+    };
+    let roles = protocol.roles();
+    make_keys(&dir.join("keys"), &roles)?;
+    let (lr, frac_bits) = match o.sim.sharing {
+        crate::experiment::op::Sharing::Ring { frac_bits } => (o.sim.lr, frac_bits),
+        crate::experiment::op::Sharing::Float => return Err(invalid("launch runs ring sharing only")),
+    };
+    let init_seed = if o.test { None } else { Some(crate::rng::os_u64()?) };
+    let mut parties = BTreeMap::new();
+    for &r in &roles {
+        let address = format!("127.0.0.1:{}", free_port()?);
+        let holds = matches!(r, Role::Owner | Role::ThirdParty);
+        parties.insert(
+            role_name(r).to_string(),
+            PartyEntry {
+                address,
+                listen: None,
+                data: (r == Role::Owner).then(|| o.data.clone()),
+                labels: (r == Role::ThirdParty).then(|| o.data.clone()),
+                init_seed: if holds { init_seed } else { None },
+                threads: o.threads,
+            },
+        );
+    }
+    let cfg = Config {
+        job: Job {
+            model: o.sim.model.name().to_string(),
+            protocol: protocol.name().to_string(),
+            epochs: o.sim.epochs,
+            batch: o.sim.batch,
+            lr: Some(lr),
+            infer_batch: o.sim.infer_batch,
+            frac_bits,
+            reuse_masks: o.sim.reuse_masks,
+            max_steps: o.sim.max_steps,
+            train_rows: o.rows.0,
+            test_rows: o.rows.1,
+            order_seed: o.sim.seed,
+            test_seed: o.test.then_some(o.sim.seed),
+        },
+        net: o.net.clone(),
+        parties,
+        keys: Keys { dir: PathBuf::from("keys") },
+        base: dir.to_path_buf(),
+    };
+    let path = dir.join("parties.toml");
+    cfg.write(&path)?;
+    Config::read(&path)
+}
+
+fn last_line(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| s.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_string))
+        .unwrap_or_else(|| "(no output)".into())
+}
+
+/// Starts every role, waits for all, and returns their results; on failure, the root cause: the first
+/// party whose error is not the loss of a peer.
+fn run_parties(o: &LaunchOptions, cfg: &Config, dir: &Path) -> Result<BTreeMap<Role, PartyResult>> {
+    let roles = cfg.protocol()?.roles();
+    let mut children: Vec<(Role, Child)> = Vec::new();
+    for &r in &roles {
+        let name = role_name(r);
+        let log = |ext: &str| std::fs::File::create(dir.join(format!("{name}.{ext}")));
+        let (out, err) = match (log("out"), log("err")) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => return Err(Error::Io { path: dir.to_path_buf(), source: e }),
+        };
+        let mut cmd = match &o.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(&o.exe);
+                c
+            }
+            None => Command::new(&o.exe),
+        };
+        cmd.arg("party").args(["--role", name, "--config"]).arg(dir.join("parties.toml"));
+        cmd.arg("--out").arg(dir.join(format!("{name}.json")));
+        if o.test {
+            cmd.arg("--test");
+        }
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| Error::Io { path: o.exe.clone(), source: e })?;
+        children.push((r, child));
+    }
+    let deadline = Instant::now() + Duration::from_secs_f64(o.timeout);
+    let mut status: BTreeMap<Role, i32> = BTreeMap::new();
+    while status.len() < children.len() {
+        for (r, c) in children.iter_mut() {
+            if !status.contains_key(r)
+                && let Ok(Some(s)) = c.try_wait()
+            {
+                status.insert(*r, s.code().unwrap_or(-1));
+            }
+        }
+        if Instant::now() > deadline {
+            for (_, c) in children.iter_mut() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            return Err(invalid(format!(
+                "the parties did not finish within {} s (logs in {})",
+                o.timeout,
+                dir.display()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let failed: Vec<(Role, String)> = status
+        .iter()
+        .filter(|(_, c)| **c != 0)
+        .map(|(r, _)| (*r, last_line(&dir.join(format!("{}.err", role_name(*r))))))
+        .collect();
+    if !failed.is_empty() {
+        let root = failed.iter().find(|(_, l)| !l.contains("lost ")).unwrap_or(&failed[0]);
+        return Err(Error::Protocol {
+            label: None,
+            reason: format!(
+                "party {} failed: {} (logs in {})",
+                root.0,
+                root.1.trim_start_matches("error: "),
+                dir.display()
+            ),
+        });
+    }
+    roles.iter().map(|&r| read_result(&dir.join(format!("{}.json", role_name(r)))).map(|x| (r, x))).collect()
+}
+
+fn stage_wall(stages: &[(Stage, f64)]) -> BTreeMap<Stage, f64> {
+    stages.windows(2).map(|w| (w[0].0, w[1].1 - w[0].1)).collect()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn socket_links(results: &BTreeMap<Role, PartyResult>, keep: impl Fn(Stage) -> bool) -> Vec<SocketLink> {
+    let mut m: BTreeMap<(Phase, Role, Role), SocketLink> = BTreeMap::new();
+    for (from, r) in results {
+        for (to, c) in &r.net.links {
+            for s in c.sent.iter().filter(|s| keep(s.stage)) {
+                let e = m.entry((s.phase, *from, *to)).or_insert(SocketLink {
+                    phase: s.phase,
+                    from: *from,
+                    to: *to,
+                    frames: 0,
+                    payload: 0,
+                    framing: 0,
+                });
+                e.frames += s.frames;
+                e.payload += s.payload;
+                e.framing += s.framing;
+            }
+        }
+    }
+    m.into_values().filter(|l| l.frames > 0).collect()
+}
+
+/// Launches the job and summarizes it.
+pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
+    let dir = match &o.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(|e| Error::Io { path: d.clone(), source: e })?;
+            d.clone()
+        }
+        None => fresh_dir()?,
+    };
+    let cfg = prepare(o, &dir)?;
+    // The launcher plays the operator: it holds the data to score the run and to train the plaintext
+    // reference (same initial parameters and batches) — none of which the parties see.
+    let (train, test) = super::data::load_cut(&cfg.source(&o.data), o.rows)?;
+    let mut sim = cfg.simulate_config()?;
+    sim.profiles = o.sim.profiles.clone();
+    sim.init_seed = cfg.parties.get("owner").and_then(|e| e.init_seed);
+    let (sched, infer) = simulate::batches(&sim, train.count, test.count);
+    let results = run_parties(o, &cfg, &dir)?;
+    let pb = indicatif::ProgressBar::hidden();
+    let plain: PlainRun = simulate::run_plain(&sim, &train, &test, &sched, &infer, &pb)?;
+    let mut summary = simulate::plain_report(&sim, (train.count, test.count), &sched, &infer, &plain);
+    summary.protocol = cfg.protocol()?.name().into();
+    let protocol = cfg.protocol()?;
+    let plan = Plan {
+        model: sim.model,
+        protocol,
+        lr: sim.lr,
+        schedule: &sched,
+        inference: &infer,
+        reuse_masks: sim.reuse_masks,
+        train_rows: train.count,
+        helper: sim.helper,
+        progress: None,
+    };
+    let outputs = results.iter().map(|(r, x)| x.outputs.party_out().map(|o| (*r, o))).collect::<Result<_>>()?;
+    let arith = RingArith::new(cfg.job.frac_bits)?;
+    simulate::score(&arith, &plan, &outputs, (&train, &test), &plain, &mut summary)?;
+    let scorer = if protocol == Protocol::RtasFast { Role::ThirdParty } else { Role::Owner };
+    if let Some(acc) = results.get(&scorer).and_then(|r| r.accuracy)
+        && (acc - summary.accuracy).abs() > 1e-12
+    {
+        return Err(invalid(format!("{scorer} scored {acc}, the launcher {}: the runs disagree", summary.accuracy)));
+    }
+    let parts = results.values().map(|r| r.recording.recording()).collect::<Result<Vec<Recording>>>()?;
+    let rec = Recording::merge(parts)?;
+    simulate::costs(&sim, &rec, (&sched, &infer), train.count, &plain, &mut summary)?;
+    // Socket counts against the joined ledger, per stage, phase and link.
+    let mut ledger: BTreeMap<(Stage, Phase, Role, Role), u64> = BTreeMap::new();
+    for e in &rec.ledger {
+        *ledger.entry((e.label.stage, e.phase, e.from, e.to)).or_default() += e.bytes;
+    }
+    let mut sockets: BTreeMap<(Stage, Phase, Role, Role), u64> = BTreeMap::new();
+    for (from, r) in &results {
+        for (to, c) in &r.net.links {
+            for s in &c.sent {
+                *sockets.entry((s.stage, s.phase, *from, *to)).or_default() += s.payload;
+            }
+        }
+    }
+    let sockets_equal_ledger = ledger == sockets;
+    let p0 = results.get(&Role::P0).ok_or_else(|| invalid("P0 returned nothing"))?;
+    let walls = stage_wall(&p0.net.stages);
+    let train_steps: Vec<f64> = (0..sched.len()).filter_map(|i| walls.get(&Stage::Train(i as u32)).copied()).collect();
+    let per_epoch = (train.count / sim.batch).max(1);
+    let epochs = train_steps.chunks(per_epoch).map(|c| c.iter().sum()).collect();
+    let infer_batches: Vec<f64> =
+        (0..infer.len()).filter_map(|j| walls.get(&Stage::Infer(j as u32)).copied()).collect();
+    let wall = Wall {
+        connect_seconds: results.values().map(|r| r.net.connect_seconds).fold(0.0, f64::max),
+        train_step_median: median(train_steps.clone()),
+        train_steps,
+        epochs,
+        infer_batch_median: median(infer_batches.clone()),
+        infer_batches,
+        total: p0.wall_seconds,
+    };
+    let measured = simulate::train_stages(sched.len()).first().copied().unwrap_or(Stage::Train(0));
+    let socket_totals = results
+        .iter()
+        .flat_map(|(from, r)| {
+            r.net.links.iter().map(move |(to, c)| {
+                let payload: u64 = c.sent.iter().map(|s| s.payload).sum();
+                let framing: u64 = c.sent.iter().map(|s| s.framing).sum();
+                SocketTotal {
+                    from: *from,
+                    to: *to,
+                    payload,
+                    framing,
+                    socket: c.socket_out,
+                    tls_overhead: c.socket_out.saturating_sub(payload + framing),
+                }
+            })
+        })
+        .collect();
+    Ok(LaunchReport {
+        summary,
+        wall,
+        socket_train_step: socket_links(&results, |s| s == measured),
+        socket_infer_batch: socket_links(&results, |s| s == Stage::Infer(0)),
+        socket_run: socket_links(&results, |_| true),
+        socket_totals,
+        sockets_equal_ledger,
+        test: o.test,
+        dir,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    })
+}
