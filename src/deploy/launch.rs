@@ -18,6 +18,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+fn short<S: serde::Serializer>(r: &Role, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(r.short())
+}
+
 /// What to launch.
 #[derive(Debug, Clone)]
 pub struct LaunchOptions {
@@ -49,8 +53,10 @@ pub struct SocketLink {
     /// Phase.
     pub phase: Phase,
     /// Sender.
+    #[serde(serialize_with = "short")]
     pub from: Role,
     /// Receiver.
+    #[serde(serialize_with = "short")]
     pub to: Role,
     /// Frames.
     pub frames: u64,
@@ -64,8 +70,10 @@ pub struct SocketLink {
 #[derive(Debug, Clone, Serialize)]
 pub struct SocketTotal {
     /// Sender.
+    #[serde(serialize_with = "short")]
     pub from: Role,
     /// Receiver.
+    #[serde(serialize_with = "short")]
     pub to: Role,
     /// Payload bytes, whole run.
     pub payload: u64,

@@ -131,6 +131,9 @@ struct Shared {
     links: Mutex<BTreeMap<Role, LinkCounts>>,
     failed: Mutex<Option<(Role, String)>>,
     stages: Mutex<Vec<(Stage, f64)>>,
+    /// The party stopped before the end of the protocol: drop the connections without a TLS close, so
+    /// that no peer mistakes it for a party that finished.
+    abort: std::sync::atomic::AtomicBool,
 }
 
 /// What a deployed party measured: per link, the bytes it sent; when each stage began.
@@ -191,6 +194,8 @@ pub struct TcpTransport {
     connect_seconds: f64,
     /// The last label this party sent or waited for (named when a peer is lost).
     at: Option<Label>,
+    /// Whether the protocol reached its end ([`Stage::Done`]).
+    done: bool,
 }
 
 /// A socket that counts what passes.
@@ -405,6 +410,7 @@ impl TcpTransport {
             start: Instant::now(),
             connect_seconds,
             at: None,
+            done: false,
         })
     }
 
@@ -535,6 +541,10 @@ impl Io {
         let mut plain = vec![0u8; 1 << 16];
         let mut frames = Vec::new();
         loop {
+            if self.shared.abort.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = self.sock.sock.shutdown(std::net::Shutdown::Both);
+                return Ok(());
+            }
             // Plaintext into TLS while little ciphertext waits for the socket; `idle` once the queue is
             // empty (a wake byte may stand for several messages, so the queue, not the pipe, says when
             // there is nothing left to send).
@@ -740,12 +750,18 @@ impl Transport for TcpTransport {
 
     fn set_stage(&mut self, stage: Stage) {
         lock(&self.shared.stages).push((stage, self.start.elapsed().as_secs_f64()));
+        self.done = stage == Stage::Done;
     }
 }
 
 impl Drop for TcpTransport {
-    /// Closes every link after what was sent has left, and waits (at most `linger`) for the peers to close.
+    /// After the protocol's end: closes every link once what was sent has left, and waits (at most
+    /// `linger`) for the peers to close theirs. Before it (the party failed): drops every connection at
+    /// once, without a TLS close, so the peers fail too instead of waiting.
     fn drop(&mut self) {
+        if !self.done {
+            self.shared.abort.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         for link in self.links.values_mut() {
             link.out.take();
             let _ = (&link.wake).write(&[1]);

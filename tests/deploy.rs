@@ -1,0 +1,286 @@
+//! Real parties: separate processes over mutual TLS on loopback, checked against the simulator (same
+//! accuracy, same bytes per link and phase), against certificates that are not the role's, and against a
+//! party that dies mid-run.
+
+use rtas::deploy::tcp::{NetConfig, TcpTransport, listen};
+use rtas::deploy::tls::{Identity, make_keys};
+use rtas::net::Role;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn rtas() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rtas"))
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = rtas().args(args).arg("--json").output().expect("the rtas binary runs");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rtas-deploy-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// `{(phase, from, to): bytes}` of a list of links, under the key that holds the bytes.
+fn links(v: &serde_json::Value, bytes_key: &str) -> Vec<(String, String, String, u64)> {
+    let mut out: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["phase"].as_str().unwrap().to_string(),
+                l["from"].as_str().unwrap().to_string(),
+                l["to"].as_str().unwrap().to_string(),
+                l[bytes_key].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn launched_processes_train_like_the_simulator_and_their_sockets_carry_its_ledger() {
+    for (model, protocol, steps) in [
+        ("logreg", "rtas", "12"),
+        ("logreg", "rtas-fast", "12"),
+        ("logreg", "mpc", "12"),
+        ("cnn", "rtas", "4"),
+        ("cnn", "rtas-fast", "4"),
+        ("cnn", "mpc", "2"),
+    ] {
+        let common = [
+            "--model",
+            model,
+            "--protocol",
+            protocol,
+            "--max-steps",
+            steps,
+            "--seed",
+            "5",
+            "--train-size",
+            "400",
+            "--test-size",
+            "120",
+            "--infer-batch",
+            "60",
+        ];
+        let mut args = vec!["launch", "--local", "--test"];
+        args.extend(common);
+        let launched = json(&args);
+        let mut args = vec!["simulate"];
+        args.extend(common);
+        let simulated = json(&args);
+        let what = format!("{model} under {protocol}");
+        let s = &launched["summary"];
+        // Same seed: the same accuracy and the same final parameters, to the bit.
+        assert_eq!(s["accuracy"], simulated["accuracy"], "{what}");
+        assert_eq!(s["max_param_diff_vs_plain"], simulated["max_param_diff_vs_plain"], "{what}");
+        assert_eq!(s["loss_curve"], simulated["loss_curve"], "{what}");
+        // Bytes counted on the sockets equal the simulator's ledger, per directed link and phase, for a
+        // training step and an inference batch; so do rounds.
+        for (sock, step) in [("socket_train_step", "train_step"), ("socket_infer_batch", "infer_batch")] {
+            let on_sockets = links(&launched[sock], "payload");
+            let ledger = links(&simulated[step]["traffic"]["by_link"], "bytes");
+            assert!(!ledger.is_empty(), "{what}: empty ledger");
+            assert_eq!(on_sockets, ledger, "{what}: {step}");
+            assert_eq!(s[step]["rounds"], simulated[step]["rounds"], "{what}: {step} rounds");
+        }
+        assert_eq!(launched["sockets_equal_ledger"], true, "{what}");
+        // Framing and TLS are reported apart, and are there.
+        for t in launched["socket_totals"].as_array().unwrap() {
+            let (payload, framing, socket) =
+                (t["payload"].as_u64().unwrap(), t["framing"].as_u64().unwrap(), t["socket"].as_u64().unwrap());
+            assert!(socket >= payload + framing, "{what}: {t}");
+            assert!(t["tls_overhead"].as_u64().unwrap() > 0, "{what}: TLS adds bytes: {t}");
+        }
+        let w = &launched["wall"];
+        assert_eq!(w["train_steps"].as_array().unwrap().len(), steps.parse::<usize>().unwrap(), "{what}");
+        assert_eq!(w["infer_batches"].as_array().unwrap().len(), 2, "{what}");
+        assert!(w["train_step_median"].as_f64().unwrap() > 0.0, "{what}");
+    }
+}
+
+#[test]
+fn a_deployment_draws_its_randomness_from_the_os_and_refuses_a_seed() {
+    let out = rtas().args(["launch", "--local", "--model", "logreg", "--seed", "3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--seed is for tests"), "{err}");
+    // Without a seed two runs share nothing: different party seeds, the same accuracy within the
+    // fixed point's rounding.
+    let args = [
+        "launch",
+        "--local",
+        "--model",
+        "logreg",
+        "--max-steps",
+        "10",
+        "--train-size",
+        "400",
+        "--test-size",
+        "100",
+        "--infer-batch",
+        "100",
+    ];
+    let a = json(&args);
+    let b = json(&args);
+    assert_eq!(a["test"], false);
+    let acc = |v: &serde_json::Value| v["summary"]["accuracy"].as_f64().unwrap();
+    assert!(acc(&a) > 0.8 && acc(&b) > 0.8, "{} {}", acc(&a), acc(&b));
+    // A party given a test seed without --test refuses it.
+    let dir = PathBuf::from(a["dir"].as_str().unwrap());
+    let cfg = std::fs::read_to_string(dir.join("parties.toml")).unwrap();
+    let cfg = cfg.replace("[job]\n", "[job]\ntest_seed = 4\n");
+    std::fs::write(dir.join("seeded.toml"), cfg).unwrap();
+    let out = rtas().args(["party", "--role", "p0", "--config"]).arg(dir.join("seeded.toml")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("test_seed is for tests only"));
+}
+
+fn connect(id: Identity, listener: std::net::TcpListener, peers: Vec<(Role, String)>, timeout: f64) -> String {
+    let cfg = NetConfig { connect_timeout: timeout, ..NetConfig::default() };
+    let refused = std::sync::Mutex::new(Vec::<String>::new());
+    let r = TcpTransport::connect(&id, listener, &peers, &cfg, &|why| refused.lock().unwrap().push(why.to_string()));
+    match r {
+        Ok(_) => "connected".into(),
+        Err(e) => format!("{e} | refused: {}", refused.lock().unwrap().join("; ")),
+    }
+}
+
+#[test]
+fn a_peer_without_a_valid_certificate_for_its_role_is_refused() {
+    let keys = temp_dir("keys");
+    make_keys(&keys, &[Role::P0, Role::P1, Role::Owner]).unwrap();
+    let other = temp_dir("other-ca");
+    make_keys(&other, &[Role::P0]).unwrap();
+    let p1 = || Identity::from_dir(Role::P1, &keys).unwrap();
+
+    // The owner's key pair presented by a process claiming to be P0.
+    let owner_as_p0 = Identity::load(Role::P0, &keys.join("ca.pem"), &keys.join("owner.pem"), &keys.join("owner.key"));
+    assert!(owner_as_p0.unwrap_err().to_string().contains("not valid for P0"), "refused already at start-up");
+    // Forge the identity past that start-up check: the listener must refuse it on its own.
+    let forged =
+        Identity::load_unchecked(Role::P0, &keys.join("ca.pem"), &keys.join("owner.pem"), &keys.join("owner.key"))
+            .unwrap();
+    let (l1, l0) = (listen("127.0.0.1:0").unwrap(), listen("127.0.0.1:0").unwrap());
+    let addr = l1.local_addr().unwrap().to_string();
+    let (server, client) = std::thread::scope(|s| {
+        let server = s.spawn(|| connect(p1(), l1, vec![(Role::P0, String::new())], 3.0));
+        let client = connect(forged, l0, vec![(Role::P1, addr.clone())], 3.0);
+        (server.join().unwrap(), client)
+    });
+    assert!(server.contains("P0 did not connect") && server.contains("not valid for P0"), "{server}");
+    assert!(client.contains("P1 refused us") && client.contains("not valid for P0"), "{client}");
+
+    // A certificate for P0 from another CA: the TLS handshake fails, the listener waits past it.
+    let (l1, l0) = (listen("127.0.0.1:0").unwrap(), listen("127.0.0.1:0").unwrap());
+    let addr = l1.local_addr().unwrap().to_string();
+    let stranger = Identity::from_dir(Role::P0, &other).unwrap();
+    let (server, client) = std::thread::scope(|s| {
+        let server = s.spawn(|| connect(p1(), l1, vec![(Role::P0, String::new())], 3.0));
+        let client = connect(stranger, l0, vec![(Role::P1, addr.clone())], 3.0);
+        (server.join().unwrap(), client)
+    });
+    assert!(server.contains("refused") && server.contains("TLS handshake failed"), "{server}");
+    assert!(!client.contains("connected"), "{client}");
+
+    // The right P0 gets in.
+    let (l1, l0) = (listen("127.0.0.1:0").unwrap(), listen("127.0.0.1:0").unwrap());
+    let addr = l1.local_addr().unwrap().to_string();
+    let p0 = Identity::from_dir(Role::P0, &keys).unwrap();
+    let (server, client) = std::thread::scope(|s| {
+        let server = s.spawn(|| connect(p1(), l1, vec![(Role::P0, String::new())], 5.0));
+        let client = connect(p0, l0, vec![(Role::P1, addr.clone())], 5.0);
+        (server.join().unwrap(), client)
+    });
+    assert_eq!((server.as_str(), client.as_str()), ("connected", "connected"));
+}
+
+fn wait_all(children: &mut [(String, std::process::Child)], limit: Duration) -> Vec<(String, Option<i32>)> {
+    let t0 = Instant::now();
+    let mut done: Vec<(String, Option<i32>)> = Vec::new();
+    while done.len() < children.len() && t0.elapsed() < limit {
+        for (name, c) in children.iter_mut() {
+            if !done.iter().any(|(n, _)| n == name)
+                && let Ok(Some(s)) = c.try_wait()
+            {
+                done.push((name.clone(), s.code()));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for (name, c) in children.iter_mut() {
+        if !done.iter().any(|(n, _)| n == name) {
+            let _ = c.kill();
+            done.push((name.clone(), None));
+        }
+    }
+    done
+}
+
+fn write_config(dir: &Path, model: &str, steps: usize) {
+    let port = |_: usize| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut toml = format!(
+        "[job]\nmodel = \"{model}\"\nprotocol = \"rtas\"\nmax_steps = {steps}\ntrain_rows = 8000\ntest_rows = 100\n\
+         infer_batch = 100\norder_seed = 1\n\n[net]\nconnect_timeout = 20.0\n\n[keys]\ndir = \"keys\"\n\n"
+    );
+    for (i, role) in ["p0", "p1", "dealer", "owner"].iter().enumerate() {
+        toml.push_str(&format!("[parties.{role}]\naddress = \"127.0.0.1:{}\"\n", port(i)));
+        if *role == "owner" {
+            toml.push_str("data = \"bundled\"\n");
+        }
+    }
+    std::fs::write(dir.join("parties.toml"), toml).unwrap();
+}
+
+#[test]
+fn when_a_party_dies_mid_step_every_other_party_exits_within_ten_seconds_naming_the_peer_and_the_step() {
+    let dir = temp_dir("fault");
+    let keys = json(&["keys", "--out", dir.join("keys").to_str().unwrap(), "--parties", "p0,p1,dealer,owner"]);
+    assert_eq!(keys.as_array().unwrap().len(), 10);
+    write_config(&dir, "cnn", 250);
+    let mut children: Vec<(String, std::process::Child)> = ["p0", "p1", "dealer", "owner"]
+        .iter()
+        .map(|r| {
+            let child = rtas()
+                .args(["party", "--role", r, "--config"])
+                .arg(dir.join("parties.toml"))
+                .arg("--out")
+                .arg(dir.join(format!("{r}.json")))
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            (r.to_string(), child)
+        })
+        .collect();
+    // Let the links come up and training start, then kill P1 in the middle of a step.
+    std::thread::sleep(Duration::from_millis(1500));
+    let (_, p1) = children.iter_mut().find(|(n, _)| n == "p1").unwrap();
+    p1.kill().unwrap();
+    let killed_at = Instant::now();
+    let mut rest: Vec<_> = children.into_iter().filter(|(n, _)| n != "p1").collect();
+    let codes = wait_all(&mut rest, Duration::from_secs(10));
+    assert!(killed_at.elapsed() < Duration::from_secs(11));
+    let mut named_p1 = 0;
+    for ((name, code), (_, child)) in codes.iter().zip(rest.iter_mut()) {
+        assert_eq!(*code, Some(2), "{name} should exit 2 within 10 s of P1's death (None: still running)");
+        let mut err = String::new();
+        use std::io::Read;
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{name}: one line expected: {err}");
+        assert!(lines[0].starts_with("error: lost "), "{name}: {err}");
+        assert!(lines[0].contains(" at 't") || lines[0].contains(" at 'i"), "{name} names the step: {err}");
+        named_p1 += usize::from(lines[0].starts_with("error: lost P1"));
+        assert!(!dir.join(format!("{name}.json")).exists(), "{name} wrote a result as if complete");
+    }
+    assert!(named_p1 >= 1, "someone names P1");
+}
