@@ -149,6 +149,10 @@ pub struct LaunchArgs {
     /// Seconds to wait for every party to finish.
     #[arg(long, value_name = "S", default_value_t = 3600.0, allow_negative_numbers = true)]
     pub timeout: f64,
+    /// Check the cost model: every party in a network namespace of its own, every directed link shaped
+    /// with the kernel's tbf to this rate (e.g. 100Mbit, 1Gbit); prints measured against modeled. Needs root.
+    #[arg(long, value_name = "RATE")]
+    pub shape: Option<String>,
 }
 
 impl LaunchArgs {
@@ -207,7 +211,7 @@ impl LaunchArgs {
             dir: self.dir.clone(),
             threads: self.threads,
             timeout: self.timeout,
-            netns: None,
+            shape: self.shape.as_deref().map(crate::sim::cost::parse_bandwidth).transpose()?,
         })
     }
 }
@@ -258,6 +262,20 @@ pub fn table(r: &LaunchReport) -> String {
         t.render(),
         if r.sockets_equal_ledger { "equals" } else { "DIFFERS FROM" }
     ));
+    if let Some(c) = &r.shaped {
+        s.push_str(&format!(
+            "\n\nshaped network (tbf, {:.0} Mbit/s per directed link, {} B framing+TLS per message): training step measured {} vs modeled {} \
+             (x{:.2}); inference batch measured {} vs modeled {} (x{:.2})",
+            c.profile.bandwidth * 8e-6,
+            c.profile.overhead_bytes,
+            ms(c.measured_train_step),
+            ms(c.modeled_train_step),
+            c.train_ratio,
+            ms(c.measured_infer_batch),
+            ms(c.modeled_infer_batch),
+            c.infer_ratio
+        ));
+    }
     s.push_str(&format!("\nkeys, parties.toml, logs and results: {}", r.dir.display()));
     s
 }

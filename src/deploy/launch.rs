@@ -43,8 +43,9 @@ pub struct LaunchOptions {
     pub threads: Option<usize>,
     /// Seconds to wait for every party to finish.
     pub timeout: f64,
-    /// Run the parties under `ip netns exec NAME` (the shaped-network check).
-    pub netns: Option<String>,
+    /// Run every party in a network namespace of its own, every directed link shaped with `tbf` to this
+    /// many bytes per second (the cost-model check; needs root).
+    pub shape: Option<f64>,
 }
 
 /// Payload and framing bytes on one directed link and phase, as the sender's sockets counted them.
@@ -128,6 +129,30 @@ pub struct LaunchReport {
     pub dir: PathBuf,
     /// The machine's cores (every process shares them).
     pub cores: usize,
+    /// With `--shape`: the measured wall time against the cost model's for the same links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shaped: Option<ShapedCheck>,
+}
+
+/// Measured against modeled on a shaped network.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShapedCheck {
+    /// The profile the model used: the shaped rate per directed link, zero latency, and the measured
+    /// framing and TLS bytes per message as overhead.
+    pub profile: crate::sim::cost::Profile,
+    /// Mean measured training step, seconds (P0's clock).
+    pub measured_train_step: f64,
+    /// Mean modeled training step: this run's own recording of all training steps replayed together
+    /// under `profile`, divided by the steps.
+    pub modeled_train_step: f64,
+    /// measured / modeled.
+    pub train_ratio: f64,
+    /// Mean measured inference batch.
+    pub measured_infer_batch: f64,
+    /// Modeled inference batch.
+    pub modeled_infer_batch: f64,
+    /// measured / modeled.
+    pub infer_ratio: f64,
 }
 
 fn free_port() -> Result<u16> {
@@ -143,7 +168,7 @@ fn fresh_dir() -> Result<PathBuf> {
 }
 
 /// Writes keys and `parties.toml` for a local run into `dir`; returns the configuration.
-fn prepare(o: &LaunchOptions, dir: &Path) -> Result<Config> {
+fn prepare(o: &LaunchOptions, dir: &Path, shaped: bool) -> Result<Config> {
     let protocol = match o.sim.protocol {
         simulate::ProtocolChoice::Secure(p) => p,
         simulate::ProtocolChoice::Plain => return Err(invalid("launch runs rtas, rtas-fast or mpc, not plain")),
@@ -157,7 +182,11 @@ fn prepare(o: &LaunchOptions, dir: &Path) -> Result<Config> {
     let init_seed = if o.test { None } else { Some(crate::rng::os_u64()?) };
     let mut parties = BTreeMap::new();
     for &r in &roles {
-        let address = format!("127.0.0.1:{}", free_port()?);
+        let address = if shaped {
+            format!("{}:7000", super::shaped::Mesh::address(r))
+        } else {
+            format!("127.0.0.1:{}", free_port()?)
+        };
         let holds = matches!(r, Role::Owner | Role::ThirdParty);
         parties.insert(
             role_name(r).to_string(),
@@ -206,7 +235,12 @@ fn last_line(path: &Path) -> String {
 
 /// Starts every role, waits for all, and returns their results; on failure, the root cause: the first
 /// party whose error is not the loss of a peer.
-fn run_parties(o: &LaunchOptions, cfg: &Config, dir: &Path) -> Result<BTreeMap<Role, PartyResult>> {
+fn run_parties(
+    o: &LaunchOptions,
+    cfg: &Config,
+    dir: &Path,
+    mesh: Option<&super::shaped::Mesh>,
+) -> Result<BTreeMap<Role, PartyResult>> {
     let roles = cfg.protocol()?.roles();
     let mut children: Vec<(Role, Child)> = Vec::new();
     for &r in &roles {
@@ -216,10 +250,10 @@ fn run_parties(o: &LaunchOptions, cfg: &Config, dir: &Path) -> Result<BTreeMap<R
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => return Err(Error::Io { path: dir.to_path_buf(), source: e }),
         };
-        let mut cmd = match &o.netns {
-            Some(ns) => {
+        let mut cmd = match mesh {
+            Some(m) => {
                 let mut c = Command::new("ip");
-                c.args(["netns", "exec", ns]).arg(&o.exe);
+                c.args(["netns", "exec", &m.namespace(r)]).arg(&o.exe);
                 c
             }
             None => Command::new(&o.exe),
@@ -323,7 +357,15 @@ pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
         }
         None => fresh_dir()?,
     };
-    let cfg = prepare(o, &dir)?;
+    let roles = match o.sim.protocol {
+        simulate::ProtocolChoice::Secure(p) => p.roles(),
+        simulate::ProtocolChoice::Plain => return Err(invalid("launch runs rtas, rtas-fast or mpc, not plain")),
+    };
+    let mesh = match o.shape {
+        Some(rate) => Some(super::shaped::Mesh::new(&roles, rate)?),
+        None => None,
+    };
+    let cfg = prepare(o, &dir, mesh.is_some())?;
     // The launcher plays the operator: it holds the data to score the run and to train the plaintext
     // reference (same initial parameters and batches) — none of which the parties see.
     let (train, test) = super::data::load_cut(&cfg.source(&o.data), o.rows)?;
@@ -331,7 +373,8 @@ pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
     sim.profiles = o.sim.profiles.clone();
     sim.init_seed = cfg.parties.get("owner").and_then(|e| e.init_seed);
     let (sched, infer) = simulate::batches(&sim, train.count, test.count);
-    let results = run_parties(o, &cfg, &dir)?;
+    let results = run_parties(o, &cfg, &dir, mesh.as_ref())?;
+    drop(mesh);
     let pb = indicatif::ProgressBar::hidden();
     let plain: PlainRun = simulate::run_plain(&sim, &train, &test, &sched, &infer, &pb)?;
     let mut summary = simulate::plain_report(&sim, (train.count, test.count), &sched, &infer, &plain);
@@ -359,6 +402,23 @@ pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
     }
     let parts = results.values().map(|r| r.recording.recording()).collect::<Result<Vec<Recording>>>()?;
     let rec = Recording::merge(parts)?;
+    // On a shaped network, model the same links: the shaped rate, no latency to speak of (veth), and the
+    // framing and TLS bytes this run measured per message.
+    let shaped_profile = o.shape.map(|rate| {
+        let frames: u64 =
+            results.values().flat_map(|r| r.net.links.values().flat_map(|c| c.sent.iter().map(|s| s.frames))).sum();
+        let socket: u64 = results.values().flat_map(|r| r.net.links.values().map(|c| c.socket_out)).sum();
+        let payload: u64 = rec.ledger.iter().map(|e| e.bytes).sum();
+        crate::sim::cost::Profile {
+            name: "shaped".into(),
+            bandwidth: rate,
+            rtt: 0.0,
+            overhead_bytes: socket.saturating_sub(payload) / frames.max(1),
+        }
+    });
+    if let Some(p) = &shaped_profile {
+        sim.profiles.push(p.clone());
+    }
     simulate::costs(&sim, &rec, (&sched, &infer), train.count, &plain, &mut summary)?;
     // Socket counts against the joined ledger, per stage, phase and link.
     let mut ledger: BTreeMap<(Stage, Phase, Role, Role), u64> = BTreeMap::new();
@@ -408,7 +468,32 @@ pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
             })
         })
         .collect();
+    // The check replays all training steps together (and all inference batches), as they ran: a party
+    // with nothing to wait for (the owner feeding inputs) runs ahead, which a one-step replay would miss.
+    let shaped = match shaped_profile {
+        Some(profile) => {
+            let modeled = |keep: &dyn Fn(Stage) -> bool, n: usize| -> Result<f64> {
+                let m = crate::sim::cost::replay(&rec.select(keep).ledger, &rec.select(keep).traces, &profile, None)?;
+                Ok(m.seconds / n.max(1) as f64)
+            };
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+            let modeled_train_step = modeled(&|s| matches!(s, Stage::Train(_)), wall.train_steps.len())?;
+            let modeled_infer_batch = modeled(&|s| matches!(s, Stage::Infer(_)), wall.infer_batches.len())?;
+            let (measured_train_step, measured_infer_batch) = (mean(&wall.train_steps), mean(&wall.infer_batches));
+            Some(ShapedCheck {
+                profile,
+                measured_train_step,
+                modeled_train_step,
+                train_ratio: measured_train_step / modeled_train_step,
+                measured_infer_batch,
+                modeled_infer_batch,
+                infer_ratio: measured_infer_batch / modeled_infer_batch,
+            })
+        }
+        None => None,
+    };
     Ok(LaunchReport {
+        shaped,
         summary,
         wall,
         socket_train_step: socket_links(&results, |s| s == measured),

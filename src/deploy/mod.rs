@@ -8,6 +8,7 @@
 //! - [`party`]: one role as a process (`rtas party`), wrapped in the simulator's recorder.
 //! - [`launch`]: every role on loopback (`rtas launch --local`) and the summary of `rtas simulate` from
 //!   their results, with measured wall time and socket bytes.
+//! - [`shaped`]: a namespace per party and `tbf` on every link, to check the cost model against reality.
 //!
 //! This layer sits above `sim` (it uses the recorder and the cost model) and `experiment` (it reports like
 //! `simulate`); nothing below imports it.
@@ -16,6 +17,7 @@ pub mod config;
 pub mod data;
 pub mod launch;
 pub mod party;
+pub mod shaped;
 pub mod tcp;
 pub mod tls;
 pub mod wire;

@@ -1,0 +1,34 @@
+//! The cost model against reality: every party in a network namespace of its own, every directed link
+//! shaped with the kernel's `tbf` to 100 Mbit/s and to 1 Gbit/s, and the measured training step within 25%
+//! of what the cost model makes of the same run. Alone in its own test binary, so that no other test
+//! competes for the two cores while it measures. Skips, saying why, where namespaces are not permitted.
+
+use std::process::Command;
+
+#[test]
+fn measured_steps_on_shaped_links_are_within_a_quarter_of_the_cost_model() {
+    if let Err(why) = rtas::deploy::shaped::available() {
+        eprintln!("SKIPPED: network namespaces or tbf are not permitted here ({why})");
+        return;
+    }
+    for rate in ["100Mbit", "1Gbit"] {
+        for (model, steps) in [("logreg", "40"), ("cnn", "20")] {
+            let out = Command::new(env!("CARGO_BIN_EXE_rtas"))
+                .args(["--json", "launch", "--local", "--model", model, "--max-steps", steps, "--shape", rate])
+                .args(["--train-size", "2000", "--test-size", "500", "--infer-batch", "250"])
+                .output()
+                .expect("the rtas binary runs");
+            assert!(out.status.success(), "{model} at {rate}: {}", String::from_utf8_lossy(&out.stderr));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let c = &v["shaped"];
+            let ratio = c["train_ratio"].as_f64().unwrap();
+            eprintln!(
+                "{model} at {rate}: training step measured {:.2} ms, modeled {:.2} ms (x{ratio:.2}); inference batch x{:.2}",
+                c["measured_train_step"].as_f64().unwrap() * 1e3,
+                c["modeled_train_step"].as_f64().unwrap() * 1e3,
+                c["infer_ratio"].as_f64().unwrap()
+            );
+            assert!((0.75..=1.25).contains(&ratio), "{model} at {rate}: measured/modeled = {ratio}: {c}");
+        }
+    }
+}
