@@ -83,6 +83,49 @@ pub fn party(a: PartyArgs, json: bool) -> Result<String> {
     })
 }
 
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// p0 (measures) or p1 (answers).
+    #[arg(long, value_name = "ROLE")]
+    pub role: String,
+    /// A parties.toml naming both (as `rtas launch` writes it).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Round trips.
+    #[arg(long, value_name = "N", default_value_t = 200, allow_negative_numbers = true)]
+    pub count: usize,
+}
+
+/// Round trips between P0 and P1 through the real transport: the latency a cost-model profile of this
+/// network should have.
+pub fn probe(a: ProbeArgs, json: bool) -> Result<String> {
+    use crate::deploy::tcp::{TcpTransport, listen, probe};
+    use crate::net::Role;
+    let role = tls::parse_role(&a.role)?;
+    let peer = match role {
+        Role::P0 => Role::P1,
+        Role::P1 => Role::P0,
+        _ => return Err(invalid("probe runs between p0 and p1")),
+    };
+    if a.count == 0 {
+        return Err(invalid("--count must be at least 1"));
+    }
+    let cfg = Config::read(&a.config)?;
+    let me = cfg.party(role)?;
+    let id = tls::Identity::from_dir(role, &cfg.path(&cfg.keys.dir))?;
+    let listener = listen(me.listen.as_deref().unwrap_or(&me.address))?;
+    let peers = vec![(peer, cfg.party(peer)?.address.clone())];
+    let mut t = TcpTransport::connect(&id, listener, &peers, &cfg.net, &|why| eprintln!("refused: {why}"))?;
+    let mut rtts = probe(&mut t, peer, role == Role::P0, a.count)?;
+    rtts.sort_by(f64::total_cmp);
+    let median = rtts.get(rtts.len() / 2).copied();
+    let v = serde_json::json!({ "count": rtts.len(), "rtt_median": median });
+    render(&v, json, |_| match median {
+        Some(m) => format!("round trip through the transport: median {:.1} us over {} probes", m * 1e6, rtts.len()),
+        None => "answered the probes".into(),
+    })
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LaunchProtocol {
     /// Everything secret-shared; element-wise functions through the permutation helper.
@@ -264,9 +307,11 @@ pub fn table(r: &LaunchReport) -> String {
     ));
     if let Some(c) = &r.shaped {
         s.push_str(&format!(
-            "\n\nshaped network (tbf, {:.0} Mbit/s per directed link, {} B framing+TLS per message): training step measured {} vs modeled {} \
+            "\n\nshaped network (tbf, {:.0} Mbit/s per directed link; round trip through the transport {:.0} us, probed before the run; \
+             {} B framing+TLS per message): training step measured {} vs modeled {} \
              (x{:.2}); inference batch measured {} vs modeled {} (x{:.2})",
             c.profile.bandwidth * 8e-6,
+            c.profile.rtt * 1e6,
             c.profile.overhead_bytes,
             ms(c.measured_train_step),
             ms(c.modeled_train_step),

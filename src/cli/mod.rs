@@ -61,6 +61,9 @@ enum Command {
     Party(deploy::PartyArgs),
     /// Run every role as its own process over mutual TLS on loopback; the simulate summary plus measured wall time.
     Launch(deploy::LaunchArgs),
+    /// Round trips between P0 and P1 through the real transport (used by `launch --shape`).
+    #[command(hide = true)]
+    Probe(deploy::ProbeArgs),
     /// Time every exact path of the ring product on this host (integer kernels, f64 limbs); --save keeps the fastest.
     Calibrate(calibrate::CalibrateArgs),
 }
@@ -114,6 +117,7 @@ where
         Command::Keys(args) => deploy::keys(args, cli.json),
         Command::Party(args) => deploy::party(args, cli.json),
         Command::Launch(args) => deploy::launch(args, cli.json),
+        Command::Probe(args) => deploy::probe(args, cli.json),
     };
     match result {
         Ok(text) => {

@@ -348,6 +348,32 @@ fn socket_links(results: &BTreeMap<Role, PartyResult>, keep: impl Fn(Stage) -> b
     m.into_values().filter(|l| l.frames > 0).collect()
 }
 
+/// The median round trip between P0's and P1's namespaces through the real transport.
+fn probe_rtt(o: &LaunchOptions, mesh: &super::shaped::Mesh, dir: &Path) -> Result<f64> {
+    let spawn = |r: Role| {
+        Command::new("ip")
+            .args(["netns", "exec", &mesh.namespace(r)])
+            .arg(&o.exe)
+            .args(["--json", "probe", "--role", role_name(r), "--config"])
+            .arg(dir.join("parties.toml"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::Io { path: o.exe.clone(), source: e })
+    };
+    let answer = spawn(Role::P1)?;
+    let ask = spawn(Role::P0)?;
+    let (a, b) = (ask.wait_with_output(), answer.wait_with_output());
+    let out = a.map_err(|e| Error::Io { path: o.exe.clone(), source: e })?;
+    let _ = b;
+    if !out.status.success() {
+        return Err(invalid(format!("the latency probe failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| invalid(format!("probe: {e}")))?;
+    v["rtt_median"].as_f64().ok_or_else(|| invalid("the probe measured nothing"))
+}
+
 /// Launches the job and summarizes it.
 pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
     let dir = match &o.dir {
@@ -373,6 +399,10 @@ pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
     sim.profiles = o.sim.profiles.clone();
     sim.init_seed = cfg.parties.get("owner").and_then(|e| e.init_seed);
     let (sched, infer) = simulate::batches(&sim, train.count, test.count);
+    let rtt = match &mesh {
+        Some(m) => Some(probe_rtt(o, m, &dir)?),
+        None => None,
+    };
     let results = run_parties(o, &cfg, &dir, mesh.as_ref())?;
     drop(mesh);
     let pb = indicatif::ProgressBar::hidden();
@@ -402,8 +432,8 @@ pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
     }
     let parts = results.values().map(|r| r.recording.recording()).collect::<Result<Vec<Recording>>>()?;
     let rec = Recording::merge(parts)?;
-    // On a shaped network, model the same links: the shaped rate, no latency to speak of (veth), and the
-    // framing and TLS bytes this run measured per message.
+    // On a shaped network, model the same links: the shaped rate, the round trip measured through the
+    // transport on them before the run, and the framing and TLS bytes this run measured per message.
     let shaped_profile = o.shape.map(|rate| {
         let frames: u64 =
             results.values().flat_map(|r| r.net.links.values().flat_map(|c| c.sent.iter().map(|s| s.frames))).sum();
@@ -412,7 +442,7 @@ pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
         crate::sim::cost::Profile {
             name: "shaped".into(),
             bandwidth: rate,
-            rtt: 0.0,
+            rtt: rtt.unwrap_or(0.0),
             overhead_bytes: socket.saturating_sub(payload) / frames.max(1),
         }
     });

@@ -65,10 +65,10 @@ impl Mesh {
             ip(&["-n", &ns, "link", "set", "lo", "up"])?;
             ip(&["-n", &ns, "addr", "add", &format!("{}/32", Self::address(r)), "dev", "lo"])?;
         }
-        // tbf: the bucket holds one millisecond of traffic (at least two full-size packets); the queue
+        // tbf: the bucket holds one millisecond of traffic (at least 16 KB; larger GSO packets are split); the queue
         // is long enough never to drop, as the model's links never drop.
         let bits = format!("{}bit", (rate * 8.0).round() as u64);
-        let burst = format!("{}", ((rate * 1e-3) as u64).max(2 * 65_536));
+        let burst = format!("{}", ((rate * 1e-3) as u64).max(16_384));
         let limit = format!("{}", ((rate * 0.5) as u64).max(1 << 20));
         for (i, &a) in self.roles.iter().enumerate() {
             for &b in &self.roles[i + 1..] {

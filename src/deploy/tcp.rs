@@ -774,6 +774,34 @@ impl Drop for TcpTransport {
     }
 }
 
+/// Round trips of a 64-byte frame between this end and `peer` through the whole transport (party thread,
+/// I/O threads, TLS, the network), `count` times; the initiator returns the seconds of each. For giving a
+/// cost-model profile the latency this stack really has on a network.
+pub fn probe(t: &mut TcpTransport, peer: Role, initiator: bool, count: usize) -> Result<Vec<f64>> {
+    use crate::net::{Payload, ViewKind};
+    let mut out = Vec::with_capacity(count);
+    for i in 0..count {
+        let label = Stage::Setup.at(format!("probe{i}"));
+        let msg = Message {
+            label: label.clone(),
+            kind: ViewKind::Plain,
+            phase: Phase::Offline,
+            payload: Payload::Ring(ndarray::ArrayD::zeros(ndarray::IxDyn(&[8]))),
+        };
+        if initiator {
+            let t0 = Instant::now();
+            t.send(peer, msg)?;
+            t.recv(peer, &label)?;
+            out.push(t0.elapsed().as_secs_f64());
+        } else {
+            let m = t.recv(peer, &label)?;
+            t.send(peer, m)?;
+        }
+    }
+    t.set_stage(Stage::Done);
+    Ok(out)
+}
+
 /// Binds `addr` for listening.
 pub fn listen(addr: &str) -> Result<TcpListener> {
     TcpListener::bind(addr).map_err(|e| invalid(format!("cannot listen on {addr}: {e}")))
