@@ -19,9 +19,12 @@ pub struct TablesArgs {
     pub infer_batch: usize,
     #[command(flatten)]
     pub data: DataArgs,
-    /// Random seed.
+    /// Random seed (of the simulated runs; the measured processes draw from the operating system).
     #[arg(long, value_name = "S", default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
+    /// Skip the measured-wall-time rows (real processes over mutual TLS on loopback).
+    #[arg(long)]
+    pub no_wall: bool,
 }
 
 pub fn run(a: TablesArgs, json: bool) -> Result<String> {
@@ -33,7 +36,18 @@ pub fn run(a: TablesArgs, json: bool) -> Result<String> {
     };
     let cfg = TablesConfig { steps: a.steps, infer_batch: a.infer_batch, seed: a.seed };
     let pb = bar(6, "tables");
-    let r = tables::tables(&cfg, &train, &pool, &pb)?;
+    let mut r = tables::tables(&cfg, &train, &pool, &pb)?;
+    if !a.no_wall {
+        let exe =
+            std::env::current_exe().map_err(|e| crate::error::invalid(format!("cannot find the rtas binary: {e}")))?;
+        use crate::models::secure::Protocol;
+        r.wall = crate::deploy::wall::wall_rows(
+            &exe,
+            &[Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc],
+            a.steps,
+            a.infer_batch,
+        )?;
+    }
     render(&r, json, table)
 }
 
@@ -178,13 +192,45 @@ fn table(r: &TablesReport) -> String {
         .map(|p| format!("- Table {} {}, {}: {}", p.table, p.row, p.system, p.value))
         .collect();
     let notes: Vec<String> = r.notes.iter().map(|n| format!("- {n}")).collect();
+    let mut tw =
+        Table::new(&["model/phase", "protocol", "measured s", "modeled LAN s", "CrypTen 0.4.1", "MP-SPDZ dealer-ring"]);
+    for w in &r.wall {
+        let what = format!("{} {}", w.model, w.phase);
+        let other = |system: &str| {
+            crate::experiment::reference::MEASURED_WALL
+                .iter()
+                .find(|(s, wl, _)| *s == system && *wl == what)
+                .map_or("-".to_string(), |(_, _, v)| v.to_string())
+        };
+        tw.row(&[
+            format!("{what} (batch {})", w.batch),
+            w.protocol.clone(),
+            format!("{:.4}", w.seconds),
+            format!("{:.4}", w.modeled_lan_seconds),
+            format!("{:.1}", w.seconds / w.plain_seconds),
+            other("CrypTen 0.4.1"),
+            other("MP-SPDZ dealer-ring"),
+        ]);
+    }
+    let procs = |f: fn(usize, usize) -> usize| r.wall.iter().map(|w| w.processes).reduce(f).unwrap_or(0);
+    let wall = match r.wall.first() {
+        Some(w) => format!(
+            "\n\nMeasured wall time: every role its own process over mutual TLS on loopback, {}-{} processes sharing \
+             this machine's {} cores (training: median step; CrypTen and MP-SPDZ measured on another machine of this kind)\n{}",
+            procs(usize::min),
+            procs(usize::max),
+            w.cores,
+            tw.render()
+        ),
+        None => String::new(),
+    };
     format!(
         "The paper's Tables 1-4 with rtas's figures ({}; training batch 32)\n\n\
          Table 1: logistic regression, one-batch time (s)\n{}\n\n\
          Table 2: logistic regression, one-batch traffic (megabits, all links)\n{}\n\n\
          Table 3: CNN, one-batch time (s); inference batch {}, training batch 32\n{}\n\n\
          Table 4: CNN, one-batch traffic (megabits, all links)\n{}\n\n\
-         RTAS against the cryptographic baseline in the same dealer model (mpc: FSS gates, no helper)\n{}\n\n\
+         RTAS against the cryptographic baseline in the same dealer model (mpc: FSS gates, no helper)\n{}{}\n\n\
          Reference systems measured on this kind of machine:\n{}\n\nWhere the workloads differ:\n{}",
         r.data,
         t1.render(),
@@ -193,6 +239,7 @@ fn table(r: &TablesReport) -> String {
         t3.render(),
         t4.render(),
         t5.render(),
+        wall,
         refs.join("\n"),
         notes.join("\n")
     )

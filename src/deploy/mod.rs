@@ -8,6 +8,7 @@
 //! - [`party`]: one role as a process (`rtas party`), wrapped in the simulator's recorder.
 //! - [`launch`]: every role on loopback (`rtas launch --local`) and the summary of `rtas simulate` from
 //!   their results, with measured wall time and socket bytes.
+//! - [`wall`]: measured wall time per step and per inference batch, for `rtas tables` and the bench.
 //! - [`shaped`]: a namespace per party and `tbf` on every link, to check the cost model against reality.
 //!
 //! This layer sits above `sim` (it uses the recorder and the cost model) and `experiment` (it reports like
@@ -20,4 +21,5 @@ pub mod party;
 pub mod shaped;
 pub mod tcp;
 pub mod tls;
+pub mod wall;
 pub mod wire;

@@ -38,6 +38,17 @@ pub const CRYPTEN_CNN_INFER_DEALER: Reference =
 /// The batch size of the CrypTen inference figures.
 pub const CRYPTEN_INFER_BATCH: usize = 8192;
 
+/// Wall time of real processes over sockets, measured on another machine of this kind (issue 13):
+/// (system, workload as `model phase`, seconds as printed).
+pub const MEASURED_WALL: [(&str, &str, &str); 6] = [
+    ("CrypTen 0.4.1", "logreg train", "0.141"),
+    ("MP-SPDZ dealer-ring", "logreg train", "0.0059-0.0256"),
+    ("CrypTen 0.4.1", "cnn train", "0.402"),
+    ("MP-SPDZ dealer-ring", "cnn train", "0.354-0.436"),
+    ("CrypTen 0.4.1", "cnn infer", "20.7"),
+    ("MP-SPDZ dealer-ring", "cnn infer", "67.5"),
+];
+
 /// The paper's Table 4: RTAS CNN inference traffic for a batch of 8192 images, in the paper's "Mb".
 pub const PAPER_RTAS_CNN_INFER_MB: Reference = r("RTAS paper, Table 4", "CNN inference, 8192 images", 10.23, "Mb");
 

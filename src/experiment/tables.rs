@@ -73,6 +73,29 @@ pub struct Published {
     pub value: String,
 }
 
+/// A measured wall time: real processes over mutual TLS on this machine's loopback.
+#[derive(Debug, Clone, Serialize)]
+pub struct WallRow {
+    /// `logreg` or `cnn`.
+    pub model: String,
+    /// `rtas`, `rtas-fast` or `mpc`.
+    pub protocol: String,
+    /// `train` (median step) or `infer` (one batch).
+    pub phase: String,
+    /// Examples in the batch.
+    pub batch: usize,
+    /// Measured wall seconds.
+    pub seconds: f64,
+    /// What the cost model gives the same run on SecureNN's LAN.
+    pub modeled_lan_seconds: f64,
+    /// The plaintext reference's CPU seconds for the same batch (one core), measured in the same launch.
+    pub plain_seconds: f64,
+    /// Processes (parties) that shared the machine.
+    pub processes: usize,
+    /// Its cores.
+    pub cores: usize,
+}
+
 /// Everything `rtas tables` shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct TablesReport {
@@ -84,6 +107,8 @@ pub struct TablesReport {
     pub notes: Vec<String>,
     /// Training images used; inference images used.
     pub data: String,
+    /// Measured wall time of real processes (filled by the caller that runs them; empty otherwise).
+    pub wall: Vec<WallRow>,
 }
 
 fn published() -> Vec<Published> {
@@ -160,6 +185,7 @@ pub fn tables(cfg: &TablesConfig, train: &Prepared, infer_pool: &Prepared, pb: &
         measured: out,
         published: published(),
         data: format!("{} training images (batch 32), {} inference images in one batch", train.count, cfg.infer_batch),
+        wall: Vec::new(),
         notes: vec![
             "Times: rtas models each party's CPU time (Rust, one core per party) and replays every message under \
              SecureNN's LAN (625 MB/s, 0.22 ms RTT) and WAN (40 MB/s, 58 ms RTT), dealer material included. The \

@@ -1,0 +1,52 @@
+//! Wall time of real processes on loopback (issue 13's targets): every role its own `rtas party` process
+//! over mutual TLS, all sharing this machine's cores. A bench, not a timed test: the figures depend on the
+//! host. Prints each figure beside its target and the reference systems' (measured on another machine of
+//! this kind), and the plaintext step for the ratio.
+//!
+//! `cargo bench --bench deploy` (about two minutes).
+
+use rtas::deploy::wall::wall_rows;
+use rtas::experiment::reference::MEASURED_WALL;
+use rtas::models::secure::Protocol;
+use std::path::Path;
+
+fn main() {
+    // `cargo bench` passes --bench; nothing to parse.
+    let exe = Path::new(env!("CARGO_BIN_EXE_rtas"));
+    let rows = wall_rows(exe, &[Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc], 30, 8192).expect("launch");
+    let target = |model: &str, phase: &str| match (model, phase) {
+        ("logreg", "train") => Some(0.005),
+        ("cnn", "train") => Some(0.060),
+        ("cnn", "infer") => Some(4.0),
+        _ => None,
+    };
+    println!(
+        "{:<14} {:<10} {:>7} {:>12} {:>12} {:>10} {:>10}  reference (another host of this kind)",
+        "model/phase", "protocol", "batch", "measured s", "modeled LAN", "x plain", "target s"
+    );
+    for r in &rows {
+        let what = format!("{} {}", r.model, r.phase);
+        let refs: Vec<String> =
+            MEASURED_WALL.iter().filter(|(_, w, _)| *w == what).map(|(s, _, v)| format!("{s} {v} s")).collect();
+        let t = if r.protocol == "rtas" { target(&r.model, &r.phase) } else { None };
+        let verdict = match t {
+            Some(t) if r.seconds <= t => format!("{t:>10}  met"),
+            Some(t) => format!("{t:>10}  MISSED"),
+            None => format!("{:>10}", "-"),
+        };
+        println!(
+            "{:<14} {:<10} {:>7} {:>12.4} {:>12.4} {:>10.1} {verdict}  {}",
+            what,
+            r.protocol,
+            r.batch,
+            r.seconds,
+            r.modeled_lan_seconds,
+            r.seconds / r.plain_seconds,
+            refs.join(", ")
+        );
+    }
+    println!(
+        "({} processes on {} cores; training: median of 30 steps after one warm-up)",
+        rows[0].processes, rows[0].cores
+    );
+}
