@@ -82,14 +82,8 @@ pub fn wall_rows(exe: &Path, protocols: &[Protocol], steps: usize, infer_batch: 
                 processes: r.socket_totals.iter().map(|t| t.from).collect::<std::collections::BTreeSet<_>>().len(),
                 cores: r.cores,
             };
-            let lan =
-                |c: &crate::experiment::simulate::StepCost| c.modeled_seconds.get("lan").copied().unwrap_or(f64::NAN);
-            out.push(row(
-                "train",
-                32,
-                train.get(train.len() / 2).copied().unwrap_or(f64::NAN),
-                lan(&r.summary.train_step),
-            ));
+            let median = train.get(train.len() / 2).copied().unwrap_or(f64::NAN);
+            out.push(row("train", 32, median, &r.summary.train_step));
             out.push(row("infer", infer_batch, r.wall.infer_batch_median, &r.summary.infer_batch));
         }
     }
