@@ -275,7 +275,8 @@ pub fn table(r: &LaunchReport) -> String {
         r.socket_totals.iter().map(|t| t.from).collect::<std::collections::BTreeSet<_>>().len(),
         r.cores,
         if r.test { " (test run: all randomness from --seed)" } else { " (randomness from the operating system)" },
-        super::simulate::table(&r.summary)
+        // The summary is simulate's, of this run; its seed is the batch order's.
+        super::simulate::table(&r.summary).replacen("simulate ", "", 1).replacen(", seed ", ", batch-order seed ", 1)
     );
     let w = &r.wall;
     s.push_str(&format!(
