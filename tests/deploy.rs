@@ -284,3 +284,62 @@ fn when_a_party_dies_mid_step_every_other_party_exits_within_ten_seconds_naming_
     }
     assert!(named_p1 >= 1, "someone names P1");
 }
+
+fn same_payload(a: &rtas::net::Payload, b: &rtas::net::Payload) -> bool {
+    use rtas::net::Payload;
+    match (a, b) {
+        (Payload::Ring(x), Payload::Ring(y)) => x == y,
+        (Payload::Float(x), Payload::Float(y)) => {
+            x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p.to_bits() == q.to_bits())
+        }
+        (Payload::Seed(x), Payload::Seed(y)) => x == y,
+        _ => false,
+    }
+}
+
+#[test]
+fn every_launched_partys_view_is_the_one_the_simulator_records() {
+    use rtas::experiment::simulate::{ProtocolChoice, SimulateConfig, record_with};
+    use rtas::models::secure::Protocol;
+    use rtas::models::{ModelKind, Prepared};
+    let (train, test) = rtas::data::mnist::bundled_split().unwrap();
+    let (train, test) = (Prepared::new(&train.slice(0, 400)).unwrap(), Prepared::new(&test.slice(0, 100)).unwrap());
+    for protocol in [Protocol::Rtas, Protocol::RtasFast] {
+        let mut cfg = SimulateConfig::paper(ModelKind::LogReg, ProtocolChoice::Secure(protocol));
+        cfg.max_steps = Some(4);
+        cfg.seed = 7;
+        cfg.infer_batch = 50;
+        let simulated = record_with(cfg.clone(), (&train, &test), &indicatif::ProgressBar::hidden()).unwrap();
+        let o = rtas::deploy::launch::LaunchOptions {
+            sim: cfg,
+            data: "bundled".into(),
+            rows: (400, 100),
+            exe: PathBuf::from(env!("CARGO_BIN_EXE_rtas")),
+            test: true,
+            net: NetConfig::default(),
+            dir: Some(temp_dir(&format!("views-{}", protocol.name()))),
+            threads: None,
+            timeout: 300.0,
+            record_views: true,
+            shape: None,
+        };
+        let (_, views) = rtas::deploy::launch::launch_recorded(&o).unwrap();
+        assert_eq!(views.len(), protocol.roles().len());
+        assert!(views.values().map(|v| v.received.len()).sum::<usize>() > 20, "views were recorded");
+        for (role, real) in &views {
+            let sim = simulated.view(*role).unwrap();
+            let what = format!("{} view of {role}", protocol.name());
+            assert_eq!(real.received.len(), sim.received.len(), "{what}");
+            for (a, b) in real.received.iter().zip(&sim.received) {
+                assert_eq!((a.from, &a.label, a.kind), (b.from, &b.label, b.kind), "{what}");
+                assert!(same_payload(&a.payload, &b.payload), "{what}: {} differs", a.label);
+            }
+            assert_eq!(real.seeds, sim.seeds, "{what}: seeds");
+            assert_eq!(real.inputs.len(), sim.inputs.len(), "{what}: inputs");
+            for ((na, pa), (nb, pb)) in real.inputs.iter().zip(&sim.inputs) {
+                assert_eq!(na, nb, "{what}");
+                assert!(same_payload(pa, pb), "{what}: input {na} differs");
+            }
+        }
+    }
+}

@@ -53,13 +53,17 @@ pub struct PartyArgs {
     /// Allow job.test_seed (tests and reproducible demos only: all randomness from one seed).
     #[arg(long)]
     pub test: bool,
+    /// Keep this party's view (everything it received, its inputs, its seeds) in the result file, for
+    /// attacks on what it saw.
+    #[arg(long)]
+    pub record_view: bool,
 }
 
 pub fn party(a: PartyArgs, json: bool) -> Result<String> {
     let role = tls::parse_role(&a.role)?;
     let cfg = Config::read(&a.config)?;
     let refused = |why: &str| eprintln!("refused a connection: {why}");
-    let r = party::run(&cfg, role, a.test, &refused)?;
+    let r = party::run(&cfg, role, a.test, a.record_view, &refused)?;
     if let Some(out) = &a.out {
         party::write_result(&r, out)?;
     }
@@ -254,6 +258,7 @@ impl LaunchArgs {
             dir: self.dir.clone(),
             threads: self.threads,
             timeout: self.timeout,
+            record_views: false,
             shape: self.shape.as_deref().map(crate::sim::cost::parse_bandwidth).transpose()?,
         })
     }

@@ -43,6 +43,8 @@ pub struct LaunchOptions {
     pub threads: Option<usize>,
     /// Seconds to wait for every party to finish.
     pub timeout: f64,
+    /// Keep every party's view (what attacks read; large for P0 and P1, who receive whole tensors).
+    pub record_views: bool,
     /// Run every party in a network namespace of its own, every directed link shaped with `tbf` to this
     /// many bytes per second (the cost-model check; needs root).
     pub shape: Option<f64>,
@@ -263,6 +265,9 @@ fn run_parties(
         if o.test {
             cmd.arg("--test");
         }
+        if o.record_views {
+            cmd.arg("--record-view");
+        }
         let child = cmd
             .stdin(Stdio::null())
             .stdout(out)
@@ -376,6 +381,11 @@ fn probe_rtt(o: &LaunchOptions, mesh: &super::shaped::Mesh, dir: &Path) -> Resul
 
 /// Launches the job and summarizes it.
 pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
+    launch_recorded(o).map(|(r, _)| r)
+}
+
+/// [`launch`], and every role's view when `o.record_views` (empty otherwise).
+pub fn launch_recorded(o: &LaunchOptions) -> Result<(LaunchReport, BTreeMap<Role, crate::sim::record::View>)> {
     let dir = match &o.dir {
         Some(d) => {
             std::fs::create_dir_all(d).map_err(|e| Error::Io { path: d.clone(), source: e })?;
@@ -522,7 +532,11 @@ pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
         }
         None => None,
     };
-    Ok(LaunchReport {
+    let views = results
+        .iter()
+        .filter_map(|(r, x)| x.view.as_ref().map(|v| v.view().map(|v| (*r, v))))
+        .collect::<Result<BTreeMap<_, _>>>()?;
+    let report = LaunchReport {
         shaped,
         summary,
         wall,
@@ -534,5 +548,6 @@ pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
         test: o.test,
         dir,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-    })
+    };
+    Ok((report, views))
 }

@@ -11,7 +11,7 @@ use super::config::Config;
 use super::data::{load_cut, load_labels};
 use super::tcp::{NetStats, TcpTransport, listen};
 use super::tls::{Identity, role_name};
-use super::wire::{WireOut, WireRecording};
+use super::wire::{WireOut, WireRecording, WireView};
 use crate::error::{Error, Result, invalid};
 use crate::experiment::simulate::{batches, initial_params};
 use crate::models::secure::{self, Inputs, Plan, Protocol};
@@ -41,11 +41,21 @@ pub struct PartyResult {
     pub wall_seconds: f64,
     /// Test accuracy, at the role that receives the predictions (and holds the test labels).
     pub accuracy: Option<f64>,
+    /// With `record_view`: everything this party received, its own inputs and the seeds it drew (what an
+    /// attack on this role reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<WireView>,
 }
 
-/// Runs `role` of the job in `cfg`. `test` allows `job.test_seed`; `refused` hears of every connection
-/// refused at start-up.
-pub fn run(cfg: &Config, role: Role, test: bool, refused: &(dyn Fn(&str) + Sync)) -> Result<PartyResult> {
+/// Runs `role` of the job in `cfg`. `test` allows `job.test_seed`; `record_view` keeps this party's view
+/// in the result; `refused` hears of every connection refused at start-up.
+pub fn run(
+    cfg: &Config,
+    role: Role,
+    test: bool,
+    record_view: bool,
+    refused: &(dyn Fn(&str) + Sync),
+) -> Result<PartyResult> {
     let job = &cfg.job;
     if job.test_seed.is_some() && !test {
         return Err(invalid(
@@ -117,7 +127,7 @@ pub fn run(cfg: &Config, role: Role, test: bool, refused: &(dyn Fn(&str) + Sync)
     }
     let transport = TcpTransport::connect(&identity, listener, &peers, &cfg.net, refused)?;
     let stats = transport.stats();
-    let recorder = Arc::new(Recorder::new(false));
+    let recorder = Arc::new(Recorder::new(record_view));
     let (pool, clock) = crate::sim::clock::pool(threads)
         .map_err(|e| Error::Protocol { label: None, reason: format!("no threads: {e}") })?;
     let out = pool.install(|| -> Result<secure::PartyOut<u64>> {
@@ -147,6 +157,7 @@ pub fn run(cfg: &Config, role: Role, test: bool, refused: &(dyn Fn(&str) + Sync)
         net,
         wall_seconds,
         accuracy,
+        view: recording.views.get(&role).map(WireView::from),
     })
 }
 

@@ -66,6 +66,7 @@ pub fn wall_rows(exe: &Path, protocols: &[Protocol], steps: usize, infer_batch: 
                 dir: Some(tmp.join(format!("{}-{}", model.name(), protocol.name()))),
                 threads: None,
                 timeout: 3600.0,
+                record_views: false,
                 shape: None,
             };
             let r = launch(&o)?;

@@ -180,3 +180,102 @@ impl WireRecording {
         Ok(Recording { ledger, views: BTreeMap::new(), traces: BTreeMap::from([(role, trace)]) })
     }
 }
+
+/// A payload (floats by their bits, so that NaN survives JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum WirePayload {
+    /// Ring elements.
+    Ring(WireArray<u64>),
+    /// f64 bits.
+    Float(WireArray<u64>),
+    /// A seed.
+    Seed(crate::net::Seed),
+}
+
+impl From<&crate::net::Payload> for WirePayload {
+    fn from(p: &crate::net::Payload) -> Self {
+        use crate::net::Payload;
+        match p {
+            Payload::Ring(a) => WirePayload::Ring(WireArray::from(a)),
+            Payload::Float(a) => WirePayload::Float(WireArray::from(&a.mapv(f64::to_bits))),
+            Payload::Seed(s) => WirePayload::Seed(*s),
+        }
+    }
+}
+
+impl WirePayload {
+    fn payload(&self) -> Result<crate::net::Payload> {
+        use crate::net::Payload;
+        Ok(match self {
+            WirePayload::Ring(a) => Payload::Ring(a.array()?),
+            WirePayload::Float(a) => Payload::Float(a.array()?.mapv(f64::from_bits)),
+            WirePayload::Seed(s) => Payload::Seed(*s),
+        })
+    }
+}
+
+/// One received value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct WireReceived {
+    from: Role,
+    stage: Stage,
+    layer: String,
+    op: Option<Op>,
+    kind: ViewKind,
+    payload: WirePayload,
+}
+
+/// A role's [`crate::sim::record::View`]: what it received, its own inputs, the seeds it drew.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireView {
+    role: Role,
+    received: Vec<WireReceived>,
+    inputs: Vec<(String, WirePayload)>,
+    seeds: Vec<(Role, crate::net::Seed)>,
+}
+
+impl From<&crate::sim::record::View> for WireView {
+    fn from(v: &crate::sim::record::View) -> Self {
+        Self {
+            role: v.role,
+            received: v
+                .received
+                .iter()
+                .map(|e| WireReceived {
+                    from: e.from,
+                    stage: e.label.stage,
+                    layer: e.label.layer.clone(),
+                    op: e.label.op,
+                    kind: e.kind,
+                    payload: WirePayload::from(&e.payload),
+                })
+                .collect(),
+            inputs: v.inputs.iter().map(|(n, p)| (n.clone(), WirePayload::from(p))).collect(),
+            seeds: v.seeds.clone(),
+        }
+    }
+}
+
+impl WireView {
+    /// Back to a [`crate::sim::record::View`], which the attacks read.
+    pub fn view(&self) -> Result<crate::sim::record::View> {
+        use crate::sim::record::{View, ViewEntry};
+        Ok(View {
+            role: self.role,
+            received: self
+                .received
+                .iter()
+                .map(|e| {
+                    Ok(ViewEntry {
+                        from: e.from,
+                        label: Label { stage: e.stage, layer: e.layer.clone(), op: e.op },
+                        kind: e.kind,
+                        payload: e.payload.payload()?,
+                    })
+                })
+                .collect::<Result<_>>()?,
+            inputs: self.inputs.iter().map(|(n, p)| Ok((n.clone(), p.payload()?))).collect::<Result<_>>()?,
+            seeds: self.seeds.clone(),
+        })
+    }
+}
