@@ -330,3 +330,38 @@ fn degree_matching_refuses_more_items_per_user_than_items() {
         "--per-user 600 exceeds the 500 items",
     );
 }
+
+#[test]
+fn deployment_commands_reject_bad_input_in_one_line() {
+    rejects(&["keys", "--out", "/tmp/rtas-never", "--parties", "p0,bogus"], "unknown role 'bogus'");
+    rejects(&["party", "--role", "p9", "--config", "parties.toml"], "unknown role 'p9'");
+    rejects(&["party", "--role", "p0", "--config", "/nonexistent/parties.toml"], "/nonexistent/parties.toml");
+    let bad = temp_file("bad-parties.toml", b"[job\nmodel = ");
+    rejects(&["party", "--role", "p0", "--config", bad.to_str().unwrap()], "bad-parties.toml");
+    let missing = temp_file(
+        "missing-parties.toml",
+        b"[job]\nmodel = \"logreg\"\nprotocol = \"rtas\"\ntrain_rows = 10\ntest_rows = 10\norder_seed = 1\n\
+          [keys]\ndir = \"k\"\n[parties.p0]\naddress = \"127.0.0.1:1\"\n",
+    );
+    rejects(&["party", "--role", "p0", "--config", missing.to_str().unwrap()], "[parties.p1] is missing");
+    let unknown = temp_file(
+        "unknown-parties.toml",
+        b"[job]\nmodel = \"svm\"\nprotocol = \"rtas\"\ntrain_rows = 10\ntest_rows = 10\norder_seed = 1\n[keys]\ndir = \"k\"\n\
+          [parties.p0]\naddress = \"a:1\"\n[parties.p1]\naddress = \"a:2\"\n[parties.dealer]\naddress = \"a:3\"\n\
+          [parties.owner]\naddress = \"a:4\"\n",
+    );
+    rejects(&["party", "--role", "p0", "--config", unknown.to_str().unwrap()], "job.model 'svm'");
+    for (flag, value, needle) in [
+        ("--threads", "0", "--threads"),
+        ("--timeout", "-1", "--timeout"),
+        ("--timeout", "NaN", "--timeout"),
+        ("--connect-timeout", "0", "connect_timeout"),
+        ("--batch", "0", "--batch"),
+        ("--max-steps", "0", "--max-steps"),
+        ("--shape", "fast", "bandwidth"),
+        ("--seed", "3", "--seed is for tests"),
+    ] {
+        rejects(&["launch", "--local", "--model", "logreg", flag, value], needle);
+    }
+    rejects(&["launch", "--model", "logreg"], "--local");
+}

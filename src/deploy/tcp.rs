@@ -837,6 +837,19 @@ mod tests {
     }
 
     #[test]
+    fn a_frame_out_of_step_is_refused_with_both_labels() {
+        let dir = std::env::temp_dir().join(format!("rtas-tcp-step-{}", std::process::id()));
+        let (mut a, mut b) = pair(&dir);
+        a.send(Role::P1, msg(3, 5)).unwrap();
+        let err = b.recv(Role::P0, &msg(4, 5).label).unwrap_err().to_string();
+        assert!(err.contains("out of step") && err.contains("t3/x/open") && err.contains("t4/x/open"), "{err}");
+        std::thread::scope(|s| {
+            s.spawn(move || drop(a));
+            drop(b);
+        });
+    }
+
+    #[test]
     fn ping_pong_is_fast_and_exact() {
         let dir = std::env::temp_dir().join(format!("rtas-tcp-{}", std::process::id()));
         let (mut a, mut b) = pair(&dir);
