@@ -27,6 +27,15 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A data file (CSV, NPY) was read but is not valid: the reason names the row and column where one
+    /// applies.
+    #[error("{}: {reason}", path.display())]
+    Data {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A numerical routine failed (no convergence, singular system).
     #[error("numerical failure: {0}")]
     Numerical(String),

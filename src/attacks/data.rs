@@ -19,6 +19,8 @@ pub enum DataKind {
     Correlated,
     /// MNIST digits, 784 pixels in [0, 1).
     Mnist,
+    /// A user's table (CSV or NPY rows), its own dimension.
+    File,
 }
 
 impl DataKind {
@@ -28,12 +30,24 @@ impl DataKind {
             DataKind::Gaussian => "gaussian",
             DataKind::Correlated => "correlated",
             DataKind::Mnist => "mnist",
+            DataKind::File => "file",
         }
     }
 }
 
-/// `n` rows of dimension `dim` (MNIST: the first `n` images of `mnist`, dim 784).
-pub fn rows(kind: DataKind, n: usize, dim: usize, mnist: Option<&Prepared>, seed: u64) -> Result<Array2<f64>> {
+/// The dimension of the rows `kind` gives: `dim` for generated rows, the given data's own otherwise.
+pub fn dim_of(kind: DataKind, dim: usize, given: Option<&Prepared>) -> Result<usize> {
+    match kind {
+        DataKind::Gaussian | DataKind::Correlated => Ok(dim),
+        DataKind::Mnist | DataKind::File => {
+            let g = given.ok_or_else(|| invalid(format!("no {} data given", kind.name())))?;
+            Ok(g.x.len() / g.count.max(1))
+        }
+    }
+}
+
+/// `n` rows of dimension `dim` (MNIST or a file: the first `n` rows of `given`, of its own dimension).
+pub fn rows(kind: DataKind, n: usize, dim: usize, given: Option<&Prepared>, seed: u64) -> Result<Array2<f64>> {
     if n == 0 || dim == 0 {
         return Err(invalid("the data needs at least one row and one column"));
     }
@@ -47,12 +61,13 @@ pub fn rows(kind: DataKind, n: usize, dim: usize, mnist: Option<&Prepared>, seed
             let q = random_orthogonal(dim, &mut rng)?;
             Ok(super::linalg::mm(z.view(), q.view()))
         }
-        DataKind::Mnist => {
-            let m = mnist.ok_or_else(|| invalid("no MNIST data given"))?;
+        DataKind::Mnist | DataKind::File => {
+            let m = given.ok_or_else(|| invalid(format!("no {} data given", kind.name())))?;
             if n > m.count {
-                return Err(invalid(format!("{n} rows asked for, the MNIST data has {}", m.count)));
+                return Err(invalid(format!("{n} rows asked for, the {} data has {}", kind.name(), m.count)));
             }
-            Ok(Array2::from_shape_vec((n, 784), m.x[..n * 784].to_vec()).map_err(|e| invalid(e.to_string()))?)
+            let d = dim_of(kind, dim, Some(m))?;
+            Ok(Array2::from_shape_vec((n, d), m.x[..n * d].to_vec()).map_err(|e| invalid(e.to_string()))?)
         }
     }
 }

@@ -67,8 +67,8 @@ pub struct KnownPlaintextReport {
 }
 
 /// Runs the attack for every K.
-pub fn run(cfg: &KnownPlaintext, mnist: Option<&crate::models::Prepared>) -> Result<KnownPlaintextReport> {
-    let dim = if cfg.data == DataKind::Mnist { 784 } else { cfg.dim };
+pub fn run(cfg: &KnownPlaintext, given: Option<&crate::models::Prepared>) -> Result<KnownPlaintextReport> {
+    let dim = data::dim_of(cfg.data, cfg.dim, given)?;
     let outputs = if cfg.orthogonal { dim } else { cfg.outputs };
     if outputs == 0 || dim == 0 {
         return Err(invalid("--dim and --outputs must be at least 1"));
@@ -81,7 +81,7 @@ pub fn run(cfg: &KnownPlaintext, mnist: Option<&crate::models::Prepared>) -> Res
         return Err(invalid(format!("--known must list sizes from 1 to rows - 1 = {}", cfg.rows.saturating_sub(1))));
     }
     let mut rng = stream(cfg.seed, 502);
-    let x = data::rows(cfg.data, cfg.rows, dim, mnist, cfg.seed)?;
+    let x = data::rows(cfg.data, cfg.rows, dim, given, cfg.seed)?;
     let a =
         if cfg.orthogonal { data::random_orthogonal(dim, &mut rng)? } else { data::gaussian(dim, outputs, &mut rng) };
     let y = mm(x.view(), a.view());

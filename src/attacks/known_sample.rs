@@ -63,15 +63,15 @@ fn skew(v: ArrayView1<'_, f64>) -> f64 {
 }
 
 /// Runs the attack.
-pub fn run(cfg: &KnownSample, mnist: Option<&crate::models::Prepared>) -> Result<KnownSampleReport> {
-    let dim = if cfg.data == DataKind::Mnist { 784 } else { cfg.dim };
+pub fn run(cfg: &KnownSample, given: Option<&crate::models::Prepared>) -> Result<KnownSampleReport> {
+    let dim = data::dim_of(cfg.data, cfg.dim, given)?;
     if !(cfg.energy > 0.0 && cfg.energy <= 1.0) {
         return Err(invalid("--energy must lie in (0, 1]"));
     }
     if cfg.rows < 2 || cfg.sample < 2 {
         return Err(invalid("--rows and --sample must be at least 2"));
     }
-    let all = data::rows(cfg.data, cfg.rows + cfg.sample, dim, mnist, cfg.seed)?;
+    let all = data::rows(cfg.data, cfg.rows + cfg.sample, dim, given, cfg.seed)?;
     let (x, own) = (all.slice(s![..cfg.rows, ..]).to_owned(), all.slice(s![cfg.rows.., ..]).to_owned());
     let a = data::random_orthogonal(dim, &mut stream(cfg.seed, 503))?;
     let y = mm(x.view(), a.view());

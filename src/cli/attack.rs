@@ -36,6 +36,44 @@ impl DataName {
     }
 }
 
+/// A user's table instead of generated rows or the digits.
+#[derive(Debug, Args)]
+pub struct FileArgs {
+    /// Rows from this file instead of --data: CSV with a header (numeric columns) or NumPy .npy (rows x
+    /// features), by extension.
+    #[arg(long, value_name = "FILE")]
+    pub data_file: Option<std::path::PathBuf>,
+    /// The CSV column holding labels, left out of the features.
+    #[arg(long, value_name = "COLUMN", requires = "data_file")]
+    pub label: Option<String>,
+}
+
+impl FileArgs {
+    /// The kind of rows and the given rows (the bundled digits for `mnist`, the file's rows for a file).
+    fn given(&self, data: DataName) -> Result<(DataKind, Option<Prepared>)> {
+        let Some(path) = &self.data_file else {
+            let m = matches!(data, DataName::Mnist).then(mnist_all).transpose()?;
+            return Ok((data.kind(), m));
+        };
+        let table = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("csv") => crate::data::table::read_csv(path, self.label.as_deref())?,
+            Some("npy") => {
+                if self.label.is_some() {
+                    return Err(crate::error::invalid("--label names a CSV column; an .npy file holds features only"));
+                }
+                crate::data::table::read_npy(path, None)?
+            }
+            _ => {
+                return Err(crate::error::invalid(format!(
+                    "{}: unknown format (expected .csv or .npy)",
+                    path.display()
+                )));
+            }
+        };
+        Ok((DataKind::File, Some(Prepared { count: table.rows, x: table.x, labels: Vec::new() })))
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum AuxName {
     /// K victim (image, output) pairs.
@@ -71,6 +109,8 @@ pub struct KpArgs {
     /// Data rows.
     #[arg(long, value_enum, default_value = "mnist")]
     pub data: DataName,
+    #[command(flatten)]
+    pub file: FileArgs,
     /// Rows in the table.
     #[arg(long, allow_negative_numbers = true, default_value_t = 3000)]
     pub rows: usize,
@@ -99,6 +139,8 @@ pub struct KsArgs {
     /// Data rows.
     #[arg(long, value_enum, default_value = "mnist")]
     pub data: DataName,
+    #[command(flatten)]
+    pub file: FileArgs,
     /// The victim's rows.
     #[arg(long, allow_negative_numbers = true, default_value_t = 2000)]
     pub rows: usize,
@@ -269,10 +311,10 @@ struct Many<T> {
 pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
     match cmd {
         AttackCommand::KnownPlaintext(a) => {
-            let m = mnist_all()?;
+            let (kind, given) = a.file.given(a.data)?;
             let r = known_plaintext::run(
                 &known_plaintext::KnownPlaintext {
-                    data: a.data.kind(),
+                    data: kind,
                     rows: a.rows,
                     dim: a.dim,
                     outputs: a.outputs,
@@ -281,15 +323,15 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
                     delta_relative: a.delta_relative,
                     seed: a.seed,
                 },
-                Some(&m),
+                given.as_ref(),
             )?;
             render(&r, json, |r| super::output::value_table("known-plaintext", r))
         }
         AttackCommand::KnownSample(a) => {
-            let m = mnist_all()?;
+            let (kind, given) = a.file.given(a.data)?;
             let r = known_sample::run(
                 &known_sample::KnownSample {
-                    data: a.data.kind(),
+                    data: kind,
                     rows: a.rows,
                     sample: a.sample,
                     dim: a.dim,
@@ -297,7 +339,7 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
                     delta_relative: a.delta_relative,
                     seed: a.seed,
                 },
-                Some(&m),
+                given.as_ref(),
             )?;
             render(&r, json, |r| super::output::value_table("known-sample", r))
         }

@@ -1,4 +1,6 @@
-//! Data in: IDX files (raw or gzip, fully validated) and the bundled MNIST digits.
+//! Data in: IDX files (raw or gzip, fully validated), the bundled MNIST digits, and tabular data (CSV with a
+//! header, NumPy `.npy`).
 
 pub mod idx;
 pub mod mnist;
+pub mod table;
