@@ -122,9 +122,12 @@ pub fn parse_csv(bytes: &[u8], label: Option<&str>, path: &Path) -> Result<Table
         }
     }
     let label_at = match label {
-        Some(l) => Some(header.iter().position(|h| h == l).ok_or_else(|| {
-            bad(path, format!("no column '{l}' for --label (columns: {})", header.join(", ")))
-        })?),
+        Some(l) => Some(
+            header
+                .iter()
+                .position(|h| h == l)
+                .ok_or_else(|| bad(path, format!("no column '{l}' for --label (columns: {})", header.join(", "))))?,
+        ),
         None => None,
     };
     let names: Vec<String> =
@@ -148,9 +151,8 @@ pub fn parse_csv(bytes: &[u8], label: Option<&str>, path: &Path) -> Result<Table
             if t.is_empty() {
                 return Err(bad(path, format!("row {row}, column '{col}': missing value")));
             }
-            let v: f64 = t
-                .parse()
-                .map_err(|_| bad(path, format!("row {row}, column '{col}': '{t}' is not a number")))?;
+            let v: f64 =
+                t.parse().map_err(|_| bad(path, format!("row {row}, column '{col}': '{t}' is not a number")))?;
             if !v.is_finite() {
                 return Err(bad(path, format!("row {row}, column '{col}': '{t}' is not finite")));
             }
@@ -220,10 +222,13 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<Npy> {
         return Err(bad(path, "bad 'fortran_order'"));
     };
     let shape_txt = header_value(header, "shape").ok_or_else(|| bad(path, "header has no 'shape'"))?;
-    let shape_txt = shape_txt.strip_prefix('(').and_then(|s| s.split(')').next()).ok_or_else(|| bad(path, "bad 'shape'"))?;
+    let shape_txt =
+        shape_txt.strip_prefix('(').and_then(|s| s.split(')').next()).ok_or_else(|| bad(path, "bad 'shape'"))?;
     let mut shape = Vec::new();
     for part in shape_txt.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        shape.push(part.trim_end_matches('L').parse::<usize>().map_err(|_| bad(path, format!("bad dimension '{part}'")))?);
+        shape.push(
+            part.trim_end_matches('L').parse::<usize>().map_err(|_| bad(path, format!("bad dimension '{part}'")))?,
+        );
     }
     let count = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64)).filter(|&c| c <= NPY_MAX_ELEMS);
     let count = count.ok_or_else(|| bad(path, format!("shape {shape:?} is too large")))? as usize;
@@ -281,8 +286,14 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<Npy> {
     }
     if fortran && shape.len() > 1 {
         // Column-major to row-major.
-        let strides_f: Vec<usize> =
-            shape.iter().scan(1usize, |acc, &d| { let s = *acc; *acc *= d; Some(s) }).collect();
+        let strides_f: Vec<usize> = shape
+            .iter()
+            .scan(1usize, |acc, &d| {
+                let s = *acc;
+                *acc *= d;
+                Some(s)
+            })
+            .collect();
         let mut out = vec![0.0; count];
         let mut idx = vec![0usize; shape.len()];
         for o in out.iter_mut() {
