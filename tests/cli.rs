@@ -365,3 +365,53 @@ fn deployment_commands_reject_bad_input_in_one_line() {
     }
     rejects(&["launch", "--model", "logreg"], "--local");
 }
+
+#[test]
+fn table_attacks_read_a_users_csv_and_npy_and_refuse_bad_cells_by_row_and_column() {
+    let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/data/tabular/loans.csv");
+    let v = json(&[
+        "attack",
+        "known-plaintext",
+        "--data-file",
+        csv,
+        "--label",
+        "default",
+        "--rows",
+        "2000",
+        "--orthogonal",
+        "--known",
+        "4,12,16",
+    ]);
+    assert_eq!(v["dim"], 12, "{v}");
+    let pts = v["points"].as_array().unwrap();
+    // With as many known rows as dimensions least squares recovers the rest exactly.
+    assert!(pts[1]["epsilon"].as_f64().unwrap() > 0.99 && pts[0]["epsilon"].as_f64().unwrap() < 0.5, "{v}");
+    // The same rows as .npy.
+    let text = std::fs::read_to_string(csv).unwrap();
+    let mut x = Vec::new();
+    let mut rows = 0;
+    for line in text.lines().skip(1) {
+        let cells: Vec<f64> = line.split(',').map(|c| c.parse().unwrap()).collect();
+        x.extend_from_slice(&cells[..12]);
+        rows += 1;
+    }
+    let npy = temp_file("loans.npy", &rtas::data::table::encode_npy(&[rows, 12], &x));
+    let w = json(&[
+        "attack",
+        "known-plaintext",
+        "--data-file",
+        npy.to_str().unwrap(),
+        "--rows",
+        "2000",
+        "--orthogonal",
+        "--known",
+        "4,12,16",
+    ]);
+    assert_eq!(w["points"], v["points"]);
+    let bad = temp_file("bad.csv", b"a,b,c\n1,2,3\n4,,6\n");
+    rejects(&["attack", "known-sample", "--data-file", bad.to_str().unwrap(), "--rows", "2"], "row 3, column 'b'");
+    let txt = temp_file("rows.txt", b"1 2 3\n");
+    rejects(&["attack", "known-sample", "--data-file", txt.to_str().unwrap()], "unknown format");
+    rejects(&["attack", "known-plaintext", "--data-file", csv, "--label", "nope"], "no column 'nope'");
+    rejects(&["attack", "known-plaintext", "--data-file", csv, "--rows", "5000"], "5000 rows asked for");
+}
