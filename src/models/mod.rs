@@ -11,8 +11,10 @@
 //! the factor `lr * 2 / N` is applied once, at the update. The arithmetic is the same; in fixed point it keeps
 //! the backward pass far from the last bit.
 
+pub mod graph;
 pub mod plain;
 pub mod secure;
+pub mod spec;
 
 use crate::data::mnist::Dataset;
 use crate::error::{Result, invalid};

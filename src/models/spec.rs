@@ -1,0 +1,366 @@
+//! Models described in a file: a sequence of layers over an input shape, and a loss (TOML).
+//!
+//! ```toml
+//! input = [1, 28, 28]           # [channels, height, width] for images, [features] for tables
+//!
+//! [[layer]]
+//! kind = "conv2d"               # conv2d | dense | relu | sigmoid | avgpool | flatten
+//! filters = 4
+//! kernel = 4                    # or [kh, kw]
+//! stride = 2                    # default 1
+//! padding = 0                   # default 0
+//!
+//! [[layer]]
+//! kind = "relu"
+//!
+//! [[layer]]
+//! kind = "flatten"
+//!
+//! [[layer]]
+//! kind = "dense"
+//! units = 10
+//!
+//! [[layer]]
+//! kind = "sigmoid"
+//!
+//! [loss]
+//! kind = "mse"                  # mse | softmax-cross-entropy
+//! target = "one-hot"            # one-hot (label k -> e_k) | value (the label itself) | "equals:0" (1 if label == 0)
+//! ```
+//!
+//! Shapes are checked when the file is read: an error names the layer (1-based, with its kind) and the
+//! mismatch. The paper's two models ship as `models/logreg.toml` and `models/cnn.toml`.
+
+use super::ModelKind;
+use crate::error::{Error, Result, invalid};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A kernel size: one number or `[kh, kw]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Size {
+    /// Square.
+    One(usize),
+    /// `[height, width]`.
+    Two([usize; 2]),
+}
+
+impl Size {
+    /// `(height, width)`.
+    pub fn hw(self) -> (usize, usize) {
+        match self {
+            Size::One(k) => (k, k),
+            Size::Two([h, w]) => (h, w),
+        }
+    }
+}
+
+fn one() -> usize {
+    1
+}
+
+/// One layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Layer {
+    /// `x W + b`, on a vector.
+    Dense {
+        /// Outputs.
+        units: usize,
+    },
+    /// A 2-D convolution plus bias, on `[C, H, W]`.
+    Conv2d {
+        /// Output channels.
+        filters: usize,
+        /// Kernel size.
+        kernel: Size,
+        /// Stride (both directions).
+        #[serde(default = "one")]
+        stride: usize,
+        /// Zero padding on every side.
+        #[serde(default)]
+        padding: usize,
+    },
+    /// `max(0, x)`.
+    Relu,
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// The mean of each `size x size` window, on `[C, H, W]`.
+    Avgpool {
+        /// Window.
+        size: usize,
+        /// Stride (default: `size`).
+        #[serde(default)]
+        stride: Option<usize>,
+    },
+    /// `[C, H, W]` to a vector.
+    Flatten,
+}
+
+impl Layer {
+    /// Its kind as written in the file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Layer::Dense { .. } => "dense",
+            Layer::Conv2d { .. } => "conv2d",
+            Layer::Relu => "relu",
+            Layer::Sigmoid => "sigmoid",
+            Layer::Avgpool { .. } => "avgpool",
+            Layer::Flatten => "flatten",
+        }
+    }
+}
+
+/// The loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossKind {
+    /// Mean squared error over every output of the batch.
+    Mse,
+    /// Softmax over the outputs, then cross-entropy with one-hot targets.
+    SoftmaxCrossEntropy,
+}
+
+/// The loss and how labels become targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Loss {
+    /// Which loss.
+    pub kind: LossKind,
+    /// `one-hot`, `value` or `equals:K`.
+    #[serde(default = "one_hot")]
+    pub target: String,
+}
+
+fn one_hot() -> String {
+    "one-hot".into()
+}
+
+/// How labels become targets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// Label `k` -> the k-th unit vector.
+    OneHot,
+    /// The label itself (one output).
+    Value,
+    /// 1 if the label equals this value, else 0 (one output).
+    Equals(f64),
+}
+
+/// A model file, read and checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Input shape of one example.
+    pub input: Vec<usize>,
+    /// The layers, in order.
+    #[serde(rename = "layer")]
+    pub layers: Vec<Layer>,
+    /// The loss.
+    pub loss: Loss,
+}
+
+/// What one layer does to shapes, and what parameters it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// The layer.
+    pub layer: Layer,
+    /// Its input shape (one example).
+    pub input: Vec<usize>,
+    /// Its output shape.
+    pub output: Vec<usize>,
+    /// Its parameter shapes (weights then bias), empty for parameter-free layers.
+    pub params: Vec<Vec<usize>>,
+}
+
+impl Spec {
+    /// Reads and checks a model file.
+    pub fn read(path: &Path) -> Result<Spec> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
+        Self::parse(&text).map_err(|e| {
+            let s = e.to_string();
+            invalid(format!("{}: {}", path.display(), s.strip_prefix("invalid argument: ").unwrap_or(&s)))
+        })
+    }
+
+    /// Parses and checks a model description.
+    pub fn parse(text: &str) -> Result<Spec> {
+        let spec: Spec =
+            toml::from_str(text).map_err(|e| invalid(e.to_string().lines().collect::<Vec<_>>().join(" ")))?;
+        spec.plan()?;
+        spec.target()?;
+        Ok(spec)
+    }
+
+    /// How labels become targets.
+    pub fn target(&self) -> Result<Target> {
+        let out = self.outputs()?;
+        let t = match self.loss.target.as_str() {
+            "one-hot" => Target::OneHot,
+            "value" => Target::Value,
+            s => match s.strip_prefix("equals:").map(|v| v.trim().parse::<f64>()) {
+                Some(Ok(v)) if v.is_finite() => Target::Equals(v),
+                _ => {
+                    return Err(invalid(format!("loss.target '{s}' (known: one-hot, value, equals:K)")));
+                }
+            },
+        };
+        if !matches!(t, Target::OneHot) && out != 1 {
+            return Err(invalid(format!("loss.target '{}' needs one output; the model has {out}", self.loss.target)));
+        }
+        if self.loss.kind == LossKind::SoftmaxCrossEntropy && (t != Target::OneHot || out < 2) {
+            return Err(invalid("softmax-cross-entropy needs target = \"one-hot\" and at least 2 outputs"));
+        }
+        Ok(t)
+    }
+
+    /// Outputs of the last layer (a vector).
+    pub fn outputs(&self) -> Result<usize> {
+        let plan = self.plan()?;
+        let last = plan.last().map_or(self.input.clone(), |p| p.output.clone());
+        if last.len() != 1 {
+            return Err(invalid(format!("the model ends with shape {last:?}; end with a vector (flatten, dense)")));
+        }
+        Ok(last[0])
+    }
+
+    /// Every layer's shapes and parameters; an error names the first layer whose input does not fit it.
+    pub fn plan(&self) -> Result<Vec<Planned>> {
+        if self.input.is_empty() || self.input.len() > 3 || self.input.contains(&0) {
+            return Err(invalid(format!(
+                "input {:?}: give [features] or [channels, height, width], all >= 1",
+                self.input
+            )));
+        }
+        if self.layers.is_empty() {
+            return Err(invalid("the model has no [[layer]]"));
+        }
+        let mut shape = self.input.clone();
+        let mut out = Vec::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let at = |msg: String| invalid(format!("layer {} ({}): {msg}", i + 1, layer.kind()));
+            let (output, params) = match *layer {
+                Layer::Dense { units } => {
+                    if units == 0 {
+                        return Err(at("units must be at least 1".into()));
+                    }
+                    if shape.len() != 1 {
+                        return Err(at(format!(
+                            "input has shape {shape:?}; a dense layer takes a vector (add a flatten)"
+                        )));
+                    }
+                    (vec![units], vec![vec![shape[0], units], vec![units]])
+                }
+                Layer::Conv2d { filters, kernel, stride, padding } => {
+                    let (kh, kw) = kernel.hw();
+                    if filters == 0 || kh == 0 || kw == 0 || stride == 0 {
+                        return Err(at("filters, kernel and stride must be at least 1".into()));
+                    }
+                    if shape.len() != 3 {
+                        return Err(at(format!("input has shape {shape:?}; conv2d takes [channels, height, width]")));
+                    }
+                    let (h, w) = (shape[1] + 2 * padding, shape[2] + 2 * padding);
+                    if kh > h || kw > w {
+                        return Err(at(format!(
+                            "kernel {kh}x{kw} is larger than the padded input {h}x{w} (input {shape:?}, padding {padding})"
+                        )));
+                    }
+                    let (oh, ow) = ((h - kh) / stride + 1, (w - kw) / stride + 1);
+                    (vec![filters, oh, ow], vec![vec![filters, shape[0], kh, kw], vec![filters]])
+                }
+                Layer::Avgpool { size, stride } => {
+                    let s = stride.unwrap_or(size);
+                    if size == 0 || s == 0 {
+                        return Err(at("size and stride must be at least 1".into()));
+                    }
+                    if shape.len() != 3 {
+                        return Err(at(format!("input has shape {shape:?}; avgpool takes [channels, height, width]")));
+                    }
+                    if size > shape[1] || size > shape[2] {
+                        return Err(at(format!("window {size} is larger than the input {shape:?}")));
+                    }
+                    (vec![shape[0], (shape[1] - size) / s + 1, (shape[2] - size) / s + 1], vec![])
+                }
+                Layer::Flatten => (vec![shape.iter().product()], vec![]),
+                Layer::Relu | Layer::Sigmoid => (shape.clone(), vec![]),
+            };
+            out.push(Planned { layer: layer.clone(), input: shape.clone(), output: output.clone(), params });
+            shape = output;
+        }
+        Ok(out)
+    }
+
+    /// Every parameter shape, in order.
+    pub fn param_shapes(&self) -> Result<Vec<Vec<usize>>> {
+        Ok(self.plan()?.into_iter().flat_map(|p| p.params).collect())
+    }
+
+    /// The number of parameters.
+    pub fn param_count(&self) -> Result<usize> {
+        Ok(self.param_shapes()?.iter().map(|s| s.iter().product::<usize>()).sum())
+    }
+
+    /// The paper's model this file describes exactly, if it is one of them (the secure backends run those).
+    pub fn paper_model(&self) -> Option<ModelKind> {
+        [ModelKind::LogReg, ModelKind::Cnn].into_iter().find(|&m| Spec::paper(m) == *self)
+    }
+
+    /// The paper's models as specs (what `models/logreg.toml` and `models/cnn.toml` say).
+    pub fn paper(model: ModelKind) -> Spec {
+        let text = match model {
+            ModelKind::LogReg => include_str!("../../models/logreg.toml"),
+            ModelKind::Cnn => include_str!("../../models/cnn.toml"),
+        };
+        // The bundled files are checked by the tests; a parse failure here is a build defect.
+        toml::from_str(text).unwrap_or_else(|e| panic!("bundled model file: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_files_are_the_papers_models() {
+        for m in [ModelKind::LogReg, ModelKind::Cnn] {
+            let s = Spec::paper(m);
+            let shapes: Vec<Vec<usize>> = m.param_shapes().into_iter().map(|(_, s)| s).collect();
+            assert_eq!(s.param_shapes().unwrap(), shapes, "{}", m.name());
+            assert_eq!(s.outputs().unwrap(), m.outputs());
+            assert_eq!(s.paper_model(), Some(m));
+        }
+    }
+
+    #[test]
+    fn shape_errors_name_the_layer_and_the_mismatch() {
+        let e = |t: &str| Spec::parse(t).unwrap_err().to_string();
+        let head = "input = [1, 28, 28]\n";
+        let tail = "[loss]\nkind = \"mse\"\n";
+        assert!(
+            e(&format!("{head}[[layer]]\nkind = \"dense\"\nunits = 3\n{tail}"))
+                .contains("layer 1 (dense): input has shape [1, 28, 28]; a dense layer takes a vector")
+        );
+        assert!(
+            e(&format!("{head}[[layer]]\nkind = \"conv2d\"\nfilters = 2\nkernel = 30\n{tail}"))
+                .contains("layer 1 (conv2d): kernel 30x30 is larger")
+        );
+        assert!(
+            e(&format!("{head}[[layer]]\nkind = \"flatten\"\n[[layer]]\nkind = \"avgpool\"\nsize = 2\n{tail}"))
+                .contains("layer 2 (avgpool): input has shape [784]")
+        );
+        assert!(e(&format!("{head}[[layer]]\nkind = \"relu\"\n{tail}")).contains("end with a vector"));
+        assert!(e(&format!("{head}[[layer]]\nkind = \"lstm\"\n{tail}")).contains("lstm"));
+        assert!(e(&format!("{head}[[layer]]\nkind = \"dense\"\nunits = 0\n{tail}")).contains("units"));
+        assert!(
+            e("input = [4]\n[[layer]]\nkind = \"dense\"\nunits = 3\n[loss]\nkind = \"mse\"\ntarget = \"value\"\n")
+                .contains("needs one output")
+        );
+        assert!(e("input = []\n[[layer]]\nkind = \"relu\"\n[loss]\nkind = \"mse\"\n").contains("input []"));
+        assert!(e("input = [4]\n[loss]\nkind = \"mse\"\n").contains("layer"));
+        assert!(
+            e("input = [4]\n[[layer]]\nkind = \"dense\"\nunits = 3\nbias = true\n[loss]\nkind = \"mse\"\n")
+                .contains("bias")
+        );
+    }
+}
