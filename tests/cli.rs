@@ -415,3 +415,79 @@ fn table_attacks_read_a_users_csv_and_npy_and_refuse_bad_cells_by_row_and_column
     rejects(&["attack", "known-plaintext", "--data-file", csv, "--label", "nope"], "no column 'nope'");
     rejects(&["attack", "known-plaintext", "--data-file", csv, "--rows", "5000"], "5000 rows asked for");
 }
+
+#[test]
+fn model_files_run_the_papers_models_unchanged_and_any_model_in_plaintext() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (name, file) in [("logreg", "models/logreg.toml"), ("cnn", "models/cnn.toml")] {
+        let file = format!("{root}/{file}");
+        let common = ["--max-steps", "3", "--train-size", "200", "--test-size", "100", "--infer-batch", "50"];
+        let mut by_name = vec!["simulate", "--model", name, "--protocol", "rtas"];
+        by_name.extend(common);
+        let mut by_file = vec!["simulate", "--model", file.as_str(), "--protocol", "rtas"];
+        by_file.extend(common);
+        let (a, b) = (json(&by_name), json(&by_file));
+        for key in ["accuracy", "loss_curve", "max_param_diff_vs_plain", "train_step", "infer_batch"] {
+            if key.ends_with("step") || key.ends_with("batch") {
+                assert_eq!(a[key]["traffic"], b[key]["traffic"], "{name}: {key}");
+            } else {
+                assert_eq!(a[key], b[key], "{name}: {key}");
+            }
+        }
+    }
+    // A user's model on a user's table, in plaintext.
+    let model = temp_file(
+        "loans-model.toml",
+        b"input = [12]\n[[layer]]\nkind = \"dense\"\nunits = 1\n[[layer]]\nkind = \"sigmoid\"\n[loss]\nkind = \"mse\"\ntarget = \"value\"\n",
+    );
+    let csv = format!("{root}/data/tabular/loans.csv");
+    let v = json(&[
+        "simulate",
+        "--model",
+        model.to_str().unwrap(),
+        "--protocol",
+        "plain",
+        "--data-file",
+        &csv,
+        "--label",
+        "default",
+        "--epochs",
+        "3",
+        "--lr",
+        "0.01",
+    ]);
+    assert_eq!(
+        (v["train_size"].as_u64(), v["test_size"].as_u64(), v["params"].as_u64()),
+        (Some(1600), Some(400), Some(13))
+    );
+    assert!(v["accuracy"].as_f64().unwrap() > 0.6, "{v}");
+    // The same model under a secure protocol is refused until the secure backends run model files.
+    rejects(
+        &[
+            "simulate",
+            "--model",
+            model.to_str().unwrap(),
+            "--protocol",
+            "rtas",
+            "--data-file",
+            &csv,
+            "--label",
+            "default",
+        ],
+        "not one of the paper's two architectures",
+    );
+    // Malformed model files: one line naming the layer and the mismatch.
+    let bad = temp_file(
+        "bad-model.toml",
+        b"input = [1, 28, 28]\n[[layer]]\nkind = \"dense\"\nunits = 10\n[loss]\nkind = \"mse\"\n",
+    );
+    rejects(&["simulate", "--model", bad.to_str().unwrap(), "--protocol", "plain"], "layer 1 (dense)");
+    let broken = temp_file("broken-model.toml", b"input = [1, 28\n");
+    rejects(&["simulate", "--model", broken.to_str().unwrap()], "broken-model.toml");
+    rejects(&["simulate", "--model", "resnet"], "neither logreg, cnn nor a model file");
+    // Features that do not fit the model's input.
+    rejects(
+        &["simulate", "--model", model.to_str().unwrap(), "--protocol", "plain"],
+        "784 features per example; the model takes [12]",
+    );
+}

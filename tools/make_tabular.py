@@ -26,8 +26,8 @@ for _ in range(2000):
     loan = max(1.0, rng.gauss(0.5 * income, 0.2 * income))
     term = rng.choice([12, 24, 36, 48, 60])
     rate = max(2.0, rng.gauss(6 + 1.5 * late + 4 * util, 1.5))
-    z = (-2.2 + 0.025 * debt - 0.02 * income + 0.55 * late + 2.0 * util - 0.012 * savings
-         + 0.08 * dependents + 0.01 * loan - 0.02 * years + 0.12 * (rate - 6))
+    z = 3.0 * (-1.2 + 0.025 * debt - 0.02 * income + 0.55 * late + 2.0 * util - 0.012 * savings
+               + 0.08 * dependents + 0.01 * loan - 0.02 * years + 0.12 * (rate - 6))
     default = 1 if rng.random() < 1 / (1 + math.exp(-z)) else 0
     rows.append([income, debt, age, years, lines, late, util, savings, dependents, loan, term, rate, default])
 with open("data/tabular/loans.csv", "w") as f:

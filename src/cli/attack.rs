@@ -164,7 +164,7 @@ pub struct KsArgs {
 #[derive(Debug, Args)]
 pub struct DecArgs {
     /// The model trained under RTAS-fast.
-    #[arg(long, value_enum, default_value = "cnn")]
+    #[arg(long, value_parser = super::simulate::parse_model, value_name = "logreg|cnn|FILE", default_value = "cnn")]
     pub model: super::simulate::ModelName,
     /// Training steps recorded (batch 32).
     #[arg(long, allow_negative_numbers = true, default_value_t = 100)]
@@ -344,7 +344,7 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             render(&r, json, |r| super::output::value_table("known-sample", r))
         }
         AttackCommand::Decoder(a) => {
-            let model = a.model.kind();
+            let model = a.model.kind()?;
             let (run, train) = recorded_run(model, Protocol::RtasFast, a.steps, a.seed)?;
             let seen = decoder::third_party_view(run.view(Role::ThirdParty)?, &run.schedule, &RingArith::default())?;
             let params = &run.final_params;

@@ -146,8 +146,8 @@ pub struct LaunchArgs {
     /// for several machines run `rtas party` on each).
     #[arg(long, required = true)]
     pub local: bool,
-    /// The model.
-    #[arg(long, value_enum)]
+    /// The model: logreg, cnn, or a model file describing one of them.
+    #[arg(long, value_parser = super::simulate::parse_model, value_name = "logreg|cnn|FILE")]
     pub model: ModelName,
     /// The protocol.
     #[arg(long, value_enum, default_value = "rtas")]
@@ -219,7 +219,7 @@ impl LaunchArgs {
             }
             (false, None) => crate::rng::os_u64()?,
         };
-        let mut sim = SimulateConfig::paper(self.model.kind(), ProtocolChoice::Secure(protocol));
+        let mut sim = SimulateConfig::paper(self.model.kind()?, ProtocolChoice::Secure(protocol));
         sim.epochs = self.epochs;
         sim.batch = self.batch;
         if let Some(lr) = self.lr {

@@ -11,19 +11,44 @@ use crate::models::ModelKind;
 use crate::models::secure::Protocol;
 use clap::{Args, ValueEnum};
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+/// `logreg`, `cnn`, or a model file (TOML; see `models/`).
+#[derive(Debug, Clone)]
 pub enum ModelName {
-    /// Logistic regression, digit 0 against the rest (784 -> 1).
-    Logreg,
-    /// The paper's CNN (conv 4x4x4 stride 2, dense 676 -> 100 -> 10).
-    Cnn,
+    /// One of the paper's two models (by name, or a file describing it exactly).
+    Paper(ModelKind),
+    /// Another model file.
+    File(std::path::PathBuf, Box<crate::models::spec::Spec>),
+}
+
+/// clap's parser for `--model`.
+pub fn parse_model(s: &str) -> std::result::Result<ModelName, String> {
+    match s {
+        "logreg" => return Ok(ModelName::Paper(ModelKind::LogReg)),
+        "cnn" => return Ok(ModelName::Paper(ModelKind::Cnn)),
+        _ => {}
+    }
+    let path = std::path::PathBuf::from(s);
+    if !path.is_file() {
+        return Err(format!("'{s}' is neither logreg, cnn nor a model file"));
+    }
+    let spec = crate::models::spec::Spec::read(&path).map_err(|e| e.to_string())?;
+    Ok(match spec.paper_model() {
+        Some(m) => ModelName::Paper(m),
+        None => ModelName::File(path, Box::new(spec)),
+    })
 }
 
 impl ModelName {
-    pub fn kind(self) -> ModelKind {
+    /// The paper's model, or an error for another model file (the secure protocols run the paper's two
+    /// architectures so far).
+    pub fn kind(&self) -> Result<ModelKind> {
         match self {
-            ModelName::Logreg => ModelKind::LogReg,
-            ModelName::Cnn => ModelKind::Cnn,
+            ModelName::Paper(m) => Ok(*m),
+            ModelName::File(p, _) => Err(crate::error::invalid(format!(
+                "{} is not one of the paper's two architectures: the secure protocols run only those so far; \
+                 `rtas simulate --model FILE --protocol plain` trains any model file",
+                p.display()
+            ))),
         }
     }
 }
@@ -53,8 +78,8 @@ impl ProtocolName {
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// The model.
-    #[arg(long, value_enum)]
+    /// The model: logreg, cnn, or a model file (TOML, see models/).
+    #[arg(long, value_parser = parse_model, value_name = "logreg|cnn|FILE")]
     pub model: ModelName,
     /// The protocol.
     #[arg(long, value_enum, default_value = "rtas")]
@@ -87,6 +112,16 @@ pub struct SimulateArgs {
     pub net: NetworkArgs,
     #[command(flatten)]
     pub data: DataArgs,
+    /// A table to train a model file on (plain only): CSV with a header or .npy features; the first 80% of
+    /// the rows train, the rest test.
+    #[arg(long, value_name = "FILE")]
+    pub data_file: Option<std::path::PathBuf>,
+    /// The label column of --data-file (CSV), or a .npy file of labels (one per row).
+    #[arg(long, value_name = "COLUMN|FILE", requires = "data_file")]
+    pub label: Option<String>,
+    /// Scale every feature of --data-file to mean 0 and variance 1 (statistics of the training rows).
+    #[arg(long, requires = "data_file")]
+    pub standardize: bool,
     /// Random seed (initialization, batch order, parties).
     #[arg(long, value_name = "S", default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
@@ -94,7 +129,7 @@ pub struct SimulateArgs {
 
 impl SimulateArgs {
     pub fn config(&self) -> Result<SimulateConfig> {
-        let mut cfg = SimulateConfig::paper(self.model.kind(), self.protocol.choice());
+        let mut cfg = SimulateConfig::paper(self.model.kind()?, self.protocol.choice());
         cfg.epochs = self.epochs;
         cfg.batch = self.batch;
         if let Some(lr) = self.lr {
@@ -117,6 +152,14 @@ impl SimulateArgs {
 }
 
 pub fn run(a: SimulateArgs, json: bool) -> Result<String> {
+    if let ModelName::File(path, spec) = &a.model {
+        return run_file(&a, path, spec, json);
+    }
+    if a.data_file.is_some() {
+        return Err(crate::error::invalid(
+            "--data-file trains a model file in plaintext; the paper's models read MNIST (--data DIR)",
+        ));
+    }
     let cfg = a.config()?;
     let (train, test) = a.data.load()?;
     let pb = bar(0, &format!("simulate {} {}", cfg.model.name(), cfg.protocol.name()));
@@ -200,4 +243,97 @@ pub(super) fn table(r: &SimulateReport) -> String {
         }
     }
     s
+}
+
+/// A model file that is not one of the paper's: plaintext training on MNIST or a user's table.
+fn run_file(a: &SimulateArgs, path: &std::path::Path, spec: &crate::models::spec::Spec, json: bool) -> Result<String> {
+    use crate::experiment::custom::{self, CustomConfig, Rows};
+    use crate::models::graph::Net;
+    if !matches!(a.protocol, ProtocolName::Plain) {
+        a.model.kind()?;
+    }
+    let net = Net::new(spec.clone())?;
+    let (train, test) = match &a.data_file {
+        Some(file) => {
+            let table = match file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+                Some("csv") => crate::data::table::read_csv(file, a.label.as_deref())?,
+                Some("npy") => crate::data::table::read_npy(file, a.label.as_ref().map(std::path::Path::new))?,
+                _ => {
+                    return Err(crate::error::invalid(format!(
+                        "{}: unknown format (expected .csv or .npy)",
+                        file.display()
+                    )));
+                }
+            };
+            let labels = table.labels.clone().ok_or_else(|| crate::error::invalid("--label is needed to train"))?;
+            let cut = table.rows * 4 / 5;
+            if cut == 0 || cut == table.rows {
+                return Err(crate::error::invalid(format!(
+                    "{} rows cannot be split 80/20 into train and test",
+                    table.rows
+                )));
+            }
+            let part = |from: usize, to: usize| Rows {
+                count: to - from,
+                dim: table.cols,
+                x: table.x[from * table.cols..to * table.cols].to_vec(),
+                labels: labels[from..to].to_vec(),
+            };
+            let (mut train, mut test) = (part(0, cut), part(cut, table.rows));
+            if a.standardize {
+                let d = table.cols;
+                for j in 0..d {
+                    let col = || train.x.iter().skip(j).step_by(d);
+                    let mean = col().sum::<f64>() / train.count as f64;
+                    let var = col().map(|v| (v - mean) * (v - mean)).sum::<f64>() / train.count as f64;
+                    let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
+                    for r in [&mut train, &mut test] {
+                        r.x.iter_mut().skip(j).step_by(d).for_each(|v| *v = (*v - mean) / sd);
+                    }
+                }
+            }
+            (train, test)
+        }
+        None => {
+            let (tr, te) = a.data.load()?;
+            let rows = |p: &crate::models::Prepared| Rows {
+                count: p.count,
+                dim: 784,
+                x: p.x.clone(),
+                labels: p.labels.iter().map(|&l| f64::from(l)).collect(),
+            };
+            (rows(&tr), rows(&te))
+        }
+    };
+    let cfg = CustomConfig {
+        epochs: a.epochs,
+        batch: a.batch,
+        lr: a.lr.unwrap_or(0.1),
+        max_steps: a.max_steps,
+        seed: a.seed,
+    };
+    let r = custom::run(&net, &path.display().to_string(), &train, &test, &cfg)?;
+    render(&r, json, |r| {
+        let mut t = Table::new(&["layer", "output", "parameters"]);
+        for l in &r.layers {
+            t.row(&[l.kind.clone(), format!("{:?}", l.output), l.params.to_string()]);
+        }
+        let n = r.loss_curve.len();
+        let pick: Vec<usize> = if n <= 6 { (0..n).collect() } else { (0..6).map(|i| i * (n - 1) / 5).collect() };
+        let curve: Vec<String> = pick.iter().map(|&i| format!("{}:{:.4}", i + 1, r.loss_curve[i])).collect();
+        format!(
+            "simulate {} in plaintext: {} parameters, {} train / {} test examples, {} steps, seed {}\n{}\n\
+             test accuracy {:.2}%; loss by step: {}; median step {:.3} ms (one core)",
+            r.model,
+            r.params,
+            r.train_size,
+            r.test_size,
+            r.steps,
+            r.seed,
+            t.render(),
+            100.0 * r.accuracy,
+            curve.join(" "),
+            r.step_seconds * 1e3
+        )
+    })
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod claims;
+pub mod custom;
 pub mod helper_linking;
 pub mod op;
 pub mod reference;
