@@ -228,7 +228,7 @@ fn wait_all(children: &mut [(String, std::process::Child)], limit: Duration) -> 
 fn write_config(dir: &Path, model: &str, steps: usize) {
     let port = |_: usize| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut toml = format!(
-        "[job]\nmodel = \"{model}\"\nprotocol = \"rtas\"\nmax_steps = {steps}\ntrain_rows = 8000\ntest_rows = 100\n\
+        "[job]\nmodel = \"{model}\"\nprotocol = \"rtas\"\nepochs = 4\nmax_steps = {steps}\ntrain_rows = 8000\ntest_rows = 100\n\
          infer_batch = 100\norder_seed = 1\n\n[net]\nconnect_timeout = 20.0\n\n[keys]\ndir = \"keys\"\n\n"
     );
     for (i, role) in ["p0", "p1", "dealer", "owner"].iter().enumerate() {
@@ -245,7 +245,8 @@ fn when_a_party_dies_mid_step_every_other_party_exits_within_ten_seconds_naming_
     let dir = temp_dir("fault");
     let keys = json(&["keys", "--out", dir.join("keys").to_str().unwrap(), "--parties", "p0,p1,dealer,owner"]);
     assert_eq!(keys.as_array().unwrap().len(), 10);
-    write_config(&dir, "cnn", 250);
+    // Up to 1000 CNN steps (tens of seconds): long enough that the kill lands mid-training on any host.
+    write_config(&dir, "cnn", 1000);
     let mut children: Vec<(String, std::process::Child)> = ["p0", "p1", "dealer", "owner"]
         .iter()
         .map(|r| {
@@ -262,7 +263,7 @@ fn when_a_party_dies_mid_step_every_other_party_exits_within_ten_seconds_naming_
         })
         .collect();
     // Let the links come up and training start, then kill P1 in the middle of a step.
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(2500));
     let (_, p1) = children.iter_mut().find(|(n, _)| n == "p1").unwrap();
     p1.kill().unwrap();
     let killed_at = Instant::now();
