@@ -531,3 +531,71 @@ fn every_numeric_flag_of_every_subcommand_refuses_what_is_not_its_number() {
         }
     }
 }
+
+/// No real-valued flag of any subcommand accepts NaN: each is refused in one line with exit 2 before any
+/// work starts (a command still running after 20 s has accepted it).
+#[test]
+fn no_real_flag_of_any_subcommand_accepts_nan() {
+    use clap::CommandFactory;
+    use std::any::TypeId;
+    fn walk(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+        for arg in cmd.get_arguments() {
+            if let Some(long) = arg.get_long()
+                && arg.get_action().takes_values()
+                && arg.get_value_parser().type_id() == TypeId::of::<f64>()
+            {
+                out.push((prefix.clone(), long.to_string()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            let mut p = prefix.clone();
+            p.push(sub.get_name().to_string());
+            walk(sub, p, out);
+        }
+    }
+    let mut flags = Vec::new();
+    walk(&rtas::cli::Cli::command(), Vec::new(), &mut flags);
+    assert!(flags.len() > 10, "found only {} real flags", flags.len());
+    let mut accepted = Vec::new();
+    for (prefix, long) in &flags {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtas"));
+        cmd.args(prefix).arg(format!("--{long}")).arg("NaN");
+        // Required arguments the parser would ask for first.
+        match prefix.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["bound", "linear"] => cmd.args(["--dim", "10", "--outputs", "2"]),
+            ["bound", "noise"] => cmd.args(["--sigma", "1", "--delta", "1"]),
+            ["estimate", "linear"] => cmd.args(["--dim", "10", "--outputs", "2", "--trials", "10"]),
+            ["estimate", "noise"] => cmd.args(["--sigma", "1", "--delta", "1", "--trials", "10"]),
+            ["simulate"] | ["launch"] => cmd.args(["--model", "logreg", "--local"]),
+            ["op"] => cmd.args(["--op", "mul", "--shape", "4"]),
+            _ => &mut cmd,
+        };
+        let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let t0 = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break Some(s);
+            }
+            if t0.elapsed().as_secs() > 20 {
+                let _ = child.kill();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        let mut err = String::new();
+        use std::io::Read;
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        let ok = status.and_then(|s| s.code()) == Some(2)
+            && err.trim_end().lines().count() == 1
+            && !err.contains("panicked");
+        if !ok {
+            accepted.push(format!(
+                "{} --{long} NaN: {:?} {}",
+                prefix.join(" "),
+                status.and_then(|s| s.code()),
+                err.trim()
+            ));
+        }
+    }
+    assert!(accepted.is_empty(), "NaN not refused cleanly:\n{}", accepted.join("\n"));
+}

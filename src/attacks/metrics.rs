@@ -53,8 +53,17 @@ pub struct Success {
     pub median_relative_error: f64,
 }
 
-/// Success of `errors` at relative error below `delta`.
+/// A success threshold must be a positive finite number (`--delta-relative`).
+pub fn check_delta(delta: f64) -> Result<()> {
+    if !(delta.is_finite() && delta > 0.0) {
+        return Err(crate::error::invalid(format!("--delta-relative must be a positive finite number, got {delta}")));
+    }
+    Ok(())
+}
+
+/// Success of `errors` at relative error below `delta` (a positive finite number, else an error).
 pub fn success(errors: &[f64], delta: f64) -> Result<Success> {
+    check_delta(delta)?;
     let hits = errors.iter().filter(|&&e| e < delta).count() as u64;
     Ok(Success {
         delta_relative: delta,

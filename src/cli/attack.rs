@@ -345,6 +345,8 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
         }
         AttackCommand::Decoder(a) => {
             let model = a.model.kind()?;
+            // Refuse a bad threshold before recording a run.
+            crate::attacks::metrics::check_delta(a.delta_relative)?;
             let (run, train) = recorded_run(model, Protocol::RtasFast, a.steps, a.seed)?;
             let seen = decoder::third_party_view(run.view(Role::ThirdParty)?, &run.schedule, &RingArith::default())?;
             let params = &run.final_params;
