@@ -355,6 +355,7 @@ fn deployment_commands_reject_bad_input_in_one_line() {
         ("--threads", "0", "--threads"),
         ("--timeout", "-1", "--timeout"),
         ("--timeout", "NaN", "--timeout"),
+        ("--timeout", "1e300", "--timeout"),
         ("--connect-timeout", "0", "connect_timeout"),
         ("--batch", "0", "--batch"),
         ("--max-steps", "0", "--max-steps"),
@@ -364,6 +365,7 @@ fn deployment_commands_reject_bad_input_in_one_line() {
         rejects(&["launch", "--local", "--model", "logreg", flag, value], needle);
     }
     rejects(&["launch", "--model", "logreg"], "--local");
+    rejects(&["attack", "linking", "--outputs", "0"], "--outputs");
 }
 
 #[test]

@@ -117,6 +117,9 @@ pub fn run(cfg: &Linking) -> Result<LinkingReport> {
     if cfg.held == 0 || cfg.held > cfg.rows || cfg.columns == 0 || cfg.columns > cfg.dim || cfg.seeds >= cfg.held {
         return Err(invalid("need 1 <= --held <= --rows, 1 <= --columns <= --dim and --seeds < --held"));
     }
+    if cfg.outputs == 0 {
+        return Err(invalid("--outputs must be at least 1 (the transformation publishes outputs columns)"));
+    }
     if cfg.rows > 3000 {
         return Err(invalid("--rows above 3000 makes the assignment too slow for this attack's O(m^2 n) solver"));
     }

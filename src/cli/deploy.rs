@@ -234,8 +234,11 @@ impl LaunchArgs {
         if self.threads == Some(0) {
             return Err(invalid("--threads must be at least 1"));
         }
-        if !self.timeout.is_finite() || self.timeout <= 0.0 {
-            return Err(invalid(format!("--timeout must be a positive number of seconds, got {}", self.timeout)));
+        if !self.timeout.is_finite() || self.timeout <= 0.0 || self.timeout > 1e7 {
+            return Err(invalid(format!(
+                "--timeout must be a positive number of seconds up to 1e7, got {}",
+                self.timeout
+            )));
         }
         let (train, test) = self.data.load()?;
         let data = match &self.data.data {
