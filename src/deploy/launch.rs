@@ -244,6 +244,13 @@ fn run_parties(
     mesh: Option<&super::shaped::Mesh>,
 ) -> Result<BTreeMap<Role, PartyResult>> {
     let roles = cfg.protocol()?.roles();
+    let deadline = Duration::try_from_secs_f64(o.timeout)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .and_then(|d| Instant::now().checked_add(d))
+        .ok_or_else(|| {
+            invalid(format!("the launch timeout must be a positive number of seconds, got {}", o.timeout))
+        })?;
     let mut children: Vec<(Role, Child)> = Vec::new();
     for &r in &roles {
         let name = role_name(r);
@@ -276,7 +283,6 @@ fn run_parties(
             .map_err(|e| Error::Io { path: o.exe.clone(), source: e })?;
         children.push((r, child));
     }
-    let deadline = Instant::now() + Duration::from_secs_f64(o.timeout);
     let mut status: BTreeMap<Role, i32> = BTreeMap::new();
     while status.len() < children.len() {
         for (r, c) in children.iter_mut() {
