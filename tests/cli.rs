@@ -416,6 +416,27 @@ fn table_attacks_read_a_users_csv_and_npy_and_refuse_bad_cells_by_row_and_column
     rejects(&["attack", "known-sample", "--data-file", txt.to_str().unwrap()], "unknown format");
     rejects(&["attack", "known-plaintext", "--data-file", csv, "--label", "nope"], "no column 'nope'");
     rejects(&["attack", "known-plaintext", "--data-file", csv, "--rows", "5000"], "5000 rows asked for");
+    // Linking on the user's rows: with four known columns and twelve seed links every held row is linked.
+    let l = json(&[
+        "attack",
+        "linking",
+        "--data-file",
+        csv,
+        "--label",
+        "default",
+        "--rows",
+        "1000",
+        "--held",
+        "200",
+        "--columns",
+        "4",
+        "--seeds",
+        "12",
+        "--outputs",
+        "12",
+    ]);
+    assert!(l["results"][0]["linked"].as_f64().unwrap() > 0.9, "{l}");
+    rejects(&["attack", "linking", "--data-file", csv, "--label", "default", "--columns", "13"], "--columns <= --dim");
 }
 
 #[test]

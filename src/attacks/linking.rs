@@ -114,6 +114,19 @@ pub fn hungarian(cost: &Array2<f64>) -> Vec<usize> {
 
 /// Runs the attack on Gaussian data.
 pub fn run(cfg: &Linking) -> Result<LinkingReport> {
+    run_on(cfg, None)
+}
+
+/// Runs the attack on the first `cfg.rows` rows of `given` (a user's table; `cfg.dim` is then its own
+/// dimension), or on Gaussian rows when `given` is `None`.
+pub fn run_on(cfg: &Linking, given: Option<&crate::models::Prepared>) -> Result<LinkingReport> {
+    let cfg = &Linking {
+        dim: match given {
+            Some(g) => g.x.len() / g.count.max(1),
+            None => cfg.dim,
+        },
+        ..cfg.clone()
+    };
     if cfg.held == 0 || cfg.held > cfg.rows || cfg.columns == 0 || cfg.columns > cfg.dim || cfg.seeds >= cfg.held {
         return Err(invalid("need 1 <= --held <= --rows, 1 <= --columns <= --dim and --seeds < --held"));
     }
@@ -124,7 +137,10 @@ pub fn run(cfg: &Linking) -> Result<LinkingReport> {
         return Err(invalid("--rows above 3000 makes the assignment too slow for this attack's O(m^2 n) solver"));
     }
     let mut rng = stream(cfg.seed, 508);
-    let x = gaussian(cfg.rows, cfg.dim, &mut rng);
+    let x = match given {
+        Some(_) => super::data::rows(super::data::DataKind::File, cfg.rows, cfg.dim, given, cfg.seed)?,
+        None => gaussian(cfg.rows, cfg.dim, &mut rng),
+    };
     let a = gaussian(cfg.dim, cfg.outputs, &mut rng);
     let mut order: Vec<usize> = (0..cfg.rows).collect();
     order.shuffle(&mut rng); // transformed row j holds original row order[j]

@@ -247,6 +247,8 @@ pub struct DmArgs {
 
 #[derive(Debug, Args)]
 pub struct LkArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
     /// Rows of the transformed table.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1000)]
     pub rows: usize,
@@ -411,19 +413,27 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             render(&m, json, |m| super::output::value_table(m.attack, &m.results))
         }
         AttackCommand::Linking(a) => {
+            // Gaussian rows unless the user gives a table.
+            let given = match &a.file.data_file {
+                Some(_) => a.file.given(DataName::Gaussian)?.1,
+                None => None,
+            };
             let results = a
                 .columns
                 .iter()
                 .map(|&columns| {
-                    linking::run(&linking::Linking {
-                        rows: a.rows,
-                        dim: a.dim,
-                        outputs: a.outputs,
-                        held: a.held,
-                        columns,
-                        seeds: a.seeds,
-                        seed: a.seed,
-                    })
+                    linking::run_on(
+                        &linking::Linking {
+                            rows: a.rows,
+                            dim: a.dim,
+                            outputs: a.outputs,
+                            held: a.held,
+                            columns,
+                            seeds: a.seeds,
+                            seed: a.seed,
+                        },
+                        given.as_ref(),
+                    )
                 })
                 .collect::<Result<Vec<_>>>()?;
             let m = Many { attack: "linking", results };
