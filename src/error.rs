@@ -74,6 +74,16 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The message without its kind's prefix, for wrapping in a message that names the file or flag.
+    pub fn detail(&self) -> String {
+        match self {
+            Error::InvalidArgument(m) => m.clone(),
+            e => e.to_string(),
+        }
+    }
+}
+
 fn at(label: &Option<Label>) -> String {
     label.as_ref().map(|l| format!(" at '{l}'")).unwrap_or_default()
 }

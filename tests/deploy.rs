@@ -165,41 +165,31 @@ fn a_peer_without_a_valid_certificate_for_its_role_is_refused() {
     // The owner's key pair presented by a process claiming to be P0.
     let owner_as_p0 = Identity::load(Role::P0, &keys.join("ca.pem"), &keys.join("owner.pem"), &keys.join("owner.key"));
     assert!(owner_as_p0.unwrap_err().to_string().contains("not valid for P0"), "refused already at start-up");
+    // P1 listens; `dialer` dials it as P0. Returns (what P1's start-up said, what the dialer's said).
+    let meet = |dialer: Identity, timeout: f64| {
+        let (l1, l0) = (listen("127.0.0.1:0").unwrap(), listen("127.0.0.1:0").unwrap());
+        let addr = l1.local_addr().unwrap().to_string();
+        std::thread::scope(|s| {
+            let server = s.spawn(|| connect(p1(), l1, vec![(Role::P0, String::new())], timeout));
+            let client = connect(dialer, l0, vec![(Role::P1, addr.clone())], timeout);
+            (server.join().unwrap(), client)
+        })
+    };
     // Forge the identity past that start-up check: the listener must refuse it on its own.
     let forged =
         Identity::load_unchecked(Role::P0, &keys.join("ca.pem"), &keys.join("owner.pem"), &keys.join("owner.key"))
             .unwrap();
-    let (l1, l0) = (listen("127.0.0.1:0").unwrap(), listen("127.0.0.1:0").unwrap());
-    let addr = l1.local_addr().unwrap().to_string();
-    let (server, client) = std::thread::scope(|s| {
-        let server = s.spawn(|| connect(p1(), l1, vec![(Role::P0, String::new())], 3.0));
-        let client = connect(forged, l0, vec![(Role::P1, addr.clone())], 3.0);
-        (server.join().unwrap(), client)
-    });
+    let (server, client) = meet(forged, 3.0);
     assert!(server.contains("P0 did not connect") && server.contains("not valid for P0"), "{server}");
     assert!(client.contains("P1 refused us") && client.contains("not valid for P0"), "{client}");
 
     // A certificate for P0 from another CA: the TLS handshake fails, the listener waits past it.
-    let (l1, l0) = (listen("127.0.0.1:0").unwrap(), listen("127.0.0.1:0").unwrap());
-    let addr = l1.local_addr().unwrap().to_string();
-    let stranger = Identity::from_dir(Role::P0, &other).unwrap();
-    let (server, client) = std::thread::scope(|s| {
-        let server = s.spawn(|| connect(p1(), l1, vec![(Role::P0, String::new())], 3.0));
-        let client = connect(stranger, l0, vec![(Role::P1, addr.clone())], 3.0);
-        (server.join().unwrap(), client)
-    });
+    let (server, client) = meet(Identity::from_dir(Role::P0, &other).unwrap(), 3.0);
     assert!(server.contains("refused") && server.contains("TLS handshake failed"), "{server}");
-    assert!(!client.contains("connected"), "{client}");
+    assert_ne!(client, "connected");
 
     // The right P0 gets in.
-    let (l1, l0) = (listen("127.0.0.1:0").unwrap(), listen("127.0.0.1:0").unwrap());
-    let addr = l1.local_addr().unwrap().to_string();
-    let p0 = Identity::from_dir(Role::P0, &keys).unwrap();
-    let (server, client) = std::thread::scope(|s| {
-        let server = s.spawn(|| connect(p1(), l1, vec![(Role::P0, String::new())], 5.0));
-        let client = connect(p0, l0, vec![(Role::P1, addr.clone())], 5.0);
-        (server.join().unwrap(), client)
-    });
+    let (server, client) = meet(Identity::from_dir(Role::P0, &keys).unwrap(), 5.0);
     assert_eq!((server.as_str(), client.as_str()), ("connected", "connected"));
 }
 

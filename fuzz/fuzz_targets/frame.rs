@@ -1,7 +1,7 @@
 //! The frame decoder of the TCP transport, fed the bytes in pieces whose sizes the input chooses: every
 //! frame it returns re-encodes to the bytes it came from, it holds no more than what arrived plus a small
-//! reserve, and it never returns a payload above its cap. The frames are then checked against an
-//! expected sequence of labels, as a receiving party does.
+//! reserve, and it never returns a payload above its cap. (Whether a frame is the one the protocol
+//! expects next is the receiver's check, `TcpTransport::recv`, tested in `deploy::tcp`.)
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use rtas::net::frame::{Decoder, encode};
@@ -27,10 +27,5 @@ fuzz_target!(|data: &[u8]| {
         let again = encode(m);
         assert_eq!(&stream[at..at + again.len()], &again[..], "a decoded frame re-encodes to its bytes");
         at += again.len();
-    }
-    // The receiving party's check: the k-th frame must carry the k-th expected label.
-    let expected: Vec<_> = (0..frames.len() as u32).map(|i| rtas::net::Stage::Train(i).at("x")).collect();
-    for (m, want) in frames.iter().zip(&expected) {
-        let _ = m.label == *want;
     }
 });

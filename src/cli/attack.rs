@@ -55,21 +55,10 @@ impl FileArgs {
             let m = matches!(data, DataName::Mnist).then(mnist_all).transpose()?;
             return Ok((data.kind(), m));
         };
-        let table = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-            Some("csv") => crate::data::table::read_csv(path, self.label.as_deref())?,
-            Some("npy") => {
-                if self.label.is_some() {
-                    return Err(crate::error::invalid("--label names a CSV column; an .npy file holds features only"));
-                }
-                crate::data::table::read_npy(path, None)?
-            }
-            _ => {
-                return Err(crate::error::invalid(format!(
-                    "{}: unknown format (expected .csv or .npy)",
-                    path.display()
-                )));
-            }
-        };
+        if self.label.is_some() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy")) {
+            return Err(crate::error::invalid("--label names a CSV column; an .npy file holds features only"));
+        }
+        let table = crate::data::table::read_table(path, self.label.as_deref())?;
         Ok((DataKind::File, Some(Prepared { count: table.rows, x: table.x, labels: Vec::new() })))
     }
 }

@@ -10,7 +10,6 @@ use crate::deploy::party;
 use crate::deploy::tcp::NetConfig;
 use crate::deploy::tls::{self, make_keys};
 use crate::error::{Result, invalid};
-use crate::experiment::op::Sharing;
 use crate::experiment::simulate::{ProtocolChoice, SimulateConfig};
 use crate::models::secure::Protocol;
 use clap::{Args, ValueEnum};
@@ -152,27 +151,8 @@ pub struct LaunchArgs {
     /// The protocol.
     #[arg(long, value_enum, default_value = "rtas")]
     pub protocol: LaunchProtocol,
-    /// Training epochs.
-    #[arg(long, value_name = "E", default_value_t = 1, allow_negative_numbers = true)]
-    pub epochs: usize,
-    /// Training batch size.
-    #[arg(long, value_name = "B", default_value_t = 32, allow_negative_numbers = true)]
-    pub batch: usize,
-    /// Learning rate (default as in simulate).
-    #[arg(long, value_name = "L", allow_negative_numbers = true)]
-    pub lr: Option<f64>,
-    /// Inference batch size.
-    #[arg(long, value_name = "B", default_value_t = 1000, allow_negative_numbers = true)]
-    pub infer_batch: usize,
-    /// Fractional bits of the ring's fixed point.
-    #[arg(long, value_name = "F", default_value_t = 16, allow_negative_numbers = true)]
-    pub frac_bits: u32,
-    /// SecureML's trick: open the masked training set once and reuse it every epoch.
-    #[arg(long)]
-    pub reuse_masks: bool,
-    /// Stop after this many training steps.
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub max_steps: Option<usize>,
+    #[command(flatten)]
+    pub train: super::simulate::TrainArgs,
     #[command(flatten)]
     pub net: NetworkArgs,
     #[command(flatten)]
@@ -220,15 +200,7 @@ impl LaunchArgs {
             (false, None) => crate::rng::os_u64()?,
         };
         let mut sim = SimulateConfig::paper(self.model.kind()?, ProtocolChoice::Secure(protocol));
-        sim.epochs = self.epochs;
-        sim.batch = self.batch;
-        if let Some(lr) = self.lr {
-            sim.lr = lr;
-        }
-        sim.infer_batch = self.infer_batch;
-        sim.sharing = Sharing::Ring { frac_bits: self.frac_bits };
-        sim.reuse_masks = self.reuse_masks;
-        sim.max_steps = self.max_steps;
+        self.train.apply(&mut sim)?;
         sim.seed = seed;
         sim.profiles = self.net.profiles()?;
         if self.threads == Some(0) {
@@ -280,7 +252,7 @@ fn ms(s: f64) -> String {
 pub fn table(r: &LaunchReport) -> String {
     let mut s = format!(
         "launch --local: {} processes on this machine's {} cores over mutual TLS on loopback{}\n\n{}",
-        r.socket_totals.iter().map(|t| t.from).collect::<std::collections::BTreeSet<_>>().len(),
+        r.processes(),
         r.cores,
         if r.test { " (test run: all randomness from --seed)" } else { " (randomness from the operating system)" },
         // The summary is simulate's, of this run; its seed is the batch order's.

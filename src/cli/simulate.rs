@@ -76,14 +76,9 @@ impl ProtocolName {
     }
 }
 
+/// How a model trains and predicts: the flags `simulate` and `launch` share.
 #[derive(Debug, Args)]
-pub struct SimulateArgs {
-    /// The model: logreg, cnn, or a model file (TOML, see models/).
-    #[arg(long, value_parser = parse_model, value_name = "logreg|cnn|FILE")]
-    pub model: ModelName,
-    /// The protocol.
-    #[arg(long, value_enum, default_value = "rtas")]
-    pub protocol: ProtocolName,
+pub struct TrainArgs {
     /// Training epochs.
     #[arg(long, value_name = "E", default_value_t = 1, allow_negative_numbers = true)]
     pub epochs: usize,
@@ -96,9 +91,6 @@ pub struct SimulateArgs {
     /// Inference batch size.
     #[arg(long, value_name = "B", default_value_t = 1000, allow_negative_numbers = true)]
     pub infer_batch: usize,
-    /// ring (secure) or float (the paper's sharing, INSECURE).
-    #[arg(long, value_enum, default_value = "ring")]
-    pub sharing: SharingName,
     /// Fractional bits of the ring's fixed point.
     #[arg(long, value_name = "F", default_value_t = 16, allow_negative_numbers = true)]
     pub frac_bits: u32,
@@ -108,6 +100,40 @@ pub struct SimulateArgs {
     /// Stop after this many training steps.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_steps: Option<usize>,
+}
+
+impl TrainArgs {
+    /// Sets these flags in `cfg` (ring sharing with `--frac-bits`).
+    pub fn apply(&self, cfg: &mut SimulateConfig) -> Result<()> {
+        cfg.epochs = self.epochs;
+        cfg.batch = self.batch;
+        if let Some(lr) = self.lr {
+            cfg.lr = lr;
+        }
+        cfg.infer_batch = self.infer_batch;
+        cfg.sharing = Sharing::Ring { frac_bits: self.frac_bits };
+        cfg.reuse_masks = self.reuse_masks;
+        cfg.max_steps = self.max_steps;
+        if cfg.max_steps == Some(0) {
+            return Err(crate::error::invalid("--max-steps must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The model: logreg, cnn, or a model file (TOML, see models/).
+    #[arg(long, value_parser = parse_model, value_name = "logreg|cnn|FILE")]
+    pub model: ModelName,
+    /// The protocol.
+    #[arg(long, value_enum, default_value = "rtas")]
+    pub protocol: ProtocolName,
+    #[command(flatten)]
+    pub train: TrainArgs,
+    /// ring (secure) or float (the paper's sharing, INSECURE).
+    #[arg(long, value_enum, default_value = "ring")]
+    pub sharing: SharingName,
     #[command(flatten)]
     pub net: NetworkArgs,
     #[command(flatten)]
@@ -130,23 +156,12 @@ pub struct SimulateArgs {
 impl SimulateArgs {
     pub fn config(&self) -> Result<SimulateConfig> {
         let mut cfg = SimulateConfig::paper(self.model.kind()?, self.protocol.choice());
-        cfg.epochs = self.epochs;
-        cfg.batch = self.batch;
-        if let Some(lr) = self.lr {
-            cfg.lr = lr;
-        }
-        cfg.infer_batch = self.infer_batch;
+        self.train.apply(&mut cfg)?;
         cfg.profiles = self.net.profiles()?;
-        cfg.sharing = match self.sharing {
-            SharingName::Ring => Sharing::Ring { frac_bits: self.frac_bits },
-            SharingName::Float => Sharing::Float,
-        };
-        cfg.reuse_masks = self.reuse_masks;
-        cfg.seed = self.seed;
-        cfg.max_steps = self.max_steps;
-        if cfg.max_steps == Some(0) {
-            return Err(crate::error::invalid("--max-steps must be at least 1"));
+        if let SharingName::Float = self.sharing {
+            cfg.sharing = Sharing::Float;
         }
+        cfg.seed = self.seed;
         Ok(cfg)
     }
 }
@@ -255,16 +270,7 @@ fn run_file(a: &SimulateArgs, path: &std::path::Path, spec: &crate::models::spec
     let net = Net::new(spec.clone())?;
     let (train, test) = match &a.data_file {
         Some(file) => {
-            let table = match file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-                Some("csv") => crate::data::table::read_csv(file, a.label.as_deref())?,
-                Some("npy") => crate::data::table::read_npy(file, a.label.as_ref().map(std::path::Path::new))?,
-                _ => {
-                    return Err(crate::error::invalid(format!(
-                        "{}: unknown format (expected .csv or .npy)",
-                        file.display()
-                    )));
-                }
-            };
+            let table = crate::data::table::read_table(file, a.label.as_deref())?;
             let labels = table.labels.clone().ok_or_else(|| crate::error::invalid("--label is needed to train"))?;
             let cut = table.rows * 4 / 5;
             if cut == 0 || cut == table.rows {
@@ -305,11 +311,12 @@ fn run_file(a: &SimulateArgs, path: &std::path::Path, spec: &crate::models::spec
             (rows(&tr), rows(&te))
         }
     };
+    let t = &a.train;
     let cfg = CustomConfig {
-        epochs: a.epochs,
-        batch: a.batch,
-        lr: a.lr.unwrap_or(0.1),
-        max_steps: a.max_steps,
+        epochs: t.epochs,
+        batch: t.batch,
+        lr: t.lr.unwrap_or(0.1),
+        max_steps: t.max_steps,
         seed: a.seed,
     };
     let r = custom::run(&net, &path.display().to_string(), &train, &test, &cfg)?;
@@ -323,7 +330,7 @@ fn run_file(a: &SimulateArgs, path: &std::path::Path, spec: &crate::models::spec
         let curve: Vec<String> = pick.iter().map(|&i| format!("{}:{:.4}", i + 1, r.loss_curve[i])).collect();
         format!(
             "simulate {} in plaintext: {} parameters, {} train / {} test examples, {} steps, seed {}\n{}\n\
-             test accuracy {:.2}%; loss by step: {}; median step {:.3} ms (one core)",
+             test accuracy {:.2}% (always guessing the most common target: {:.2}%); loss by step: {}; median step {:.3} ms (one core)",
             r.model,
             r.params,
             r.train_size,
@@ -332,6 +339,7 @@ fn run_file(a: &SimulateArgs, path: &std::path::Path, spec: &crate::models::spec
             r.seed,
             t.render(),
             100.0 * r.accuracy,
+            100.0 * r.majority_accuracy,
             curve.join(" "),
             r.step_seconds * 1e3
         )

@@ -192,8 +192,15 @@ fn table(r: &TablesReport) -> String {
         .map(|p| format!("- Table {} {}, {}: {}", p.table, p.row, p.system, p.value))
         .collect();
     let notes: Vec<String> = r.notes.iter().map(|n| format!("- {n}")).collect();
-    let mut tw =
-        Table::new(&["model/phase", "protocol", "measured s", "modeled LAN s", "CrypTen 0.4.1", "MP-SPDZ dealer-ring"]);
+    let mut tw = Table::new(&[
+        "model/phase",
+        "protocol",
+        "measured s",
+        "modeled LAN s",
+        "x plain",
+        "CrypTen 0.4.1",
+        "MP-SPDZ dealer-ring",
+    ]);
     for w in &r.wall {
         let what = format!("{} {}", w.model, w.phase);
         let other = |system: &str| {

@@ -164,7 +164,7 @@ impl Config {
             invalid(format!("{}: {}", path.display(), e.to_string().lines().collect::<Vec<_>>().join(" ")))
         })?;
         cfg.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        cfg.check().map_err(|e| invalid(format!("{}: {}", path.display(), strip(&e))))?;
+        cfg.check().map_err(|e| invalid(format!("{}: {}", path.display(), e.detail())))?;
         Ok(cfg)
     }
 
@@ -248,9 +248,4 @@ impl Config {
     pub fn source(&self, s: &str) -> Source {
         if s == "bundled" { Source::Bundled } else { Source::Dir(self.path(Path::new(s))) }
     }
-}
-
-fn strip(e: &Error) -> String {
-    let s = e.to_string();
-    s.strip_prefix("invalid argument: ").unwrap_or(&s).to_string()
 }

@@ -7,7 +7,7 @@ use super::party::{PartyResult, read_result};
 use super::tcp::NetConfig;
 use super::tls::{make_keys, role_name};
 use crate::error::{Error, Result, invalid};
-use crate::experiment::simulate::{self, PlainRun, SimulateConfig, SimulateReport};
+use crate::experiment::simulate::{self, PlainRun, SimulateConfig, SimulateReport, median};
 use crate::models::secure::{Plan, Protocol};
 use crate::net::{Phase, Role, Stage};
 use crate::protocol::ring::RingArith;
@@ -170,11 +170,7 @@ fn fresh_dir() -> Result<PathBuf> {
 }
 
 /// Writes keys and `parties.toml` for a local run into `dir`; returns the configuration.
-fn prepare(o: &LaunchOptions, dir: &Path, shaped: bool) -> Result<Config> {
-    let protocol = match o.sim.protocol {
-        simulate::ProtocolChoice::Secure(p) => p,
-        simulate::ProtocolChoice::Plain => return Err(invalid("launch runs rtas, rtas-fast or mpc, not plain")),
-    };
+fn prepare(o: &LaunchOptions, protocol: Protocol, dir: &Path, shaped: bool) -> Result<Config> {
     let roles = protocol.roles();
     make_keys(&dir.join("keys"), &roles)?;
     let (lr, frac_bits) = match o.sim.sharing {
@@ -329,14 +325,6 @@ fn stage_wall(stages: &[(Stage, f64)]) -> BTreeMap<Stage, f64> {
     stages.windows(2).map(|w| (w[0].0, w[1].1 - w[0].1)).collect()
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn socket_links(results: &BTreeMap<Role, PartyResult>, keep: impl Fn(Stage) -> bool) -> Vec<SocketLink> {
     let mut m: BTreeMap<(Phase, Role, Role), SocketLink> = BTreeMap::new();
     for (from, r) in results {
@@ -385,6 +373,13 @@ fn probe_rtt(o: &LaunchOptions, mesh: &super::shaped::Mesh, dir: &Path) -> Resul
     v["rtt_median"].as_f64().ok_or_else(|| invalid("the probe measured nothing"))
 }
 
+impl LaunchReport {
+    /// The processes (parties) that ran.
+    pub fn processes(&self) -> usize {
+        self.socket_totals.iter().map(|t| t.from).collect::<std::collections::BTreeSet<_>>().len()
+    }
+}
+
 /// Launches the job and summarizes it.
 pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
     launch_recorded(o).map(|(r, _)| r)
@@ -399,15 +394,16 @@ pub fn launch_recorded(o: &LaunchOptions) -> Result<(LaunchReport, BTreeMap<Role
         }
         None => fresh_dir()?,
     };
-    let roles = match o.sim.protocol {
-        simulate::ProtocolChoice::Secure(p) => p.roles(),
+    let protocol = match o.sim.protocol {
+        simulate::ProtocolChoice::Secure(p) => p,
         simulate::ProtocolChoice::Plain => return Err(invalid("launch runs rtas, rtas-fast or mpc, not plain")),
     };
+    let roles = protocol.roles();
     let mesh = match o.shape {
         Some(rate) => Some(super::shaped::Mesh::new(&roles, rate)?),
         None => None,
     };
-    let cfg = prepare(o, &dir, mesh.is_some())?;
+    let cfg = prepare(o, protocol, &dir, mesh.is_some())?;
     // The launcher plays the operator: it holds the data to score the run and to train the plaintext
     // reference (same initial parameters and batches) — none of which the parties see.
     let (train, test) = super::data::load_cut(&cfg.source(&o.data), o.rows)?;
@@ -519,7 +515,8 @@ pub fn launch_recorded(o: &LaunchOptions) -> Result<(LaunchReport, BTreeMap<Role
     let shaped = match shaped_profile {
         Some(profile) => {
             let modeled = |keep: &dyn Fn(Stage) -> bool, n: usize| -> Result<f64> {
-                let m = crate::sim::cost::replay(&rec.select(keep).ledger, &rec.select(keep).traces, &profile, None)?;
+                let part = rec.select(keep);
+                let m = crate::sim::cost::replay(&part.ledger, &part.traces, &profile, None)?;
                 Ok(m.seconds / n.max(1) as f64)
             };
             let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;

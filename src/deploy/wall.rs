@@ -13,8 +13,8 @@ use crate::models::secure::Protocol;
 use std::path::{Path, PathBuf};
 
 /// Writes an MNIST directory whose test set is the first `test` bundled digits and whose training set is
-/// the rest (so that an inference batch of 8192 exists).
-pub fn bundled_with_test_set(dir: &Path, test: usize) -> Result<PathBuf> {
+/// the rest (so that an inference batch of 8192 exists). Returns the directory and (train, test) counts.
+pub fn bundled_with_test_set(dir: &Path, test: usize) -> Result<(PathBuf, (usize, usize))> {
     let all = mnist::bundled()?;
     if test == 0 || test >= all.count {
         return Err(invalid(format!("a test set of {test} from {} bundled digits leaves no training set", all.count)));
@@ -31,7 +31,7 @@ pub fn bundled_with_test_set(dir: &Path, test: usize) -> Result<PathBuf> {
             std::fs::write(&p, bytes).map_err(|e| Error::Io { path: p, source: e })?;
         }
     }
-    Ok(dir.to_path_buf())
+    Ok((dir.to_path_buf(), (tr.count, te.count)))
 }
 
 /// Launches each model under each of `protocols` for `steps` training steps (batch 32) and one inference
@@ -43,11 +43,7 @@ pub fn wall_rows(exe: &Path, protocols: &[Protocol], steps: usize, infer_batch: 
     }
     let tmp =
         std::env::temp_dir().join(format!("rtas-wall-{}-{:08x}", std::process::id(), crate::rng::os_u64()? as u32));
-    let data = bundled_with_test_set(&tmp.join("data"), infer_batch)?;
-    let rows = {
-        let (tr, te) = mnist::load_dir(&data)?;
-        (tr.count, te.count)
-    };
+    let (data, rows) = bundled_with_test_set(&tmp.join("data"), infer_batch)?;
     let mut out = Vec::new();
     for model in [ModelKind::LogReg, ModelKind::Cnn] {
         for &protocol in protocols {
@@ -70,8 +66,8 @@ pub fn wall_rows(exe: &Path, protocols: &[Protocol], steps: usize, infer_batch: 
                 shape: None,
             };
             let r = launch(&o)?;
-            let mut train: Vec<f64> = r.wall.train_steps.iter().skip(1).copied().collect();
-            train.sort_by(f64::total_cmp);
+            // The first step warms caches and connections.
+            let median = crate::experiment::simulate::median(r.wall.train_steps.iter().skip(1).copied().collect());
             let row = |phase: &str, batch: usize, seconds: f64, c: &crate::experiment::simulate::StepCost| WallRow {
                 model: model.name().into(),
                 protocol: protocol.name().into(),
@@ -80,10 +76,9 @@ pub fn wall_rows(exe: &Path, protocols: &[Protocol], steps: usize, infer_batch: 
                 seconds,
                 modeled_lan_seconds: c.modeled_seconds.get("lan").copied().unwrap_or(f64::NAN),
                 plain_seconds: c.plain_seconds,
-                processes: r.socket_totals.iter().map(|t| t.from).collect::<std::collections::BTreeSet<_>>().len(),
+                processes: r.processes(),
                 cores: r.cores,
             };
-            let median = train.get(train.len() / 2).copied().unwrap_or(f64::NAN);
             out.push(row("train", 32, median, &r.summary.train_step));
             out.push(row("infer", infer_batch, r.wall.infer_batch_median, &r.summary.infer_batch));
         }

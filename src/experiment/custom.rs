@@ -76,6 +76,8 @@ pub struct CustomReport {
     pub steps: usize,
     /// Test accuracy.
     pub accuracy: f64,
+    /// The accuracy of always predicting the test set's most common target (what the model must beat).
+    pub majority_accuracy: f64,
     /// Loss per step.
     pub loss_curve: Vec<f64>,
     /// Median CPU seconds of a training step (one core).
@@ -107,7 +109,7 @@ pub fn run(net: &Net, name: &str, train: &Rows, test: &Rows, cfg: &CustomConfig)
         if r.count == 0 {
             return Err(invalid(format!("the {what} data is empty")));
         }
-        net.targets(&r.labels).map_err(|e| invalid(format!("{what} labels: {}", strip(&e))))?;
+        net.targets(&r.labels).map_err(|e| invalid(format!("{what} labels: {}", e.detail())))?;
     }
     if cfg.batch > train.count {
         return Err(invalid(format!("--batch {} is larger than the {} training examples", cfg.batch, train.count)));
@@ -139,6 +141,13 @@ pub fn run(net: &Net, name: &str, train: &Rows, test: &Rows, cfg: &CustomConfig)
         correct += net.correct(&net.predict(&params, &x)?, &l)?;
     }
     times.sort_by(f64::total_cmp);
+    // Always predicting the most common target row scores its frequency.
+    let targets = net.targets(&test.labels)?;
+    let mut counts: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
+    for row in targets.rows() {
+        *counts.entry(row.iter().map(|v| v.to_bits()).collect()).or_default() += 1;
+    }
+    let majority_accuracy = counts.values().copied().max().unwrap_or(0) as f64 / test.count as f64;
     let plan = net.spec.plan()?;
     Ok(CustomReport {
         model: name.to_string(),
@@ -155,13 +164,9 @@ pub fn run(net: &Net, name: &str, train: &Rows, test: &Rows, cfg: &CustomConfig)
         test_size: test.count,
         steps: sched.len(),
         accuracy: correct as f64 / test.count as f64,
+        majority_accuracy,
         loss_curve,
         step_seconds: times.get(times.len() / 2).copied().unwrap_or(0.0),
         seed: cfg.seed,
     })
-}
-
-fn strip(e: &crate::error::Error) -> String {
-    let s = e.to_string();
-    s.strip_prefix("invalid argument: ").unwrap_or(&s).to_string()
 }

@@ -198,7 +198,7 @@ pub struct SimulateOutput {
     pub schedule: Vec<Vec<usize>>,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return 0.0;
     }

@@ -4,6 +4,7 @@
 //! paper's two models read from `models/*.toml` train to the same bits (tested). The secure backends still
 //! run only the paper's two architectures (`secure.rs`).
 
+use super::plain::add_bias;
 use super::spec::{Layer, LossKind, Planned, Spec, Target};
 use crate::error::{Result, invalid};
 use crate::protocol::conv;
@@ -70,10 +71,6 @@ fn col2im(cols: &Array2<f64>, shape: &[usize], kh: usize, kw: usize, stride: usi
     ArrayD::from_shape_vec(IxDyn(shape), out).unwrap_or_else(|_| ArrayD::zeros(IxDyn(shape)))
 }
 
-fn add_bias(z: &ArrayD<f64>, b: &ArrayD<f64>) -> ArrayD<f64> {
-    super::plain::add_bias(z, b)
-}
-
 fn avgpool(x: &ArrayD<f64>, size: usize, stride: usize) -> ArrayD<f64> {
     let s = x.shape();
     let (oh, ow) = ((s[2] - size) / stride + 1, (s[3] - size) / stride + 1);
@@ -125,8 +122,8 @@ impl Net {
     /// Plans `spec`.
     pub fn new(spec: Spec) -> Result<Net> {
         let plan = spec.plan()?;
-        let target = spec.target()?;
-        let outputs = spec.outputs()?;
+        let outputs = spec.outputs_of(&plan)?;
+        let target = spec.target_for(outputs)?;
         Ok(Net { spec, plan, target, outputs })
     }
 

@@ -178,24 +178,25 @@ impl Spec {
     /// Reads and checks a model file.
     pub fn read(path: &Path) -> Result<Spec> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
-        Self::parse(&text).map_err(|e| {
-            let s = e.to_string();
-            invalid(format!("{}: {}", path.display(), s.strip_prefix("invalid argument: ").unwrap_or(&s)))
-        })
+        Self::parse(&text).map_err(|e| invalid(format!("{}: {}", path.display(), e.detail())))
     }
 
     /// Parses and checks a model description.
     pub fn parse(text: &str) -> Result<Spec> {
         let spec: Spec =
             toml::from_str(text).map_err(|e| invalid(e.to_string().lines().collect::<Vec<_>>().join(" ")))?;
-        spec.plan()?;
+        // Plans every layer (shape errors), then checks the loss against the outputs.
         spec.target()?;
         Ok(spec)
     }
 
     /// How labels become targets.
     pub fn target(&self) -> Result<Target> {
-        let out = self.outputs()?;
+        self.target_for(self.outputs()?)
+    }
+
+    /// How labels become targets for a model with `out` outputs.
+    pub(crate) fn target_for(&self, out: usize) -> Result<Target> {
         let t = match self.loss.target.as_str() {
             "one-hot" => Target::OneHot,
             "value" => Target::Value,
@@ -217,7 +218,11 @@ impl Spec {
 
     /// Outputs of the last layer (a vector).
     pub fn outputs(&self) -> Result<usize> {
-        let plan = self.plan()?;
+        self.outputs_of(&self.plan()?)
+    }
+
+    /// Outputs of the last layer of `plan` (this spec's [`Spec::plan`]).
+    pub(crate) fn outputs_of(&self, plan: &[Planned]) -> Result<usize> {
         let last = plan.last().map_or(self.input.clone(), |p| p.output.clone());
         if last.len() != 1 {
             return Err(invalid(format!("the model ends with shape {last:?}; end with a vector (flatten, dense)")));
