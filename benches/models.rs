@@ -7,7 +7,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use indicatif::ProgressBar;
 use rtas::data::mnist;
 use rtas::models::secure::{self, Inputs, Plan, Protocol};
-use rtas::models::{ModelKind, Prepared, plain, schedule};
+use rtas::models::{ModelKind, Prepared, schedule};
 use rtas::protocol::ring::RingArith;
 use rtas::sim::run::run_protocol;
 
@@ -21,7 +21,8 @@ fn bench(c: &mut Criterion) {
     let model = ModelKind::LogReg;
     let sched: Vec<Vec<usize>> = schedule(train.count, 32, 1, 1).into_iter().take(STEPS).collect();
     let init: Vec<_> = model.init(1).into_iter().map(|a| a * 0.0).collect();
-    let batches: Vec<_> = sched.iter().map(|r| (train.batch(model, r), model.targets(&train.labels_of(r)))).collect();
+    let batches: Vec<_> =
+        sched.iter().map(|r| (train.batch(model, r), model.targets(&train.labels_of(r)).unwrap())).collect();
     let path = rtas::protocol::kernel::ring_path();
     eprintln!("ring path: {} ({})", path.path, path.chosen_by);
     let mut g = c.benchmark_group("logreg_50_train_steps");
@@ -30,7 +31,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut params = init.clone();
             for (x, y) in &batches {
-                plain::train_step(model, &mut params, x, y, 0.1).unwrap();
+                model.net().train_on(&mut params, x, y, 0.1).unwrap();
             }
             params
         })

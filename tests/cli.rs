@@ -486,21 +486,49 @@ fn model_files_run_the_papers_models_unchanged_and_any_model_in_plaintext() {
     assert!(v["accuracy"].as_f64().unwrap() > 0.6, "{v}");
     // The baseline is computed from the test rows: the share of the most common label.
     assert!((0.5..1.0).contains(&v["majority_accuracy"].as_f64().unwrap()), "{v}");
-    // The same model under a secure protocol is refused until the secure backends run model files.
-    rejects(
-        &[
+    // The same model and table under every secure protocol: the same accuracy as its plaintext run, the
+    // parameters within the fixed point's error (mpc's sigmoid is a spline, so within its error).
+    for protocol in ["rtas", "rtas-fast", "mpc"] {
+        let v = json(&[
             "simulate",
             "--model",
             model.to_str().unwrap(),
             "--protocol",
-            "rtas",
+            protocol,
             "--data-file",
             &csv,
             "--label",
             "default",
-        ],
-        "not one of the paper's two architectures",
+            "--standardize",
+            "--epochs",
+            "2",
+            "--lr",
+            "0.5",
+        ]);
+        assert_eq!(v["accuracy"], v["plain_accuracy"], "{protocol}: {v}");
+        let bound = if protocol == "mpc" { 2e-2 } else { 1e-3 };
+        assert!(v["max_param_diff_vs_plain"].as_f64().unwrap() < bound, "{protocol}: {v}");
+        assert!(v["train_step"]["traffic"]["total_bytes"].as_u64().unwrap() > 0, "{protocol}");
+    }
+    // What a secure protocol cannot run is refused in one line.
+    let ce = temp_file(
+        "ce-model.toml",
+        b"input = [12]\n[[layer]]\nkind = \"dense\"\nunits = 2\n[loss]\nkind = \"softmax-cross-entropy\"\n",
     );
+    let table = ["--data-file", csv.as_str(), "--label", "default"];
+    let mut args = vec!["simulate", "--model", ce.to_str().unwrap(), "--protocol", "rtas"];
+    args.extend(table);
+    rejects(&args, "softmax-cross-entropy is not element-wise");
+    let relu_first = temp_file(
+        "relu-first.toml",
+        b"input = [12]\n[[layer]]\nkind = \"relu\"\n[[layer]]\nkind = \"dense\"\nunits = 1\n[loss]\nkind = \"mse\"\ntarget = \"value\"\n",
+    );
+    let mut args = vec!["simulate", "--model", relu_first.to_str().unwrap(), "--protocol", "rtas-fast"];
+    args.extend(table);
+    rejects(&args, "it must be dense or conv2d");
+    let mut args = vec!["simulate", "--model", "logreg", "--protocol", "rtas"];
+    args.extend(table);
+    rejects(&args, "12 values per example; the model logreg takes 784");
     // Malformed model files: one line naming the layer and the mismatch.
     let bad = temp_file(
         "bad-model.toml",

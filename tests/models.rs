@@ -229,3 +229,55 @@ fn a_failed_run_reports_its_root_cause() {
     assert!(matches!(&err, rtas::Error::Protocol { label: Some(_), .. }), "{err}");
     assert!(err.to_string().contains("out of step"), "{err}");
 }
+
+/// A held-out 3-layer MLP and a LeNet-5-like network (padding, average pooling, a convolution after the
+/// first, so the delta goes back through a convolution) run under every protocol from their model files:
+/// the same accuracy as plaintext on the same batches, parameters within the fixed point's error, losses
+/// step by step.
+#[test]
+fn held_out_model_files_train_under_every_protocol_as_in_plaintext() {
+    use rtas::models::graph::Net;
+    use rtas::models::spec::Spec;
+    let mlp = "input = [784]\n\
+        [[layer]]\nkind = \"dense\"\nunits = 32\n[[layer]]\nkind = \"relu\"\n\
+        [[layer]]\nkind = \"dense\"\nunits = 16\n[[layer]]\nkind = \"sigmoid\"\n\
+        [[layer]]\nkind = \"dense\"\nunits = 10\n[[layer]]\nkind = \"sigmoid\"\n\
+        [loss]\nkind = \"mse\"\n";
+    let lenet = "input = [1, 28, 28]\n\
+        [[layer]]\nkind = \"conv2d\"\nfilters = 3\nkernel = 5\npadding = 2\n[[layer]]\nkind = \"relu\"\n\
+        [[layer]]\nkind = \"avgpool\"\nsize = 2\n\
+        [[layer]]\nkind = \"conv2d\"\nfilters = 4\nkernel = 5\n[[layer]]\nkind = \"relu\"\n\
+        [[layer]]\nkind = \"avgpool\"\nsize = 2\n[[layer]]\nkind = \"flatten\"\n\
+        [[layer]]\nkind = \"dense\"\nunits = 10\n[[layer]]\nkind = \"sigmoid\"\n\
+        [loss]\nkind = \"mse\"\n";
+    let (tr, te) = data();
+    let (tr, te) = (
+        Prepared { count: 320, x: tr.x[..320 * 784].to_vec(), labels: tr.labels[..320].to_vec() },
+        Prepared { count: 100, x: te.x[..100 * 784].to_vec(), labels: te.labels[..100].to_vec() },
+    );
+    for (name, text) in [("mlp", mlp), ("lenet", lenet)] {
+        let model = ModelKind::file(Net::named(Spec::parse(text).unwrap(), name).unwrap());
+        for p in [RTAS, FAST, MPC] {
+            let mut cfg = SimulateConfig::paper(model, p);
+            cfg.lr = 1.0;
+            cfg.max_steps = Some(6);
+            cfg.infer_batch = 50;
+            let r = simulate(&cfg, &tr, &te, &ProgressBar::hidden()).unwrap().report;
+            assert_eq!(r.loss_curve.len(), 6);
+            let worst = r.loss_curve.iter().zip(&r.plain_loss_curve).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            let (loss_bound, param_bound) = if p == MPC { (1e-2, 2e-2) } else { (1e-3, 2e-3) };
+            assert!(worst < loss_bound, "{name} {}: loss curves differ by {worst}", r.protocol);
+            assert!(r.max_param_diff_vs_plain < param_bound, "{name} {}: {}", r.protocol, r.max_param_diff_vs_plain);
+            assert!(
+                (r.accuracy - r.plain_accuracy).abs() <= 0.02,
+                "{name} {}: {} vs {}",
+                r.protocol,
+                r.accuracy,
+                r.plain_accuracy
+            );
+            // The delta goes back through the second convolution (RTAS, mpc) under that layer's name.
+            let back = r.train_step.per_label_seconds.keys().any(|k| k.contains("conv2/back"));
+            assert_eq!(back, name == "lenet" && p != FAST, "{name} {}", r.protocol);
+        }
+    }
+}

@@ -133,7 +133,7 @@ pub fn run_public(
         return Err(invalid("the decoder needs examples seen and at least two public images"));
     }
     let rows: Vec<usize> = (0..public.count).collect();
-    let zp = crate::models::plain::first_layer(model, first, &public.batch(model, &rows))?;
+    let zp = model.net().first_output(first, &public.batch(model, &rows))?;
     let dim = zp.len() / public.count;
     let zp = Array2::from_shape_fn((public.count, dim + 1), |(i, j)| {
         if j < dim { zp.as_slice().map_or(0.0, |v| v[i * dim + j]) } else { 1.0 }

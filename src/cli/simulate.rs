@@ -13,18 +13,18 @@ use clap::{Args, ValueEnum};
 
 /// `logreg`, `cnn`, or a model file (TOML; see `models/`).
 #[derive(Debug, Clone)]
-pub enum ModelName {
-    /// One of the paper's two models (by name, or a file describing it exactly).
-    Paper(ModelKind),
-    /// Another model file.
-    File(std::path::PathBuf, Box<crate::models::spec::Spec>),
+pub struct ModelName {
+    /// The model (a file describing one of the paper's two is that model).
+    pub kind: ModelKind,
+    /// The file it was read from, if any.
+    pub path: Option<std::path::PathBuf>,
 }
 
 /// clap's parser for `--model`.
 pub fn parse_model(s: &str) -> std::result::Result<ModelName, String> {
     match s {
-        "logreg" => return Ok(ModelName::Paper(ModelKind::LogReg)),
-        "cnn" => return Ok(ModelName::Paper(ModelKind::Cnn)),
+        "logreg" => return Ok(ModelName { kind: ModelKind::LogReg, path: None }),
+        "cnn" => return Ok(ModelName { kind: ModelKind::Cnn, path: None }),
         _ => {}
     }
     let path = std::path::PathBuf::from(s);
@@ -32,24 +32,15 @@ pub fn parse_model(s: &str) -> std::result::Result<ModelName, String> {
         return Err(format!("'{s}' is neither logreg, cnn nor a model file"));
     }
     let spec = crate::models::spec::Spec::read(&path).map_err(|e| e.to_string())?;
-    Ok(match spec.paper_model() {
-        Some(m) => ModelName::Paper(m),
-        None => ModelName::File(path, Box::new(spec)),
-    })
+    let stem = path.file_stem().map_or_else(|| s.to_string(), |n| n.to_string_lossy().into_owned());
+    let net = crate::models::graph::Net::named(spec, &stem).map_err(|e| e.to_string())?;
+    Ok(ModelName { kind: ModelKind::file(net), path: Some(path) })
 }
 
 impl ModelName {
-    /// The paper's model, or an error for another model file (the secure protocols run the paper's two
-    /// architectures so far).
+    /// The model.
     pub fn kind(&self) -> Result<ModelKind> {
-        match self {
-            ModelName::Paper(m) => Ok(*m),
-            ModelName::File(p, _) => Err(crate::error::invalid(format!(
-                "{} is not one of the paper's two architectures: the secure protocols run only those so far; \
-                 `rtas simulate --model FILE --protocol plain` trains any model file",
-                p.display()
-            ))),
-        }
+        Ok(self.kind)
     }
 }
 
@@ -138,8 +129,8 @@ pub struct SimulateArgs {
     pub net: NetworkArgs,
     #[command(flatten)]
     pub data: DataArgs,
-    /// A table to train a model file on (plain only): CSV with a header or .npy features; the first 80% of
-    /// the rows train, the rest test.
+    /// A table to train on instead of MNIST: CSV with a header or .npy features; the first 80% of the rows
+    /// train, the rest test. The secure protocols need integer class labels.
     #[arg(long, value_name = "FILE")]
     pub data_file: Option<std::path::PathBuf>,
     /// The label column of --data-file (CSV), or a .npy file of labels (one per row).
@@ -167,16 +158,19 @@ impl SimulateArgs {
 }
 
 pub fn run(a: SimulateArgs, json: bool) -> Result<String> {
-    if let ModelName::File(path, spec) = &a.model {
-        return run_file(&a, path, spec, json);
-    }
-    if a.data_file.is_some() {
-        return Err(crate::error::invalid(
-            "--data-file trains a model file in plaintext; the paper's models read MNIST (--data DIR)",
-        ));
+    let model = a.model.kind;
+    if !model.is_paper() && matches!(a.protocol, ProtocolName::Plain) {
+        return run_file(&a, model.net(), json);
     }
     let cfg = a.config()?;
-    let (train, test) = a.data.load()?;
+    let (train, test) = match &a.data_file {
+        Some(_) => {
+            let (tr, te) = table_rows(&a)?;
+            let prep = |r: crate::experiment::custom::Rows| crate::models::Prepared::from_rows(r.x, r.dim, &r.labels);
+            (prep(tr)?, prep(te)?)
+        }
+        None => a.data.load()?,
+    };
     let pb = bar(0, &format!("simulate {} {}", cfg.model.name(), cfg.protocol.name()));
     let out = simulate::simulate(&cfg, &train, &test, &pb)?;
     render(&out.report, json, table)
@@ -260,46 +254,45 @@ pub(super) fn table(r: &SimulateReport) -> String {
     s
 }
 
-/// A model file that is not one of the paper's: plaintext training on MNIST or a user's table.
-fn run_file(a: &SimulateArgs, path: &std::path::Path, spec: &crate::models::spec::Spec, json: bool) -> Result<String> {
-    use crate::experiment::custom::{self, CustomConfig, Rows};
-    use crate::models::graph::Net;
-    if !matches!(a.protocol, ProtocolName::Plain) {
-        a.model.kind()?;
+/// `--data-file` cut 80/20 into train and test rows (standardized by the training rows' statistics with
+/// `--standardize`).
+fn table_rows(a: &SimulateArgs) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
+    use crate::experiment::custom::Rows;
+    let file = a.data_file.as_ref().ok_or_else(|| crate::error::invalid("no --data-file"))?;
+    let table = crate::data::table::read_table(file, a.label.as_deref())?;
+    let labels = table.labels.clone().ok_or_else(|| crate::error::invalid("--label is needed to train"))?;
+    let cut = table.rows * 4 / 5;
+    if cut == 0 || cut == table.rows {
+        return Err(crate::error::invalid(format!("{} rows cannot be split 80/20 into train and test", table.rows)));
     }
-    let net = Net::new(spec.clone())?;
-    let (train, test) = match &a.data_file {
-        Some(file) => {
-            let table = crate::data::table::read_table(file, a.label.as_deref())?;
-            let labels = table.labels.clone().ok_or_else(|| crate::error::invalid("--label is needed to train"))?;
-            let cut = table.rows * 4 / 5;
-            if cut == 0 || cut == table.rows {
-                return Err(crate::error::invalid(format!(
-                    "{} rows cannot be split 80/20 into train and test",
-                    table.rows
-                )));
+    let part = |from: usize, to: usize| Rows {
+        count: to - from,
+        dim: table.cols,
+        x: table.x[from * table.cols..to * table.cols].to_vec(),
+        labels: labels[from..to].to_vec(),
+    };
+    let (mut train, mut test) = (part(0, cut), part(cut, table.rows));
+    if a.standardize {
+        let d = table.cols;
+        for j in 0..d {
+            let col = || train.x.iter().skip(j).step_by(d);
+            let mean = col().sum::<f64>() / train.count as f64;
+            let var = col().map(|v| (v - mean) * (v - mean)).sum::<f64>() / train.count as f64;
+            let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
+            for r in [&mut train, &mut test] {
+                r.x.iter_mut().skip(j).step_by(d).for_each(|v| *v = (*v - mean) / sd);
             }
-            let part = |from: usize, to: usize| Rows {
-                count: to - from,
-                dim: table.cols,
-                x: table.x[from * table.cols..to * table.cols].to_vec(),
-                labels: labels[from..to].to_vec(),
-            };
-            let (mut train, mut test) = (part(0, cut), part(cut, table.rows));
-            if a.standardize {
-                let d = table.cols;
-                for j in 0..d {
-                    let col = || train.x.iter().skip(j).step_by(d);
-                    let mean = col().sum::<f64>() / train.count as f64;
-                    let var = col().map(|v| (v - mean) * (v - mean)).sum::<f64>() / train.count as f64;
-                    let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
-                    for r in [&mut train, &mut test] {
-                        r.x.iter_mut().skip(j).step_by(d).for_each(|v| *v = (*v - mean) / sd);
-                    }
-                }
-            }
-            (train, test)
         }
+    }
+    Ok((train, test))
+}
+
+/// A model file that is not one of the paper's, in plaintext on MNIST or a user's table (real-valued
+/// targets allowed), with the majority baseline beside its accuracy.
+fn run_file(a: &SimulateArgs, net: &crate::models::graph::Net, json: bool) -> Result<String> {
+    use crate::experiment::custom::{self, CustomConfig, Rows};
+    let (train, test) = match &a.data_file {
+        Some(_) => table_rows(a)?,
         None => {
             let (tr, te) = a.data.load()?;
             let rows = |p: &crate::models::Prepared| Rows {
@@ -319,7 +312,8 @@ fn run_file(a: &SimulateArgs, path: &std::path::Path, spec: &crate::models::spec
         max_steps: t.max_steps,
         seed: a.seed,
     };
-    let r = custom::run(&net, &path.display().to_string(), &train, &test, &cfg)?;
+    let name = a.model.path.as_ref().map_or_else(|| net.name().to_string(), |p| p.display().to_string());
+    let r = custom::run(net, &name, &train, &test, &cfg)?;
     render(&r, json, |r| {
         let mut t = Table::new(&["layer", "output", "parameters"]);
         for l in &r.layers {

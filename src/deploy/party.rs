@@ -140,15 +140,19 @@ pub fn run(
         Arc::try_unwrap(recorder).map_err(|_| invalid("the recorder is still shared after the run"))?.into_recording();
     let net = stats.snapshot();
     let wall_seconds = net.stages.last().map_or(0.0, |s| s.1);
-    let accuracy = test_labels.as_ref().filter(|_| !out.predictions.is_empty()).map(|labels| {
-        let (mut correct, mut total) = (0, 0);
-        for (yh, rows) in out.predictions.iter().zip(&infer) {
-            let l: Vec<u8> = rows.iter().map(|&r| labels[r]).collect();
-            correct += model.correct(yh, &l);
-            total += rows.len();
-        }
-        correct as f64 / total.max(1) as f64
-    });
+    let accuracy = test_labels
+        .as_ref()
+        .filter(|_| !out.predictions.is_empty())
+        .map(|labels| -> Result<f64> {
+            let (mut correct, mut total) = (0, 0);
+            for (yh, rows) in out.predictions.iter().zip(&infer) {
+                let l: Vec<u8> = rows.iter().map(|&r| labels[r]).collect();
+                correct += model.correct(yh, &l)?;
+                total += rows.len();
+            }
+            Ok(correct as f64 / total.max(1) as f64)
+        })
+        .transpose()?;
     Ok(PartyResult {
         role,
         test: job.test_seed.is_some(),

@@ -4,7 +4,7 @@
 
 use crate::error::{Result, invalid};
 use crate::models::secure::{self, Inputs, Plan, Protocol};
-use crate::models::{ModelKind, Prepared, plain, schedule};
+use crate::models::{ModelKind, Prepared, schedule};
 use crate::net::{Role, Stage};
 use crate::protocol::elementwise::HelperMode;
 use crate::protocol::ring::{FloatArith, RingArith};
@@ -86,8 +86,8 @@ impl SimulateConfig {
             epochs: 1,
             batch: 32,
             lr: match model {
-                ModelKind::LogReg => 0.1,
                 ModelKind::Cnn => 3.0,
+                ModelKind::LogReg | ModelKind::File(_) => 0.1,
             },
             infer_batch: 1000,
             profiles: vec![Profile::lan(), Profile::wan()],
@@ -232,21 +232,21 @@ pub(crate) fn run_plain(
         for rows in sched {
             let x = train.batch(model, rows);
             let labels = train.labels_of(rows);
-            let y = model.targets(&labels);
+            let y = model.targets(&labels)?;
             let t0 = thread_cpu_ns();
-            let out = plain::train_step(model, &mut params, &x, &y, cfg.lr)?;
+            let out = model.net().train_on(&mut params, &x, &y, cfg.lr)?;
             step_seconds.push((thread_cpu_ns() - t0) as f64 * 1e-9);
             losses.push(out.loss);
-            batch_acc.push(model.correct(&out.yhat, &labels) as f64 / rows.len() as f64);
+            batch_acc.push(model.correct(&out.yhat, &labels)? as f64 / rows.len() as f64);
             pb.inc(1);
         }
         let (mut correct, mut total, mut infer_times) = (0, 0, Vec::new());
         for rows in infer {
             let x = test.batch(model, rows);
             let t0 = thread_cpu_ns();
-            let yhat = plain::predict(model, &params, &x)?;
+            let yhat = model.net().predict(&params, &x)?;
             infer_times.push((thread_cpu_ns() - t0) as f64 * 1e-9);
-            correct += model.correct(&yhat, &test.labels_of(rows));
+            correct += model.correct(&yhat, &test.labels_of(rows))?;
             total += rows.len();
         }
         Ok(PlainRun {
@@ -276,11 +276,9 @@ pub fn initial_params(model: ModelKind, seed: u64) -> Vec<ArrayD<f64>> {
 }
 
 fn floor_bytes(model: ModelKind, batch: usize, reuse: bool) -> u64 {
-    let weights = match model {
-        ModelKind::LogReg => 784,
-        ModelKind::Cnn => 64,
-    };
-    let elems = if reuse { weights } else { batch * 784 };
+    // The first layer's weights (what mask reuse still opens), or the batch's inputs.
+    let weights = model.param_shapes().first().map_or(0, |(_, s)| s.iter().product::<usize>());
+    let elems = if reuse { weights } else { batch * model.input_len() };
     2 * 8 * elems as u64
 }
 
@@ -335,6 +333,18 @@ fn sample(n: usize) -> Vec<usize> {
     (0..k).map(|i| 1 + i * (n - 1) / k).collect()
 }
 
+/// The most terms one output of a linear layer sums (dense: its inputs; conv: channels x kernel).
+fn max_fan_in(model: ModelKind) -> usize {
+    model
+        .net()
+        .layers()
+        .iter()
+        .filter_map(|l| l.params.first())
+        .map(|w| w[1..].iter().product::<usize>().max(w[0]))
+        .max()
+        .unwrap_or(0)
+}
+
 /// Checks `cfg` against the data: every error a user can cause, before anything runs.
 pub(crate) fn validate(cfg: &SimulateConfig, train_count: usize, test_count: usize) -> Result<()> {
     if cfg.batch == 0 || cfg.epochs == 0 || cfg.infer_batch == 0 {
@@ -352,10 +362,15 @@ pub(crate) fn validate(cfg: &SimulateConfig, train_count: usize, test_count: usi
     if cfg.max_steps == Some(0) {
         return Err(invalid("--max-steps must be at least 1"));
     }
+    if let ProtocolChoice::Secure(p) = cfg.protocol {
+        crate::models::secure::check(cfg.model.net(), p)?;
+    }
     if let (Sharing::Ring { frac_bits }, ProtocolChoice::Secure(_)) = (cfg.sharing, cfg.protocol) {
-        // The widest product sums 784 pixel-by-weight terms (or a batch of gradient terms); with inputs and
-        // weights up to 1 it must stay inside the ring's signed range before truncation.
-        RingArith::new(frac_bits)?.check_products("a layer", 784.max(cfg.batch) as f64, 1.0)?;
+        // The widest product sums its inputs' terms (784 pixel-by-weight terms for the paper's models) or a
+        // batch of gradient terms; with inputs and weights up to 1 it must stay inside the ring's signed
+        // range before truncation.
+        let fan_in = cfg.model.input_len().max(max_fan_in(cfg.model));
+        RingArith::new(frac_bits)?.check_products("a layer", fan_in.max(cfg.batch) as f64, 1.0)?;
         let c = cfg.model.update_factor(cfg.lr, cfg.batch);
         let ulp = 2f64.powi(-(frac_bits as i32));
         if c < ulp {
@@ -430,6 +445,17 @@ pub(crate) fn plain_report(
 /// Runs the experiment on prepared train and test data.
 pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &ProgressBar) -> Result<SimulateOutput> {
     validate(cfg, train.count, test.count)?;
+    for (d, what) in [(train, "training"), (test, "test")] {
+        if d.count > 0 && d.width() != cfg.model.input_len() {
+            return Err(invalid(format!(
+                "the {what} data has {} values per example; the model {} takes {} ({:?})",
+                d.width(),
+                cfg.model.name(),
+                cfg.model.input_len(),
+                cfg.model.net().spec.input
+            )));
+        }
+    }
     let (sched, infer) = batches(cfg, train.count, test.count);
     pb.set_length(2 * sched.len() as u64);
     let plain_run = run_plain(cfg, train, test, &sched, &infer, pb)?;
@@ -548,8 +574,10 @@ pub(crate) fn score<A: crate::protocol::ring::Arith>(
             let losses = yh
                 .iter()
                 .zip(plan.schedule)
-                .map(|(y, rows)| (y - &model.targets(&train.labels_of(rows))).mapv(|v| v * v).mean().unwrap_or(0.0))
-                .collect();
+                .map(|(y, rows)| {
+                    Ok((y - &model.targets(&train.labels_of(rows))?).mapv(|v| v * v).mean().unwrap_or(0.0))
+                })
+                .collect::<Result<Vec<f64>>>()?;
             (yh, losses)
         }
         Protocol::RtasFast => {
@@ -561,13 +589,13 @@ pub(crate) fn score<A: crate::protocol::ring::Arith>(
     report.batch_accuracy_curve = yhat
         .iter()
         .zip(plan.schedule)
-        .map(|(y, rows)| model.correct(y, &train.labels_of(rows)) as f64 / rows.len() as f64)
-        .collect();
+        .map(|(y, rows)| Ok(model.correct(y, &train.labels_of(rows))? as f64 / rows.len() as f64))
+        .collect::<Result<Vec<f64>>>()?;
     let receiver = if plan.protocol.shares_everything() { Role::Owner } else { Role::ThirdParty };
     let preds = &get(receiver)?.predictions;
     let (mut correct, mut total) = (0, 0);
     for (yh, rows) in preds.iter().zip(plan.inference) {
-        correct += model.correct(yh, &test.labels_of(rows));
+        correct += model.correct(yh, &test.labels_of(rows))?;
         total += rows.len();
     }
     report.accuracy = correct as f64 / total.max(1) as f64;

@@ -1,10 +1,10 @@
 //! Any [`Spec`] model in plaintext (f64): forward, loss, backward, SGD — the layer graph written once.
 //!
 //! The same operations as the paper's hand-written reference (`plain.rs`) in the same order, so the
-//! paper's two models read from `models/*.toml` train to the same bits (tested). The secure backends still
-//! run only the paper's two architectures (`secure.rs`).
+//! paper's two models read from `models/*.toml` train to the same bits (tested). The secure backends
+//! (`secure.rs`) walk the same [`Planned`] layers on shares; RTAS-fast's third party runs this backend from
+//! the second layer on ([`Net::tail_train`]).
 
-use super::plain::add_bias;
 use super::spec::{Layer, LossKind, Planned, Spec, Target};
 use crate::error::{Result, invalid};
 use crate::protocol::conv;
@@ -21,89 +21,40 @@ fn reshape(a: ArrayD<f64>, shape: &[usize]) -> Result<ArrayD<f64>> {
     a.as_standard_layout().into_owned().into_shape_with_order(IxDyn(shape)).map_err(|e| invalid(e.to_string()))
 }
 
-/// Zero padding of `[B, C, H, W]` by `p` on every side.
-fn pad(x: &ArrayD<f64>, p: usize) -> ArrayD<f64> {
-    if p == 0 {
-        return x.clone();
-    }
-    let s = x.shape();
-    let mut out = ArrayD::zeros(IxDyn(&[s[0], s[1], s[2] + 2 * p, s[3] + 2 * p]));
-    out.slice_each_axis_mut(|ax| match ax.axis.index() {
-        2 | 3 => ndarray::Slice::from(p as isize..-(p as isize)),
-        _ => ndarray::Slice::from(..),
-    })
-    .assign(x);
-    out
-}
-
-/// The inverse of [`pad`] for gradients: the interior.
-fn crop(x: &ArrayD<f64>, p: usize) -> ArrayD<f64> {
-    if p == 0 {
-        return x.clone();
-    }
-    x.slice_each_axis(|ax| match ax.axis.index() {
-        2 | 3 => ndarray::Slice::from(p as isize..-(p as isize)),
-        _ => ndarray::Slice::from(..),
-    })
-    .to_owned()
-}
-
-/// Scatter-adds patch rows `(B*OH*OW, C*KH*KW)` back into `[B, C, H, W]` (the adjoint of im2col).
-fn col2im(cols: &Array2<f64>, shape: &[usize], kh: usize, kw: usize, stride: usize) -> ArrayD<f64> {
-    let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3]);
-    let (oh, ow) = ((h - kh) / stride + 1, (w - kw) / stride + 1);
-    let mut out = vec![0.0; b * c * h * w];
-    for bi in 0..b {
-        for oi in 0..oh {
-            for oj in 0..ow {
-                let r = (bi * oh + oi) * ow + oj;
-                for ci in 0..c {
-                    for i in 0..kh {
-                        for j in 0..kw {
-                            let v = cols[(r, (ci * kh + i) * kw + j)];
-                            out[((bi * c + ci) * h + oi * stride + i) * w + oj * stride + j] += v;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    ArrayD::from_shape_vec(IxDyn(shape), out).unwrap_or_else(|_| ArrayD::zeros(IxDyn(shape)))
-}
-
-fn avgpool(x: &ArrayD<f64>, size: usize, stride: usize) -> ArrayD<f64> {
-    let s = x.shape();
-    let (oh, ow) = ((s[2] - size) / stride + 1, (s[3] - size) / stride + 1);
-    let k = (size * size) as f64;
-    ArrayD::from_shape_fn(IxDyn(&[s[0], s[1], oh, ow]), |ix| {
-        let mut acc = 0.0;
-        for i in 0..size {
-            for j in 0..size {
-                acc += x[[ix[0], ix[1], ix[2] * stride + i, ix[3] * stride + j]];
-            }
-        }
-        acc / k
-    })
-}
-
-fn avgpool_back(d: &ArrayD<f64>, in_shape: &[usize], size: usize, stride: usize) -> ArrayD<f64> {
-    let mut out = ArrayD::zeros(IxDyn(in_shape));
-    let k = (size * size) as f64;
-    for (ix, &v) in d.indexed_iter() {
-        for i in 0..size {
-            for j in 0..size {
-                out[[ix[0], ix[1], ix[2] * stride + i, ix[3] * stride + j]] += v / k;
-            }
-        }
+/// `z + b` with b broadcast along axis 1.
+pub fn add_bias(z: &ArrayD<f64>, b: &ArrayD<f64>) -> ArrayD<f64> {
+    let bv: Vec<f64> = b.iter().copied().collect();
+    let mut out = z.clone();
+    for (lane, bj) in out.axis_iter_mut(Axis(1)).zip(bv) {
+        let mut lane = lane;
+        lane.mapv_inplace(|v| v + bj);
     }
     out
+}
+
+/// Sum over every axis but 1.
+pub fn sum_to_axis1(d: &ArrayD<f64>) -> ArrayD<f64> {
+    let n = d.shape()[1];
+    ArrayD::from_shape_fn(IxDyn(&[n]), |i| d.index_axis(Axis(1), i[0]).sum())
+}
+
+/// What the part of a model after its first layer returns (RTAS-fast's third party).
+#[derive(Debug, Clone)]
+pub struct TailOut {
+    /// Model outputs.
+    pub yhat: ArrayD<f64>,
+    /// The loss.
+    pub loss: f64,
+    /// Unscaled delta at the first layer's output.
+    pub delta: ArrayD<f64>,
 }
 
 /// A model ready to run: its spec, its layers' shapes, its targets.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Net {
     /// The model file.
     pub spec: Spec,
+    name: String,
     plan: Vec<Planned>,
     target: Target,
     outputs: usize,
@@ -124,7 +75,39 @@ impl Net {
         let plan = spec.plan()?;
         let outputs = spec.outputs_of(&plan)?;
         let target = spec.target_for(outputs)?;
-        Ok(Net { spec, plan, target, outputs })
+        Ok(Net { spec, name: "model".into(), plan, target, outputs })
+    }
+
+    /// Plans `spec` under the name commands print for it (e.g. the file's stem).
+    pub fn named(spec: Spec, name: &str) -> Result<Net> {
+        Ok(Net { name: name.to_string(), ..Net::new(spec)? })
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Every parameter's name, in order: `w`, `b` when one layer has parameters, else `<layer>_w`,
+    /// `<layer>_b` (the labels its shares carry, e.g. `setup/params/conv_w/share`).
+    pub fn param_names(&self) -> Vec<String> {
+        let with = self.plan.iter().filter(|p| !p.params.is_empty()).count();
+        let mut out = Vec::new();
+        for p in &self.plan {
+            for (k, _) in p.params.iter().enumerate() {
+                let suffix = if k == 0 { "w" } else { "b" };
+                out.push(if with == 1 { suffix.to_string() } else { format!("{}_{suffix}", p.name) });
+            }
+        }
+        out
+    }
+
+    /// The label of the product that carries the gradient through activation layer `layer`'s derivative:
+    /// `delta` when the model has one activation, else `d<k>` with k its place among the activations.
+    pub fn delta_name(&self, layer: usize) -> String {
+        let acts = self.plan.iter().filter(|p| p.layer.is_activation()).count();
+        let k = self.plan[..layer].iter().filter(|p| p.layer.is_activation()).count();
+        if acts == 1 { "delta".into() } else { format!("d{k}") }
     }
 
     /// Outputs per example.
@@ -197,12 +180,52 @@ impl Net {
         reshape(x.clone(), &shape)
     }
 
-    /// Forward pass keeping every layer's input (and pre-activation) for the backward pass.
-    fn forward(&self, params: &[ArrayD<f64>], x: &ArrayD<f64>) -> Result<(ArrayD<f64>, Vec<ArrayD<f64>>)> {
-        let mut a = self.shaped(x)?;
-        let mut inputs = Vec::with_capacity(self.plan.len());
+    /// The planned layers.
+    pub fn layers(&self) -> &[Planned] {
+        &self.plan
+    }
+
+    /// How labels become targets.
+    pub fn target(&self) -> Target {
+        self.target
+    }
+
+    /// Parameters of the layers before `layer` (where that layer's parameters start).
+    pub fn params_before(&self, layer: usize) -> usize {
+        self.plan[..layer.min(self.plan.len())].iter().map(|p| p.params.len()).sum()
+    }
+
+    /// The factor applied to unscaled gradients at the update: `lr * 2 / (B * outputs)` for mean squared
+    /// error (as the paper's models), `lr / B` for cross-entropy.
+    pub fn update_factor(&self, lr: f64, batch: usize) -> f64 {
+        match self.spec.loss.kind {
+            LossKind::Mse => lr * 2.0 / (batch * self.outputs) as f64,
+            LossKind::SoftmaxCrossEntropy => lr / batch as f64,
+        }
+    }
+
+    /// Forward pass from layer `from` on `a` (that layer's input, batch first), with `params` the
+    /// parameters of layers `from..`; keeps every layer's input for the backward pass.
+    fn forward_from(
+        &self,
+        from: usize,
+        params: &[ArrayD<f64>],
+        a: ArrayD<f64>,
+    ) -> Result<(ArrayD<f64>, Vec<ArrayD<f64>>)> {
+        self.forward_range(from, self.plan.len(), params, a)
+    }
+
+    /// [`Net::forward_from`] stopping before layer `to`.
+    fn forward_range(
+        &self,
+        from: usize,
+        to: usize,
+        params: &[ArrayD<f64>],
+        mut a: ArrayD<f64>,
+    ) -> Result<(ArrayD<f64>, Vec<ArrayD<f64>>)> {
+        let mut inputs = Vec::with_capacity(to.saturating_sub(from));
         let mut k = 0;
-        for p in &self.plan {
+        for p in &self.plan[from..to] {
             let next = match &p.layer {
                 Layer::Dense { .. } => {
                     let z = add_bias(&matmul_f64(m2(&a)?, m2(&params[k])?).into_dyn(), &params[k + 1]);
@@ -210,13 +233,16 @@ impl Net {
                     z
                 }
                 Layer::Conv2d { stride, padding, .. } => {
-                    let z = add_bias(&conv::conv2d(&pad(&a, *padding), &params[k], *stride)?, &params[k + 1]);
+                    let z = add_bias(&conv::conv2d(&conv::pad(&a, *padding)?, &params[k], *stride)?, &params[k + 1]);
                     k += 2;
                     z
                 }
                 Layer::Relu => a.mapv(relu),
                 Layer::Sigmoid => a.mapv(sigmoid),
-                Layer::Avgpool { size, stride } => avgpool(&a, *size, stride.unwrap_or(*size)),
+                Layer::Avgpool { size, stride } => {
+                    let k2 = (size * size) as f64;
+                    conv::pool_sum(&a, *size, stride.unwrap_or(*size))?.mapv(|v| v / k2)
+                }
                 Layer::Flatten => {
                     let b = a.shape()[0];
                     reshape(a.clone(), &[b, p.output[0]])?
@@ -227,54 +253,60 @@ impl Net {
         Ok((a, inputs))
     }
 
-    /// Outputs for a batch (softmax applied for cross-entropy).
-    pub fn predict(&self, params: &[ArrayD<f64>], x: &ArrayD<f64>) -> Result<ArrayD<f64>> {
-        let (y, _) = self.forward(params, x)?;
+    /// The loss of outputs `out` against targets `y`: (outputs as the model reports them, loss, unscaled
+    /// delta at `out`).
+    fn loss(&self, out: ArrayD<f64>, y: &ArrayD<f64>) -> Result<(ArrayD<f64>, f64, ArrayD<f64>)> {
+        if out.shape() != y.shape() {
+            return Err(invalid(format!("outputs {:?} against targets {:?}", out.shape(), y.shape())));
+        }
+        let b = out.shape()[0].max(1);
         Ok(match self.spec.loss.kind {
-            LossKind::SoftmaxCrossEntropy => softmax(&y),
-            LossKind::Mse => y,
-        })
-    }
-
-    /// One SGD step with learning rate `lr` (mean squared error: factor `lr * 2 / (B * outputs)`, as the
-    /// paper's models; cross-entropy: `lr / B`).
-    pub fn train_step(&self, params: &mut [ArrayD<f64>], x: &ArrayD<f64>, labels: &[f64], lr: f64) -> Result<Step> {
-        let b = x.shape()[0];
-        let y = self.targets(labels)?;
-        let (out, inputs) = self.forward(params, x)?;
-        let (yhat, loss, mut d, c) = match self.spec.loss.kind {
             LossKind::Mse => {
-                let loss = (&out - &y).mapv(|v| v * v).mean().unwrap_or(0.0);
-                (out.clone(), loss, &out - &y, lr * 2.0 / (b * self.outputs) as f64)
+                let loss = (&out - y).mapv(|v| v * v).mean().unwrap_or(0.0);
+                let d = &out - y;
+                (out, loss, d)
             }
             LossKind::SoftmaxCrossEntropy => {
                 let p = softmax(&out);
-                let loss = -(&y * &p.mapv(|v| v.max(1e-300).ln())).sum() / b as f64;
-                (p.clone(), loss, &p - &y, lr / b as f64)
+                let loss = -(y * &p.mapv(|v| v.max(1e-300).ln())).sum() / b as f64;
+                let d = &p - y;
+                (p, loss, d)
             }
-        };
-        // Backward, collecting gradients in parameter order, applied after all are computed.
+        })
+    }
+
+    /// Backward from the output's delta `d` down to layer `from`'s input, then `w -= c g` for `params`
+    /// (layers `from..`). Returns the delta at layer `from`'s input.
+    fn backward_from(
+        &self,
+        from: usize,
+        params: &mut [ArrayD<f64>],
+        inputs: &[ArrayD<f64>],
+        mut d: ArrayD<f64>,
+        c: f64,
+    ) -> Result<ArrayD<f64>> {
+        // Gradients in parameter order, applied after all are computed.
         let mut grads: Vec<Option<ArrayD<f64>>> = vec![None; params.len()];
         let mut k = params.len();
-        for (p, a) in self.plan.iter().zip(&inputs).rev() {
+        for (p, a) in self.plan[from..].iter().zip(inputs).rev() {
             d = match &p.layer {
                 Layer::Dense { .. } => {
                     k -= 2;
                     grads[k] = Some(matmul_f64(m2(a)?.t(), m2(&d)?).into_dyn());
-                    grads[k + 1] = Some(super::plain::sum_to_axis1(&d));
+                    grads[k + 1] = Some(sum_to_axis1(&d));
                     matmul_f64(m2(&d)?, m2(&params[k])?.t()).into_dyn()
                 }
                 Layer::Conv2d { stride, padding, kernel, .. } => {
                     k -= 2;
                     let (kh, kw) = kernel.hw();
-                    let ap = pad(a, *padding);
+                    let ap = conv::pad(a, *padding)?;
                     let cols = conv::im2col(&ap, kh, kw, *stride)?;
                     let rows = conv::nchw_to_rows(&d)?;
                     let gw: Array2<f64> = matmul_f64(cols.t(), rows.view());
                     grads[k] = Some(reshape(gw.t().to_owned().into_dyn(), params[k].shape())?);
-                    grads[k + 1] = Some(super::plain::sum_to_axis1(&d));
+                    grads[k + 1] = Some(sum_to_axis1(&d));
                     let dcols = matmul_f64(rows.view(), conv::kernel_matrix(&params[k])?.t());
-                    crop(&col2im(&dcols, ap.shape(), kh, kw, *stride), *padding)
+                    conv::crop(&conv::col2im(&dcols, ap.shape(), kh, kw, *stride)?, *padding)?
                 }
                 Layer::Relu => {
                     let mut g = d;
@@ -289,7 +321,10 @@ impl Net {
                     });
                     g
                 }
-                Layer::Avgpool { size, stride } => avgpool_back(&d, a.shape(), *size, stride.unwrap_or(*size)),
+                Layer::Avgpool { size, stride } => {
+                    let k2 = (size * size) as f64;
+                    conv::pool_spread(&d.mapv(|v| v / k2), a.shape(), *size, stride.unwrap_or(*size))?
+                }
                 Layer::Flatten => reshape(d, a.shape())?,
             };
         }
@@ -297,7 +332,57 @@ impl Net {
             let g = g.ok_or_else(|| invalid("a parameter got no gradient"))?;
             w.zip_mut_with(&g, |a, &b| *a -= c * b);
         }
-        Ok(Step { yhat, loss })
+        Ok(d)
+    }
+
+    /// RTAS-fast's third party: layers `from..` on `z` (layer `from`'s input, as revealed), the loss against
+    /// targets `y`, the backward pass down to `z`, and `w -= c g` for `tail` (the parameters of layers
+    /// `from..`). Returns the outputs, the loss and the unscaled delta at `z`.
+    pub fn tail_train(
+        &self,
+        from: usize,
+        tail: &mut [ArrayD<f64>],
+        z: &ArrayD<f64>,
+        y: &ArrayD<f64>,
+        c: f64,
+    ) -> Result<TailOut> {
+        let (out, inputs) = self.forward_from(from, tail, z.clone())?;
+        let (yhat, loss, d) = self.loss(out, y)?;
+        let delta = self.backward_from(from, tail, &inputs, d, c)?;
+        Ok(TailOut { yhat, loss, delta })
+    }
+
+    /// Layers `from..` on `z` without training (softmax applied for cross-entropy).
+    pub fn tail_predict(&self, from: usize, tail: &[ArrayD<f64>], z: &ArrayD<f64>) -> Result<ArrayD<f64>> {
+        let (y, _) = self.forward_from(from, tail, z.clone())?;
+        Ok(match self.spec.loss.kind {
+            LossKind::SoftmaxCrossEntropy => softmax(&y),
+            LossKind::Mse => y,
+        })
+    }
+
+    /// The first layer's output for a batch `x` (`[B, features]`), from its parameters `first`: what
+    /// RTAS-fast reveals to the third party.
+    pub fn first_output(&self, first: &[ArrayD<f64>], x: &ArrayD<f64>) -> Result<ArrayD<f64>> {
+        Ok(self.forward_range(0, 1, first, self.shaped(x)?)?.0)
+    }
+
+    /// Outputs for a batch (softmax applied for cross-entropy).
+    pub fn predict(&self, params: &[ArrayD<f64>], x: &ArrayD<f64>) -> Result<ArrayD<f64>> {
+        self.tail_predict(0, params, &self.shaped(x)?)
+    }
+
+    /// One SGD step with learning rate `lr` (mean squared error: factor `lr * 2 / (B * outputs)`, as the
+    /// paper's models; cross-entropy: `lr / B`).
+    pub fn train_step(&self, params: &mut [ArrayD<f64>], x: &ArrayD<f64>, labels: &[f64], lr: f64) -> Result<Step> {
+        self.train_on(params, x, &self.targets(labels)?, lr)
+    }
+
+    /// [`Net::train_step`] against targets `y` (`[B, outputs]`).
+    pub fn train_on(&self, params: &mut [ArrayD<f64>], x: &ArrayD<f64>, y: &ArrayD<f64>, lr: f64) -> Result<Step> {
+        let c = self.update_factor(lr, x.shape()[0]);
+        let t = self.tail_train(0, params, &self.shaped(x)?, y, c)?;
+        Ok(Step { yhat: t.yhat, loss: t.loss })
     }
 
     /// Correct predictions: argmax against the class for one-hot targets, `> 0.5` against the target for a
@@ -317,7 +402,7 @@ impl Net {
                     arg == **l as usize
                 })
                 .count(),
-            _ => yhat.iter().zip(y.iter()).filter(|(p, t)| (**p > 0.5) == (**t > 0.5)).count(),
+            _ => yhat.iter().zip(y.iter()).filter(|(p, t)| (**p >= 0.5) == (**t >= 0.5)).count(),
         })
     }
 }
@@ -394,7 +479,7 @@ mod tests {
             for rows in (0..96).collect::<Vec<_>>().chunks(32) {
                 let xm = data.batch(model, rows);
                 let labels = data.labels_of(rows);
-                let ya = plain::train_step(model, &mut a, &xm, &model.targets(&labels), lr).unwrap();
+                let ya = plain::train_step(model, &mut a, &xm, &model.targets(&labels).unwrap(), lr).unwrap();
                 let flat = xm.clone().into_shape_with_order(IxDyn(&[rows.len(), 784])).unwrap();
                 let lf: Vec<f64> = labels.iter().map(|&l| f64::from(l)).collect();
                 let yb = net.train_step(&mut b, &flat, &lf, lr).unwrap();

@@ -12,25 +12,44 @@
 //! the backward pass far from the last bit.
 
 pub mod graph;
-pub mod plain;
+#[cfg(test)]
+mod plain;
 pub mod secure;
 pub mod spec;
 
 use crate::data::mnist::Dataset;
 use crate::error::{Result, invalid};
 use ndarray::{ArrayD, IxDyn};
-use rand::RngExt;
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
-/// Which model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// Which model: one of the paper's two, or one read from a model file.
+#[derive(Debug, Clone, Copy)]
 pub enum ModelKind {
     /// Logistic regression, digit 0 against the rest.
     LogReg,
     /// The paper's CNN, ten classes.
     Cnn,
+    /// A model file (read once per process and kept for its lifetime: see [`ModelKind::file`]).
+    File(&'static graph::Net),
+}
+
+impl PartialEq for ModelKind {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (ModelKind::LogReg, ModelKind::LogReg) | (ModelKind::Cnn, ModelKind::Cnn) => true,
+            (ModelKind::File(a), ModelKind::File(b)) => std::ptr::eq(*a, *b) || a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for ModelKind {}
+
+impl Serialize for ModelKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
 }
 
 /// Conv layer geometry of the CNN.
@@ -47,119 +66,105 @@ pub const CNN_FLAT: usize = CNN_FILTERS * CNN_SIDE * CNN_SIDE;
 pub const CNN_HIDDEN: usize = 100;
 
 impl ModelKind {
-    /// `logreg` or `cnn`.
+    /// A model file's model, or the paper's model when the file describes one of them exactly (so that
+    /// `--model models/cnn.toml` is `--model cnn`). The net lives as long as the process: a command reads
+    /// one model file once.
+    pub fn file(net: graph::Net) -> ModelKind {
+        match net.spec.paper_model() {
+            Some(m) => m,
+            None => ModelKind::File(Box::leak(Box::new(net))),
+        }
+    }
+
+    /// The layers this model runs, whichever backend runs them.
+    pub fn net(self) -> &'static graph::Net {
+        static LOGREG: std::sync::OnceLock<graph::Net> = std::sync::OnceLock::new();
+        static CNN: std::sync::OnceLock<graph::Net> = std::sync::OnceLock::new();
+        let paper = |m: ModelKind| {
+            // The bundled files are checked by the tests; failing to plan one is a build defect.
+            graph::Net::new(spec::Spec::paper(m)).unwrap_or_else(|e| panic!("bundled model file: {e}"))
+        };
+        match self {
+            ModelKind::LogReg => LOGREG.get_or_init(|| paper(ModelKind::LogReg)),
+            ModelKind::Cnn => CNN.get_or_init(|| paper(ModelKind::Cnn)),
+            ModelKind::File(n) => n,
+        }
+    }
+
+    /// `logreg`, `cnn`, or the model file's name.
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::LogReg => "logreg",
             ModelKind::Cnn => "cnn",
+            ModelKind::File(n) => n.name(),
         }
+    }
+
+    /// Whether it is one of the paper's two models.
+    pub fn is_paper(self) -> bool {
+        !matches!(self, ModelKind::File(_))
     }
 
     /// Parameter names and shapes, in order. The first one or two form the first linear layer (the part
     /// RTAS-fast keeps secret-shared).
-    pub fn param_shapes(self) -> Vec<(&'static str, Vec<usize>)> {
-        match self {
-            ModelKind::LogReg => vec![("w", vec![784, 1]), ("b", vec![1])],
-            ModelKind::Cnn => vec![
-                ("conv_w", vec![CNN_FILTERS, 1, CNN_KERNEL, CNN_KERNEL]),
-                ("conv_b", vec![CNN_FILTERS]),
-                ("dense1_w", vec![CNN_FLAT, CNN_HIDDEN]),
-                ("dense1_b", vec![CNN_HIDDEN]),
-                ("dense2_w", vec![CNN_HIDDEN, 10]),
-                ("dense2_b", vec![10]),
-            ],
-        }
+    pub fn param_shapes(self) -> Vec<(String, Vec<usize>)> {
+        self.net().param_names().into_iter().zip(self.net().layers().iter().flat_map(|p| p.params.clone())).collect()
     }
 
-    /// Parameters of the first linear layer (weights and bias): what stays shared in RTAS-fast.
+    /// Parameters of the first layer (weights and bias of a linear first layer): what stays shared in
+    /// RTAS-fast.
     pub fn first_layer_params(self) -> usize {
-        2
+        self.net().params_before(1)
     }
 
     /// Shape of a batch of inputs.
     pub fn input_shape(self, batch: usize) -> Vec<usize> {
-        match self {
-            ModelKind::LogReg => vec![batch, 784],
-            ModelKind::Cnn => vec![batch, 1, 28, 28],
-        }
+        let mut s = vec![batch];
+        s.extend_from_slice(&self.net().spec.input);
+        s
+    }
+
+    /// Values per example.
+    pub fn input_len(self) -> usize {
+        self.net().input_len()
     }
 
     /// Outputs per example.
     pub fn outputs(self) -> usize {
-        match self {
-            ModelKind::LogReg => 1,
-            ModelKind::Cnn => 10,
-        }
+        self.net().outputs()
     }
 
     /// Initial parameters: Glorot-uniform weights (fan-in and fan-out of each layer), zero biases, from `seed`.
     /// Every protocol starts from these.
     pub fn init(self, seed: u64) -> Vec<ArrayD<f64>> {
-        let mut rng = crate::rng::stream(seed, 77);
-        self.param_shapes()
-            .into_iter()
-            .map(|(name, shape)| {
-                let n: usize = shape.iter().product();
-                if name.ends_with("_b") || name == "b" {
-                    return ArrayD::zeros(IxDyn(&shape));
-                }
-                let (fan_in, fan_out) = match shape.len() {
-                    2 => (shape[0], shape[1]),
-                    _ => (shape[1] * shape[2] * shape[3], shape[0] * shape[2] * shape[3]),
-                };
-                let a = (6.0 / (fan_in + fan_out) as f64).sqrt();
-                let v = (0..n).map(|_| rng.random_range(-a..a)).collect();
-                ArrayD::from_shape_vec(IxDyn(&shape), v).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)))
-            })
-            .collect()
+        self.net().init(seed)
     }
 
-    /// Targets for labels: `[B, 1]` with 1 for the digit 0 (logistic regression), `[B, 10]` one-hot (CNN).
-    pub fn targets(self, labels: &[u8]) -> ArrayD<f64> {
-        let b = labels.len();
-        match self {
-            ModelKind::LogReg => ArrayD::from_shape_fn(IxDyn(&[b, 1]), |i| f64::from(u8::from(labels[i[0]] == 0))),
-            ModelKind::Cnn => {
-                ArrayD::from_shape_fn(IxDyn(&[b, 10]), |i| f64::from(u8::from(labels[i[0]] as usize == i[1])))
-            }
-        }
+    /// Targets for labels: `[B, 1]` with 1 for the digit 0 (logistic regression), `[B, 10]` one-hot (CNN),
+    /// what the model file's loss says otherwise.
+    pub fn targets(self, labels: &[u8]) -> Result<ArrayD<f64>> {
+        self.net().targets(&labels.iter().map(|&l| f64::from(l)).collect::<Vec<_>>())
     }
 
-    /// Predicted labels in the same encoding as the data's (0 / "not 0" as 1 for logistic regression).
-    pub fn predicted(self, yhat: &ArrayD<f64>) -> Vec<u8> {
-        match self {
-            ModelKind::LogReg => yhat.iter().map(|&v| if v >= 0.5 { 0 } else { 1 }).collect(),
-            ModelKind::Cnn => yhat
-                .rows()
-                .into_iter()
-                .map(|r| {
-                    r.iter().enumerate().fold((0, f64::MIN), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0 as u8
-                })
-                .collect(),
-        }
+    /// How many of `yhat`'s predictions match `labels` (argmax for one-hot targets, `> 0.5` against the
+    /// target for one output).
+    pub fn correct(self, yhat: &ArrayD<f64>, labels: &[u8]) -> Result<usize> {
+        self.net().correct(yhat, &labels.iter().map(|&l| f64::from(l)).collect::<Vec<_>>())
     }
 
-    /// How many of `yhat`'s predictions match `labels`.
-    pub fn correct(self, yhat: &ArrayD<f64>, labels: &[u8]) -> usize {
-        let pred = self.predicted(yhat);
-        match self {
-            ModelKind::LogReg => pred.iter().zip(labels).filter(|(p, l)| (**p == 0) == (**l == 0)).count(),
-            ModelKind::Cnn => pred.iter().zip(labels).filter(|(p, l)| p == l).count(),
-        }
-    }
-
-    /// The factor applied to unscaled gradients at the update: `lr * 2 / (batch * outputs)`.
+    /// The factor applied to unscaled gradients at the update: `lr * 2 / (batch * outputs)` (mean squared
+    /// error), `lr / batch` (cross-entropy).
     pub fn update_factor(self, lr: f64, batch: usize) -> f64 {
-        lr * 2.0 / (batch * self.outputs()) as f64
+        self.net().update_factor(lr, batch)
     }
 }
 
-/// Images scaled to [0, 1) and their labels.
+/// Examples (images scaled to [0, 1), or a table's rows) and their labels.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    /// Number of images.
+    /// Number of examples.
     pub count: usize,
-    /// Pixels / 256, image after image.
+    /// Their values (pixels / 256 for images), example after example.
     pub x: Vec<f64>,
     /// Labels.
     pub labels: Vec<u8>,
@@ -178,11 +183,40 @@ impl Prepared {
         })
     }
 
+    /// A table's rows (`width` values each) and integer class labels.
+    pub fn from_rows(x: Vec<f64>, width: usize, labels: &[f64]) -> Result<Self> {
+        if width == 0 || x.len() != labels.len() * width {
+            return Err(invalid(format!("{} values for {} rows of {width}", x.len(), labels.len())));
+        }
+        let labels = labels
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| {
+                if l.fract() == 0.0 && (0.0..=255.0).contains(&l) {
+                    Ok(l as u8)
+                } else {
+                    Err(invalid(format!(
+                        "row {}: label {l} is not a class 0..=255 (the secure protocols train classifiers; \
+                         real-valued targets run with --protocol plain)",
+                        i + 1
+                    )))
+                }
+            })
+            .collect::<Result<Vec<u8>>>()?;
+        Ok(Self { count: labels.len(), x, labels })
+    }
+
+    /// Values per example.
+    pub fn width(&self) -> usize {
+        self.x.len().checked_div(self.count).unwrap_or(0)
+    }
+
     /// The inputs of `rows` in the model's shape.
     pub fn batch(&self, model: ModelKind, rows: &[usize]) -> ArrayD<f64> {
-        let mut v = Vec::with_capacity(rows.len() * 784);
+        let w = model.input_len();
+        let mut v = Vec::with_capacity(rows.len() * w);
         for &r in rows {
-            v.extend_from_slice(&self.x[r * 784..(r + 1) * 784]);
+            v.extend_from_slice(&self.x[r * w..(r + 1) * w]);
         }
         ArrayD::from_shape_vec(IxDyn(&model.input_shape(rows.len())), v).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[0])))
     }

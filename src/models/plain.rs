@@ -1,12 +1,13 @@
-//! The plaintext reference (f64): the same initialization, batch order and update as the secure runs. The
-//! "tail" functions are also what RTAS-fast's third party runs on the revealed first-layer outputs.
+//! The paper's two models written out by hand from its equations (f64): the test oracle that the one layer
+//! graph ([`super::graph::Net`], which every backend walks) computes exactly them, to the bit.
 
+use super::graph::{TailOut, add_bias, sum_to_axis1};
 use super::{CNN_FLAT, CNN_KERNEL, CNN_STRIDE, ModelKind};
 use crate::error::{Result, invalid};
 use crate::protocol::conv;
 use crate::protocol::elementwise::{relu, relu_grad, sigmoid};
 use crate::protocol::kernel::matmul_f64;
-use ndarray::{Array2, ArrayD, Axis, Ix2, IxDyn};
+use ndarray::{Array2, ArrayD, Ix2, IxDyn};
 
 fn m2(a: &ArrayD<f64>) -> Result<ndarray::ArrayView2<'_, f64>> {
     a.view().into_dimensionality::<Ix2>().map_err(|e| invalid(e.to_string()))
@@ -24,23 +25,6 @@ fn mm_nt(a: &ArrayD<f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>> {
     Ok(matmul_f64(m2(a)?, m2(b)?.t()).into_dyn())
 }
 
-/// `z + b` with b broadcast along axis 1.
-pub fn add_bias(z: &ArrayD<f64>, b: &ArrayD<f64>) -> ArrayD<f64> {
-    let bv: Vec<f64> = b.iter().copied().collect();
-    let mut out = z.clone();
-    for (lane, bj) in out.axis_iter_mut(Axis(1)).zip(bv) {
-        let mut lane = lane;
-        lane.mapv_inplace(|v| v + bj);
-    }
-    out
-}
-
-/// Sum over every axis but 1.
-pub fn sum_to_axis1(d: &ArrayD<f64>) -> ArrayD<f64> {
-    let n = d.shape()[1];
-    ArrayD::from_shape_fn(IxDyn(&[n]), |i| d.index_axis(Axis(1), i[0]).sum())
-}
-
 /// `w -= c * g` for every pair.
 pub fn update(params: &mut [ArrayD<f64>], grads: &[ArrayD<f64>], c: f64) {
     for (w, g) in params.iter_mut().zip(grads) {
@@ -53,6 +37,7 @@ pub fn first_layer(model: ModelKind, params: &[ArrayD<f64>], x: &ArrayD<f64>) ->
     match model {
         ModelKind::LogReg => Ok(add_bias(&mm(x, &params[0])?, &params[1])),
         ModelKind::Cnn => Ok(add_bias(&conv::conv2d(x, &params[0], CNN_STRIDE)?, &params[1])),
+        ModelKind::File(_) => Err(invalid("the hand-written oracle covers the paper's two models")),
     }
 }
 
@@ -68,6 +53,7 @@ pub fn first_layer_grads(model: ModelKind, x: &ArrayD<f64>, delta: &ArrayD<f64>)
                 gw.t().as_standard_layout().into_owned().into_shape_with_order(IxDyn(&[4, 1, CNN_KERNEL, CNN_KERNEL]));
             Ok(vec![gw.map_err(|e| invalid(e.to_string()))?, sum_to_axis1(delta)])
         }
+        ModelKind::File(_) => Err(invalid("the hand-written oracle covers the paper's two models")),
     }
 }
 
@@ -78,17 +64,6 @@ fn cnn_tail_forward(tail: &[ArrayD<f64>], z: &ArrayD<f64>) -> Result<[ArrayD<f64
     let a1 = add_bias(&mm(&a0, &tail[0])?, &tail[1]).mapv(sigmoid);
     let yhat = add_bias(&mm(&a1, &tail[2])?, &tail[3]).mapv(sigmoid);
     Ok([a0, a1, yhat])
-}
-
-/// What the part of the model after the first layer returns.
-#[derive(Debug, Clone)]
-pub struct TailOut {
-    /// Model outputs.
-    pub yhat: ArrayD<f64>,
-    /// Mean squared loss.
-    pub loss: f64,
-    /// Unscaled delta at the first layer's output.
-    pub delta: ArrayD<f64>,
 }
 
 /// The rest of the model on the first layer's output `z`: forward, loss against `y`, backward down to `z`,
@@ -126,17 +101,7 @@ pub fn tail_train(
             }
             Ok(TailOut { yhat, loss, delta: da0 })
         }
-    }
-}
-
-/// The rest of the model without training.
-pub fn tail_predict(model: ModelKind, tail: &[ArrayD<f64>], z: &ArrayD<f64>) -> Result<ArrayD<f64>> {
-    match model {
-        ModelKind::LogReg => Ok(z.mapv(sigmoid)),
-        ModelKind::Cnn => {
-            let [_, _, yhat] = cnn_tail_forward(tail, z)?;
-            Ok(yhat)
-        }
+        ModelKind::File(_) => Err(invalid("the hand-written oracle covers the paper's two models")),
     }
 }
 
@@ -155,10 +120,4 @@ pub fn train_step(
     let grads = first_layer_grads(model, x, &out.delta)?;
     update(first, &grads, c);
     Ok(out)
-}
-
-/// Model outputs for a batch.
-pub fn predict(model: ModelKind, params: &[ArrayD<f64>], x: &ArrayD<f64>) -> Result<ArrayD<f64>> {
-    let z = first_layer(model, params, x)?;
-    tail_predict(model, &params[model.first_layer_params()..], &z)
 }

@@ -6,12 +6,14 @@
 //!   by the data owner.
 //! - RTAS-fast: only the first linear layer (dense or conv, without its activation) is secret-shared. Its
 //!   output is revealed to the third party, who holds the labels, runs the rest of the model in plaintext
-//!   ([`super::plain::tail_train`]), and returns fresh shares of the delta at that output; P0 and P1 compute
+//!   ([`super::graph::Net::tail_train`]), and returns fresh shares of the delta at that output; P0 and P1 compute
 //!   the first layer's gradient securely (reusing the input's opened mask) and update it.
 //! - `reuse_masks` (SecureML): the whole training set is shared and opened masked once, before training;
 //!   each step's products use rows (images) of that mask with fresh masks for the weights only.
 
-use super::{CNN_FILTERS, CNN_FLAT, CNN_KERNEL, CNN_SIDE, CNN_STRIDE, ModelKind, Prepared, plain};
+use super::graph::Net;
+use super::spec::{Layer, LossKind};
+use super::{ModelKind, Prepared};
 use crate::error::{Result, invalid};
 use crate::net::{Label, PartyInputs, Payload, Role, Stage};
 use crate::protocol::beaver::{self, Masked};
@@ -206,92 +208,245 @@ pub struct PartyOut<E> {
     pub predictions: Vec<ArrayD<f64>>,
 }
 
-/// The first layer's forward pass and what its backward pass needs.
-struct First<E: crate::protocol::ring::Elem> {
-    z: Shared<E>,
-    /// The input's opened mask (or the data set's), with the rows this batch used.
+/// What a dense or conv layer's forward pass keeps: the input's opened mask (or the data set's, with the
+/// rows this batch used), the weight's, and the (padded) input shape.
+struct Linear<E: crate::protocol::ring::Elem> {
     x_mask: Masked<E>,
+    w_mask: Option<Masked<E>>,
     rows: Option<Vec<usize>>,
-    release: Vec<u64>,
+    input: Vec<usize>,
+}
+
+/// A forward pass's output and what each layer kept.
+type Forward<E> = (Shared<E>, Vec<Saved<E>>);
+/// A backward pass's gradients and the dealer keys to release.
+type Backward<E> = (Vec<Shared<E>>, Vec<u64>);
+
+/// What a layer's forward pass keeps for its backward pass.
+enum Saved<E: crate::protocol::ring::Elem> {
+    /// Dense or conv.
+    Linear(Box<Linear<E>>),
+    /// Relu or sigmoid: the derivative at the input.
+    Act(Shared<E>),
+    /// Average pooling, flatten: the input shape.
+    Shape(Vec<usize>),
+}
+
+/// The shared forward pass of layers `from..to` on `a`, from `params` (the parameters of those layers).
+/// Training (`keep`) labels products `<layer>/fwd`, keeps their masks for the backward pass and computes
+/// each activation's derivative with it; inference labels them `<layer>`. The first layer may take a data
+/// set opened masked once (`data_mask`, with the batch's `rows`).
+#[allow(clippy::too_many_arguments)]
+fn forward<A: Nonlinear>(
+    p: &mut Party<A>,
+    net: &Net,
+    via: Via,
+    (from, to): (usize, usize),
+    params: &[Shared<A::E>],
+    mut a: Option<Shared<A::E>>,
+    data_mask: Option<(&Masked<A::E>, &[usize])>,
+    keep: bool,
+    label: &Label,
+) -> Result<Forward<A::E>> {
+    let mut saved = Vec::new();
+    let mut k = 0;
+    let mut b = data_mask.map_or(0, |(_, rows)| rows.len());
+    for (i, layer) in net.layers().iter().enumerate().take(to).skip(from) {
+        let name = layer.name.as_str();
+        let lb = if keep { label.sub(&format!("{name}/fwd")) } else { label.sub(name) };
+        let reused = if i == 0 { data_mask } else { None };
+        let x = match (&a, reused) {
+            (Some(x), _) => {
+                b = x.shape()[0];
+                Some(x)
+            }
+            (None, Some(_)) => None,
+            (None, None) => return Err(invalid(format!("layer {} ({name}) has no input", i + 1))),
+        };
+        let (next, keepit) = match &layer.layer {
+            Layer::Dense { .. } => {
+                let (w, bias) = (&params[k], &params[k + 1]);
+                k += 2;
+                let (z, x_mask, w_mask, rows) = match (x, reused) {
+                    (Some(x), _) => {
+                        let (z, mx, mw) = beaver::matmul(p, x, w, keep, &lb)?;
+                        (z, mx, Some(mw), None)
+                    }
+                    (None, Some((all, rows))) => {
+                        let z = beaver::matmul_reusing(p, all, Reuse::Rows(rows.to_vec()), w, &lb)?;
+                        (z, all.clone(), None, Some(rows.to_vec()))
+                    }
+                    (None, None) => unreachable_input()?,
+                };
+                let input = vec![b, layer.input[0]];
+                (z.add_bias(bias, 1)?, Saved::Linear(Box::new(Linear { x_mask, w_mask, rows, input })))
+            }
+            Layer::Conv2d { filters, kernel, stride, padding } => {
+                let (w, bias) = (&params[k], &params[k + 1]);
+                k += 2;
+                let (kh, kw) = kernel.hw();
+                let (z, x_mask, w_mask, rows, input) = match (x, reused) {
+                    (Some(x), _) => {
+                        let xp = if *padding == 0 {
+                            x.clone()
+                        } else {
+                            let mut s = x.shape().to_vec();
+                            s[2] += 2 * padding;
+                            s[3] += 2 * padding;
+                            x.relayout(&s, |v| conv::pad(v, *padding))?
+                        };
+                        let (z, mx, mw) = beaver::conv2d(p, &xp, w, *stride, keep, &lb)?;
+                        (z, mx, Some(mw), None, xp.shape().to_vec())
+                    }
+                    (None, Some((all, rows))) => {
+                        if *padding != 0 {
+                            return Err(invalid("mask reuse needs a first convolution without padding"));
+                        }
+                        let reuse = Reuse::ImagesIm2col { images: rows.to_vec(), kh, kw, stride: *stride };
+                        let zr = beaver::matmul_reusing(p, all, reuse, &wc_matrix(w)?, &lb)?;
+                        let (o, oh, ow) = (*filters, layer.output[1], layer.output[2]);
+                        let z = zr.relayout(&[b, o, oh, ow], |v| {
+                            let m =
+                                v.view().into_dimensionality::<ndarray::Ix2>().map_err(|e| invalid(e.to_string()))?;
+                            conv::rows_to_nchw(&m.to_owned(), b, o, oh, ow)
+                        })?;
+                        let mut input = vec![b];
+                        input.extend_from_slice(&layer.input);
+                        (z, all.clone(), None, Some(rows.to_vec()), input)
+                    }
+                    (None, None) => unreachable_input()?,
+                };
+                (z.add_bias(bias, 1)?, Saved::Linear(Box::new(Linear { x_mask, w_mask, rows, input })))
+            }
+            Layer::Relu | Layer::Sigmoid => {
+                let x = x.ok_or_else(|| invalid("an activation first cannot reuse a data mask"))?;
+                let (f, g) = match layer.layer {
+                    Layer::Relu => (Activation::Relu, Activation::ReluGrad),
+                    _ => (Activation::Sigmoid, Activation::SigmoidGrad),
+                };
+                let fs: &[Activation] = if keep { &[f, g] } else { &[f] };
+                let mut r = nonlinear::apply(p, via, x, fs, &label.sub(name))?;
+                let y = r.remove(0);
+                (y, if keep { Saved::Act(r.remove(0)) } else { Saved::Shape(vec![]) })
+            }
+            Layer::Avgpool { size, stride } => {
+                let x = x.ok_or_else(|| invalid("a pool first cannot reuse a data mask"))?;
+                let s = stride.unwrap_or(*size);
+                let mut shape = vec![b];
+                shape.extend_from_slice(&layer.output);
+                let sum = x.relayout(&shape, |v| conv::pool_sum(v, *size, s))?;
+                (p.scale(&sum, 1.0 / (size * size) as f64)?, Saved::Shape(x.shape().to_vec()))
+            }
+            Layer::Flatten => {
+                let x = x.ok_or_else(|| invalid("a flatten first cannot reuse a data mask"))?;
+                (x.reshape(&[b, layer.output[0]])?, Saved::Shape(x.shape().to_vec()))
+            }
+        };
+        saved.push(keepit);
+        a = Some(next);
+    }
+    let out = a.ok_or_else(|| invalid("the model has no layer"))?;
+    Ok((out, saved))
+}
+
+fn unreachable_input<T>() -> Result<T> {
+    Err(invalid("a layer has neither an input nor a reused data mask"))
+}
+
+/// The shared backward pass of layers `from..to` from the delta `d` at their output: returns the
+/// parameters' gradients (unscaled, in order) and the masks to release. Layer `from`'s input gets no delta
+/// (nothing before it learns).
+fn backward<A: Nonlinear>(
+    p: &mut Party<A>,
+    net: &Net,
+    (from, to): (usize, usize),
+    saved: Vec<Saved<A::E>>,
+    mut d: Shared<A::E>,
+    label: &Label,
+) -> Result<Backward<A::E>> {
+    let layers = &net.layers()[from..to];
+    let mut grads: Vec<Option<Shared<A::E>>> = vec![None; layers.iter().map(|l| l.params.len()).sum()];
+    let mut k = grads.len();
+    let mut release = Vec::new();
+    for (j, (layer, sv)) in layers.iter().zip(saved).enumerate().rev() {
+        let name = layer.name.as_str();
+        // Whether a layer before this one has parameters (then the delta must go on down).
+        let on = layers[..j].iter().any(|l| !l.params.is_empty());
+        d = match (&layer.layer, sv) {
+            (Layer::Dense { .. }, Saved::Linear(l)) => {
+                let Linear { x_mask, w_mask, rows, .. } = *l;
+                k -= 2;
+                let reuse = match &rows {
+                    Some(r) => Reuse::RowsTranspose(r.clone()),
+                    None => Reuse::Transpose,
+                };
+                grads[k] = Some(beaver::matmul_reusing(p, &x_mask, reuse, &d, &label.sub(&format!("{name}/grad")))?);
+                grads[k + 1] = Some(d.sum_to_axis(1)?);
+                let next = match (&w_mask, on) {
+                    (Some(mw), true) => {
+                        let back = label.sub(&format!("{name}/back"));
+                        beaver::matmul_reusing(p, mw, Reuse::Identity, &d.t()?, &back)?.t()?
+                    }
+                    _ => d,
+                };
+                release.extend(rows.is_none().then_some(x_mask.key));
+                release.extend(w_mask.map(|m| m.key));
+                next
+            }
+            (Layer::Conv2d { filters, kernel, stride, padding }, Saved::Linear(l)) => {
+                let Linear { x_mask, w_mask, rows, input } = *l;
+                k -= 2;
+                let (kh, kw) = kernel.hw();
+                let b = d.shape()[0];
+                let (oh, ow) = (layer.output[1], layer.output[2]);
+                let drows = d.relayout(&[b * oh * ow, *filters], |a| conv::nchw_to_rows(a).map(|m| m.into_dyn()))?;
+                let reuse = match &rows {
+                    Some(r) => Reuse::ImagesIm2colTranspose { images: r.clone(), kh, kw, stride: *stride },
+                    None => Reuse::Im2colTranspose { kh, kw, stride: *stride },
+                };
+                let cols = beaver::matmul_reusing(p, &x_mask, reuse, &drows, &label.sub(&format!("{name}/grad")))?;
+                // (C*KH*KW, O) -> (O, C, KH, KW).
+                grads[k] = Some(cols.t()?.reshape(&layer.params[0])?);
+                grads[k + 1] = Some(d.sum_to_axis(1)?);
+                let next = match (&w_mask, on) {
+                    (Some(mw), true) => {
+                        // (kernel matrix (C*KH*KW, O)) x drowsᵀ, transposed: the patches' deltas.
+                        let back = label.sub(&format!("{name}/back"));
+                        let dcols = beaver::matmul_reusing(p, mw, Reuse::KernelMatrix, &drows.t()?, &back)?.t()?;
+                        let c = input[1];
+                        let (h, w) = (input[2] - 2 * padding, input[3] - 2 * padding);
+                        dcols.relayout(&[b, c, h, w], |a| {
+                            let m =
+                                a.view().into_dimensionality::<ndarray::Ix2>().map_err(|e| invalid(e.to_string()))?;
+                            conv::crop(&conv::col2im(&m.to_owned(), &input, kh, kw, *stride)?, *padding)
+                        })?
+                    }
+                    _ => d,
+                };
+                release.extend(rows.is_none().then_some(x_mask.key));
+                release.extend(w_mask.map(|m| m.key));
+                next
+            }
+            (Layer::Relu | Layer::Sigmoid, Saved::Act(g)) => {
+                beaver::mul(p, &d, &g, &label.sub(&net.delta_name(from + j)))?
+            }
+            (Layer::Avgpool { size, stride }, Saved::Shape(input)) => {
+                let s = stride.unwrap_or(*size);
+                let spread = d.relayout(&input, |a| conv::pool_spread(a, &input, *size, s))?;
+                p.scale(&spread, 1.0 / (size * size) as f64)?
+            }
+            (Layer::Flatten, Saved::Shape(input)) => d.reshape(&input)?,
+            (l, _) => return Err(invalid(format!("layer {name} ({}): nothing kept for its backward pass", l.kind()))),
+        };
+    }
+    let grads = grads.into_iter().collect::<Option<Vec<_>>>().ok_or_else(|| invalid("a parameter got no gradient"))?;
+    Ok((grads, release))
 }
 
 fn wc_matrix<E: crate::protocol::ring::Elem>(wc: &Shared<E>) -> Result<Shared<E>> {
     // (O, C, KH, KW) -> (C*KH*KW, O), the kernel matrix of im2col.
-    wc.relayout(&[CNN_KERNEL * CNN_KERNEL, CNN_FILTERS], |a| conv::kernel_matrix(a).map(|m| m.into_dyn()))
-}
-
-fn first_forward<A: Nonlinear>(
-    p: &mut Party<A>,
-    plan: &Plan<'_>,
-    params: &[Shared<A::E>],
-    x: Option<&Shared<A::E>>,
-    data_mask: Option<&Masked<A::E>>,
-    rows: &[usize],
-    label: &Label,
-) -> Result<First<A::E>> {
-    let b = rows.len();
-    match (plan.model, data_mask) {
-        (ModelKind::LogReg, None) => {
-            let x = x.ok_or_else(|| invalid("no input"))?;
-            let (z, mx, mw) = beaver::matmul(p, x, &params[0], true, &label.sub("dense/fwd"))?;
-            Ok(First { z: z.add_bias(&params[1], 1)?, release: vec![mx.key, mw.key], x_mask: mx, rows: None })
-        }
-        (ModelKind::LogReg, Some(all)) => {
-            let reuse = Reuse::Rows(rows.to_vec());
-            let z = beaver::matmul_reusing(p, all, reuse, &params[0], &label.sub("dense/fwd"))?;
-            Ok(First { z: z.add_bias(&params[1], 1)?, x_mask: all.clone(), rows: Some(rows.to_vec()), release: vec![] })
-        }
-        (ModelKind::Cnn, None) => {
-            let x = x.ok_or_else(|| invalid("no input"))?;
-            let (z, mx, mw) = beaver::conv2d(p, x, &params[0], CNN_STRIDE, true, &label.sub("conv/fwd"))?;
-            Ok(First { z: z.add_bias(&params[1], 1)?, release: vec![mx.key, mw.key], x_mask: mx, rows: None })
-        }
-        (ModelKind::Cnn, Some(all)) => {
-            let reuse =
-                Reuse::ImagesIm2col { images: rows.to_vec(), kh: CNN_KERNEL, kw: CNN_KERNEL, stride: CNN_STRIDE };
-            let zr = beaver::matmul_reusing(p, all, reuse, &wc_matrix(&params[0])?, &label.sub("conv/fwd"))?;
-            let shape = [b, CNN_FILTERS, CNN_SIDE, CNN_SIDE];
-            let z = zr.relayout(&shape, |a| {
-                let m = a.view().into_dimensionality::<ndarray::Ix2>().map_err(|e| invalid(e.to_string()))?;
-                conv::rows_to_nchw(&m.to_owned(), b, CNN_FILTERS, CNN_SIDE, CNN_SIDE)
-            })?;
-            Ok(First { z: z.add_bias(&params[1], 1)?, x_mask: all.clone(), rows: Some(rows.to_vec()), release: vec![] })
-        }
-    }
-}
-
-/// Gradients of the first layer (unscaled) from the delta at its output.
-fn first_backward<A: Nonlinear>(
-    p: &mut Party<A>,
-    model: ModelKind,
-    first: &First<A::E>,
-    delta: &Shared<A::E>,
-    label: &Label,
-) -> Result<Vec<Shared<A::E>>> {
-    let gb = delta.sum_to_axis(1)?;
-    let gw = match model {
-        ModelKind::LogReg => {
-            let reuse = match &first.rows {
-                Some(rows) => Reuse::RowsTranspose(rows.clone()),
-                None => Reuse::Transpose,
-            };
-            beaver::matmul_reusing(p, &first.x_mask, reuse, delta, &label.sub("dense/grad"))?
-        }
-        ModelKind::Cnn => {
-            let b = delta.shape()[0];
-            let drows = delta
-                .relayout(&[b * CNN_SIDE * CNN_SIDE, CNN_FILTERS], |a| conv::nchw_to_rows(a).map(|m| m.into_dyn()))?;
-            let (kh, kw, stride) = (CNN_KERNEL, CNN_KERNEL, CNN_STRIDE);
-            let reuse = match &first.rows {
-                Some(rows) => Reuse::ImagesIm2colTranspose { images: rows.clone(), kh, kw, stride },
-                None => Reuse::Im2colTranspose { kh, kw, stride },
-            };
-            let cols = beaver::matmul_reusing(p, &first.x_mask, reuse, &drows, &label.sub("conv/grad"))?;
-            // (C*KH*KW, O) -> (O, C, KH, KW).
-            cols.t()?.reshape(&[CNN_FILTERS, 1, CNN_KERNEL, CNN_KERNEL])?
-        }
-    };
-    Ok(vec![gw, gb])
+    let s = wc.shape();
+    wc.relayout(&[s[1] * s[2] * s[3], s[0]], |a| conv::kernel_matrix(a).map(|m| m.into_dyn()))
 }
 
 /// `w -= c * g` on shares.
@@ -302,98 +457,37 @@ fn update<A: Nonlinear>(p: &mut Party<A>, params: &mut [Shared<A::E>], grads: &[
     Ok(())
 }
 
-/// RTAS's secure tail for training: returns the outputs' shares and the (unscaled) delta at the first
-/// layer's output; updates the tail parameters `tail` (CNN).
-#[allow(clippy::too_many_arguments)]
-fn rtas_tail_train<A: Nonlinear>(
-    p: &mut Party<A>,
-    via: Via,
-    model: ModelKind,
-    tail: &mut [Shared<A::E>],
-    z: &Shared<A::E>,
-    y: &Shared<A::E>,
-    c: f64,
-    label: &Label,
-) -> Result<[Shared<A::E>; 2]> {
-    match model {
-        ModelKind::LogReg => {
-            let mut act =
-                nonlinear::apply(p, via, z, &[Activation::Sigmoid, Activation::SigmoidGrad], &label.sub("act"))?;
-            let (yh, sg) = (act.remove(0), act.remove(0));
-            let delta = beaver::mul(p, &yh.sub(y)?, &sg, &label.sub("delta"))?;
-            Ok([yh, delta])
-        }
-        ModelKind::Cnn => {
-            let b = z.shape()[0];
-            let mut r = nonlinear::apply(p, via, z, &[Activation::Relu, Activation::ReluGrad], &label.sub("relu"))?;
-            let (a0, r0) = (r.remove(0).reshape(&[b, CNN_FLAT])?, r.remove(0));
-            let (z1, ma0, mw1) = beaver::matmul(p, &a0, &tail[0], true, &label.sub("dense1/fwd"))?;
-            let mut s = nonlinear::apply(
-                p,
-                via,
-                &z1.add_bias(&tail[1], 1)?,
-                &[Activation::Sigmoid, Activation::SigmoidGrad],
-                &label.sub("sig1"),
-            )?;
-            let (a1, s1) = (s.remove(0), s.remove(0));
-            let (z2, ma1, mw2) = beaver::matmul(p, &a1, &tail[2], true, &label.sub("dense2/fwd"))?;
-            let mut s = nonlinear::apply(
-                p,
-                via,
-                &z2.add_bias(&tail[3], 1)?,
-                &[Activation::Sigmoid, Activation::SigmoidGrad],
-                &label.sub("sig2"),
-            )?;
-            let (yh, s2) = (s.remove(0), s.remove(0));
-            let d2 = beaver::mul(p, &yh.sub(y)?, &s2, &label.sub("d2"))?;
-            let gw2 = beaver::matmul_reusing(p, &ma1, Reuse::Transpose, &d2, &label.sub("dense2/grad"))?;
-            let dh1 = beaver::matmul_reusing(p, &mw2, Reuse::Identity, &d2.t()?, &label.sub("dense2/back"))?.t()?;
-            let d1 = beaver::mul(p, &dh1, &s1, &label.sub("d1"))?;
-            let gw1 = beaver::matmul_reusing(p, &ma0, Reuse::Transpose, &d1, &label.sub("dense1/grad"))?;
-            let da0 = beaver::matmul_reusing(p, &mw1, Reuse::Identity, &d1.t()?, &label.sub("dense1/back"))?
-                .t()?
-                .reshape(&[b, CNN_FILTERS, CNN_SIDE, CNN_SIDE])?;
-            let delta = beaver::mul(p, &da0, &r0, &label.sub("d0"))?;
-            let grads = [gw1, d1.sum_to_axis(1)?, gw2, d2.sum_to_axis(1)?];
-            update(p, tail, &grads, c)?;
-            for m in [&ma0, &mw1, &ma1, &mw2] {
-                dealer::release(p, m.key);
-            }
-            Ok([yh, delta])
-        }
+/// Whether `net` can run under `protocol`, and if not, why (one line).
+pub fn check(net: &Net, protocol: Protocol) -> Result<()> {
+    let first = &net.layers()[0];
+    if protocol == Protocol::RtasFast && !matches!(first.layer, Layer::Dense { .. } | Layer::Conv2d { .. }) {
+        return Err(invalid(format!(
+            "rtas-fast shares the first layer and reveals its output; the model's first layer is {} \
+             (it must be dense or conv2d)",
+            first.layer.kind()
+        )));
     }
-}
-
-/// RTAS's secure tail for inference: the outputs' shares.
-fn rtas_tail_predict<A: Nonlinear>(
-    p: &mut Party<A>,
-    via: Via,
-    model: ModelKind,
-    tail: &[Shared<A::E>],
-    z: &Shared<A::E>,
-    label: &Label,
-) -> Result<Shared<A::E>> {
-    match model {
-        ModelKind::LogReg => Ok(nonlinear::apply(p, via, z, &[Activation::Sigmoid], &label.sub("act"))?.remove(0)),
-        ModelKind::Cnn => {
-            let b = z.shape()[0];
-            let a0 = nonlinear::apply(p, via, z, &[Activation::Relu], &label.sub("relu"))?
-                .remove(0)
-                .reshape(&[b, CNN_FLAT])?;
-            let z1 = beaver::matmul(p, &a0, &tail[0], false, &label.sub("dense1"))?.0.add_bias(&tail[1], 1)?;
-            let a1 = nonlinear::apply(p, via, &z1, &[Activation::Sigmoid], &label.sub("sig1"))?.remove(0);
-            let z2 = beaver::matmul(p, &a1, &tail[2], false, &label.sub("dense2"))?.0.add_bias(&tail[3], 1)?;
-            Ok(nonlinear::apply(p, via, &z2, &[Activation::Sigmoid], &label.sub("sig2"))?.remove(0))
-        }
+    if protocol.shares_everything() && net.spec.loss.kind == LossKind::SoftmaxCrossEntropy {
+        return Err(invalid(format!(
+            "{}: softmax-cross-entropy is not element-wise, so neither the helper nor the FSS gates compute \
+             it; use loss mse, or rtas-fast (whose label holder computes the loss in plaintext)",
+            protocol.name()
+        )));
     }
+    Ok(())
 }
 
 /// Trains and then predicts, as whichever role `p` is, from this role's own `input`.
 pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Result<PartyOut<A::E>> {
     let model = plan.model;
+    let net = model.net();
+    check(net, plan.protocol)?;
+    let layers = net.layers().len();
     let shapes = model.param_shapes();
     let nfirst = model.first_layer_params();
-    let n_shared = if plan.protocol.shares_everything() { shapes.len() } else { nfirst };
+    // Layers computed on shares: all of them, or RTAS-fast's first.
+    let shared_to = if plan.protocol.shares_everything() { layers } else { 1 };
+    let n_shared = net.params_before(shared_to);
     let via = plan.protocol.via();
     let mut out = PartyOut::default();
     p.set_helper_mode(plan.helper);
@@ -419,7 +513,7 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
     let mut params = Vec::new();
     for (i, (name, shape)) in shapes.iter().enumerate().take(n_shared) {
         let mine = own_data.as_ref().map(|(_, _, init)| &init[i]);
-        params.push(io::share_from(p, Role::Owner, mine, shape, &Stage::Params.at(*name))?);
+        params.push(io::share_from(p, Role::Owner, mine, shape, &Stage::Params.at(name.as_str()))?);
     }
 
     // SecureML's mask reuse: the whole training set, shared and opened masked once.
@@ -446,35 +540,44 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
                 Some(io::share_from(p, Role::Owner, xv.as_ref(), &model.input_shape(b), &label.sub("x"))?)
             }
         };
-        let first = first_forward(p, plan, &params, x.as_ref(), data_mask.as_ref(), rows, &label)?;
-        let delta = match plan.protocol {
+        let reused = data_mask.as_ref().map(|m| (m, rows.as_slice()));
+        let (z1, mut saved) = forward(p, net, via, (0, 1), &params, x, reused, true, &label)?;
+        let (z, delta) = match plan.protocol {
             Protocol::Rtas | Protocol::Mpc => {
-                let yv = labels_of(rows)?.map(|l| model.targets(&l));
+                // The labels are shared after the first layer, where the paper's code shares them.
+                let yv = labels_of(rows)?.map(|l| model.targets(&l)).transpose()?;
                 let y = io::share_from(p, Role::Owner, yv.as_ref(), &[b, model.outputs()], &label.sub("y"))?;
-                let [yh, delta] = rtas_tail_train(p, via, model, &mut params[nfirst..], &first.z, &y, c, &label)?;
-                if let Some(s) = yh.share() {
+                let (z, rest) = forward(p, net, via, (1, layers), &params[nfirst..], Some(z1), None, true, &label)?;
+                saved.extend(rest);
+                if let Some(s) = z.share() {
                     out.yhat_shares.push(s.clone());
                 }
-                delta
+                let d = z.sub(&y)?;
+                (z, d)
             }
             Protocol::RtasFast => {
-                let seen = io::reveal_to(p, &first.z, Role::ThirdParty, &label)?;
+                let z = z1;
+                let seen = io::reveal_to(p, &z, Role::ThirdParty, &label)?;
                 let delta = match seen {
-                    Some(z) => {
+                    Some(zv) => {
                         let l = labels_of(rows)?.ok_or_else(|| invalid("the third party holds no labels"))?;
-                        let t = plain::tail_train(model, &mut tail_plain, &z, &model.targets(&l), c)?;
+                        let t = net.tail_train(1, &mut tail_plain, &zv, &model.targets(&l)?, c)?;
                         out.losses.push(t.loss);
                         out.yhat_plain.push(t.yhat);
                         Some(t.delta)
                     }
                     None => None,
                 };
-                io::share_from(p, Role::ThirdParty, delta.as_ref(), first.z.shape(), &label.sub("delta"))?
+                let d = io::share_from(p, Role::ThirdParty, delta.as_ref(), z.shape(), &label.sub("delta"))?;
+                (z, d)
             }
         };
-        let grads = first_backward(p, model, &first, &delta, &label)?;
-        update(p, &mut params[..nfirst], &grads, c)?;
-        for &k in &first.release {
+        drop(z);
+        let (grads, release) = backward(p, net, (0, shared_to), saved, delta, &label)?;
+        // The later layers first, as the paper's code updates them (the order changes no value).
+        update(p, &mut params[nfirst..], &grads[nfirst..], c)?;
+        update(p, &mut params[..nfirst], &grads[..nfirst], c)?;
+        for k in release {
             dealer::release(p, k);
         }
         if let (Role::P0, Some(pb)) = (p.role, plan.progress) {
@@ -489,21 +592,16 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
         let b = rows.len();
         let xv = own_data.as_ref().map(|(_, test, _)| test.batch(model, rows));
         let x = io::share_from(p, Role::Owner, xv.as_ref(), &model.input_shape(b), &label.sub("x"))?;
-        let z = match model {
-            ModelKind::LogReg => beaver::matmul(p, &x, &params[0], false, &label.sub("dense"))?.0,
-            ModelKind::Cnn => beaver::conv2d(p, &x, &params[0], CNN_STRIDE, false, &label.sub("conv"))?.0,
-        }
-        .add_bias(&params[1], 1)?;
+        let (z, _) = forward(p, net, via, (0, shared_to), &params, Some(x), None, false, &label)?;
         match plan.protocol {
             Protocol::Rtas | Protocol::Mpc => {
-                let yh = rtas_tail_predict(p, via, model, &params[nfirst..], &z, &label)?;
-                if let Some(v) = io::reveal_to(p, &yh, Role::Owner, &label.sub("out"))? {
+                if let Some(v) = io::reveal_to(p, &z, Role::Owner, &label.sub("out"))? {
                     out.predictions.push(v);
                 }
             }
             Protocol::RtasFast => {
                 if let Some(zv) = io::reveal_to(p, &z, Role::ThirdParty, &label)? {
-                    out.predictions.push(plain::tail_predict(model, &tail_plain, &zv)?);
+                    out.predictions.push(net.tail_predict(1, &tail_plain, &zv)?);
                 }
             }
         }

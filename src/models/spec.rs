@@ -110,6 +110,39 @@ impl Layer {
             Layer::Flatten => "flatten",
         }
     }
+
+    /// The short name its messages carry by default.
+    pub fn short(&self) -> &'static str {
+        match self {
+            Layer::Conv2d { .. } => "conv",
+            Layer::Sigmoid => "sig",
+            Layer::Avgpool { .. } => "pool",
+            other => other.kind(),
+        }
+    }
+
+    /// Whether it is an element-wise activation (its backward is a product with its derivative).
+    pub fn is_activation(&self) -> bool {
+        matches!(self, Layer::Relu | Layer::Sigmoid)
+    }
+}
+
+/// A layer as written in the file: its kind and settings, and an optional name (the label its messages
+/// carry, e.g. `t3/dense1/fwd/open`; by default the kind, numbered when it occurs more than once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerDef {
+    /// The name its messages carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The layer.
+    #[serde(flatten)]
+    pub layer: Layer,
+}
+
+impl From<Layer> for LayerDef {
+    fn from(layer: Layer) -> Self {
+        LayerDef { name: None, layer }
+    }
 }
 
 /// The loss.
@@ -156,7 +189,7 @@ pub struct Spec {
     pub input: Vec<usize>,
     /// The layers, in order.
     #[serde(rename = "layer")]
-    pub layers: Vec<Layer>,
+    pub layers: Vec<LayerDef>,
     /// The loss.
     pub loss: Loss,
 }
@@ -166,6 +199,8 @@ pub struct Spec {
 pub struct Planned {
     /// The layer.
     pub layer: Layer,
+    /// Its name (given, or the kind's short name, numbered when the kind occurs more than once).
+    pub name: String,
     /// Its input shape (one example).
     pub input: Vec<usize>,
     /// Its output shape.
@@ -242,8 +277,9 @@ impl Spec {
             return Err(invalid("the model has no [[layer]]"));
         }
         let mut shape = self.input.clone();
-        let mut out = Vec::new();
-        for (i, layer) in self.layers.iter().enumerate() {
+        let mut out: Vec<Planned> = Vec::new();
+        for (i, def) in self.layers.iter().enumerate() {
+            let layer = &def.layer;
             let at = |msg: String| invalid(format!("layer {} ({}): {msg}", i + 1, layer.kind()));
             let (output, params) = match *layer {
                 Layer::Dense { units } => {
@@ -290,7 +326,23 @@ impl Spec {
                 Layer::Flatten => (vec![shape.iter().product()], vec![]),
                 Layer::Relu | Layer::Sigmoid => (shape.clone(), vec![]),
             };
-            out.push(Planned { layer: layer.clone(), input: shape.clone(), output: output.clone(), params });
+            let name = match &def.name {
+                Some(n) => {
+                    if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                        return Err(at(format!("name '{n}': use letters, digits, '_' and '-'")));
+                    }
+                    n.clone()
+                }
+                None => {
+                    let same = self.layers.iter().filter(|d| d.layer.kind() == layer.kind()).count();
+                    let nth = self.layers[..=i].iter().filter(|d| d.layer.kind() == layer.kind()).count();
+                    if same > 1 { format!("{}{nth}", layer.short()) } else { layer.short().to_string() }
+                }
+            };
+            if let Some(j) = out.iter().position(|p| p.name == name) {
+                return Err(at(format!("name '{name}' is already layer {}'s", j + 1)));
+            }
+            out.push(Planned { layer: layer.clone(), name, input: shape.clone(), output: output.clone(), params });
             shape = output;
         }
         Ok(out)
@@ -316,6 +368,7 @@ impl Spec {
         let text = match model {
             ModelKind::LogReg => include_str!("../../models/logreg.toml"),
             ModelKind::Cnn => include_str!("../../models/cnn.toml"),
+            ModelKind::File(net) => return net.spec.clone(),
         };
         // The bundled files are checked by the tests; a parse failure here is a build defect.
         toml::from_str(text).unwrap_or_else(|e| panic!("bundled model file: {e}"))

@@ -206,6 +206,10 @@ pub fn matmul_reusing<A: Arith>(
             if matches!(reuse, Reuse::ImagesIm2col { .. }) { (r, c) } else { (c, r) }
         }
         Reuse::RowsTranspose(rows) => (s2()?.1, rows.len()),
+        Reuse::KernelMatrix => match masked.shape[..] {
+            [o, c, kh, kw] => (c * kh * kw, o),
+            _ => return Err(invalid(format!("{reuse:?} needs a filter operand, got {:?}", masked.shape))),
+        },
         &Reuse::Im2colTranspose { kh, kw, stride } => {
             let s = &masked.shape;
             let (oh, ow) = super::conv::out_hw(s, &[1, s[1], kh, kw], stride)?;

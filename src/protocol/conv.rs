@@ -90,3 +90,139 @@ pub fn conv2d<E: Elem>(x: &ArrayD<E>, w: &ArrayD<E>, stride: usize) -> Result<Ar
     let r = E::matmul(cols.view(), kernel_matrix(w)?.view());
     rows_to_nchw(&r, x.shape()[0], w.shape()[0], oh, ow)
 }
+
+fn spatial<E: Elem>(x: &ArrayD<E>) -> Result<(usize, usize, usize, usize)> {
+    match *x.shape() {
+        [b, c, h, w] => Ok((b, c, h, w)),
+        ref s => Err(invalid(format!("expected (B, C, H, W), got {s:?}"))),
+    }
+}
+
+/// Zero padding of `(B, C, H, W)` by `p` on every side (local on shares: both pad with zeros).
+pub fn pad<E: Elem>(x: &ArrayD<E>, p: usize) -> Result<ArrayD<E>> {
+    let (b, c, h, w) = spatial(x)?;
+    if p == 0 {
+        return Ok(x.clone());
+    }
+    let (ph, pw) = (h + 2 * p, w + 2 * p);
+    let x = x.as_standard_layout();
+    let xs = x.as_slice().unwrap_or(&[]);
+    let mut out = vec![E::default(); b * c * ph * pw];
+    for plane in 0..b * c {
+        for i in 0..h {
+            let to = (plane * ph + i + p) * pw + p;
+            out[to..to + w].copy_from_slice(&xs[(plane * h + i) * w..(plane * h + i + 1) * w]);
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&[b, c, ph, pw]), out).map_err(|e| invalid(e.to_string()))
+}
+
+/// The interior of a padded `(B, C, H, W)` (the adjoint of [`pad`] for gradients).
+pub fn crop<E: Elem>(x: &ArrayD<E>, p: usize) -> Result<ArrayD<E>> {
+    let (b, c, ph, pw) = spatial(x)?;
+    if p == 0 {
+        return Ok(x.clone());
+    }
+    if ph < 2 * p || pw < 2 * p {
+        return Err(invalid(format!("cannot crop {p} from {ph}x{pw}")));
+    }
+    let (h, w) = (ph - 2 * p, pw - 2 * p);
+    let x = x.as_standard_layout();
+    let xs = x.as_slice().unwrap_or(&[]);
+    let mut out = Vec::with_capacity(b * c * h * w);
+    for plane in 0..b * c {
+        for i in 0..h {
+            let from = (plane * ph + i + p) * pw + p;
+            out.extend_from_slice(&xs[from..from + w]);
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&[b, c, h, w]), out).map_err(|e| invalid(e.to_string()))
+}
+
+/// Scatter-adds patch rows `(B*OH*OW, C*KH*KW)` back into `shape = (B, C, H, W)`: the adjoint of [`im2col`]
+/// (linear, so local on shares).
+pub fn col2im<E: Elem>(cols: &Array2<E>, shape: &[usize], kh: usize, kw: usize, stride: usize) -> Result<ArrayD<E>> {
+    let (oh, ow) = out_hw(shape, &[1, shape.get(1).copied().unwrap_or(0), kh, kw], stride)?;
+    let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3]);
+    if cols.dim() != (b * oh * ow, c * kh * kw) {
+        return Err(invalid(format!("col2im: {:?} patches for {shape:?}", cols.dim())));
+    }
+    let mut out = vec![E::default(); b * c * h * w];
+    for bi in 0..b {
+        for oi in 0..oh {
+            for oj in 0..ow {
+                let r = (bi * oh + oi) * ow + oj;
+                for ci in 0..c {
+                    for i in 0..kh {
+                        for j in 0..kw {
+                            let v = cols[(r, (ci * kh + i) * kw + j)];
+                            let o = &mut out[((bi * c + ci) * h + oi * stride + i) * w + oj * stride + j];
+                            *o = o.add(v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(shape), out).map_err(|e| invalid(e.to_string()))
+}
+
+/// Output side of a `size` window at `stride` over `n`.
+fn pooled(n: usize, size: usize, stride: usize) -> Result<usize> {
+    if size == 0 || stride == 0 || size > n {
+        return Err(invalid(format!("pool window {size} (stride {stride}) over {n}")));
+    }
+    Ok((n - size) / stride + 1)
+}
+
+/// The sum of each `size x size` window of `(B, C, H, W)` at `stride` (an average pool before its `1/size²`).
+pub fn pool_sum<E: Elem>(x: &ArrayD<E>, size: usize, stride: usize) -> Result<ArrayD<E>> {
+    let (b, c, h, w) = spatial(x)?;
+    let (oh, ow) = (pooled(h, size, stride)?, pooled(w, size, stride)?);
+    let x = x.as_standard_layout();
+    let xs = x.as_slice().unwrap_or(&[]);
+    let mut out = Vec::with_capacity(b * c * oh * ow);
+    for plane in 0..b * c {
+        for oi in 0..oh {
+            for oj in 0..ow {
+                let mut acc = E::default();
+                for i in 0..size {
+                    for j in 0..size {
+                        acc = acc.add(xs[(plane * h + oi * stride + i) * w + oj * stride + j]);
+                    }
+                }
+                out.push(acc);
+            }
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&[b, c, oh, ow]), out).map_err(|e| invalid(e.to_string()))
+}
+
+/// The adjoint of [`pool_sum`]: every window position of `in_shape` receives its windows' values, summed.
+pub fn pool_spread<E: Elem>(d: &ArrayD<E>, in_shape: &[usize], size: usize, stride: usize) -> Result<ArrayD<E>> {
+    let (b, c, h, w) = match *in_shape {
+        [b, c, h, w] => (b, c, h, w),
+        _ => return Err(invalid(format!("expected (B, C, H, W), got {in_shape:?}"))),
+    };
+    let (oh, ow) = (pooled(h, size, stride)?, pooled(w, size, stride)?);
+    if d.shape() != [b, c, oh, ow] {
+        return Err(invalid(format!("pool gradient {:?} for input {in_shape:?}", d.shape())));
+    }
+    let d = d.as_standard_layout();
+    let ds = d.as_slice().unwrap_or(&[]);
+    let mut out = vec![E::default(); b * c * h * w];
+    for plane in 0..b * c {
+        for oi in 0..oh {
+            for oj in 0..ow {
+                let v = ds[(plane * oh + oi) * ow + oj];
+                for i in 0..size {
+                    for j in 0..size {
+                        let o = &mut out[(plane * h + oi * stride + i) * w + oj * stride + j];
+                        *o = o.add(v);
+                    }
+                }
+            }
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(in_shape), out).map_err(|e| invalid(e.to_string()))
+}

@@ -129,6 +129,9 @@ pub enum Reuse {
         /// Stride.
         stride: usize,
     },
+    /// The kernel matrix `(C*KH*KW, O)` of a kept filter mask `(O, C, KH, KW)` (for a convolution's delta at
+    /// its input: `kernel_matrix(W) · δᵀ` gives the patches' deltas, transposed).
+    KernelMatrix,
     /// `im2col(U)ᵀ` of a kept image mask (for the filter gradient of a convolution).
     Im2colTranspose {
         /// Kernel height.
@@ -152,6 +155,7 @@ impl Reuse {
             Reuse::ImagesIm2colTranspose { images, kh, kw, stride } => {
                 Ok(im2col_of(u, images, *kh, *kw, *stride)?.t().as_standard_layout().into_owned())
             }
+            Reuse::KernelMatrix => conv::kernel_matrix(u),
             &Reuse::Im2colTranspose { kh, kw, stride } => {
                 Ok(conv::im2col(u, kh, kw, stride)?.t().as_standard_layout().into_owned())
             }
