@@ -31,9 +31,7 @@ pub fn parse_model(s: &str) -> std::result::Result<ModelName, String> {
     if !path.is_file() {
         return Err(format!("'{s}' is neither logreg, cnn nor a model file"));
     }
-    let spec = crate::models::spec::Spec::read(&path).map_err(|e| e.to_string())?;
-    let stem = path.file_stem().map_or_else(|| s.to_string(), |n| n.to_string_lossy().into_owned());
-    let net = crate::models::graph::Net::named(spec, &stem).map_err(|e| e.to_string())?;
+    let net = crate::models::graph::Net::read(&path).map_err(|e| e.to_string())?;
     Ok(ModelName { kind: ModelKind::file(net), path: Some(path) })
 }
 

@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Job {
-    /// `logreg` or `cnn`.
+    /// `logreg`, `cnn`, or the path of a model file (every party reads the same file).
     pub model: String,
     /// `rtas`, `rtas-fast` or `mpc`.
     pub protocol: String,
@@ -202,7 +202,10 @@ impl Config {
         match self.job.model.as_str() {
             "logreg" => Ok(ModelKind::LogReg),
             "cnn" => Ok(ModelKind::Cnn),
-            m => Err(invalid(format!("job.model '{m}' (known: logreg, cnn)"))),
+            m if std::path::Path::new(m).is_file() => {
+                Ok(ModelKind::file(crate::models::graph::Net::read(std::path::Path::new(m))?))
+            }
+            m => Err(invalid(format!("job.model '{m}' (known: logreg, cnn, or a model file)"))),
         }
     }
 

@@ -8,6 +8,7 @@ use super::tcp::NetConfig;
 use super::tls::{make_keys, role_name};
 use crate::error::{Error, Result, invalid};
 use crate::experiment::simulate::{self, PlainRun, SimulateConfig, SimulateReport, median};
+use crate::models::ModelKind;
 use crate::models::secure::{Plan, Protocol};
 use crate::net::{Phase, Role, Stage};
 use crate::protocol::ring::RingArith;
@@ -200,7 +201,14 @@ fn prepare(o: &LaunchOptions, protocol: Protocol, dir: &Path, shaped: bool) -> R
     }
     let cfg = Config {
         job: Job {
-            model: o.sim.model.name().to_string(),
+            model: match o.sim.model {
+                ModelKind::File(net) => net
+                    .source()
+                    .ok_or_else(|| invalid("a model built in memory cannot be launched: write it to a model file"))?
+                    .display()
+                    .to_string(),
+                m => m.name().to_string(),
+            },
             protocol: protocol.name().to_string(),
             epochs: o.sim.epochs,
             batch: o.sim.batch,

@@ -55,6 +55,7 @@ pub struct Net {
     /// The model file.
     pub spec: Spec,
     name: String,
+    source: Option<std::path::PathBuf>,
     plan: Vec<Planned>,
     target: Target,
     outputs: usize,
@@ -75,12 +76,26 @@ impl Net {
         let plan = spec.plan()?;
         let outputs = spec.outputs_of(&plan)?;
         let target = spec.target_for(outputs)?;
-        Ok(Net { spec, name: "model".into(), plan, target, outputs })
+        Ok(Net { spec, name: "model".into(), source: None, plan, target, outputs })
     }
 
     /// Plans `spec` under the name commands print for it (e.g. the file's stem).
     pub fn named(spec: Spec, name: &str) -> Result<Net> {
         Ok(Net { name: name.to_string(), ..Net::new(spec)? })
+    }
+
+    /// Reads a model file; the net is named after the file's stem and remembers where it came from (so
+    /// that `rtas launch` can hand the same file to every party).
+    pub fn read(path: &std::path::Path) -> Result<Net> {
+        let spec = Spec::read(path)?;
+        let stem = path.file_stem().map_or_else(|| "model".to_string(), |n| n.to_string_lossy().into_owned());
+        let source = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        Ok(Net { source: Some(source), ..Net::named(spec, &stem)? })
+    }
+
+    /// The file it was read from.
+    pub fn source(&self) -> Option<&std::path::Path> {
+        self.source.as_deref()
     }
 
     /// Its name.
