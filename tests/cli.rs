@@ -641,3 +641,57 @@ fn no_real_flag_of_any_subcommand_accepts_nan() {
     }
     assert!(accepted.is_empty(), "NaN not refused cleanly:\n{}", accepted.join("\n"));
 }
+
+#[test]
+fn plan_prints_traffic_without_data_and_verifies_it_against_a_run() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    // The VGG-16-sized network at batch 128: every protocol, in seconds (the target is 2 s; the bound here
+    // leaves room for a loaded CI machine and catches a return to per-element work).
+    let vgg = format!("{root}/models/vgg16.toml");
+    let t = std::time::Instant::now();
+    let v = json(&["plan", "--model", &vgg, "--batch", "128", "--rows", "1280", "--epochs", "3"]);
+    let took = t.elapsed().as_secs_f64();
+    assert!(took < 15.0, "rtas plan vgg16 took {took:.1} s");
+    assert_eq!(v["params"].as_u64(), Some(138_357_544));
+    assert_eq!(v["steps_per_epoch"].as_u64(), Some(10));
+    let protocols = v["protocols"].as_array().unwrap();
+    assert_eq!(protocols.len(), 3);
+    for p in protocols {
+        let step = p["train_step"]["traffic"]["total_bytes"].as_u64().unwrap();
+        assert_eq!(p["epoch_bytes"].as_u64(), Some(10 * step), "{}", p["protocol"]);
+        assert!(p["total_bytes"].as_u64().unwrap() > 30 * step, "three epochs and the parameters' sharing");
+        let lan = p["train_step"]["modeled_seconds"]["lan"].as_f64().unwrap();
+        assert!(lan > 0.0 && p["train_step"]["modeled_seconds"]["wan"].as_f64().unwrap() > lan);
+    }
+    // RTAS-fast shares one layer: far less traffic than the fully shared protocols.
+    let bytes = |i: usize| protocols[i]["train_step"]["traffic"]["total_bytes"].as_u64().unwrap();
+    assert!(bytes(1) * 5 < bytes(0) && bytes(0) < bytes(2), "{} {} {}", bytes(0), bytes(1), bytes(2));
+    // --verify on a model file: the real run's ledger and the plan's agree message for message.
+    let v = json(&["plan", "--model", &format!("{root}/models/cnn.toml"), "--verify", "--protocols", "rtas,mpc"]);
+    for x in v["verified"].as_array().unwrap() {
+        assert!(x["mismatch"].is_null(), "{x}");
+        assert!(x["messages"].as_u64().unwrap() > 10, "{x}");
+    }
+    // --calibrate keeps the costs where the next plan finds them.
+    let cache = std::env::temp_dir().join(format!("rtas-plan-cache-{}", std::process::id()));
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rtas")).args(args).env("XDG_CACHE_HOME", &cache).output().unwrap()
+    };
+    let out = run(&["plan", "--model", "logreg", "--calibrate"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(cache.join("rtas/rates.json").is_file());
+    let out = run(&["plan", "--model", "logreg"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kept by plan --calibrate"));
+    let _ = std::fs::remove_dir_all(&cache);
+    // What cannot be planned is refused in one line.
+    rejects(&["plan", "--model", "logreg", "--batch", "0"], "at least 1");
+    rejects(&["plan", "--model", "logreg", "--rows", "10"], "fewer than one batch");
+    rejects(&["plan", "--model", "logreg", "--protocols", "spdz"], "unknown 'spdz'");
+    rejects(&["plan", "--model", "logreg", "--frac-bits", "40"], "--frac-bits");
+    rejects(&["plan", "--model", "logreg", "--network", "moon"], "moon");
+    let ce = temp_file(
+        "plan-ce.toml",
+        b"input = [12]\n[[layer]]\nkind = \"dense\"\nunits = 2\n[loss]\nkind = \"softmax-cross-entropy\"\n",
+    );
+    rejects(&["plan", "--model", ce.to_str().unwrap(), "--protocols", "mpc"], "not element-wise");
+}

@@ -11,6 +11,7 @@ mod deploy;
 mod estimate;
 mod op;
 mod output;
+mod plan;
 mod progress;
 mod report;
 mod simulate;
@@ -48,8 +49,10 @@ enum Command {
     Bound(bound::BoundCommand),
     /// One secure primitive (matmul, mul, conv2d, sigmoid, relu) on random data: error, traffic, time.
     Op(op::OpArgs),
-    /// Train and test the paper's logistic regression or CNN under plain, RTAS or RTAS-fast on MNIST.
+    /// Train and test a model (the paper's, or a model file) under plain, RTAS, RTAS-fast or mpc on MNIST or a table.
     Simulate(simulate::SimulateArgs),
+    /// Bytes, rounds and modeled time of a model under each protocol per step, epoch and in total, without data.
+    Plan(plan::PlanArgs),
     /// The paper's Tables 1-4 (one-batch time and traffic) with rtas's RTAS and RTAS-fast figures beside them.
     Tables(tables::TablesArgs),
     /// Monte Carlo estimates of epsilon by the optimal attacker, with 95% Clopper-Pearson intervals.
@@ -112,6 +115,7 @@ where
         Command::Estimate(cmd) => estimate::run(cmd, cli.json),
         Command::Op(args) => op::run(args, cli.json),
         Command::Simulate(args) => simulate::run(args, cli.json),
+        Command::Plan(args) => plan::run(args, cli.json),
         Command::Tables(args) => tables::run(args, cli.json),
         Command::Calibrate(args) => calibrate::run(args, cli.json),
         Command::Keys(args) => deploy::keys(args, cli.json),

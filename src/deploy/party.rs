@@ -128,7 +128,7 @@ pub fn run(
     let transport = TcpTransport::connect(&identity, listener, &peers, &cfg.net, refused)?;
     let stats = transport.stats();
     let recorder = Arc::new(Recorder::new(record_view));
-    let (pool, clock) = crate::sim::clock::pool(threads)
+    let (pool, clock) = crate::sim::clock::pool(threads, false)
         .map_err(|e| Error::Protocol { label: None, reason: format!("no threads: {e}") })?;
     let out = pool.install(|| -> Result<secure::PartyOut<u64>> {
         let net = Box::new(Recorded::new(transport, Arc::clone(&recorder), clock));

@@ -693,6 +693,9 @@ impl Transport for TcpTransport {
 
     fn send(&mut self, to: Role, msg: Message) -> Result<()> {
         self.at = Some(msg.label.clone());
+        if let crate::net::Payload::Shape(_) = msg.payload {
+            return Err(protocol_error(Some(&msg.label), "a shape-only payload (rtas plan) cannot be sent"));
+        }
         if let Some((peer, reason)) = lock(&self.shared.failed).clone() {
             return Err(self.lost(peer, reason));
         }

@@ -190,6 +190,8 @@ pub enum WirePayload {
     Float(WireArray<u64>),
     /// A seed.
     Seed(crate::net::Seed),
+    /// The shape of a tensor a shape-only run counted.
+    Shape(Vec<usize>),
 }
 
 impl From<&crate::net::Payload> for WirePayload {
@@ -199,6 +201,7 @@ impl From<&crate::net::Payload> for WirePayload {
             Payload::Ring(a) => WirePayload::Ring(WireArray::from(a)),
             Payload::Float(a) => WirePayload::Float(WireArray::from(&a.mapv(f64::to_bits))),
             Payload::Seed(s) => WirePayload::Seed(*s),
+            Payload::Shape(s) => WirePayload::Shape(s.clone()),
         }
     }
 }
@@ -210,6 +213,7 @@ impl WirePayload {
             WirePayload::Ring(a) => Payload::Ring(a.array()?),
             WirePayload::Float(a) => Payload::Float(a.array()?.mapv(f64::from_bits)),
             WirePayload::Seed(s) => Payload::Seed(*s),
+            WirePayload::Shape(s) => Payload::Shape(s.clone()),
         })
     }
 }

@@ -6,6 +6,7 @@ pub mod claims;
 pub mod custom;
 pub mod helper_linking;
 pub mod op;
+pub mod plan;
 pub mod reference;
 pub mod report;
 pub mod simulate;

@@ -200,6 +200,21 @@ impl Net {
         &self.plan
     }
 
+    /// Multiply-adds of the forward pass of layers `from..` for one example (dense: inputs x units; conv:
+    /// output positions x filters x channels x kernel).
+    pub fn macs_per_example(&self, from: usize) -> f64 {
+        self.plan[from.min(self.plan.len())..]
+            .iter()
+            .map(|p| match (&p.layer, p.params.first()) {
+                (Layer::Dense { .. }, Some(w)) => (w[0] * w[1]) as f64,
+                (Layer::Conv2d { .. }, Some(w)) => {
+                    (p.output[1] * p.output[2]) as f64 * w.iter().product::<usize>() as f64
+                }
+                _ => 0.0,
+            })
+            .sum()
+    }
+
     /// How labels become targets.
     pub fn target(&self) -> Target {
         self.target

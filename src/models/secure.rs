@@ -559,6 +559,12 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
                 let z = z1;
                 let seen = io::reveal_to(p, &z, Role::ThirdParty, &label)?;
                 let delta = match seen {
+                    Some(_) if A::SHAPE_ONLY => {
+                        // The tail's forward pass and its two backward products, in plaintext.
+                        let macs = 3.0 * b as f64 * net.macs_per_example(1);
+                        crate::protocol::work::charge(crate::protocol::work::Op::F64Mac, macs);
+                        None
+                    }
                     Some(zv) => {
                         let l = labels_of(rows)?.ok_or_else(|| invalid("the third party holds no labels"))?;
                         let t = net.tail_train(1, &mut tail_plain, &zv, &model.targets(&l)?, c)?;
@@ -595,15 +601,18 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
         let (z, _) = forward(p, net, via, (0, shared_to), &params, Some(x), None, false, &label)?;
         match plan.protocol {
             Protocol::Rtas | Protocol::Mpc => {
-                if let Some(v) = io::reveal_to(p, &z, Role::Owner, &label.sub("out"))? {
+                if let Some(v) = io::reveal_to(p, &z, Role::Owner, &label.sub("out"))?.filter(|_| !A::SHAPE_ONLY) {
                     out.predictions.push(v);
                 }
             }
-            Protocol::RtasFast => {
-                if let Some(zv) = io::reveal_to(p, &z, Role::ThirdParty, &label)? {
-                    out.predictions.push(net.tail_predict(1, &tail_plain, &zv)?);
+            Protocol::RtasFast => match io::reveal_to(p, &z, Role::ThirdParty, &label)? {
+                Some(_) if A::SHAPE_ONLY => {
+                    let macs = b as f64 * net.macs_per_example(1);
+                    crate::protocol::work::charge(crate::protocol::work::Op::F64Mac, macs);
                 }
-            }
+                Some(zv) => out.predictions.push(net.tail_predict(1, &tail_plain, &zv)?),
+                None => {}
+            },
         }
     }
     p.stage(Stage::Done);

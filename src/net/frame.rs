@@ -124,6 +124,8 @@ pub fn encode_header(msg: &Message) -> Vec<u8> {
         Payload::Ring(a) => (0, a.shape()),
         Payload::Float(a) => (1, a.shape()),
         Payload::Seed(_) => (2, &[]),
+        // Never sent (the transport refuses it); framed as the ring elements it stands for.
+        Payload::Shape(s) => (0, s.as_slice()),
     };
     let layer = msg.label.layer.as_bytes();
     let mut h = Vec::with_capacity(PREFIX + 16 + 8 * dims.len() + layer.len());
@@ -164,6 +166,7 @@ pub fn payload_bytes(payload: &Payload) -> Cow<'_, [u8]> {
         Payload::Ring(a) => words(a, u64::to_le_bytes),
         Payload::Float(a) => words(a, f64::to_le_bytes),
         Payload::Seed(s) => Cow::Borrowed(s),
+        Payload::Shape(_) => Cow::Owned(vec![0; payload.bytes() as usize]),
     }
 }
 

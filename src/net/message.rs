@@ -21,6 +21,9 @@ pub enum Payload {
     Float(ArrayD<f64>),
     /// A PRG seed.
     Seed(Seed),
+    /// Ring elements counted but not carried: the shape of a tensor in a shape-only run (`rtas plan`),
+    /// 8 bytes per element in the ledger. No transport sends one.
+    Shape(Vec<usize>),
 }
 
 impl Payload {
@@ -30,6 +33,7 @@ impl Payload {
             Payload::Ring(a) => 8 * a.len() as u64,
             Payload::Float(a) => 8 * a.len() as u64,
             Payload::Seed(_) => 16,
+            Payload::Shape(s) => 8 * s.iter().product::<usize>() as u64,
         }
     }
 
@@ -39,6 +43,7 @@ impl Payload {
             Payload::Ring(a) => a.len(),
             Payload::Float(a) => a.len(),
             Payload::Seed(_) => 1,
+            Payload::Shape(s) => s.iter().product(),
         }
     }
 
@@ -53,6 +58,7 @@ impl Payload {
             Payload::Ring(_) => "ring",
             Payload::Float(_) => "float",
             Payload::Seed(_) => "seed",
+            Payload::Shape(_) => "shape",
         }
     }
 }

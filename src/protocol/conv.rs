@@ -2,6 +2,19 @@
 //! filters `(O, C, KH, KW)`, outputs `(B, O, OH, OW)` with `OH = (H - KH)/stride + 1` (no padding).
 
 use super::ring::Elem;
+use super::work::{Op, charge};
+
+/// A shape-only run's result of a rearrangement: `shape`, no values, its elements charged as one pass.
+fn shape_only<E: Elem>(shape: &[usize]) -> Option<ArrayD<E>> {
+    (std::mem::size_of::<E>() == 0).then(|| {
+        charge(Op::Elem, shape.iter().product::<usize>() as f64);
+        ArrayD::from_elem(IxDyn(shape), E::default())
+    })
+}
+
+fn shape_only2<E: Elem>(rows: usize, cols: usize) -> Option<Array2<E>> {
+    shape_only::<E>(&[rows, cols]).map(|_| Array2::from_elem((rows, cols), E::default()))
+}
 use crate::error::{Result, invalid};
 use ndarray::{Array2, ArrayD, IxDyn};
 
@@ -27,6 +40,9 @@ pub fn im2col<E: Elem>(x: &ArrayD<E>, kh: usize, kw: usize, stride: usize) -> Re
     let s = x.shape();
     let (b, c, h, w) = (s[0], s[1], s[2], s[3]);
     let (oh, ow) = out_hw(s, &[1, c, kh, kw], stride)?;
+    if let Some(z) = shape_only2(b * oh * ow, c * kh * kw) {
+        return Ok(z);
+    }
     let x = x.as_standard_layout();
     let xs = x.as_slice().unwrap_or(&[]);
     let cols = c * kh * kw;
@@ -48,6 +64,9 @@ pub fn im2col<E: Elem>(x: &ArrayD<E>, kh: usize, kw: usize, stride: usize) -> Re
 
 /// `(B*OH*OW, O)` rows back to `(B, O, OH, OW)`.
 pub fn rows_to_nchw<E: Elem>(r: &Array2<E>, b: usize, o: usize, oh: usize, ow: usize) -> Result<ArrayD<E>> {
+    if let Some(z) = shape_only(&[b, o, oh, ow]) {
+        return Ok(z);
+    }
     let mut out = vec![E::default(); b * o * oh * ow];
     for bi in 0..b {
         for p in 0..oh * ow {
@@ -66,6 +85,9 @@ pub fn nchw_to_rows<E: Elem>(y: &ArrayD<E>) -> Result<Array2<E>> {
         return Err(invalid(format!("expected (B, O, OH, OW), got {s:?}")));
     }
     let (b, o, oh, ow) = (s[0], s[1], s[2], s[3]);
+    if let Some(z) = shape_only2(b * oh * ow, o) {
+        return Ok(z);
+    }
     let y = y.as_standard_layout();
     let ys = y.as_slice().unwrap_or(&[]);
     Ok(Array2::from_shape_fn((b * oh * ow, o), |(r, oi)| {
@@ -78,6 +100,9 @@ pub fn nchw_to_rows<E: Elem>(y: &ArrayD<E>) -> Result<Array2<E>> {
 pub fn kernel_matrix<E: Elem>(w: &ArrayD<E>) -> Result<Array2<E>> {
     let s = w.shape();
     let (o, cols) = (s[0], s[1] * s[2] * s[3]);
+    if let Some(z) = shape_only2(cols, o) {
+        return Ok(z);
+    }
     let w = w.as_standard_layout();
     let ws = w.as_slice().unwrap_or(&[]);
     Ok(Array2::from_shape_fn((cols, o), |(k, oi)| ws[oi * cols + k]))
@@ -105,6 +130,9 @@ pub fn pad<E: Elem>(x: &ArrayD<E>, p: usize) -> Result<ArrayD<E>> {
         return Ok(x.clone());
     }
     let (ph, pw) = (h + 2 * p, w + 2 * p);
+    if let Some(z) = shape_only(&[b, c, ph, pw]) {
+        return Ok(z);
+    }
     let x = x.as_standard_layout();
     let xs = x.as_slice().unwrap_or(&[]);
     let mut out = vec![E::default(); b * c * ph * pw];
@@ -127,6 +155,9 @@ pub fn crop<E: Elem>(x: &ArrayD<E>, p: usize) -> Result<ArrayD<E>> {
         return Err(invalid(format!("cannot crop {p} from {ph}x{pw}")));
     }
     let (h, w) = (ph - 2 * p, pw - 2 * p);
+    if let Some(z) = shape_only(&[b, c, h, w]) {
+        return Ok(z);
+    }
     let x = x.as_standard_layout();
     let xs = x.as_slice().unwrap_or(&[]);
     let mut out = Vec::with_capacity(b * c * h * w);
@@ -146,6 +177,9 @@ pub fn col2im<E: Elem>(cols: &Array2<E>, shape: &[usize], kh: usize, kw: usize, 
     let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3]);
     if cols.dim() != (b * oh * ow, c * kh * kw) {
         return Err(invalid(format!("col2im: {:?} patches for {shape:?}", cols.dim())));
+    }
+    if let Some(z) = shape_only(shape) {
+        return Ok(z);
     }
     let mut out = vec![E::default(); b * c * h * w];
     for bi in 0..b {
@@ -179,6 +213,10 @@ fn pooled(n: usize, size: usize, stride: usize) -> Result<usize> {
 pub fn pool_sum<E: Elem>(x: &ArrayD<E>, size: usize, stride: usize) -> Result<ArrayD<E>> {
     let (b, c, h, w) = spatial(x)?;
     let (oh, ow) = (pooled(h, size, stride)?, pooled(w, size, stride)?);
+    if let Some(z) = shape_only(&[b, c, oh, ow]) {
+        charge(Op::Elem, x.len() as f64);
+        return Ok(z);
+    }
     let x = x.as_standard_layout();
     let xs = x.as_slice().unwrap_or(&[]);
     let mut out = Vec::with_capacity(b * c * oh * ow);
@@ -207,6 +245,9 @@ pub fn pool_spread<E: Elem>(d: &ArrayD<E>, in_shape: &[usize], size: usize, stri
     let (oh, ow) = (pooled(h, size, stride)?, pooled(w, size, stride)?);
     if d.shape() != [b, c, oh, ow] {
         return Err(invalid(format!("pool gradient {:?} for input {in_shape:?}", d.shape())));
+    }
+    if let Some(z) = shape_only(in_shape) {
+        return Ok(z);
     }
     let d = d.as_standard_layout();
     let ds = d.as_slice().unwrap_or(&[]);

@@ -57,6 +57,7 @@ impl Product {
     /// `u ∘ v`.
     pub fn apply<E: Elem>(&self, u: &ArrayD<E>, v: &ArrayD<E>) -> Result<ArrayD<E>> {
         match self {
+            Product::Mul(_) if std::mem::size_of::<E>() == 0 => Ok(u.clone()),
             Product::Mul(_) => {
                 let mut z = u.clone();
                 z.zip_mut_with(v, |a, &b| *a = a.mul(b));
@@ -224,7 +225,9 @@ pub fn triple<A: Arith>(
             let u = arr(&su, u0.iter().zip(&u1).map(|(a, b)| a.add(*b)).collect())?;
             let v = arr(&sv, v0.iter().zip(&v1).map(|(a, b)| a.add(*b)).collect())?;
             let mut z1 = product.apply(&u, &v)?;
-            z1.iter_mut().zip(&z0).for_each(|(z, r)| *z = z.sub(*r));
+            if !A::SHAPE_ONLY {
+                z1.iter_mut().zip(&z0).for_each(|(z, r)| *z = z.sub(*r));
+            }
             p.send_elems(Role::P1, label, ViewKind::Share, Phase::Offline, z1)?;
             if keep {
                 let state = p.dealer_state()?;
@@ -289,7 +292,9 @@ pub fn triple_reusing<A: Arith>(
             let v = Array2::from_shape_vec((lk, n), v0.iter().zip(&v1).map(|(a, b)| a.add(*b)).collect())
                 .map_err(|e| invalid(e.to_string()))?;
             let mut z1 = A::E::matmul(l.view(), v.view()).into_dyn();
-            z1.iter_mut().zip(&z0).for_each(|(z, r)| *z = z.sub(*r));
+            if !A::SHAPE_ONLY {
+                z1.iter_mut().zip(&z0).for_each(|(z, r)| *z = z.sub(*r));
+            }
             p.send_elems(Role::P1, label, ViewKind::Share, Phase::Offline, z1)?;
             Ok(None)
         }

@@ -43,6 +43,9 @@ pub fn apply<A: Arith>(
     let n = x.len();
     let shape = x.shape().to_vec();
     let in_label = label.op(Op::Permuted);
+    if A::SHAPE_ONLY {
+        return apply_shape(p, &shape, fs.len(), label);
+    }
     match p.role {
         Role::P0 | Role::P1 => {
             let mut perm: Vec<usize> = (0..n).collect();
@@ -93,6 +96,48 @@ pub fn apply<A: Arith>(
             Ok(vec![Shared::shape_only(&shape); fs.len()])
         }
         _ => Ok(vec![Shared::shape_only(&shape); fs.len()]),
+    }
+}
+
+/// [`apply`] in a shape-only run: the same messages in the same order; the permutation, the re-randomizing
+/// mask and the helper's evaluations charged instead of computed.
+fn apply_shape<A: Arith>(p: &mut Party<A>, shape: &[usize], k: usize, label: &Label) -> Result<Vec<Shared<A::E>>> {
+    use super::work::{Op as W, charge};
+    let n = shape.iter().product::<usize>();
+    let nil = || vec1(vec![A::E::default(); n]);
+    let in_label = label.op(Op::Permuted);
+    match p.role {
+        Role::P0 | Role::P1 => {
+            p.masks_with(p.role.peer(), n)?; // the permutation's draws
+            charge(W::Elem, (2 * n) as f64); // permuting, and undoing it
+            if p.helper_mode() == HelperMode::Rerandomized {
+                p.masks_with(p.role.peer(), n)?;
+            }
+            p.send_elems(Role::Dealer, in_label, ViewKind::Permuted, Phase::Online, nil()?)?;
+            let mut outs = Vec::with_capacity(k);
+            for j in 0..k {
+                if p.role == Role::P0 {
+                    p.masks_with(Role::Dealer, n)?;
+                } else {
+                    p.recv_elems(Role::Dealer, &label.op(Op::Reshare(j as u32)), &[n])?;
+                }
+                charge(W::Elem, n as f64);
+                outs.push(Shared::held(ArrayD::from_elem(IxDyn(shape), A::E::default())));
+            }
+            Ok(outs)
+        }
+        Role::Dealer => {
+            p.recv_elems(Role::P0, &in_label, &[n])?;
+            p.recv_elems(Role::P1, &in_label, &[n])?;
+            for j in 0..k {
+                p.masks_with(Role::P0, n)?;
+                charge(W::Helper, n as f64);
+                let reshare = label.op(Op::Reshare(j as u32));
+                p.send_elems(Role::P1, reshare, ViewKind::Share, Phase::Online, nil()?)?;
+            }
+            Ok(vec![Shared::shape_only(shape); k])
+        }
+        _ => Ok(vec![Shared::shape_only(shape); k]),
     }
 }
 

@@ -11,7 +11,8 @@
 //! - [`functions`]: the models' element-wise functions; [`elementwise`]: them through the permutation helper;
 //!   [`fss`]: them through FSS gates, no helper; [`nonlinear`]: either, as the protocol says;
 //! - [`kernel`]: the ring products (integer kernels and f64 limbs, chosen by measurement) and the f64 product;
-//! - [`truncation`]: counting fixed-point truncation failures in a simulation.
+//! - [`truncation`]: counting fixed-point truncation failures in a simulation;
+//! - [`work`]: what a shape-only run (`rtas plan`) charges instead of computing.
 
 pub mod beaver;
 pub mod conv;
@@ -28,3 +29,4 @@ pub mod prg;
 pub mod ring;
 pub mod share;
 pub mod truncation;
+pub mod work;

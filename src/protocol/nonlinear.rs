@@ -6,7 +6,7 @@ use super::elementwise::{self, Func};
 use super::fss::gates;
 use super::functions::{Activation, relu, relu_grad, sigmoid, sigmoid_grad};
 use super::party::Party;
-use super::ring::{Arith, FloatArith, RingArith};
+use super::ring::{Arith, FloatArith, Nil, RingArith, ShapeArith};
 use super::share::Shared;
 use crate::error::{Result, invalid};
 use crate::net::Label;
@@ -32,6 +32,12 @@ pub trait Nonlinear: Arith {
 impl Nonlinear for RingArith {
     fn fss(p: &mut Party<Self>, x: &Shared<u64>, fs: &[Activation], label: &Label) -> Result<Vec<Shared<u64>>> {
         gates::apply(p, x, fs, label)
+    }
+}
+
+impl Nonlinear for ShapeArith {
+    fn fss(p: &mut Party<Self>, x: &Shared<Nil>, fs: &[Activation], label: &Label) -> Result<Vec<Shared<Nil>>> {
+        gates::apply_shape(p, x, fs, label)
     }
 }
 

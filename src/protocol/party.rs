@@ -62,6 +62,7 @@ impl<A: Arith> Party<A> {
     /// Sets up the seeds with the other `present` roles.
     pub fn setup(net: Box<dyn Transport>, arith: A, present: &[Role], local: &mut Rng) -> Result<Self> {
         let role = net.role();
+        arith.start();
         let dealer = (role == Role::Dealer).then(DealerState::default);
         let mut p = Self {
             role,
@@ -152,6 +153,13 @@ impl<A: Arith> Party<A> {
     /// `x * c` for a public real `c`, rescaled (one truncation). Other roles get `x`'s shape only.
     pub fn scale(&mut self, x: &Shared<A::E>, c: f64) -> Result<Shared<A::E>> {
         let ce = self.arith.encode(c)?;
+        if A::SHAPE_ONLY {
+            super::work::charge(super::work::Op::Elem, x.len() as f64);
+            return Ok(match x.share() {
+                Some(a) if self.role.is_computing() => Shared::held(a.clone()),
+                _ => Shared::shape_only(x.shape()),
+            });
+        }
         match x.share() {
             Some(a) if self.role.is_computing() => {
                 let mut v: Vec<A::E> = a.iter().map(|&e| e.mul(ce)).collect();

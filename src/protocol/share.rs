@@ -4,6 +4,18 @@
 //! P1 hold their additive share, the others hold only the (public) shape. `Debug` never prints a share.
 
 use super::ring::Elem;
+
+/// In a shape-only run, charges one element-wise pass over `n` elements (a real run does the pass).
+fn pass<E: Elem>(n: usize) {
+    if std::mem::size_of::<E>() == 0 {
+        super::work::charge(super::work::Op::Elem, n as f64);
+    }
+}
+
+/// A shape-only run's held share of `shape` (its elements carry nothing; built without visiting them).
+fn nil_held<E: Elem>(shape: &[usize]) -> Option<Shared<E>> {
+    (std::mem::size_of::<E>() == 0).then(|| Shared::held(ArrayD::from_elem(IxDyn(shape), E::default())))
+}
 use crate::error::{Result, invalid};
 use ndarray::{ArrayD, Axis, IxDyn};
 use std::fmt;
@@ -65,6 +77,10 @@ impl<E: Elem> Shared<E> {
         }
         Ok(match (&self.share, &other.share) {
             (Some(a), Some(b)) => {
+                pass::<E>(a.len());
+                if let Some(z) = nil_held(&self.shape) {
+                    return Ok(z);
+                }
                 let mut out = a.clone();
                 out.zip_mut_with(b, |x, &y| *x = f(*x, y));
                 Self::held(out)
@@ -104,7 +120,13 @@ impl<E: Elem> Shared<E> {
             return Err(invalid(format!("transpose needs 2 dimensions, got {:?}", self.shape)));
         }
         Ok(match &self.share {
-            Some(a) => Self::held(a.t().as_standard_layout().into_owned()),
+            Some(a) => {
+                pass::<E>(a.len());
+                match nil_held(&[self.shape[1], self.shape[0]]) {
+                    Some(z) => z,
+                    None => Self::held(a.t().as_standard_layout().into_owned()),
+                }
+            }
             None => Self::shape_only(&[self.shape[1], self.shape[0]]),
         })
     }
@@ -116,6 +138,10 @@ impl<E: Elem> Shared<E> {
         }
         Ok(match &self.share {
             Some(a) => {
+                pass::<E>(a.len());
+                if let Some(z) = nil_held(shape) {
+                    return Ok(z);
+                }
                 let v: Vec<E> = a.iter().copied().collect();
                 Self::held(ArrayD::from_shape_vec(IxDyn(shape), v).map_err(|e| invalid(e.to_string()))?)
             }
@@ -129,7 +155,10 @@ impl<E: Elem> Shared<E> {
             return Err(invalid("sum over axis 0 of a scalar"));
         }
         Ok(match &self.share {
-            Some(a) => Self::held(a.fold_axis(Axis(0), E::default(), |s, &x| s.add(x))),
+            Some(a) => match nil_held(&self.shape[1..]) {
+                Some(z) => z,
+                None => Self::held(a.fold_axis(Axis(0), E::default(), |s, &x| s.add(x))),
+            },
             None => Self::shape_only(&self.shape[1..]),
         })
     }
@@ -143,6 +172,10 @@ impl<E: Elem> Shared<E> {
         }
         Ok(match (&self.share, &b.share) {
             (Some(a), Some(bv)) => {
+                pass::<E>(2 * a.len());
+                if let Some(z) = nil_held(&self.shape) {
+                    return Ok(z);
+                }
                 let bv: Vec<E> = bv.iter().copied().collect();
                 let mut v: Vec<E> = a.iter().copied().collect();
                 for o in 0..outer {
@@ -162,6 +195,10 @@ impl<E: Elem> Shared<E> {
         let (outer, n, inner) = self.split_at_axis(axis)?;
         Ok(match &self.share {
             Some(a) => {
+                pass::<E>(2 * a.len());
+                if let Some(z) = nil_held(&[n]) {
+                    return Ok(z);
+                }
                 let v: Vec<E> = a.iter().copied().collect();
                 let mut out = vec![E::default(); n];
                 for o in 0..outer {
@@ -187,6 +224,10 @@ impl<E: Elem> Shared<E> {
     /// a tensor of this shape to one of `shape`.
     pub fn relayout(&self, shape: &[usize], f: impl Fn(&ArrayD<E>) -> Result<ArrayD<E>>) -> Result<Self> {
         Ok(match &self.share {
+            Some(_) if std::mem::size_of::<E>() == 0 => {
+                pass::<E>(self.len());
+                Self::held(ArrayD::from_elem(IxDyn(shape), E::default()))
+            }
             Some(a) => {
                 let out = f(a)?;
                 if out.shape() != shape {

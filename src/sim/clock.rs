@@ -25,6 +25,8 @@ fn read(clock: libc::clockid_t) -> u64 {
 #[derive(Debug, Clone, Default)]
 pub struct PoolClock {
     clocks: Arc<Mutex<Vec<libc::clockid_t>>>,
+    /// Read the calling thread's work meter instead of CPU clocks (a shape-only run).
+    metered: bool,
 }
 
 impl PoolClock {
@@ -43,15 +45,19 @@ impl PoolClock {
         self.clocks.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    /// Total CPU nanoseconds of the registered threads.
+    /// Total CPU nanoseconds of the registered threads (metered: the nanoseconds the calling thread's
+    /// work meter charged; the party's protocol code and its transport run on that one thread).
     pub fn cpu_ns(&self) -> u64 {
+        if self.metered {
+            return crate::protocol::work::charged_ns();
+        }
         self.clocks.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|&c| read(c)).sum()
     }
 }
 
-/// A rayon pool of `threads` threads whose CPU time `clock` reads.
-pub fn pool(threads: usize) -> Result<(rayon::ThreadPool, PoolClock), String> {
-    let clock = PoolClock::default();
+/// A rayon pool of `threads` threads whose CPU time `clock` reads (or, `metered`, whose work meter).
+pub fn pool(threads: usize, metered: bool) -> Result<(rayon::ThreadPool, PoolClock), String> {
+    let clock = PoolClock { metered, ..PoolClock::default() };
     let c2 = clock.clone();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))

@@ -22,6 +22,8 @@ pub struct SimConfig {
     pub timeout: Duration,
     /// Threads each party computes with (its own rayon pool); compute time is their summed CPU time.
     pub party_threads: usize,
+    /// Compute time is what the party's work meter charged, not CPU time (a shape-only run).
+    pub metered: bool,
 }
 
 impl SimConfig {
@@ -32,6 +34,7 @@ impl SimConfig {
             record_views: true,
             timeout: Duration::from_secs(600),
             party_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            metered: false,
         }
     }
 }
@@ -69,12 +72,13 @@ where
             .map(|(t, &role)| {
                 let party = &party;
                 let threads = config.party_threads;
+                let metered = config.metered;
                 let recorder = Arc::clone(&recorder);
                 let input = inputs.remove(&role).unwrap_or_default();
                 let handle = s.spawn(move || -> Result<O> {
                     // Each party computes on a rayon pool of its own; its compute time is the summed CPU
                     // time of that pool's threads.
-                    let (pool, clock) = super::clock::pool(threads)
+                    let (pool, clock) = super::clock::pool(threads, metered)
                         .map_err(|e| Error::Protocol { label: None, reason: format!("no threads for {role}: {e}") })?;
                     pool.install(move || party(Box::new(Recorded::new(t, recorder, clock)), input))
                 });
@@ -151,6 +155,11 @@ where
 {
     let mut config = SimConfig::new(roles);
     config.record_views = record_views;
+    if A::SHAPE_ONLY {
+        // One thread per party; its compute is what its meter charges.
+        config.metered = true;
+        config.party_threads = 1;
+    }
     // Fix the ring product's path (calibrating if need be) here, before the parties compete for the cores.
     crate::protocol::kernel::ring_path();
     let monitor = Arc::new(TruncationMonitor::default());

@@ -33,7 +33,7 @@ use crate::net::{Label, Op, Phase, Role, ViewKind};
 use crate::protocol::functions::Activation;
 use crate::protocol::io::exchange;
 use crate::protocol::party::Party;
-use crate::protocol::ring::{Arith, RingArith};
+use crate::protocol::ring::{Arith, Nil, RingArith, ShapeArith};
 use crate::protocol::share::Shared;
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
@@ -328,6 +328,65 @@ pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label
                 }
                 results
                     .push(Shared::held(ArrayD::from_shape_vec(IxDyn(&shape), v).map_err(|e| invalid(e.to_string()))?));
+            }
+            Ok(results)
+        }
+        _ => Ok(vec![Shared::shape_only(&shape); fs.len()]),
+    }
+}
+
+/// [`apply`] in a shape-only run: the same messages with the same shapes, in the same order (the dealer's
+/// key messages in chunks of [`CHUNK`] values, then P0 and P1's opening), and the key generations and
+/// evaluations charged to the meter instead of computed.
+pub fn apply_shape(
+    p: &mut Party<ShapeArith>,
+    x: &Shared<Nil>,
+    fs: &[Activation],
+    label: &Label,
+) -> Result<Vec<Shared<Nil>>> {
+    use crate::protocol::work::{Op as W, charge};
+    if fs.is_empty() {
+        return Err(invalid(format!("'{label}': no function to apply")));
+    }
+    let f = p.arith.frac_bits;
+    let splines: Vec<Spline> = fs.iter().map(|&a| spline(a, f)).collect();
+    let bks = breaks(&splines);
+    let n = x.len();
+    let shape = x.shape().to_vec();
+    let keys_label = label.op(Op::Triple);
+    let ke = key_elems(compare_bits(f));
+    let nil = |len: usize| ArrayD::from_elem(IxDyn(&[len]), Nil);
+    match p.role {
+        Role::Dealer => {
+            // The dealer's draws for both parties (r, MSB(r), MSB(r) r, the root seeds).
+            p.masks_with(Role::P0, 5 * n)?;
+            p.masks_with(Role::P1, 5 * n)?;
+            charge(W::DcfKey, n as f64);
+            for c0 in (0..n).step_by(CHUNK) {
+                let len = (c0 + CHUNK).min(n) - c0;
+                p.send_elems(Role::P0, keys_label.clone(), ViewKind::Share, Phase::Offline, nil(len * ke))?;
+                p.send_elems(Role::P1, keys_label.clone(), ViewKind::Share, Phase::Offline, nil(len * ke + 2 * len))?;
+            }
+            Ok(vec![Shared::shape_only(&shape); fs.len()])
+        }
+        Role::P0 | Role::P1 => {
+            let i = p.share_index().ok_or_else(|| protocol_error(Some(label), "no share index"))?;
+            p.masks_with(Role::Dealer, 5 * n)?;
+            exchange(p, nil(n), &label.op(Op::Open), ViewKind::MaskedOpening)?;
+            for c0 in (0..n).step_by(CHUNK) {
+                let len = (c0 + CHUNK).min(n) - c0;
+                let want = len * ke + if i == 1 { 2 * len } else { 0 };
+                p.recv_elems(Role::Dealer, &keys_label, &[want])?;
+            }
+            charge(W::DcfEval, (n * bks.len()) as f64);
+            charge(W::Elem, (n * (bks.len() + 1) * fs.len()) as f64);
+            let mut results = Vec::with_capacity(fs.len());
+            for s in &splines {
+                let mut v = vec![Nil; n];
+                if !s.integral() {
+                    p.rescale(&mut v)?;
+                }
+                results.push(Shared::held(ArrayD::from_elem(IxDyn(&shape), Nil)));
             }
             Ok(results)
         }
