@@ -9,7 +9,8 @@ fn report_writes_every_chart_and_a_report_whose_links_resolve() {
     let _ = std::fs::remove_dir_all(&out);
     let run = Command::new(env!("CARGO_BIN_EXE_rtas")).args(["report", "--tiny", "--out"]).arg(&out).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let charts = ["eps_vs_delta", "permutation", "traffic", "network", "training", "reconstructions", "knowledge"];
+    let charts =
+        ["eps_vs_delta", "permutation", "traffic", "network", "training", "reconstructions", "knowledge", "plan-cnn"];
     for c in charts {
         let png = std::fs::read(out.join(format!("{c}.png"))).unwrap();
         assert!(png.starts_with(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]), "{c}.png is a PNG");

@@ -150,50 +150,8 @@ pub fn run(a: PlanArgs, json: bool) -> Result<String> {
 }
 
 fn draw(cfg: &PlanConfig, dir: &std::path::Path) -> Result<Vec<String>> {
-    use crate::plot::charts::{Corner, LinePanel, LinePanels, Series};
-    let batches = [1, 2, 4, 8, 16, 32, 64, 128, 256];
-    let sweep = plan::sweep(cfg.model, &cfg.protocols, &batches, cfg.rates)?;
-    let series = |f: &dyn Fn(&(usize, u64, f64)) -> f64| -> Vec<Series> {
-        sweep
-            .iter()
-            .enumerate()
-            .map(|(i, (name, pts))| Series {
-                label: name.clone(),
-                points: pts.iter().map(|p| (p.0 as f64, f(p))).collect(),
-                color: i,
-                ..Default::default()
-            })
-            .collect()
-    };
-    let name = cfg.model.name();
-    let chart = LinePanels {
-        title: format!("rtas plan {name}: one training step against batch size (shape-only runs)"),
-        panels: vec![
-            LinePanel {
-                title: "traffic, all links".into(),
-                x_label: "batch size".into(),
-                y_label: "bytes".into(),
-                log_x: true,
-                log_y: true,
-                series: series(&|p| p.1 as f64),
-                legend: Corner::UpperLeft,
-                ..Default::default()
-            },
-            LinePanel {
-                title: "modeled time, LAN (625 MB/s, 0.22 ms RTT)".into(),
-                x_label: "batch size".into(),
-                y_label: "seconds".into(),
-                log_x: true,
-                log_y: true,
-                series: series(&|p| p.2),
-                legend: Corner::UpperLeft,
-                ..Default::default()
-            },
-        ],
-        columns: 2,
-        size: (1200, 520),
-    };
-    let (png, svg) = crate::plot::save(dir, &format!("plan-{name}"), &chart)?;
+    let chart = plan::chart(cfg.model, &cfg.protocols, cfg.rates)?;
+    let (png, svg) = crate::plot::save(dir, &format!("plan-{}", cfg.model.name()), &chart)?;
     Ok(vec![png.display().to_string(), svg.display().to_string()])
 }
 

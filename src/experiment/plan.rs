@@ -324,6 +324,48 @@ pub fn sweep(
     Ok(out)
 }
 
+/// Batch sizes the chart sweeps.
+pub const CHART_BATCHES: [usize; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+/// One training step's traffic and modeled LAN time against batch size, one line per protocol.
+pub fn chart(model: ModelKind, protocols: &[Protocol], rates: Rates) -> Result<crate::plot::charts::LinePanels> {
+    use crate::plot::charts::{Corner, LinePanel, LinePanels, Series};
+    let sweep = sweep(model, protocols, &CHART_BATCHES, rates)?;
+    // A line per protocol, and a marker at each planned batch size.
+    let series = |f: &dyn Fn(&SweepPoint) -> f64| -> Vec<Series> {
+        sweep
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (name, pts))| {
+                let points: Vec<(f64, f64)> = pts.iter().map(|p| (p.0 as f64, f(p))).collect();
+                [
+                    Series { label: name.clone(), points: points.clone(), color: i, ..Default::default() },
+                    Series { points, color: i, markers_only: true, ..Default::default() },
+                ]
+            })
+            .collect()
+    };
+    let panel = |title: &str, y: &str, f: &dyn Fn(&SweepPoint) -> f64| LinePanel {
+        title: title.into(),
+        x_label: "batch size".into(),
+        y_label: y.into(),
+        log_x: true,
+        log_y: true,
+        series: series(f),
+        legend: Corner::UpperLeft,
+        ..Default::default()
+    };
+    Ok(LinePanels {
+        title: format!("rtas plan {}: one training step against batch size (shape-only runs)", model.name()),
+        panels: vec![
+            panel("traffic, all links", "bytes", &|p| p.1 as f64),
+            panel("modeled time, LAN (625 MB/s, 0.22 ms RTT)", "seconds", &|p| p.2),
+        ],
+        columns: 2,
+        size: (1200, 520),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
