@@ -538,6 +538,35 @@ fn model_files_run_the_papers_models_unchanged_and_any_model_in_plaintext() {
     let broken = temp_file("broken-model.toml", b"input = [1, 28\n");
     rejects(&["simulate", "--model", broken.to_str().unwrap()], "broken-model.toml");
     rejects(&["simulate", "--model", "resnet"], "neither logreg, cnn nor a model file");
+    // An ONNX export with its weights trains on the table under every protocol; unsupported operators and
+    // files that are not ONNX are refused in one line.
+    let onnx = format!("{root}/models/onnx/mlp-matmul.onnx");
+    for protocol in ["plain", "rtas", "mpc"] {
+        let v = json(&[
+            "simulate",
+            "--model",
+            &onnx,
+            "--protocol",
+            protocol,
+            "--data-file",
+            &csv,
+            "--label",
+            "default",
+            "--standardize",
+            "--lr",
+            "0.5",
+        ]);
+        assert!(v["accuracy"].as_f64().unwrap() > 0.75, "{protocol}: {v}");
+    }
+    rejects(
+        &["simulate", "--model", &format!("{root}/models/onnx/maxpool.onnx")],
+        "node 2 'maxpool0' (MaxPool): operator 'MaxPool' is not supported",
+    );
+    let not_onnx = temp_file("not.onnx", b"this is not a protocol buffer");
+    rejects(&["plan", "--model", not_onnx.to_str().unwrap()], "not a valid ONNX model");
+    let truncated = std::fs::read(format!("{root}/models/onnx/small-cnn.onnx")).unwrap();
+    let truncated = temp_file("truncated.onnx", &truncated[..truncated.len() / 2]);
+    rejects(&["plan", "--model", truncated.to_str().unwrap()], "not a valid ONNX model");
     // Features that do not fit the model's input.
     rejects(
         &["simulate", "--model", model.to_str().unwrap(), "--protocol", "plain"],
@@ -683,6 +712,10 @@ fn plan_prints_traffic_without_data_and_verifies_it_against_a_run() {
     let out = run(&["plan", "--model", "logreg"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("kept by plan --calibrate"));
     let _ = std::fs::remove_dir_all(&cache);
+    // An ONNX export (tools/make_onnx.py) plans like a model file.
+    let v = json(&["plan", "--model", &format!("{root}/models/onnx/small-cnn.onnx"), "--verify"]);
+    assert_eq!(v["params"].as_u64(), Some(2 * 9 + 2 + 32 * 4 + 4));
+    assert!(v["verified"].as_array().unwrap().iter().all(|x| x["mismatch"].is_null()), "{v}");
     // What cannot be planned is refused in one line.
     rejects(&["plan", "--model", "logreg", "--batch", "0"], "at least 1");
     rejects(&["plan", "--model", "logreg", "--rows", "10"], "fewer than one batch");

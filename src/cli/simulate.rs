@@ -31,7 +31,7 @@ pub fn parse_model(s: &str) -> std::result::Result<ModelName, String> {
     if !path.is_file() {
         return Err(format!("'{s}' is neither logreg, cnn nor a model file"));
     }
-    let net = crate::models::graph::Net::read(&path).map_err(|e| e.to_string())?;
+    let net = crate::models::graph::Net::read(&path).map_err(|e| e.detail())?;
     Ok(ModelName { kind: ModelKind::file(net), path: Some(path) })
 }
 

@@ -56,6 +56,8 @@ pub struct Net {
     pub spec: Spec,
     name: String,
     source: Option<std::path::PathBuf>,
+    /// Weights the file carried (an ONNX export): the initial parameters instead of a random draw.
+    weights: Option<Vec<ArrayD<f64>>>,
     plan: Vec<Planned>,
     target: Target,
     outputs: usize,
@@ -76,7 +78,7 @@ impl Net {
         let plan = spec.plan()?;
         let outputs = spec.outputs_of(&plan)?;
         let target = spec.target_for(outputs)?;
-        Ok(Net { spec, name: "model".into(), source: None, plan, target, outputs })
+        Ok(Net { spec, name: "model".into(), source: None, weights: None, plan, target, outputs })
     }
 
     /// Plans `spec` under the name commands print for it (e.g. the file's stem).
@@ -86,11 +88,23 @@ impl Net {
 
     /// Reads a model file; the net is named after the file's stem and remembers where it came from (so
     /// that `rtas launch` can hand the same file to every party).
+    /// An `.onnx` file is imported ([`super::onnx`]) with its weights.
     pub fn read(path: &std::path::Path) -> Result<Net> {
-        let spec = Spec::read(path)?;
+        let onnx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
+        let (spec, weights) = if onnx {
+            let m = super::onnx::read(path)?;
+            (m.spec, Some(m.params))
+        } else {
+            (Spec::read(path)?, None)
+        };
         let stem = path.file_stem().map_or_else(|| "model".to_string(), |n| n.to_string_lossy().into_owned());
         let source = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        Ok(Net { source: Some(source), ..Net::named(spec, &stem)? })
+        Ok(Net { source: Some(source), weights, ..Net::named(spec, &stem)? })
+    }
+
+    /// The weights the file carried, if any.
+    pub fn weights(&self) -> Option<&[ArrayD<f64>]> {
+        self.weights.as_deref()
     }
 
     /// The file it was read from.
@@ -136,7 +150,11 @@ impl Net {
     }
 
     /// Glorot-uniform weights and zero biases from `seed`, drawn as the paper's models draw theirs.
+    /// A model imported with its weights starts from them (and ignores `seed`).
     pub fn init(&self, seed: u64) -> Vec<ArrayD<f64>> {
+        if let Some(w) = &self.weights {
+            return w.clone();
+        }
         let mut rng = crate::rng::stream(seed, 77);
         let mut out = Vec::new();
         for p in &self.plan {

@@ -12,6 +12,7 @@
 //! the backward pass far from the last bit.
 
 pub mod graph;
+pub mod onnx;
 #[cfg(test)]
 mod plain;
 pub mod secure;
@@ -70,7 +71,7 @@ impl ModelKind {
     /// `--model models/cnn.toml` is `--model cnn`). The net lives as long as the process: a command reads
     /// one model file once.
     pub fn file(net: graph::Net) -> ModelKind {
-        match net.spec.paper_model() {
+        match net.spec.paper_model().filter(|_| net.weights().is_none()) {
             Some(m) => m,
             None => ModelKind::File(Box::leak(Box::new(net))),
         }
