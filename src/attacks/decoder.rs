@@ -138,7 +138,8 @@ pub fn run_public(
     let zp = Array2::from_shape_fn((public.count, dim + 1), |(i, j)| {
         if j < dim { zp.as_slice().map_or(0.0, |v| v[i * dim + j]) } else { 1.0 }
     });
-    let xp = Array2::from_shape_vec((public.count, 784), public.x[..public.count * 784].to_vec())
+    let w = public.width();
+    let xp = Array2::from_shape_vec((public.count, w), public.x[..public.count * w].to_vec())
         .map_err(|e| invalid(e.to_string()))?;
     let (z, x) = matrices(&uniq, train);
     if z.ncols() != zp.ncols() {
@@ -162,7 +163,8 @@ fn matrices(uniq: &[&(usize, Vec<f64>)], train: &Prepared) -> (Array2<f64>, Arra
     let n = uniq.len();
     let dim = uniq.first().map_or(0, |u| u.1.len());
     let z = Array2::from_shape_fn((n, dim + 1), |(i, j)| if j < dim { uniq[i].1[j] } else { 1.0 });
-    let x = Array2::from_shape_fn((n, 784), |(i, j)| train.x[uniq[i].0 * 784 + j]);
+    let w = train.width();
+    let x = Array2::from_shape_fn((n, w), |(i, j)| train.x[uniq[i].0 * w + j]);
     (z, x)
 }
 
@@ -178,20 +180,24 @@ fn fit_and_score(
     if !(cfg.lambda >= 0.0 && cfg.lambda.is_finite()) {
         return Err(invalid("--lambda must be zero or positive"));
     }
+    // The range the attacker clamps to and scores PSNR against: [0, 1] for images (pixels / 256), else the
+    // range of the known examples (a table's features).
+    let (lo, hi) = x_fit.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (lo, hi) = if lo >= 0.0 && hi <= 1.0 { (0.0, 1.0) } else { (lo, hi.max(lo + f64::EPSILON)) };
     let xhat = if cfg.nonlinear {
         super::mlp::Mlp::fit(z_fit, x_fit, &super::mlp::MlpConfig::default())?.predict(z_eval)
     } else {
         let b = ridge(z_fit, x_fit, cfg.lambda.max(1e-12))?;
-        mm(z_eval, b.view()).mapv(|v| v.clamp(0.0, 1.0))
+        mm(z_eval, b.view()).mapv(|v| v.clamp(lo, hi))
     };
     let originals = x_eval.to_owned();
     let errs = relative_errors(xhat.view(), originals.view());
-    let p = psnr(xhat.view(), originals.view(), 1.0);
+    let p = psnr(xhat.view(), originals.view(), hi - lo);
     let mse: Vec<f64> = xhat
         .rows()
         .into_iter()
         .zip(originals.rows())
-        .map(|(a, o)| a.iter().zip(o.iter()).map(|(u, v)| (u - v).powi(2)).sum::<f64>() / 784.0)
+        .map(|(a, o)| a.iter().zip(o.iter()).map(|(u, v)| (u - v).powi(2)).sum::<f64>() / o.len().max(1) as f64)
         .collect();
     Ok(DecoderOutput {
         report: DecoderReport {

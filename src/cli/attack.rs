@@ -174,6 +174,16 @@ pub struct DecArgs {
     /// Success threshold on the relative error.
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.3)]
     pub delta_relative: f64,
+    /// Train on this table instead of the digits (CSV with a header or .npy; the first 80% of the rows
+    /// train, the rest are the public rows of --aux public); needs --label and a model that takes its columns.
+    #[arg(long, value_name = "FILE", requires = "label")]
+    pub data_file: Option<std::path::PathBuf>,
+    /// The label column of --data-file (CSV), or a .npy file of labels.
+    #[arg(long, value_name = "COLUMN|FILE", requires = "data_file")]
+    pub label: Option<String>,
+    /// Scale every feature of --data-file to mean 0 and variance 1 (statistics of the training rows).
+    #[arg(long, requires = "data_file")]
+    pub standardize: bool,
     /// Seed.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
@@ -338,7 +348,33 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             let model = a.model.kind()?;
             // Refuse a bad threshold before recording a run.
             crate::attacks::metrics::check_delta(a.delta_relative)?;
-            let (run, train) = recorded_run(model, Protocol::RtasFast, a.steps, a.seed)?;
+            let (run, train, public) = match &a.data_file {
+                Some(file) => {
+                    let (tr, te) = super::data::table_split(file, a.label.as_deref(), a.standardize)?;
+                    let (train, public) = (
+                        Prepared::from_rows(tr.x, tr.dim, &tr.labels)?,
+                        Prepared::from_rows(te.x, te.dim, &te.labels)?,
+                    );
+                    // Predictions are not what this attack reads: a small test set keeps the run short.
+                    let n = public.count.min(100);
+                    let w = public.width();
+                    let test =
+                        Prepared { count: n, x: public.x[..n * w].to_vec(), labels: public.labels[..n].to_vec() };
+                    let run = record(
+                        model,
+                        Protocol::RtasFast,
+                        a.steps,
+                        a.seed,
+                        (&train, &test),
+                        &bar(0, "recording a run"),
+                    )?;
+                    (run, train, public)
+                }
+                None => {
+                    let (run, train) = recorded_run(model, Protocol::RtasFast, a.steps, a.seed)?;
+                    (run, train, Prepared::new(&mnist::bundled_split()?.1)?)
+                }
+            };
             let seen = decoder::third_party_view(run.view(Role::ThirdParty)?, &run.schedule, &RingArith::default())?;
             let params = &run.final_params;
             let cfg = decoder::Decoder {
@@ -350,9 +386,8 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             let r = match a.aux {
                 AuxName::Known => decoder::run(&seen, &train, &cfg)?.report,
                 AuxName::Public => {
-                    let (_, te) = mnist::bundled_split()?;
                     let first = &params[..model.first_layer_params()];
-                    decoder::run_public(&seen, &train, model, first, &Prepared::new(&te)?, &cfg)?.report
+                    decoder::run_public(&seen, &train, model, first, &public, &cfg)?.report
                 }
             };
             render(&r, json, |r| super::output::value_table("decoder on RTAS-fast's third-party view", r))

@@ -43,3 +43,39 @@ impl DataArgs {
         Ok((Prepared::new(&train)?, Prepared::new(&test)?))
     }
 }
+
+/// A table file cut 80/20 into train and test rows (standardized by the training rows' statistics with
+/// `standardize`).
+pub fn table_split(
+    file: &std::path::Path,
+    label: Option<&str>,
+    standardize: bool,
+) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
+    use crate::experiment::custom::Rows;
+    let table = crate::data::table::read_table(file, label)?;
+    let labels = table.labels.clone().ok_or_else(|| invalid("--label is needed to train"))?;
+    let cut = table.rows * 4 / 5;
+    if cut == 0 || cut == table.rows {
+        return Err(invalid(format!("{} rows cannot be split 80/20 into train and test", table.rows)));
+    }
+    let part = |from: usize, to: usize| Rows {
+        count: to - from,
+        dim: table.cols,
+        x: table.x[from * table.cols..to * table.cols].to_vec(),
+        labels: labels[from..to].to_vec(),
+    };
+    let (mut train, mut test) = (part(0, cut), part(cut, table.rows));
+    if standardize {
+        let d = table.cols;
+        for j in 0..d {
+            let col = || train.x.iter().skip(j).step_by(d);
+            let mean = col().sum::<f64>() / train.count as f64;
+            let var = col().map(|v| (v - mean) * (v - mean)).sum::<f64>() / train.count as f64;
+            let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
+            for r in [&mut train, &mut test] {
+                r.x.iter_mut().skip(j).step_by(d).for_each(|v| *v = (*v - mean) / sd);
+            }
+        }
+    }
+    Ok((train, test))
+}

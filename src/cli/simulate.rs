@@ -252,37 +252,10 @@ pub(super) fn table(r: &SimulateReport) -> String {
     s
 }
 
-/// `--data-file` cut 80/20 into train and test rows (standardized by the training rows' statistics with
-/// `--standardize`).
+/// `--data-file` cut 80/20 into train and test rows (standardized with `--standardize`).
 fn table_rows(a: &SimulateArgs) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
-    use crate::experiment::custom::Rows;
     let file = a.data_file.as_ref().ok_or_else(|| crate::error::invalid("no --data-file"))?;
-    let table = crate::data::table::read_table(file, a.label.as_deref())?;
-    let labels = table.labels.clone().ok_or_else(|| crate::error::invalid("--label is needed to train"))?;
-    let cut = table.rows * 4 / 5;
-    if cut == 0 || cut == table.rows {
-        return Err(crate::error::invalid(format!("{} rows cannot be split 80/20 into train and test", table.rows)));
-    }
-    let part = |from: usize, to: usize| Rows {
-        count: to - from,
-        dim: table.cols,
-        x: table.x[from * table.cols..to * table.cols].to_vec(),
-        labels: labels[from..to].to_vec(),
-    };
-    let (mut train, mut test) = (part(0, cut), part(cut, table.rows));
-    if a.standardize {
-        let d = table.cols;
-        for j in 0..d {
-            let col = || train.x.iter().skip(j).step_by(d);
-            let mean = col().sum::<f64>() / train.count as f64;
-            let var = col().map(|v| (v - mean) * (v - mean)).sum::<f64>() / train.count as f64;
-            let sd = if var > 0.0 { var.sqrt() } else { 1.0 };
-            for r in [&mut train, &mut test] {
-                r.x.iter_mut().skip(j).step_by(d).for_each(|v| *v = (*v - mean) / sd);
-            }
-        }
-    }
-    Ok((train, test))
+    super::data::table_split(file, a.label.as_deref(), a.standardize)
 }
 
 /// A model file that is not one of the paper's, in plaintext on MNIST or a user's table (real-valued
