@@ -4,6 +4,7 @@ the head of the example table as CSV, NPY arrays of several dtypes, frames as th
 and the bundled model files. Run from the repository root: python3 tools/fuzz_corpus.py
 """
 import gzip
+import os
 import shutil
 import struct
 
@@ -65,4 +66,8 @@ open(f"{out}/model_spec/lenet.toml", "w").write(
     "[[layer]]\nkind = \"sigmoid\"\n[[layer]]\nkind = \"flatten\"\n"
     "[[layer]]\nkind = \"dense\"\nunits = 4\n"
     "[loss]\nkind = \"softmax-cross-entropy\"\n")
+# The ONNX fixtures (tools/make_onnx.py): two models that import and one refused operator.
+os.makedirs(f"{out}/onnx", exist_ok=True)
+for m in ["small-cnn", "mlp-matmul", "maxpool"]:
+    shutil.copy(f"models/onnx/{m}.onnx", f"{out}/onnx/{m}.onnx")
 print("wrote the seed corpora under", out)
