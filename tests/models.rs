@@ -230,36 +230,25 @@ fn a_failed_run_reports_its_root_cause() {
     assert!(err.to_string().contains("out of step"), "{err}");
 }
 
-/// A held-out 3-layer MLP and a LeNet-5-like network (padding, average pooling, a convolution after the
-/// first, so the delta goes back through a convolution) run under every protocol from their model files:
+/// A held-out 3-layer MLP and LeNet-5 (`models/mlp.toml`, `models/lenet5.toml`: padding, average pooling, a
+/// convolution after the first, so the delta goes back through a convolution) run under every protocol:
 /// the same accuracy as plaintext on the same batches, parameters within the fixed point's error, losses
 /// step by step.
 #[test]
 fn held_out_model_files_train_under_every_protocol_as_in_plaintext() {
     use rtas::models::graph::Net;
-    use rtas::models::spec::Spec;
-    let mlp = "input = [784]\n\
-        [[layer]]\nkind = \"dense\"\nunits = 32\n[[layer]]\nkind = \"relu\"\n\
-        [[layer]]\nkind = \"dense\"\nunits = 16\n[[layer]]\nkind = \"sigmoid\"\n\
-        [[layer]]\nkind = \"dense\"\nunits = 10\n[[layer]]\nkind = \"sigmoid\"\n\
-        [loss]\nkind = \"mse\"\n";
-    let lenet = "input = [1, 28, 28]\n\
-        [[layer]]\nkind = \"conv2d\"\nfilters = 3\nkernel = 5\npadding = 2\n[[layer]]\nkind = \"relu\"\n\
-        [[layer]]\nkind = \"avgpool\"\nsize = 2\n\
-        [[layer]]\nkind = \"conv2d\"\nfilters = 4\nkernel = 5\n[[layer]]\nkind = \"relu\"\n\
-        [[layer]]\nkind = \"avgpool\"\nsize = 2\n[[layer]]\nkind = \"flatten\"\n\
-        [[layer]]\nkind = \"dense\"\nunits = 10\n[[layer]]\nkind = \"sigmoid\"\n\
-        [loss]\nkind = \"mse\"\n";
     let (tr, te) = data();
     let (tr, te) = (
         Prepared { count: 320, x: tr.x[..320 * 784].to_vec(), labels: tr.labels[..320].to_vec() },
         Prepared { count: 100, x: te.x[..100 * 784].to_vec(), labels: te.labels[..100].to_vec() },
     );
-    for (name, text) in [("mlp", mlp), ("lenet", lenet)] {
-        let model = ModelKind::file(Net::named(Spec::parse(text).unwrap(), name).unwrap());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    for name in ["mlp", "lenet5"] {
+        let model = ModelKind::file(Net::read(&dir.join(format!("{name}.toml"))).unwrap());
         for p in [RTAS, FAST, MPC] {
             let mut cfg = SimulateConfig::paper(model, p);
             cfg.lr = 1.0;
+            cfg.batch = 8;
             cfg.max_steps = Some(6);
             cfg.infer_batch = 50;
             let r = simulate(&cfg, &tr, &te, &ProgressBar::hidden()).unwrap().report;
@@ -277,7 +266,33 @@ fn held_out_model_files_train_under_every_protocol_as_in_plaintext() {
             );
             // The delta goes back through the second convolution (RTAS, mpc) under that layer's name.
             let back = r.train_step.per_label_seconds.keys().any(|k| k.contains("conv2/back"));
-            assert_eq!(back, name == "lenet" && p != FAST, "{name} {}", r.protocol);
+            assert_eq!(back, name == "lenet5" && p != FAST, "{name} {}", r.protocol);
         }
     }
+}
+
+/// The fixtures `tools/make_onnx.py` writes import to the layers it describes and compute, from their
+/// weights, the outputs the script computed for them independently.
+#[test]
+fn the_fixtures_import_and_compute_what_the_script_computed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/onnx");
+    for (name, kinds) in [
+        ("small-cnn", vec!["conv2d", "relu", "avgpool", "flatten", "dense", "sigmoid"]),
+        ("mlp-matmul", vec!["dense", "relu", "dense", "sigmoid"]),
+    ] {
+        let net = rtas::models::graph::Net::read(&dir.join(format!("{name}.onnx"))).unwrap();
+        let got: Vec<&str> = net.layers().iter().map(|l| l.layer.kind()).collect();
+        assert_eq!(got, kinds, "{name}");
+        let text = std::fs::read_to_string(dir.join(format!("{name}.expected.json"))).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let rows: Vec<Vec<f64>> = serde_json::from_value(v["inputs"].clone()).unwrap();
+        let want: Vec<Vec<f64>> = serde_json::from_value(v["outputs"].clone()).unwrap();
+        let x = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[rows.len(), rows[0].len()]), rows.concat()).unwrap();
+        let y = net.predict(&net.init(0), &x).unwrap();
+        for (a, b) in y.iter().zip(want.concat()) {
+            assert!((a - b).abs() < 1e-9, "{name}: {a} against {b}");
+        }
+    }
+    let e = rtas::models::onnx::read(&dir.join("maxpool.onnx")).unwrap_err().to_string();
+    assert!(e.contains("node 2 'maxpool0' (MaxPool): operator 'MaxPool' is not supported"), "{e}");
 }

@@ -18,6 +18,7 @@ pub mod config;
 pub mod data;
 pub mod launch;
 pub mod party;
+pub mod replay;
 pub mod shaped;
 pub mod tcp;
 pub mod tls;

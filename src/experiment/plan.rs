@@ -13,8 +13,9 @@ use crate::models::secure::{self, Inputs, Plan, Protocol};
 use crate::models::{ModelKind, Prepared};
 use crate::net::{Phase, Role, Stage};
 use crate::protocol::elementwise::HelperMode;
-use crate::protocol::ring::{RingArith, ShapeArith};
+use crate::protocol::ring::RingArith;
 use crate::protocol::work::Rates;
+use crate::protocol::work::ShapeArith;
 use crate::sim::cost::Profile;
 use crate::sim::measure::{Measurement, measure};
 use crate::sim::record::Recording;
@@ -395,25 +396,14 @@ mod tests {
         }
     }
 
-    /// Held-out specs: a 3-layer MLP and a LeNet-5-like network (padding, pooling, a convolution after the
-    /// first), byte for byte and round for round.
+    /// Held-out specs: a 3-layer MLP and LeNet-5 (`models/mlp.toml`, `models/lenet5.toml`: padding,
+    /// pooling, a convolution after the first), byte for byte and round for round.
     #[test]
     fn the_plan_and_a_real_run_record_the_same_ledger_for_held_out_models() {
         use crate::models::graph::Net;
-        use crate::models::spec::Spec;
-        let mlp = "input = [20]\n[[layer]]\nkind = \"dense\"\nunits = 16\n[[layer]]\nkind = \"relu\"\n\
-            [[layer]]\nkind = \"dense\"\nunits = 8\n[[layer]]\nkind = \"sigmoid\"\n\
-            [[layer]]\nkind = \"dense\"\nunits = 3\n[[layer]]\nkind = \"sigmoid\"\n[loss]\nkind = \"mse\"\n";
-        let lenet = "input = [1, 28, 28]\n\
-            [[layer]]\nkind = \"conv2d\"\nfilters = 6\nkernel = 5\npadding = 2\n[[layer]]\nkind = \"relu\"\n\
-            [[layer]]\nkind = \"avgpool\"\nsize = 2\n\
-            [[layer]]\nkind = \"conv2d\"\nfilters = 16\nkernel = 5\n[[layer]]\nkind = \"relu\"\n\
-            [[layer]]\nkind = \"avgpool\"\nsize = 2\n[[layer]]\nkind = \"flatten\"\n\
-            [[layer]]\nkind = \"dense\"\nunits = 120\n[[layer]]\nkind = \"sigmoid\"\n\
-            [[layer]]\nkind = \"dense\"\nunits = 84\n[[layer]]\nkind = \"sigmoid\"\n\
-            [[layer]]\nkind = \"dense\"\nunits = 10\n[[layer]]\nkind = \"sigmoid\"\n[loss]\nkind = \"mse\"\n";
-        for (name, text) in [("mlp", mlp), ("lenet", lenet)] {
-            let model = ModelKind::file(Net::named(Spec::parse(text).unwrap(), name).unwrap());
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        for name in ["mlp", "lenet5"] {
+            let model = ModelKind::file(Net::read(&dir.join(format!("{name}.toml"))).unwrap());
             for v in verify(&cfg(model), 5, 3).unwrap() {
                 assert!(v.mismatch.is_none(), "{name} {}: {:?}", v.protocol, v.mismatch);
                 assert!(v.messages > 10 && v.bytes > 0 && v.rounds[0] > 0, "{v:?}");

@@ -532,6 +532,7 @@ mod tests {
                 let lf: Vec<f64> = labels.iter().map(|&l| f64::from(l)).collect();
                 let yb = net.train_step(&mut b, &flat, &lf, lr).unwrap();
                 assert_eq!(ya.loss.to_bits(), yb.loss.to_bits(), "{}", model.name());
+                assert_eq!(ya.yhat, yb.yhat, "{}: the same outputs", model.name());
             }
             assert_eq!(a, b, "{}: same parameters after three steps", model.name());
         }

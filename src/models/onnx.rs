@@ -540,32 +540,6 @@ fn convert(nodes: &[Node], inits: &HashMap<String, Tensor>, inputs: &[(String, V
 mod tests {
     use super::*;
 
-    /// The fixtures `tools/make_onnx.py` writes import to the layers it describes and compute, from their
-    /// weights, the outputs the script computed for them independently.
-    #[test]
-    fn the_fixtures_import_and_compute_what_the_script_computed() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/onnx");
-        for (name, kinds) in [
-            ("small-cnn", vec!["conv2d", "relu", "avgpool", "flatten", "dense", "sigmoid"]),
-            ("mlp-matmul", vec!["dense", "relu", "dense", "sigmoid"]),
-        ] {
-            let net = crate::models::graph::Net::read(&dir.join(format!("{name}.onnx"))).unwrap();
-            let got: Vec<&str> = net.layers().iter().map(|l| l.layer.kind()).collect();
-            assert_eq!(got, kinds, "{name}");
-            let text = std::fs::read_to_string(dir.join(format!("{name}.expected.json"))).unwrap();
-            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-            let rows: Vec<Vec<f64>> = serde_json::from_value(v["inputs"].clone()).unwrap();
-            let want: Vec<Vec<f64>> = serde_json::from_value(v["outputs"].clone()).unwrap();
-            let x = arr(&[rows.len(), rows[0].len()], rows.concat()).unwrap();
-            let y = net.predict(&net.init(0), &x).unwrap();
-            for (a, b) in y.iter().zip(want.concat()) {
-                assert!((a - b).abs() < 1e-9, "{name}: {a} against {b}");
-            }
-        }
-        let e = read(&dir.join("maxpool.onnx")).unwrap_err().to_string();
-        assert!(e.contains("node 2 'maxpool0' (MaxPool): operator 'MaxPool' is not supported"), "{e}");
-    }
-
     #[test]
     fn lying_lengths_and_truncations_are_refused_without_reading_past_the_end() {
         // A graph field that claims 2^40 bytes.

@@ -1,13 +1,38 @@
 //! The paper's two models written out by hand from its equations (f64): the test oracle that the one layer
 //! graph ([`super::graph::Net`], which every backend walks) computes exactly them, to the bit.
 
-use super::graph::{TailOut, add_bias, sum_to_axis1};
 use super::{CNN_FLAT, CNN_KERNEL, CNN_STRIDE, ModelKind};
 use crate::error::{Result, invalid};
 use crate::protocol::conv;
 use crate::protocol::elementwise::{relu, relu_grad, sigmoid};
 use crate::protocol::kernel::matmul_f64;
 use ndarray::{Array2, ArrayD, Ix2, IxDyn};
+
+/// `z + b` with b broadcast along axis 1.
+fn add_bias(z: &ArrayD<f64>, b: &ArrayD<f64>) -> ArrayD<f64> {
+    let mut out = z.clone();
+    for (mut lane, &bj) in out.axis_iter_mut(ndarray::Axis(1)).zip(b.iter()) {
+        lane.mapv_inplace(|v| v + bj);
+    }
+    out
+}
+
+/// Sum over every axis but 1.
+fn sum_to_axis1(d: &ArrayD<f64>) -> ArrayD<f64> {
+    let n = d.shape()[1];
+    ArrayD::from_shape_fn(IxDyn(&[n]), |i| d.index_axis(ndarray::Axis(1), i[0]).sum())
+}
+
+/// What the part of the model after the first layer returns.
+#[derive(Debug, Clone)]
+pub struct TailOut {
+    /// Model outputs.
+    pub yhat: ArrayD<f64>,
+    /// Mean squared loss.
+    pub loss: f64,
+    /// Unscaled delta at the first layer's output.
+    pub delta: ArrayD<f64>,
+}
 
 fn m2(a: &ArrayD<f64>) -> Result<ndarray::ArrayView2<'_, f64>> {
     a.view().into_dimensionality::<Ix2>().map_err(|e| invalid(e.to_string()))

@@ -111,8 +111,8 @@ impl Elem for f64 {
 pub trait Arith: Clone + Send + Sync + Debug + 'static {
     /// The share element.
     type E: Elem;
-    /// Whether shares carry no values (a shape-only run, [`ShapeArith`]): code that needs values skips
-    /// them and charges their cost ([`super::work`]) instead.
+    /// Whether shares carry no values (a shape-only run, `work::ShapeArith`): code that needs values skips
+    /// them and charges their cost (`work::charge`) instead.
     const SHAPE_ONLY: bool = false;
 
     /// Called once on the party's own thread when it sets up.
@@ -278,100 +278,6 @@ impl Arith for FloatArith {
     fn product_error(&self) -> f64 {
         // Cancellation of mask products of size sigma^2 in f64.
         self.sigma * self.sigma * 1e-13
-    }
-}
-
-/// The element of a shape-only run: no value, no memory ([`ShapeArith`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Nil;
-
-impl Elem for Nil {
-    #[inline(always)]
-    fn add(self, _: Self) -> Self {
-        Nil
-    }
-    #[inline(always)]
-    fn sub(self, _: Self) -> Self {
-        Nil
-    }
-    #[inline(always)]
-    fn mul(self, _: Self) -> Self {
-        Nil
-    }
-    fn into_payload(a: ArrayD<Self>) -> Payload {
-        super::work::charge(super::work::Op::Elem, a.len() as f64);
-        Payload::Shape(a.shape().to_vec())
-    }
-    fn from_payload(p: Payload) -> std::result::Result<ArrayD<Self>, String> {
-        match p {
-            Payload::Shape(s) => {
-                super::work::charge(super::work::Op::Elem, s.iter().product::<usize>() as f64);
-                Ok(ArrayD::from_elem(IxDyn(&s), Nil))
-            }
-            other => Err(format!("expected a shape, got {}", other.kind_name())),
-        }
-    }
-    fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self> {
-        let ((m, k), n) = (a.dim(), b.dim().1);
-        super::work::charge(super::work::Op::Mac, (m * k * n) as f64);
-        Array2::from_elem((m, n), Nil)
-    }
-    fn as_ring(_: &[Self]) -> Option<&[u64]> {
-        None
-    }
-}
-
-/// Z_2^64 fixed point with the values left out: the protocol code runs, every message keeps its shape and
-/// its size, and what the parties would have computed is charged to a meter at the measured `rates`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ShapeArith {
-    /// Fractional bits (they set the FSS gates' key sizes).
-    pub frac_bits: u32,
-    /// Measured cost of each operation.
-    pub rates: super::work::Rates,
-}
-
-impl Arith for ShapeArith {
-    type E = Nil;
-    const SHAPE_ONLY: bool = true;
-
-    fn start(&self) {
-        super::work::install(self.rates);
-    }
-
-    fn name(&self) -> &'static str {
-        "ring (shape only)"
-    }
-
-    fn encode(&self, _: f64) -> Result<Nil> {
-        Ok(Nil)
-    }
-
-    fn decode(&self, _: Nil) -> f64 {
-        0.0
-    }
-
-    fn masks(&self, _: &mut Prg, n: usize) -> Vec<Nil> {
-        super::work::charge(super::work::Op::Prg, n as f64);
-        vec![Nil; n]
-    }
-
-    fn rescale(&self, _: usize, share: &mut [Nil]) {
-        super::work::charge(super::work::Op::Elem, share.len() as f64);
-    }
-
-    fn product_error(&self) -> f64 {
-        2f64.powi(-(self.frac_bits as i32))
-    }
-
-    fn encode_all(&self, x: &ArrayD<f64>) -> Result<ArrayD<Nil>> {
-        Ok(ArrayD::from_elem(IxDyn(x.shape()), Nil))
-    }
-
-    fn decode_all(&self, x: &ArrayD<Nil>) -> ArrayD<f64> {
-        // Nothing to decode: an empty placeholder (shape-only code never reads it).
-        let _ = x;
-        ArrayD::zeros(IxDyn(&[0]))
     }
 }
 

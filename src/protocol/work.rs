@@ -1,13 +1,18 @@
 //! The work a shape-only run (`rtas plan`) charges instead of doing.
 //!
 //! A shape-only run executes the real protocol code on tensors whose elements are zero-sized
-//! ([`super::ring::Nil`]): every message is sent with its shape (so the ledger is the real one), and every
+//! ([`Nil`]): every message is sent with its shape (so the ledger is the real one), and every
 //! operation that would have computed charges its cost to the party's meter instead: ring multiply-adds of
 //! products, PRG draws, element-wise passes, helper function evaluations, DCF key generations and
 //! evaluations, and the third party's plaintext multiply-adds. The cost of each is a throughput measured on
 //! this machine ([`Rates::measure`]); the meter's total stands in for the party's CPU clock, so the network
 //! cost model replays a shape-only run exactly as it replays a real one.
 
+use super::prg::Prg;
+use super::ring::{Arith, Elem};
+use crate::error::Result;
+use crate::net::Payload;
+use ndarray::{Array2, ArrayD, ArrayView2, IxDyn};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::time::Instant;
@@ -75,7 +80,6 @@ impl Rates {
 
     fn measure_here(reps: usize) -> Rates {
         use super::fss::dcf;
-        use super::prg::Prg;
         let reps = reps.max(1);
         let median = |f: &mut dyn FnMut() -> f64| {
             let mut v: Vec<f64> = (0..reps).map(|_| f()).collect();
@@ -169,4 +173,98 @@ pub fn charge(op: Op, n: f64) {
 /// Nanoseconds charged on this thread so far.
 pub fn charged_ns() -> u64 {
     METER.with(|m| m.borrow().ns as u64)
+}
+
+/// The element of a shape-only run: no value, no memory ([`ShapeArith`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Nil;
+
+impl Elem for Nil {
+    #[inline(always)]
+    fn add(self, _: Self) -> Self {
+        Nil
+    }
+    #[inline(always)]
+    fn sub(self, _: Self) -> Self {
+        Nil
+    }
+    #[inline(always)]
+    fn mul(self, _: Self) -> Self {
+        Nil
+    }
+    fn into_payload(a: ArrayD<Self>) -> Payload {
+        charge(Op::Elem, a.len() as f64);
+        Payload::Shape(a.shape().to_vec())
+    }
+    fn from_payload(p: Payload) -> std::result::Result<ArrayD<Self>, String> {
+        match p {
+            Payload::Shape(s) => {
+                charge(Op::Elem, s.iter().product::<usize>() as f64);
+                Ok(ArrayD::from_elem(IxDyn(&s), Nil))
+            }
+            other => Err(format!("expected a shape, got {}", other.kind_name())),
+        }
+    }
+    fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self> {
+        let ((m, k), n) = (a.dim(), b.dim().1);
+        charge(Op::Mac, (m * k * n) as f64);
+        Array2::from_elem((m, n), Nil)
+    }
+    fn as_ring(_: &[Self]) -> Option<&[u64]> {
+        None
+    }
+}
+
+/// Z_2^64 fixed point with the values left out: the protocol code runs, every message keeps its shape and
+/// its size, and what the parties would have computed is charged to a meter at the measured `rates`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShapeArith {
+    /// Fractional bits (they set the FSS gates' key sizes).
+    pub frac_bits: u32,
+    /// Measured cost of each operation.
+    pub rates: Rates,
+}
+
+impl Arith for ShapeArith {
+    type E = Nil;
+    const SHAPE_ONLY: bool = true;
+
+    fn start(&self) {
+        install(self.rates);
+    }
+
+    fn name(&self) -> &'static str {
+        "ring (shape only)"
+    }
+
+    fn encode(&self, _: f64) -> Result<Nil> {
+        Ok(Nil)
+    }
+
+    fn decode(&self, _: Nil) -> f64 {
+        0.0
+    }
+
+    fn masks(&self, _: &mut Prg, n: usize) -> Vec<Nil> {
+        charge(Op::Prg, n as f64);
+        vec![Nil; n]
+    }
+
+    fn rescale(&self, _: usize, share: &mut [Nil]) {
+        charge(Op::Elem, share.len() as f64);
+    }
+
+    fn product_error(&self) -> f64 {
+        2f64.powi(-(self.frac_bits as i32))
+    }
+
+    fn encode_all(&self, x: &ArrayD<f64>) -> Result<ArrayD<Nil>> {
+        Ok(ArrayD::from_elem(IxDyn(x.shape()), Nil))
+    }
+
+    fn decode_all(&self, x: &ArrayD<Nil>) -> ArrayD<f64> {
+        // Nothing to decode: an empty placeholder (shape-only code never reads it).
+        let _ = x;
+        ArrayD::zeros(IxDyn(&[0]))
+    }
 }

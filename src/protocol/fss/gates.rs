@@ -33,8 +33,9 @@ use crate::net::{Label, Op, Phase, Role, ViewKind};
 use crate::protocol::functions::Activation;
 use crate::protocol::io::exchange;
 use crate::protocol::party::Party;
-use crate::protocol::ring::{Arith, Nil, RingArith, ShapeArith};
+use crate::protocol::ring::{Arith, RingArith};
 use crate::protocol::share::Shared;
+use crate::protocol::work::{Nil, ShapeArith};
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
 
@@ -181,6 +182,16 @@ fn draws(prg: &mut crate::protocol::prg::Prg, n: usize) -> Draws {
 /// gate computes at.
 type EncodedSpline = (u64, u64, Vec<(usize, u64, u64)>);
 
+/// The splines of `fs` and their breaks, each once (an error for no function).
+fn splines_of(fs: &[Activation], frac_bits: u32, label: &Label) -> Result<(Vec<Spline>, Vec<i64>)> {
+    if fs.is_empty() {
+        return Err(invalid(format!("'{label}': no function to apply")));
+    }
+    let splines: Vec<Spline> = fs.iter().map(|&a| spline(a, frac_bits)).collect();
+    let bks = breaks(&splines);
+    Ok((splines, bks))
+}
+
 /// Values whose keys travel in one message (bounds the memory of a message at about 64 MB).
 const CHUNK: usize = 16_384;
 
@@ -188,12 +199,8 @@ const CHUNK: usize = 16_384;
 /// shared result per function. Ledger for n values at f = 16: dealer -> P0 `192 n` and dealer -> P1 `194 n` ring
 /// elements offline (in messages of at most 16,384 values' keys); P0 <-> P1 `n` each way online, one round.
 pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label: &Label) -> Result<Vec<Shared<u64>>> {
-    if fs.is_empty() {
-        return Err(invalid(format!("'{label}': no function to apply")));
-    }
     let f = p.arith.frac_bits;
-    let splines: Vec<Spline> = fs.iter().map(|&a| spline(a, f)).collect();
-    let bks = breaks(&splines);
+    let (splines, bks) = splines_of(fs, f, label)?;
     let n = x.len();
     let shape = x.shape().to_vec();
     let keys_label = label.op(Op::Triple);
@@ -345,12 +352,8 @@ pub fn apply_shape(
     label: &Label,
 ) -> Result<Vec<Shared<Nil>>> {
     use crate::protocol::work::{Op as W, charge};
-    if fs.is_empty() {
-        return Err(invalid(format!("'{label}': no function to apply")));
-    }
     let f = p.arith.frac_bits;
-    let splines: Vec<Spline> = fs.iter().map(|&a| spline(a, f)).collect();
-    let bks = breaks(&splines);
+    let (splines, bks) = splines_of(fs, f, label)?;
     let n = x.len();
     let shape = x.shape().to_vec();
     let keys_label = label.op(Op::Triple);
