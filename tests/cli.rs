@@ -648,6 +648,40 @@ fn every_numeric_flag_of_every_subcommand_refuses_what_is_not_its_number() {
     }
 }
 
+/// Runs `rtas PREFIX --LONG VALUE` with the arguments the parser would ask for first, for at most
+/// `seconds`: its exit code (`None` when it was still running and was killed) and its stderr.
+fn outcome(prefix: &[String], long: &str, value: &str, seconds: u64) -> (Option<i32>, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtas"));
+    cmd.args(prefix).arg(format!("--{long}")).arg(value);
+    match prefix.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["bound", "linear"] => cmd.args(["--dim", "10", "--outputs", "2"]),
+        ["bound", "noise"] => cmd.args(["--sigma", "1", "--delta", "1"]),
+        ["estimate", "linear"] => cmd.args(["--dim", "10", "--outputs", "2", "--trials", "10"]),
+        ["estimate", "noise"] => cmd.args(["--sigma", "1", "--delta", "1", "--trials", "10"]),
+        ["simulate"] | ["plan"] => cmd.args(["--model", "logreg"]),
+        ["launch"] => cmd.args(["--model", "logreg", "--local"]),
+        ["op"] => cmd.args(["--op", "mul", "--shape", "4"]),
+        _ => &mut cmd,
+    };
+    let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let t0 = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if t0.elapsed().as_secs() > seconds {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let mut err = String::new();
+    use std::io::Read;
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (status.and_then(|s| s.code()), err)
+}
+
 /// No real-valued flag of any subcommand accepts NaN: each is refused in one line with exit 2 before any
 /// work starts (a command still running after 20 s has accepted it).
 #[test]
@@ -657,46 +691,37 @@ fn no_real_flag_of_any_subcommand_accepts_nan() {
     assert!(flags.len() > 10, "found only {} real flags", flags.len());
     let mut accepted = Vec::new();
     for (prefix, long) in &flags {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtas"));
-        cmd.args(prefix).arg(format!("--{long}")).arg("NaN");
-        // Required arguments the parser would ask for first.
-        match prefix.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-            ["bound", "linear"] => cmd.args(["--dim", "10", "--outputs", "2"]),
-            ["bound", "noise"] => cmd.args(["--sigma", "1", "--delta", "1"]),
-            ["estimate", "linear"] => cmd.args(["--dim", "10", "--outputs", "2", "--trials", "10"]),
-            ["estimate", "noise"] => cmd.args(["--sigma", "1", "--delta", "1", "--trials", "10"]),
-            ["simulate"] | ["launch"] => cmd.args(["--model", "logreg", "--local"]),
-            ["op"] => cmd.args(["--op", "mul", "--shape", "4"]),
-            _ => &mut cmd,
-        };
-        let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
-        let t0 = std::time::Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break Some(s);
-            }
-            if t0.elapsed().as_secs() > 20 {
-                let _ = child.kill();
-                break None;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        };
-        let mut err = String::new();
-        use std::io::Read;
-        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-        let ok = status.and_then(|s| s.code()) == Some(2)
-            && err.trim_end().lines().count() == 1
-            && !err.contains("panicked");
+        let (code, err) = outcome(prefix, long, "NaN", 20);
+        let ok = code == Some(2) && err.trim_end().lines().count() == 1 && !err.contains("panicked");
         if !ok {
-            accepted.push(format!(
-                "{} --{long} NaN: {:?} {}",
-                prefix.join(" "),
-                status.and_then(|s| s.code()),
-                err.trim()
-            ));
+            accepted.push(format!("{} --{long} NaN: {code:?} {}", prefix.join(" "), err.trim()));
         }
     }
     assert!(accepted.is_empty(), "NaN not refused cleanly:\n{}", accepted.join("\n"));
+}
+
+/// Every numeric flag at a huge value (u64::MAX for counts, 1e308 for reals; seeds excepted) is refused in
+/// one line, accepted, or still running after 2 s, and never panics: the sweep found six panics (capacity
+/// overflows and ndarray shape overflows in the table attacks and in plan), now refused by size.
+#[test]
+fn no_numeric_flag_panics_at_a_huge_value() {
+    let mut panics = Vec::new();
+    for (prefix, long, unsigned) in numeric_flags() {
+        if long == "seed" {
+            continue;
+        }
+        let v = if unsigned { "18446744073709551615" } else { "1e308" };
+        let (code, err) = outcome(&prefix, &long, v, 2);
+        let clean = match code {
+            Some(2) => err.trim_end().lines().count() == 1,
+            Some(0) | None => true,
+            Some(_) => false,
+        };
+        if !clean || err.contains("panicked") {
+            panics.push(format!("{} --{long} {v}: {code:?} {}", prefix.join(" "), err.trim()));
+        }
+    }
+    assert!(panics.is_empty(), "huge values not handled:\n{}", panics.join("\n"));
 }
 
 #[test]

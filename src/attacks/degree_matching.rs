@@ -89,6 +89,8 @@ pub fn run(cfg: &DegreeMatching) -> Result<DegreeMatchingReport> {
     if !non_negative(cfg.noise) || !non_negative(cfg.zipf) {
         return Err(invalid("--noise and --zipf must be zero or positive"));
     }
+    super::metrics::check_elems("--users x --per-user", &[cfg.users, cfg.per_user])?;
+    super::metrics::check_elems("--items", &[cfg.items])?;
     if cfg.per_user > cfg.items {
         // Each user consumes distinct items: more than there are cannot be drawn (refused, not clamped).
         return Err(invalid(format!("--per-user {} exceeds the {} items", cfg.per_user, cfg.items)));

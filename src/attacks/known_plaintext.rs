@@ -76,6 +76,9 @@ pub fn run(cfg: &KnownPlaintext, given: Option<&crate::models::Prepared>) -> Res
     if !(cfg.delta_relative > 0.0 && cfg.delta_relative.is_finite()) {
         return Err(invalid("--delta-relative must be a positive finite number"));
     }
+    super::metrics::check_elems("--rows x --dim", &[cfg.rows, dim])?;
+    super::metrics::check_elems("--dim x --outputs", &[dim, outputs])?;
+    super::metrics::check_elems("--rows x --outputs", &[cfg.rows, outputs])?;
     let max_k = cfg.known.iter().copied().max().unwrap_or(0);
     if cfg.known.is_empty() || cfg.known.contains(&0) || max_k >= cfg.rows {
         return Err(invalid(format!("--known must list sizes from 1 to rows - 1 = {}", cfg.rows.saturating_sub(1))));

@@ -72,6 +72,8 @@ pub fn run(cfg: &KnownSample, given: Option<&crate::models::Prepared>) -> Result
     if cfg.rows < 2 || cfg.sample < 2 {
         return Err(invalid("--rows and --sample must be at least 2"));
     }
+    let total = cfg.rows.checked_add(cfg.sample).ok_or_else(|| invalid("--rows + --sample overflows"))?;
+    super::metrics::check_elems("(--rows + --sample) x --dim", &[total, dim])?;
     let all = data::rows(cfg.data, cfg.rows + cfg.sample, dim, given, cfg.seed)?;
     let (x, own) = (all.slice(s![..cfg.rows, ..]).to_owned(), all.slice(s![cfg.rows.., ..]).to_owned());
     let a = data::random_orthogonal(dim, &mut stream(cfg.seed, 503))?;

@@ -133,6 +133,9 @@ pub fn run_on(cfg: &Linking, given: Option<&crate::models::Prepared>) -> Result<
     if cfg.outputs == 0 {
         return Err(invalid("--outputs must be at least 1 (the transformation publishes outputs columns)"));
     }
+    super::metrics::check_elems("--rows x --dim", &[cfg.rows, cfg.dim])?;
+    super::metrics::check_elems("--dim x --outputs", &[cfg.dim, cfg.outputs])?;
+    super::metrics::check_elems("--rows x --outputs", &[cfg.rows, cfg.outputs])?;
     if cfg.rows > 3000 {
         return Err(invalid("--rows above 3000 makes the assignment too slow for this attack's O(m^2 n) solver"));
     }

@@ -53,6 +53,21 @@ pub struct Success {
     pub median_relative_error: f64,
 }
 
+/// Values one array of an attack may hold: 2^31 (16 GiB of f64; the machines rtas runs on have less).
+pub const MAX_ELEMS: usize = 1 << 31;
+
+/// Refuses sizes whose array (`dims` multiplied) would hold more than [`MAX_ELEMS`] values: `what` names
+/// the flags, e.g. `--rows x --dim`.
+pub fn check_elems(what: &str, dims: &[usize]) -> Result<()> {
+    match dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) {
+        Some(n) if n <= MAX_ELEMS => Ok(()),
+        _ => Err(crate::error::invalid(format!(
+            "{what} = {} values in one array, more than rtas holds (2^31, 16 GiB)",
+            dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(" x ")
+        ))),
+    }
+}
+
 /// A success threshold must be a positive finite number (`--delta-relative`).
 pub fn check_delta(delta: f64) -> Result<()> {
     if !(delta.is_finite() && delta > 0.0) {

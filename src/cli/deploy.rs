@@ -203,8 +203,8 @@ impl LaunchArgs {
         self.train.apply(&mut sim)?;
         sim.seed = seed;
         sim.profiles = self.net.profiles()?;
-        if self.threads == Some(0) {
-            return Err(invalid("--threads must be at least 1"));
+        if self.threads.is_some_and(|t| t == 0 || t > 1024) {
+            return Err(invalid("--threads must be from 1 to 1024"));
         }
         if !self.timeout.is_finite() || self.timeout <= 0.0 || self.timeout > 1e7 {
             return Err(invalid(format!(

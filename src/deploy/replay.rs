@@ -58,14 +58,21 @@ impl Transport for ReplayTransport {
 }
 
 /// The fixed job: a 4 -> 3 -> 1 network (relu, sigmoid) under `protocol`, one training step of 2 rows and
-/// one inference batch of 2.
+/// one inference batch of 2. Planned once per process (a model file's `ModelKind` lives as long as the
+/// process).
 pub fn fixture() -> Result<ModelKind> {
-    let spec = crate::models::spec::Spec::parse(
-        "input = [4]\n[[layer]]\nkind = \"dense\"\nunits = 3\n[[layer]]\nkind = \"relu\"\n\
-         [[layer]]\nkind = \"dense\"\nunits = 1\n[[layer]]\nkind = \"sigmoid\"\n\
-         [loss]\nkind = \"mse\"\ntarget = \"value\"\n",
-    )?;
-    Ok(ModelKind::file(crate::models::graph::Net::named(spec, "replay")?))
+    static MODEL: std::sync::OnceLock<std::result::Result<ModelKind, String>> = std::sync::OnceLock::new();
+    let made = MODEL.get_or_init(|| {
+        let spec = crate::models::spec::Spec::parse(
+            "input = [4]\n[[layer]]\nkind = \"dense\"\nunits = 3\n[[layer]]\nkind = \"relu\"\n\
+             [[layer]]\nkind = \"dense\"\nunits = 1\n[[layer]]\nkind = \"sigmoid\"\n\
+             [loss]\nkind = \"mse\"\ntarget = \"value\"\n",
+        )
+        .and_then(|spec| crate::models::graph::Net::named(spec, "replay"))
+        .map_err(|e| e.to_string())?;
+        Ok(ModelKind::file(spec))
+    });
+    made.clone().map_err(crate::error::invalid)
 }
 
 fn plan(model: ModelKind, protocol: Protocol, rows: &[Vec<usize>]) -> Plan<'_> {
@@ -144,6 +151,16 @@ mod tests {
                 let _ = run_role(role, protocol, &bad);
             }
         }
+    }
+
+    /// The fuzzer's leak sanitizer found the fixture planned (and its model kept) once per input: it is
+    /// planned once per process.
+    #[test]
+    fn the_fixture_is_planned_once() {
+        let (ModelKind::File(a), ModelKind::File(b)) = (fixture().unwrap(), fixture().unwrap()) else {
+            panic!("the fixture is a model file")
+        };
+        assert!(std::ptr::eq(a, b));
     }
 
     /// Writes the seed corpus of the `protocol` fuzz target (run by hand: `cargo test --release --lib

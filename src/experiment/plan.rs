@@ -99,6 +99,11 @@ fn validate(cfg: &PlanConfig) -> Result<()> {
     if cfg.batch == 0 || cfg.infer_batch == 0 || cfg.epochs == 0 {
         return Err(invalid("--batch, --infer-batch and --epochs must be at least 1"));
     }
+    // Batches up to 2^24 examples: the largest tensor of a VGG-16 (3.2M values per example) still counts
+    // its bytes in 64 bits.
+    if cfg.batch > 1 << 24 || cfg.infer_batch > 1 << 24 {
+        return Err(invalid(format!("--batch and --infer-batch must be at most 2^24 = {}", 1 << 24)));
+    }
     if cfg.rows < cfg.batch {
         return Err(invalid(format!("--rows {} is fewer than one batch of {}", cfg.rows, cfg.batch)));
     }

@@ -362,6 +362,15 @@ pub(crate) fn validate(cfg: &SimulateConfig, train_count: usize, test_count: usi
     if cfg.max_steps == Some(0) {
         return Err(invalid("--max-steps must be at least 1"));
     }
+    // The batch schedule is held in memory: at most 10^7 steps per run.
+    let per_epoch = train_count / cfg.batch.max(1);
+    let steps = cfg.max_steps.unwrap_or(usize::MAX).min(cfg.epochs.saturating_mul(per_epoch));
+    if steps > 10_000_000 {
+        return Err(invalid(format!(
+            "--epochs {} x {per_epoch} steps per epoch is more than 10^7 training steps; use fewer or --max-steps",
+            cfg.epochs
+        )));
+    }
     if let ProtocolChoice::Secure(p) = cfg.protocol {
         crate::models::secure::check(cfg.model.net(), p)?;
     }
@@ -395,7 +404,10 @@ pub(crate) fn batches(
     train_count: usize,
     test_count: usize,
 ) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
-    let mut sched = schedule(train_count, cfg.batch, cfg.epochs, cfg.seed);
+    // Only the epochs the steps need (a huge --epochs with --max-steps builds no more).
+    let per_epoch = (train_count / cfg.batch.max(1)).max(1);
+    let epochs = cfg.max_steps.map_or(cfg.epochs, |m| cfg.epochs.min(m.div_ceil(per_epoch)));
+    let mut sched = schedule(train_count, cfg.batch, epochs, cfg.seed);
     if let Some(m) = cfg.max_steps {
         sched.truncate(m);
     }
