@@ -150,7 +150,8 @@ pub fn run(a: PlanArgs, json: bool) -> Result<String> {
 }
 
 fn draw(cfg: &PlanConfig, dir: &std::path::Path) -> Result<Vec<String>> {
-    let chart = plan::chart(cfg.model, &cfg.protocols, cfg.rates)?;
+    let sweep = plan::sweep(cfg.model, &cfg.protocols, &plan::CHART_BATCHES, cfg.rates)?;
+    let chart = plan::chart(cfg.model, &sweep);
     let (png, svg) = crate::plot::save(dir, &format!("plan-{}", cfg.model.name()), &chart)?;
     Ok(vec![png.display().to_string(), svg.display().to_string()])
 }

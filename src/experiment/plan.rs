@@ -289,7 +289,7 @@ pub fn verify(cfg: &PlanConfig, batch: usize, infer_batch: usize) -> Result<Vec<
     Ok(out)
 }
 
-/// The rates `arith`-free code charges, from the cheapest measurement that is still stable (3 runs each).
+/// Operation costs from a quick measurement (the median of 3 runs each) for a plan without kept costs.
 pub fn quick_rates() -> Rates {
     Rates::measure(3)
 }
@@ -334,9 +334,9 @@ pub fn sweep(
 pub const CHART_BATCHES: [usize; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 /// One training step's traffic and modeled LAN time against batch size, one line per protocol.
-pub fn chart(model: ModelKind, protocols: &[Protocol], rates: Rates) -> Result<crate::plot::charts::LinePanels> {
+/// `sweep` is [`sweep`] over [`CHART_BATCHES`] (callers that also quote a point of it run it once).
+pub fn chart(model: ModelKind, sweep: &[(String, Vec<SweepPoint>)]) -> crate::plot::charts::LinePanels {
     use crate::plot::charts::{Corner, LinePanel, LinePanels, Series};
-    let sweep = sweep(model, protocols, &CHART_BATCHES, rates)?;
     // A line per protocol, and a marker at each planned batch size.
     let series = |f: &dyn Fn(&SweepPoint) -> f64| -> Vec<Series> {
         sweep
@@ -361,7 +361,7 @@ pub fn chart(model: ModelKind, protocols: &[Protocol], rates: Rates) -> Result<c
         legend: Corner::UpperLeft,
         ..Default::default()
     };
-    Ok(LinePanels {
+    LinePanels {
         title: format!("rtas plan {}: one training step against batch size (shape-only runs)", model.name()),
         panels: vec![
             panel("traffic, all links", "bytes", &|p| p.1 as f64),
@@ -369,7 +369,7 @@ pub fn chart(model: ModelKind, protocols: &[Protocol], rates: Rates) -> Result<c
         ],
         columns: 2,
         size: (1200, 520),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -723,12 +723,13 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
     pb.set_message("report: plan");
     let protocols = [Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc];
     let rates = super::plan::quick_rates();
-    let chart = super::plan::chart(ModelKind::Cnn, &protocols, rates)?;
-    saved("plan-cnn", save(out, "plan-cnn", &chart)?);
-    let at = super::plan::sweep(ModelKind::Cnn, &protocols, &[32], rates)?;
-    let b32: Vec<String> = at
+    let sweep = super::plan::sweep(ModelKind::Cnn, &protocols, &super::plan::CHART_BATCHES, rates)?;
+    saved("plan-cnn", save(out, "plan-cnn", &super::plan::chart(ModelKind::Cnn, &sweep))?);
+    // The batch-32 point of the same sweep.
+    let b32: Vec<String> = sweep
         .iter()
-        .map(|(name, pts)| format!("{name} {:.2} MB, {:.2} ms", pts[0].1 as f64 / 1e6, pts[0].2 * 1e3))
+        .filter_map(|(name, pts)| pts.iter().find(|p| p.0 == 32).map(|p| (name, p)))
+        .map(|(name, p)| format!("{name} {:.2} MB, {:.2} ms", p.1 as f64 / 1e6, p.2 * 1e3))
         .collect();
     sections.push(Section {
         name: "plan-cnn",
