@@ -245,6 +245,27 @@ fn simulate_reads_a_user_mnist_directory() {
 }
 
 #[test]
+fn pixel_permutation_reads_a_users_square_images() {
+    // 400 bundled digits cut to 20 x 20 (rows and columns 4..24), so the attack cannot assume 28 x 28.
+    let d = rtas::data::mnist::bundled().unwrap();
+    let cut: Vec<u8> = (0..400)
+        .flat_map(|i| (4..24).flat_map(move |r| (4..24).map(move |c| (i, r, c))))
+        .map(|(i, r, c)| d.pixels[i * 784 + r * 28 + c])
+        .collect();
+    let file = temp_file("pp-20x20.idx", &rtas::data::idx::encode(&[400, 20, 20], &cut));
+    let v = json(&["attack", "pixel-permutation", "--images", "300", "--images-file", file.to_str().unwrap()]);
+    assert_eq!((v["images"].as_u64(), v["public_images"].as_u64()), (Some(300), Some(100)));
+    let attack = v["attack"]["exact"].as_f64().unwrap();
+    assert!(attack > v["previous"]["exact"].as_f64().unwrap(), "{v}");
+    rejects(
+        &["attack", "pixel-permutation", "--images", "301", "--images-file", file.to_str().unwrap()],
+        "between 10 and 300",
+    );
+    let labels = temp_file("pp-labels.idx", &rtas::data::idx::encode(&[400], &d.labels[..400]));
+    rejects(&["attack", "pixel-permutation", "--images-file", labels.to_str().unwrap()], "square images");
+}
+
+#[test]
 fn simulate_rejects_bad_settings() {
     rejects(&["simulate", "--model", "logreg", "--lr", "-1"], "--lr must be a positive");
     rejects(&["simulate", "--model", "logreg", "--lr", "NaN"], "--lr must be a positive");

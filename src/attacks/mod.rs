@@ -10,6 +10,7 @@ pub mod helper_linking;
 pub mod helper_view;
 pub mod known_plaintext;
 pub mod known_sample;
+pub mod layout;
 pub mod linalg;
 pub mod linking;
 pub mod metrics;

@@ -197,6 +197,28 @@ pub struct PpArgs {
     /// Seed of the secret permutation.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
+    /// Your images instead of the bundled digits: an IDX file (raw or .gz) of square unsigned-byte images,
+    /// e.g. MNIST's train-images-idx3-ubyte. The images after the attacked ones are the attacker's public
+    /// digits.
+    #[arg(long, value_name = "FILE")]
+    pub images_file: Option<std::path::PathBuf>,
+}
+
+/// Square images from an IDX file, values / 256 as for the bundled digits (labels unused: 0).
+fn square_images(path: &std::path::Path) -> Result<Prepared> {
+    let idx = crate::data::idx::read(path)?;
+    if idx.dims.len() != 3 || idx.dims[1] != idx.dims[2] || idx.dims[1] < 3 {
+        return Err(crate::error::invalid(format!(
+            "{}: expected square images (count x side x side, side >= 3), got dimensions {:?}",
+            path.display(),
+            idx.dims
+        )));
+    }
+    Ok(Prepared {
+        count: idx.count(),
+        x: idx.data.iter().map(|&p| f64::from(p) / 256.0).collect(),
+        labels: vec![0; idx.count()],
+    })
 }
 
 #[derive(Debug, Args)]
@@ -395,7 +417,10 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
         AttackCommand::PixelPermutation(a) => {
             let r = pixel_permutation::run(
                 &pixel_permutation::PixelPermutation { images: a.images, seed: a.seed },
-                &mnist_all()?,
+                &match &a.images_file {
+                    Some(f) => square_images(f)?,
+                    None => mnist_all()?,
+                },
             )?
             .report;
             render(&r, json, |r| super::output::value_table("pixel-permutation", r))
