@@ -248,3 +248,40 @@ fn a_prior_breaks_float_shares_far_sooner_than_averaging() {
     assert!(r.prior_points[0].success.estimate.ci_low > 0.1, "{:?}", r.prior_points[0].success.estimate);
     assert!(r.prior_points[0].median_psnr > r.points[0].median_psnr + 5.0);
 }
+
+#[test]
+fn a_prior_denoises_the_float_shares_of_a_recorded_run() {
+    // P1's view of a real float-mode run (logistic regression under RTAS, 320 digits, 50 epochs): the
+    // posterior mean under a Gaussian fit to held-out digits is far closer than the average of the shares
+    // and, with 50 shares, closer than the prior mean alone (what the shares add).
+    use rtas::attacks::float_share::{GaussianPrior, from_view};
+    use rtas::experiment::op::Sharing;
+    use rtas::experiment::simulate::{ProtocolChoice, SimulateConfig, record_with};
+    use rtas::models::ModelKind;
+    use rtas::models::secure::Protocol;
+    let (tr, te) = rtas::data::mnist::bundled_split().unwrap();
+    let (train, test) = (Prepared::new(&tr.slice(0, 320)).unwrap(), Prepared::new(&te.slice(0, 100)).unwrap());
+    let mut sc = SimulateConfig::paper(ModelKind::LogReg, ProtocolChoice::Secure(Protocol::Rtas));
+    sc.sharing = Sharing::Float;
+    sc.epochs = 50;
+    sc.seed = 3;
+    let run = record_with(sc, (&train, &test), &indicatif::ProgressBar::hidden()).unwrap();
+    let prior = GaussianPrior::fit(&Prepared::new(&te).unwrap(), 784).unwrap();
+    let view = run.view(rtas::net::Role::P1).unwrap();
+    let r = from_view(view, &run.schedule, &train, Some(&prior), 10.0, 0.3).unwrap();
+    assert_eq!(r.images, 320);
+    let (first, last) = (&r.points[0], r.points.last().unwrap());
+    assert_eq!((first.shares, last.shares, last.images), (1, 50, 320));
+    let alone = r.prior_only.as_ref().unwrap().median_relative_error;
+    for p in [first, last] {
+        let prior_err = p.prior_median_relative_error.unwrap();
+        assert!(prior_err < p.average_median_relative_error / 2.0, "{p:?}");
+        assert!(p.prior_median_psnr.unwrap() > p.average_median_psnr + 5.0, "{p:?}");
+    }
+    assert!(last.prior_median_relative_error.unwrap() < alone - 0.1, "{last:?} vs {alone}");
+    assert!(last.prior_median_psnr.unwrap() > r.prior_only_median_psnr.unwrap() + 1.0, "{last:?}");
+    // Without the prior, only the average.
+    let bare = from_view(view, &run.schedule, &train, None, 10.0, 0.3).unwrap();
+    assert!(bare.prior_only.is_none() && bare.points.iter().all(|p| p.prior_success.is_none()));
+    assert!(from_view(run.view(rtas::net::Role::P0).unwrap(), &run.schedule, &train, None, 10.0, 0.3).is_err());
+}

@@ -12,6 +12,7 @@ use ndarray::Array2;
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Settings.
 #[derive(Debug, Clone)]
@@ -57,6 +58,9 @@ pub struct FloatShareReport {
     /// Per number of shares: the posterior mean under a Gaussian fit to public digits (empty without them).
     /// Its bound fields are those of the averaging attacker (the paper's figure does not change).
     pub prior_points: Vec<FloatSharePoint>,
+    /// The same two attackers on P1's recorded view of a real float-mode run (when one was recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<ViewReport>,
 }
 
 /// Runs the attack on the first `images` images of `data`.
@@ -76,18 +80,7 @@ pub fn run(cfg: &FloatShare, data: &Prepared, public: Option<&Prepared>) -> Resu
     let mut rng = stream(cfg.seed, 507);
     let mut points = Vec::new();
     let mut prior_points = Vec::new();
-    // A Gaussian prior from public digits: mean mu, covariance Q diag(l) Q^T.
-    let prior = match public {
-        Some(pubd) if pubd.count >= 2 => {
-            let px = Array2::from_shape_vec((pubd.count, 784), pubd.x[..pubd.count * 784].to_vec())
-                .map_err(|e| invalid(e.to_string()))?;
-            let mu = super::linalg::col_means(px.view());
-            let (l, q) = super::linalg::sym_eigen(super::linalg::covariance(px.view()).view())?;
-            Some((mu, l, q))
-        }
-        Some(_) => return Err(invalid("the prior needs at least two public images")),
-        None => None,
-    };
+    let prior = public.map(|p| GaussianPrior::fit(p, 784)).transpose()?;
     for &e in &cfg.shares {
         // P1's views: x - r_1, ..., x - r_E; the attacker averages them. The mean of E independent
         // N(0, sigma^2) masks is N(0, sigma^2 / E): drawn directly, so that large E costs nothing.
@@ -111,35 +104,134 @@ pub fn run(cfg: &FloatShare, data: &Prepared, public: Option<&Prepared>) -> Resu
                 bound_log10_epsilon: bound.log10_epsilon,
             })
         };
-        if let Some((mu, l, q)) = &prior {
-            // Posterior mean for noise variance v = sigma^2 / E: mu + Q diag(l / (l + v)) Q^T (s - mu).
-            let v = sd * sd;
-            let centered = &avg - mu;
-            let coords = super::linalg::mm(centered.view(), q.view());
-            let shrunk =
-                Array2::from_shape_fn(coords.dim(), |(i, k)| coords[(i, k)] * l[k].max(0.0) / (l[k].max(0.0) + v));
-            let est = super::linalg::mm(shrunk.view(), q.t()) + mu;
-            prior_points.push(score(&est)?);
+        if let Some(prior) = &prior {
+            prior_points.push(score(&prior.posterior_mean(&avg, sd * sd))?);
         }
         points.push(score(&avg)?);
     }
-    Ok(FloatShareReport { images: n, sigma: cfg.sigma, points, prior_points })
+    Ok(FloatShareReport { images: n, sigma: cfg.sigma, points, prior_points, recorded: None })
 }
 
-/// The same attack on a real run: P1's recorded view of a float-mode run (the owner's shares `x - r` of each
-/// training batch), each image's shares aligned across epochs by the batch schedule (public in rtas's plan:
-/// the label holder picks labels by it) and averaged. Scored on the images seen in at least one step.
-pub fn from_view(
-    view: &crate::sim::record::View,
-    schedule: &[Vec<usize>],
-    data: &Prepared,
-    delta_relative: f64,
-) -> Result<FloatSharePoint> {
+/// A Gaussian prior fitted to public data: mean `mu`, covariance `Q diag(l) Q^T`.
+#[derive(Debug, Clone)]
+pub struct GaussianPrior {
+    mu: ndarray::Array1<f64>,
+    l: ndarray::Array1<f64>,
+    q: Array2<f64>,
+}
+
+impl GaussianPrior {
+    /// Fits the first `width` values of each public example.
+    pub fn fit(public: &Prepared, width: usize) -> Result<GaussianPrior> {
+        if public.count < 2 || public.width() != width {
+            return Err(invalid(format!(
+                "the prior needs at least two public examples of {width} values (got {} of {})",
+                public.count,
+                public.width()
+            )));
+        }
+        let px = Array2::from_shape_vec((public.count, width), public.x[..public.count * width].to_vec())
+            .map_err(|e| invalid(e.to_string()))?;
+        let mu = super::linalg::col_means(px.view());
+        let (l, q) = super::linalg::sym_eigen(super::linalg::covariance(px.view()).view())?;
+        Ok(GaussianPrior { mu, l: l.mapv(|v| v.max(0.0)), q })
+    }
+
+    /// The posterior mean of x given `noisy = x + N(0, v I)` (row by row): `mu + Q diag(l / (l + v)) Q^T (s - mu)`.
+    pub fn posterior_mean(&self, noisy: &Array2<f64>, v: f64) -> Array2<f64> {
+        let centered = noisy - &self.mu;
+        let coords = super::linalg::mm(centered.view(), self.q.view());
+        let shrunk = Array2::from_shape_fn(coords.dim(), |(i, k)| coords[(i, k)] * self.l[k] / (self.l[k] + v));
+        super::linalg::mm(shrunk.view(), self.q.t()) + &self.mu
+    }
+
+    /// The prior mean alone (what the attacker guesses without any share).
+    pub fn mean(&self, rows: usize) -> Array2<f64> {
+        Array2::from_shape_fn((rows, self.mu.len()), |(_, j)| self.mu[j])
+    }
+}
+
+/// One number of shares seen, on a recorded view.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewPoint {
+    /// Shares of each image used (its first ones, in step order).
+    pub shares: usize,
+    /// Images seen at least that often (the ones scored).
+    pub images: usize,
+    /// The average of the shares: success rate at the threshold, with its 95% interval.
+    pub average_success: f64,
+    /// Lower end of the interval.
+    pub average_ci_low: f64,
+    /// Upper end.
+    pub average_ci_high: f64,
+    /// Median relative error.
+    pub average_median_relative_error: f64,
+    /// Median PSNR, dB.
+    pub average_median_psnr: f64,
+    /// The posterior mean under the Gaussian prior (noise variance sigma^2 / shares): success rate.
+    pub prior_success: Option<f64>,
+    /// Lower end of its interval.
+    pub prior_ci_low: Option<f64>,
+    /// Upper end.
+    pub prior_ci_high: Option<f64>,
+    /// Median relative error.
+    pub prior_median_relative_error: Option<f64>,
+    /// Median PSNR, dB.
+    pub prior_median_psnr: Option<f64>,
+    /// The two scores in full.
+    #[serde(skip)]
+    pub average: Success,
+    /// The prior attacker's in full.
+    #[serde(skip)]
+    pub prior: Option<Success>,
+}
+
+impl ViewPoint {
+    fn new(shares: usize, images: usize, average: (Success, f64), prior: Option<(Success, f64)>) -> ViewPoint {
+        let (a, apsnr) = average;
+        ViewPoint {
+            shares,
+            images,
+            average_success: a.estimate.epsilon,
+            average_ci_low: a.estimate.ci_low,
+            average_ci_high: a.estimate.ci_high,
+            average_median_relative_error: a.median_relative_error,
+            average_median_psnr: apsnr,
+            prior_success: prior.as_ref().map(|p| p.0.estimate.epsilon),
+            prior_ci_low: prior.as_ref().map(|p| p.0.estimate.ci_low),
+            prior_ci_high: prior.as_ref().map(|p| p.0.estimate.ci_high),
+            prior_median_relative_error: prior.as_ref().map(|p| p.0.median_relative_error),
+            prior_median_psnr: prior.as_ref().map(|p| p.1),
+            average: a,
+            prior: prior.map(|p| p.0),
+        }
+    }
+}
+
+/// The attack on P1's recorded view of a float-mode run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewReport {
+    /// Images with at least one share in the view.
+    pub images: usize,
+    /// The masks' standard deviation (a protocol parameter, public).
+    pub sigma: f64,
+    /// The prior mean alone, without any share (the baseline the prior attacker must beat).
+    pub prior_only: Option<Success>,
+    /// Its median PSNR, dB.
+    pub prior_only_median_psnr: Option<f64>,
+    /// Success against the number of shares seen.
+    pub points: Vec<ViewPoint>,
+}
+
+/// P1's shares of each training image in its recorded view of a float-mode run (the owner's shares
+/// `x - r` of each batch), aligned across epochs by the batch schedule (public in rtas's plan: the label
+/// holder picks labels by it), in step order.
+fn shares_in_view(view: &crate::sim::record::View, schedule: &[Vec<usize>]) -> Result<BTreeMap<usize, Vec<Vec<f64>>>> {
     use crate::net::{Op, Payload, Role, Stage};
     if view.role != Role::P1 {
         return Err(invalid(format!("this attack reads P1's view, not {}'s", view.role)));
     }
-    let mut sums: std::collections::BTreeMap<usize, (Vec<f64>, usize)> = std::collections::BTreeMap::new();
+    let mut seen: BTreeMap<usize, Vec<Vec<f64>>> = BTreeMap::new();
     for e in &view.received {
         let (Stage::Train(step), "x", Some(Op::Share)) = (e.label.stage, e.label.layer.as_str(), e.label.op) else {
             continue;
@@ -149,30 +241,65 @@ pub fn from_view(
         let flat: Vec<f64> = a.iter().copied().collect();
         let d = flat.len() / rows.len().max(1);
         for (i, &r) in rows.iter().enumerate() {
-            let entry = sums.entry(r).or_insert_with(|| (vec![0.0; d], 0));
-            entry.0.iter_mut().zip(&flat[i * d..(i + 1) * d]).for_each(|(s, v)| *s += v);
-            entry.1 += 1;
+            seen.entry(r).or_default().push(flat[i * d..(i + 1) * d].to_vec());
         }
     }
-    if sums.is_empty() {
+    if seen.is_empty() {
         return Err(invalid("P1's view holds no input shares of a training step"));
     }
-    let d = sums.values().next().map_or(0, |v| v.0.len());
-    let shares = sums.values().map(|v| v.1).min().unwrap_or(0);
-    let mut avg = Array2::<f64>::zeros((sums.len(), d));
-    let mut x = Array2::<f64>::zeros((sums.len(), d));
-    for (k, (r, (sum, n))) in sums.iter().enumerate() {
-        for j in 0..d {
-            avg[(k, j)] = sum[j] / *n as f64;
-            x[(k, j)] = data.x[r * d + j];
-        }
+    Ok(seen)
+}
+
+/// The attack on a real run: for k = 1, 2, 5, 10, ... shares seen (and the most any image has), each image's first k shares averaged, and (with
+/// `prior`) the posterior mean under it; scored on the images seen at least k times.
+pub fn from_view(
+    view: &crate::sim::record::View,
+    schedule: &[Vec<usize>],
+    data: &Prepared,
+    prior: Option<&GaussianPrior>,
+    sigma: f64,
+    delta_relative: f64,
+) -> Result<ViewReport> {
+    if !positive(sigma) {
+        return Err(invalid("sigma must be positive"));
     }
-    let errs = relative_errors(avg.view(), x.view());
-    Ok(FloatSharePoint {
-        shares,
-        success: success(&errs, delta_relative)?,
-        median_psnr: median(&psnr(avg.view(), x.view(), 1.0)),
-        bound_epsilon: f64::NAN,
-        bound_log10_epsilon: f64::NAN,
-    })
+    let seen = shares_in_view(view, schedule)?;
+    let d = data.width();
+    if seen.values().flatten().any(|s| s.len() != d) || seen.keys().any(|&r| r >= data.count) {
+        return Err(invalid("the view's shares do not match the data's rows"));
+    }
+    let originals = |rows: &[usize]| Array2::from_shape_fn((rows.len(), d), |(k, j)| data.x[rows[k] * d + j]);
+    let all: Vec<usize> = seen.keys().copied().collect();
+    let (prior_only, prior_only_median_psnr) = match prior {
+        Some(p) => {
+            let (x, est) = (originals(&all), p.mean(all.len()));
+            (
+                Some(success(&relative_errors(est.view(), x.view()), delta_relative)?),
+                Some(median(&psnr(est.view(), x.view(), 1.0))),
+            )
+        }
+        None => (None, None),
+    };
+    let most = seen.values().map(Vec::len).max().unwrap_or(0);
+    let mut points = Vec::new();
+    // 1, 2, 5, 10, 20, 50, ... shares, and the most any image has.
+    let mut ladder: Vec<usize> =
+        (0..20).flat_map(|e| [1, 2, 5].map(|m| m * 10usize.pow(e))).take_while(|&k| k < most).collect();
+    ladder.push(most);
+    for k in ladder {
+        let rows: Vec<usize> = seen.iter().filter(|(_, v)| v.len() >= k).map(|(&r, _)| r).collect();
+        let avg = Array2::from_shape_fn((rows.len(), d), |(i, j)| {
+            seen[&rows[i]][..k].iter().map(|s| s[j]).sum::<f64>() / k as f64
+        });
+        let x = originals(&rows);
+        let scored = |est: &Array2<f64>| -> Result<(Success, f64)> {
+            Ok((
+                success(&relative_errors(est.view(), x.view()), delta_relative)?,
+                median(&psnr(est.view(), x.view(), 1.0)),
+            ))
+        };
+        let with_prior = prior.map(|p| scored(&p.posterior_mean(&avg, sigma * sigma / k as f64))).transpose()?;
+        points.push(ViewPoint::new(k, rows.len(), scored(&avg)?, with_prior));
+    }
+    Ok(ViewReport { images: seen.len(), sigma, prior_only, prior_only_median_psnr, points })
 }

@@ -310,6 +310,45 @@ pub struct FsArgs {
     /// Seed.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
+    /// Also record a real float-mode run (logistic regression under RTAS, rtas's sigma 10) for this many
+    /// epochs and attack P1's view of it: success against the number of shares seen.
+    #[arg(long, value_name = "EPOCHS", allow_negative_numbers = true)]
+    pub recorded_epochs: Option<usize>,
+    /// Training images of the recorded run (the first of the bundled training split).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, default_value_t = 320, requires = "recorded_epochs")]
+    pub recorded_images: usize,
+}
+
+/// A float-mode run of logistic regression under RTAS on the first `images` training digits for `epochs`
+/// epochs, and the float-share attacks on P1's view of it.
+fn recorded_float_view(
+    epochs: usize,
+    images: usize,
+    delta: f64,
+    seed: u64,
+    public: &Prepared,
+) -> Result<float_share::ViewReport> {
+    use crate::experiment::op::Sharing;
+    use crate::experiment::simulate::{ProtocolChoice, SimulateConfig, record_with};
+    let (tr, te) = mnist::bundled_split()?;
+    if !(1..=1000).contains(&epochs) {
+        return Err(crate::error::invalid(format!("--recorded-epochs must be between 1 and 1000, got {epochs}")));
+    }
+    if images < 32 || images > tr.count {
+        return Err(crate::error::invalid(format!(
+            "--recorded-images must be between 32 (one batch) and {}, got {images}",
+            tr.count
+        )));
+    }
+    let (train, test) = (Prepared::new(&tr.slice(0, images))?, Prepared::new(&te.slice(0, 100))?);
+    let mut sc = SimulateConfig::paper(ModelKind::LogReg, ProtocolChoice::Secure(Protocol::Rtas));
+    sc.sharing = Sharing::Float;
+    sc.epochs = epochs;
+    sc.seed = seed;
+    let run = record_with(sc, (&train, &test), &bar(0, "recording a float-mode run"))?;
+    let prior = float_share::GaussianPrior::fit(public, 784)?;
+    let sigma = crate::protocol::ring::FloatArith::default().sigma;
+    float_share::from_view(run.view(Role::P1)?, &run.schedule, &train, Some(&prior), sigma, delta)
 }
 
 fn mnist_all() -> Result<Prepared> {
@@ -496,7 +535,7 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             }
             let (_, te) = mnist::bundled_split()?;
             let public = Prepared::new(&te)?;
-            let r = float_share::run(
+            let mut r = float_share::run(
                 &float_share::FloatShare {
                     images: a.images,
                     sigma: a.sigma,
@@ -507,6 +546,9 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
                 &mnist_all()?,
                 Some(&public),
             )?;
+            if let Some(epochs) = a.recorded_epochs {
+                r.recorded = Some(recorded_float_view(epochs, a.recorded_images, a.delta_relative, a.seed, &public)?);
+            }
             render(&r, json, |r| {
                 super::output::value_table("float-share (prior: a Gaussian fit to the 2000 held-out digits)", r)
             })

@@ -395,19 +395,40 @@ fn float_shares_4_1(
     sc.epochs = epochs;
     sc.seed = seed;
     let run = record_with(sc, (&small, data.1), hidden)?;
-    let real = float_share::from_view(run.view(Role::P1)?, &run.schedule, &small, 0.3)?;
-    c.attempts.push(
-        Attempt::assuming(
-            "average of the image's shares in P1's recorded view of a float-mode run",
-            &["aligns one image's shares across epochs (re-shared every epoch)"],
-            real.success.estimate,
-        )
-        .with_amount("shares", real.shares as f64)
-        .with_note(format!(
-            "logistic regression, {} images, {epochs} epochs; median PSNR {:.1} dB",
-            small.count, real.median_psnr
-        )),
-    );
+    let prior = float_share::GaussianPrior::fit(public, 784)?;
+    let real = float_share::from_view(run.view(Role::P1)?, &run.schedule, &small, Some(&prior), sigma, 0.3)?;
+    let most = real.points.last().map_or(0, |p| p.shares);
+    for p in real.points.iter().filter(|p| p.shares == 1 || p.shares == most) {
+        let mut assumptions = vec![];
+        if p.shares > 1 {
+            assumptions.push("aligns one image's shares across epochs (re-shared every epoch)");
+        }
+        let run_note = |psnr: f64| {
+            format!(
+                "P1's recorded view of a float-mode run: logistic regression, {} images, {epochs} epochs; {} images seen \
+                 {} times; median PSNR {psnr:.1} dB",
+                small.count, p.images, p.shares
+            )
+        };
+        c.attempts.push(
+            Attempt::assuming("average of the image's shares in a real run's view", &assumptions, p.average.estimate)
+                .with_amount("shares seen in a run", p.shares as f64)
+                .with_note(run_note(p.average_median_psnr)),
+        );
+        if let (Some(s), Some(psnr)) = (&p.prior, p.prior_median_psnr) {
+            let mut with_prior = assumptions.clone();
+            with_prior.insert(0, "public digits (a Gaussian prior)");
+            c.attempts.push(
+                Attempt::assuming("posterior mean of the shares in a real run's view", &with_prior, s.estimate)
+                    .with_amount("shares seen in a run (with a prior)", p.shares as f64)
+                    .with_note(format!(
+                        "{}; the prior mean alone: {}",
+                        run_note(psnr),
+                        real.prior_only_median_psnr.map_or("-".into(), |v| format!("median PSNR {v:.1} dB"))
+                    )),
+            );
+        }
+    }
     for p in &fs.prior_points {
         let mut assumptions = vec!["public digits (a Gaussian prior)"];
         if p.shares > 1 {
