@@ -285,3 +285,48 @@ fn a_prior_denoises_the_float_shares_of_a_recorded_run() {
     assert!(bare.prior_only.is_none() && bare.points.iter().all(|p| p.prior_success.is_none()));
     assert!(from_view(run.view(rtas::net::Role::P0).unwrap(), &run.schedule, &train, None, 10.0, 0.3).is_err());
 }
+
+#[test]
+fn orthogonal_maps_fall_to_fewer_known_pairs_than_dimensions() {
+    let run = |data: DataKind, dim: usize, rows: usize, known: Vec<usize>, given: Option<&Prepared>| {
+        let cfg = known_plaintext::KnownPlaintext {
+            data,
+            rows,
+            dim,
+            outputs: dim,
+            orthogonal: true,
+            known,
+            delta_relative: 0.07,
+            seed: 3,
+        };
+        known_plaintext::run(&cfg, given).unwrap()
+    };
+    // 16 correlated Gaussian dimensions, 15 known pairs: least squares is x's projection on their span (the
+    // attacker knows its error); Giannella et al.'s random consistent map bets on the last direction's
+    // sign, the prior attacker bets with the prior's direction and keeps the certain rows.
+    let r = run(DataKind::Correlated, 16, 2000, vec![4, 15], None);
+    assert_eq!(r.public_rows, 2000);
+    let k15 = &r.points[1];
+    let ls = k15.success.estimate;
+    assert_eq!(k15.certified, Some(ls.epsilon), "for an orthogonal A least squares is the span projection");
+    assert!(k15.random_map_success.unwrap() > ls.ci_high, "{k15:?}");
+    assert!(k15.prior_ci_low.unwrap() > k15.random_map_success.unwrap(), "{k15:?}");
+    assert!(k15.posterior_median_relative_error.unwrap() < k15.success.median_relative_error, "{k15:?}");
+    // The published setting (16 dimensions, 4 known tuples, 7%): on zero-mean Gaussian rows nothing is
+    // within 7%, and the attacker knows it (its best row's known error is far above).
+    let k4 = &r.points[0];
+    assert_eq!(k4.prior_success, Some(0.0));
+    assert!(k4.best_known_error.unwrap() > 0.2, "{k4:?}");
+    // A real-looking table (positive attributes, large means): 4 known rows of 12 dimensions.
+    let table = rtas::data::table::read_table(std::path::Path::new("data/tabular/loans.csv"), Some("default")).unwrap();
+    let loans = Prepared { count: table.rows, x: table.x, labels: Vec::new() };
+    let r = run(DataKind::File, 12, 1500, vec![2, 4], Some(&loans));
+    assert_eq!((r.dim, r.public_rows), (12, 500));
+    let (k2, k4) = (&r.points[0], &r.points[1]);
+    assert!(k2.best_known_error.unwrap() < 0.07, "from two pairs a row the attacker is sure of: {k2:?}");
+    assert!(k4.prior_ci_low.unwrap() > 3.0 * k4.success.estimate.ci_high, "{k4:?}");
+    assert!(k4.prior_ci_low.unwrap() > 0.1, "{k4:?}");
+    // Without orthogonality there is nothing of this.
+    let plain = kp(DataKind::Gaussian, 16, 16, vec![4]);
+    assert!(plain.points[0].certified.is_none() && plain.public_rows == 0);
+}

@@ -4,6 +4,18 @@
 //! A has at least as many outputs as inputs, `B = A⁺` exactly and every other row is recovered. Below that,
 //! the decoder recovers the part of each row that the known rows span, which on structured data (images)
 //! is most of it.
+//!
+//! When A is orthogonal (distance-preserving), inner products survive: `<y, y_i> = <x, x_i>` and `|y| = |x|`
+//! (Giannella, Liu and Kargupta 2013, "Breaching Euclidean distance-preserving data perturbation using few
+//! known inputs"). From K < d known pairs the attacker gets x's projection on the span of the known inputs
+//! exactly (`x_par`; for an orthogonal A the least-squares decoder computes the same) and the norm `r` of
+//! the rest, so it knows each record's error `r / |y|` before it guesses. Two attackers use that:
+//! - Giannella et al.'s: a uniformly random orthogonal map consistent with the known pairs, applied
+//!   backwards; equivalently `x_par` plus a uniformly random direction of norm `r` in the complement;
+//! - with a prior (a public sample from the same distribution, a Gaussian fit): the posterior mean given
+//!   the known inner products, its part in the complement scaled either to the expected norm under the
+//!   constraint `|x_perp| = r` (least error) or, to succeed most often, to the full norm `r` (a bet on the
+//!   direction) except where `x_par` is already certain to be within the threshold.
 
 use super::data::{self, DataKind};
 use super::linalg::{mm, ridge};
@@ -45,6 +57,32 @@ pub struct KnownPoint {
     /// Median PSNR (dB) of the reconstructions (images only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub median_psnr: Option<f64>,
+    /// Orthogonal A: rows whose error the attacker knows is below the threshold (`r / |y| < delta`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certified: Option<f64>,
+    /// Orthogonal A: the smallest relative error the attacker knows it has on some row (`min r / |y|`): the
+    /// record it would single out (Giannella et al. report their attack on the most exposed record).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_known_error: Option<f64>,
+    /// Orthogonal A: success of Giannella et al.'s random consistent map.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub random_map_success: Option<f64>,
+    /// Its median relative error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub random_map_median_relative_error: Option<f64>,
+    /// Orthogonal A with a public sample: success of span + norm + prior (the success-maximizing variant:
+    /// `x_par` where certified, else the posterior's direction at the full residual norm).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prior_success: Option<f64>,
+    /// Its 95% interval, lower end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prior_ci_low: Option<f64>,
+    /// Median relative error of the least-error variant (the posterior's direction at its expected norm).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub posterior_median_relative_error: Option<f64>,
+    /// Its median PSNR (images only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub posterior_median_psnr: Option<f64>,
 }
 
 /// The report.
@@ -60,11 +98,16 @@ pub struct KnownPlaintextReport {
     pub outputs: usize,
     /// Orthogonal A.
     pub orthogonal: bool,
+    /// Rows of the public sample behind the prior (orthogonal A; 0: none available).
+    pub public_rows: usize,
     /// Results per K.
     pub points: Vec<KnownPoint>,
     /// Seed.
     pub seed: u64,
 }
+
+/// Rows of the public sample behind the orthogonal attack's prior (at most).
+const PUBLIC: usize = 2000;
 
 /// Runs the attack for every K.
 pub fn run(cfg: &KnownPlaintext, given: Option<&crate::models::Prepared>) -> Result<KnownPlaintextReport> {
@@ -84,10 +127,27 @@ pub fn run(cfg: &KnownPlaintext, given: Option<&crate::models::Prepared>) -> Res
         return Err(invalid(format!("--known must list sizes from 1 to rows - 1 = {}", cfg.rows.saturating_sub(1))));
     }
     let mut rng = stream(cfg.seed, 502);
-    let x = data::rows(cfg.data, cfg.rows, dim, given, cfg.seed)?;
+    // Orthogonal A: a public sample from the same distribution for the prior (generated rows: 2000 more
+    // draws of the same distribution; given rows: up to 2000 rows after the victim's).
+    let (x, public) = if !cfg.orthogonal {
+        (data::rows(cfg.data, cfg.rows, dim, given, cfg.seed)?, None)
+    } else if matches!(cfg.data, DataKind::Gaussian | DataKind::Correlated) {
+        super::metrics::check_elems("--rows x --dim", &[cfg.rows + PUBLIC, dim])?;
+        let all = data::rows(cfg.data, cfg.rows + PUBLIC, dim, given, cfg.seed)?;
+        (all.slice(ndarray::s![..cfg.rows, ..]).to_owned(), Some(all.slice(ndarray::s![cfg.rows.., ..]).to_owned()))
+    } else {
+        let g = given.ok_or_else(|| invalid("no data given"))?;
+        let n = PUBLIC.min(g.count.saturating_sub(cfg.rows));
+        let public = (n >= 2)
+            .then(|| Array2::from_shape_vec((n, dim), g.x[cfg.rows * dim..(cfg.rows + n) * dim].to_vec()))
+            .transpose()
+            .map_err(|e| invalid(e.to_string()))?;
+        (data::rows(cfg.data, cfg.rows, dim, given, cfg.seed)?, public)
+    };
     let a =
         if cfg.orthogonal { data::random_orthogonal(dim, &mut rng)? } else { data::gaussian(dim, outputs, &mut rng) };
     let y = mm(x.view(), a.view());
+    let prior = public.as_ref().map(|p| Prior::fit(p.view())).transpose()?;
     let mut points = Vec::new();
     for &k in &cfg.known {
         let (xk, yk) = (x.slice(ndarray::s![..k, ..]), y.slice(ndarray::s![..k, ..]));
@@ -97,8 +157,48 @@ pub fn run(cfg: &KnownPlaintext, given: Option<&crate::models::Prepared>) -> Res
         let (xr, yr) = (x.slice(ndarray::s![k.., ..]), y.slice(ndarray::s![k.., ..]));
         let xhat: Array2<f64> = mm(yr, b.view());
         let errs = relative_errors(xhat.view(), xr);
-        let median_psnr = (cfg.data == DataKind::Mnist).then(|| median(&psnr(xhat.view(), xr, 1.0)));
-        points.push(KnownPoint { known: k, success: success(&errs, cfg.delta_relative)?, median_psnr });
+        let is_image = cfg.data == DataKind::Mnist;
+        let median_psnr = is_image.then(|| median(&psnr(xhat.view(), xr, 1.0)));
+        let mut point = KnownPoint {
+            known: k,
+            success: success(&errs, cfg.delta_relative)?,
+            median_psnr,
+            certified: None,
+            best_known_error: None,
+            random_map_success: None,
+            random_map_median_relative_error: None,
+            prior_success: None,
+            prior_ci_low: None,
+            posterior_median_relative_error: None,
+            posterior_median_psnr: None,
+        };
+        if cfg.orthogonal {
+            let o = orthogonal_attacks(xk, yk, yr, prior.as_ref(), cfg.delta_relative, &mut rng)?;
+            let score = |est: &Array2<f64>| success(&relative_errors(est.view(), xr), cfg.delta_relative);
+            let ratios: Vec<f64> = yr
+                .rows()
+                .into_iter()
+                .zip(&o.residual)
+                .map(|(y, &r)| {
+                    let n = y.dot(&y).sqrt();
+                    if n > 0.0 { r / n } else { 0.0 }
+                })
+                .collect();
+            let certified = ratios.iter().filter(|&&q| q < cfg.delta_relative).count();
+            point.certified = Some(certified as f64 / yr.nrows().max(1) as f64);
+            point.best_known_error = ratios.iter().copied().reduce(f64::min);
+            let rm = score(&o.random_map)?;
+            point.random_map_success = Some(rm.estimate.epsilon);
+            point.random_map_median_relative_error = Some(rm.median_relative_error);
+            if let (Some(bet), Some(est)) = (&o.gamble, &o.posterior) {
+                let p = score(bet)?;
+                point.prior_success = Some(p.estimate.epsilon);
+                point.prior_ci_low = Some(p.estimate.ci_low);
+                point.posterior_median_relative_error = Some(score(est)?.median_relative_error);
+                point.posterior_median_psnr = is_image.then(|| median(&psnr(est.view(), xr, 1.0)));
+            }
+        }
+        points.push(point);
     }
     Ok(KnownPlaintextReport {
         data: cfg.data.name().into(),
@@ -106,9 +206,109 @@ pub fn run(cfg: &KnownPlaintext, given: Option<&crate::models::Prepared>) -> Res
         dim,
         outputs,
         orthogonal: cfg.orthogonal,
+        public_rows: public.as_ref().map_or(0, |p| p.nrows()),
         points,
         seed: cfg.seed,
     })
+}
+
+/// A Gaussian fit to public rows.
+struct Prior {
+    mu: ndarray::Array1<f64>,
+    cov: Array2<f64>,
+}
+
+impl Prior {
+    fn fit(x: ndarray::ArrayView2<'_, f64>) -> Result<Prior> {
+        if x.nrows() < 2 {
+            return Err(invalid("the prior needs at least two public rows"));
+        }
+        Ok(Prior { mu: super::linalg::col_means(x), cov: super::linalg::covariance(x) })
+    }
+}
+
+/// The orthogonal-map attackers' estimates of the rows behind `yr`.
+struct Orthogonal {
+    /// `r` per row: the norm of x outside the span of the known inputs (known to the attacker).
+    residual: Vec<f64>,
+    /// Giannella et al.'s random consistent map.
+    random_map: Array2<f64>,
+    /// Span + norm + prior, the posterior mean's direction scaled to the expected norm (least error).
+    posterior: Option<Array2<f64>>,
+    /// Span + norm + prior, most successes: `x_par` where the attacker knows it is within delta, else the
+    /// posterior mean's direction at the full norm `r` (a random one where the prior gives none).
+    gamble: Option<Array2<f64>>,
+}
+
+/// `x_par = <y, Y_K> G^-1 X_K` (G the Gram matrix of the known inputs), `r^2 = |y|^2 - |x_par|^2`, and the
+/// two completions of `x_par` (see the module's header).
+fn orthogonal_attacks(
+    xk: ndarray::ArrayView2<'_, f64>,
+    yk: ndarray::ArrayView2<'_, f64>,
+    yr: ndarray::ArrayView2<'_, f64>,
+    prior: Option<&Prior>,
+    delta: f64,
+    rng: &mut crate::rng::Rng,
+) -> Result<Orthogonal> {
+    use rand::RngExt;
+    let d = xk.ncols();
+    // Projector on the span of the known inputs: P = X_K^T (X_K X_K^T)^+ X_K (ridge for dependent rows).
+    let coef = ridge(xk.t(), ndarray::Array2::eye(d).view(), 1e-10)?; // K x d: (X_K X_K^T)^-1 X_K
+    let proj = mm(xk.t(), coef.view()); // d x d
+    let perp = Array2::eye(d) - &proj;
+    // Known inner products <x, x_i> = <y, y_i>; x_par = c (X_K X_K^T)^-1 X_K = c coef.
+    let c = mm(yr, yk.t());
+    let x_par = mm(c.view(), coef.view());
+    let residual: Vec<f64> =
+        yr.rows().into_iter().zip(x_par.rows()).map(|(y, p)| (y.dot(&y) - p.dot(&p)).max(0.0).sqrt()).collect();
+    // Random direction in the complement, norm r.
+    let g = Array2::from_shape_fn(yr.dim(), |_| rng.sample::<f64, _>(rand_distr::StandardNormal));
+    let g = mm(g.view(), perp.view());
+    let mut random_map = x_par.clone();
+    for (i, mut row) in random_map.rows_mut().into_iter().enumerate() {
+        let n = g.row(i).dot(&g.row(i)).sqrt();
+        if n > 0.0 {
+            row.scaled_add(residual[i] / n, &g.row(i));
+        }
+    }
+    let g_norm: Vec<f64> = g.rows().into_iter().map(|r| r.dot(&r).sqrt()).collect();
+    let with_prior = match prior {
+        None => None,
+        Some(p) => {
+            // Posterior of x given X_K x = c under N(mu, S): mean mu + (c - mu X_K^T) (X_K S X_K^T)^-1 X_K S,
+            // covariance S - S X_K^T (X_K S X_K^T)^-1 X_K S.
+            let sx = mm(p.cov.view(), xk.t()); // d x K
+            let gain = ridge(mm(xk, sx.view()).view(), sx.t(), 1e-9)?; // K x d
+            let shift = &c - &mm(p.mu.view().insert_axis(ndarray::Axis(0)), xk.t());
+            let mean = mm(shift.view(), gain.view()) + &p.mu;
+            let post_cov = &p.cov - &mm(sx.view(), gain.view());
+            // Expected squared norm of the complement's part under the posterior, beyond its mean's.
+            let spread = mm(post_cov.view(), perp.view()).diag().sum().max(0.0);
+            let m_perp = mm(mean.view(), perp.view());
+            let (mut est, mut bet) = (x_par.clone(), x_par.clone());
+            for (i, (mut row, mut b)) in est.rows_mut().into_iter().zip(bet.rows_mut()).enumerate() {
+                let mi = m_perp.row(i);
+                let n2 = mi.dot(&mi);
+                if n2 > 1e-24 * residual[i].powi(2) {
+                    row.scaled_add(residual[i] / (n2 + spread).sqrt(), &mi);
+                }
+                let y = yr.row(i);
+                if residual[i] >= delta * y.dot(&y).sqrt() {
+                    let (dir, n) =
+                        if n2 > 1e-24 * residual[i].powi(2) { (mi, n2.sqrt()) } else { (g.row(i), g_norm[i]) };
+                    if n > 0.0 {
+                        b.scaled_add(residual[i] / n, &dir);
+                    }
+                }
+            }
+            Some((est, bet))
+        }
+    };
+    let (posterior, gamble) = match with_prior {
+        Some((p, b)) => (Some(p), Some(b)),
+        None => (None, None),
+    };
+    Ok(Orthogonal { residual, random_map, posterior, gamble })
 }
 
 /// Theorem 3.3's own setting, attacked: `x ~ N(0, I_n)`, `y = A x` with `A ~ N(0, 1)^(m x n)` secret.

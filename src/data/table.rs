@@ -345,6 +345,12 @@ pub fn read_npy(features: &Path, labels: Option<&Path>) -> Result<Table> {
 
 /// Reads a table by its extension: `.csv` (with `label` the label column) or `.npy` (with `label` a `.npy`
 /// of labels, one per row).
+/// The bundled loans table (`data/tabular/loans.csv`, compiled in), label column `default`.
+pub fn bundled_loans() -> Result<Table> {
+    parse_csv(include_bytes!("../../data/tabular/loans.csv"), Some("default"), Path::new("data/tabular/loans.csv"))
+}
+
+/// Reads a CSV or NPY table (by extension).
 pub fn read_table(path: &Path, label: Option<&str>) -> Result<Table> {
     match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("csv") => read_csv(path, label),
