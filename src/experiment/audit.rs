@@ -405,9 +405,12 @@ fn float_shares_4_1(
         }
         let run_note = |psnr: f64| {
             format!(
-                "P1's recorded view of a float-mode run: logistic regression, {} images, {epochs} epochs; {} images seen \
-                 {} times; median PSNR {psnr:.1} dB",
-                small.count, p.images, p.shares
+                "P1's recorded view of a float-mode run: logistic regression, {} images, {epochs} epochs; {} images \
+                 seen {} time{}; median PSNR {psnr:.1} dB",
+                small.count,
+                p.images,
+                p.shares,
+                if p.shares == 1 { "" } else { "s" }
             )
         };
         c.attempts.push(
