@@ -28,6 +28,7 @@
 
 // The opt-in allocator macro expands an `unsafe(export_name)` attribute in the binary that uses it.
 #[allow(unsafe_code)]
+#[cfg(feature = "jemalloc")]
 pub mod alloc;
 pub mod analysis;
 pub mod attacks;

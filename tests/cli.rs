@@ -802,3 +802,48 @@ fn plan_prints_traffic_without_data_and_verifies_it_against_a_run() {
     );
     rejects(&["plan", "--model", ce.to_str().unwrap(), "--protocols", "mpc"], "not element-wise");
 }
+
+/// Flags where zero is a meaningful value (every other numeric flag refuses it in one line with exit 2):
+/// (subcommand, flag, what zero means). Seeds are any number and are not swept.
+const ZERO_IS_VALID: &[(&str, &str, &str)] = &[
+    ("attack decoder", "lambda", "no ridge: plain least squares"),
+    ("attack degree-matching", "zipf", "uniform item popularity"),
+    ("attack degree-matching", "noise", "exact knowledge of item popularity"),
+    ("attack linking", "seeds", "no seed links: the paper's attacker"),
+];
+
+/// Real-valued flags where a negative value is meaningful (every other real flag refuses -1): none.
+const NEGATIVE_IS_VALID: &[(&str, &str, &str)] = &[];
+
+/// Every numeric flag at zero, and every real flag at -1, against a stated expectation per flag: refused in
+/// one line with exit 2, or (where listed above as meaningful) accepted — finished with exit 0 or still
+/// running after 3 s — and never a panic. A new flag must take a side here.
+#[test]
+fn zero_and_negative_values_meet_each_flags_expectation() {
+    let mut wrong = Vec::new();
+    let listed = |list: &[(&str, &str, &str)], cmd: &str, long: &str| list.iter().any(|l| (l.0, l.1) == (cmd, long));
+    for (prefix, long, unsigned) in numeric_flags() {
+        if long == "seed" {
+            continue;
+        }
+        let cmd = prefix.join(" ");
+        let mut cases = vec![("0", listed(ZERO_IS_VALID, &cmd, &long))];
+        if !unsigned {
+            cases.push(("-1", listed(NEGATIVE_IS_VALID, &cmd, &long)));
+        }
+        for (v, valid) in cases {
+            let (code, err) = outcome(&prefix, &long, v, 3);
+            let refused = code == Some(2) && err.trim_end().lines().count() == 1;
+            let accepted = matches!(code, Some(0) | None);
+            let ok = !err.contains("panicked") && if valid { accepted } else { refused };
+            if !ok {
+                wrong.push(format!(
+                    "{cmd} --{long} {v}: expected {}, got {code:?} {}",
+                    if valid { "accepted" } else { "refused" },
+                    err.trim()
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} flags off their expectation:\n{}", wrong.len(), wrong.join("\n"));
+}

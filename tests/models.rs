@@ -296,3 +296,27 @@ fn the_fixtures_import_and_compute_what_the_script_computed() {
     let e = rtas::models::onnx::read(&dir.join("maxpool.onnx")).unwrap_err().to_string();
     assert!(e.contains("node 2 'maxpool0' (MaxPool): operator 'MaxPool' is not supported"), "{e}");
 }
+
+/// Found by the `model_spec` fuzz target in CI: a conv layer of 4.4e18 filters planned without complaint,
+/// and the shape's element count overflowed where it was multiplied out. Sizes past 2^31 values per example
+/// (or parameters) are refused when the file is read, naming the layer, as is a padding that overflows.
+#[test]
+fn model_files_with_overflowing_sizes_are_refused() {
+    use rtas::models::spec::Spec;
+    let crash = "input = [1, 12, 12]\n[[layer]]\nkind = \"conv2d\"\nfilters = 4444444444444444443\nkernel = 4\n\
+                 padding = 1\n[[layer]]\nkind = \"relu\"\n[[layer]]\nkind = \"flatten\"\n[[layer]]\nkind = \"dense\"\n\
+                 units = 4\n[loss]\nkind = \"softmax-cross-entropy\"\n";
+    let e = Spec::parse(crash).unwrap_err().to_string();
+    assert!(e.contains("layer 1 (conv2d)") && e.contains("2^31"), "{e}");
+    for (text, needle) in [
+        ("input = [3000000000]\n[[layer]]\nkind = \"dense\"\nunits = 1\n", "input"),
+        ("input = [100000]\n[[layer]]\nkind = \"dense\"\nunits = 100000\n", "parameters"),
+        (
+            "input = [1, 4, 4]\n[[layer]]\nkind = \"conv2d\"\nfilters = 1\nkernel = 2\npadding = 18446744073709551615\n",
+            "padding",
+        ),
+    ] {
+        let e = Spec::parse(&format!("{text}[loss]\nkind = \"mse\"\ntarget = \"value\"\n")).unwrap_err().to_string();
+        assert!(e.contains(needle), "{needle}: {e}");
+    }
+}

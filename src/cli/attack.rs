@@ -373,6 +373,9 @@ struct Many<T> {
 pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
     match cmd {
         AttackCommand::KnownPlaintext(a) => {
+            if a.dim == 0 {
+                return Err(crate::error::invalid("--dim must be at least 1"));
+            }
             let (kind, given) = a.file.given(a.data)?;
             let r = known_plaintext::run(
                 &known_plaintext::KnownPlaintext {
@@ -390,6 +393,9 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             render(&r, json, |r| super::output::value_table("known-plaintext", r))
         }
         AttackCommand::KnownSample(a) => {
+            if a.dim == 0 {
+                return Err(crate::error::invalid("--dim must be at least 1"));
+            }
             let (kind, given) = a.file.given(a.data)?;
             let r = known_sample::run(
                 &known_sample::KnownSample {

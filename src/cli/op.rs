@@ -104,6 +104,9 @@ pub enum OpProtocol {
 }
 
 pub fn run(a: OpArgs, json: bool) -> Result<String> {
+    if a.stride == 0 {
+        return Err(invalid("--stride must be at least 1"));
+    }
     let shape = parse_dims(&a.shape, "--shape")?;
     let want = |n: usize| -> Result<()> {
         if shape.len() != n {

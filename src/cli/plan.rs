@@ -115,6 +115,9 @@ pub struct PlanOutput {
 }
 
 pub fn run(a: PlanArgs, json: bool) -> Result<String> {
+    if a.verify_batch == 0 {
+        return Err(crate::error::invalid("--verify-batch must be at least 1"));
+    }
     let (r, source) = rates(a.calibrate)?;
     let cfg = PlanConfig {
         model: a.model.kind,

@@ -6,6 +6,10 @@
 //! (the check `TcpTransport::recv` makes); what the party sends goes nowhere. [`run_role`] runs one role of
 //! a small fixed job ([`fixture`]) on such a stream: whatever the bytes, it returns `Ok` or an error, and
 //! never holds more than the decoder's cap for one payload.
+//!
+//! [`TlsHarness`] does the same through the real network stack: a `TcpTransport` of P1 on loopback with
+//! mutual TLS, and a peer holding P0's valid certificate (authenticated, but malicious) that sends whatever
+//! bytes it is given inside the session and closes (the `tls_link` fuzz target).
 
 use crate::error::{Error, Result, protocol_error};
 use crate::models::secure::{self, Inputs, Plan, Protocol};
@@ -105,8 +109,9 @@ pub fn run_role(role: Role, protocol: Protocol, bytes: &[u8]) -> Result<()> {
     secure::run(&mut p, &plan(model, protocol, &rows), Inputs::Nothing).map(|_| ())
 }
 
-/// What `role` receives in an honest simulated run of the fixture, as the frames a TCP peer would send.
-pub fn honest_frames(role: Role, protocol: Protocol) -> Result<Vec<u8>> {
+/// What `role` receives in an honest simulated run of the fixture, as the frames a TCP peer would send:
+/// from every peer, or (`from`) from one.
+fn honest(role: Role, protocol: Protocol, from: Option<Role>) -> Result<(Vec<Label>, Vec<u8>)> {
     let model = fixture()?;
     let rows = vec![vec![0, 1], vec![0, 1]];
     let data = Prepared::from_rows(vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], 4, &[0.0, 1.0])?;
@@ -116,8 +121,9 @@ pub fn honest_frames(role: Role, protocol: Protocol) -> Result<Vec<u8>> {
         secure::run(p, &plan, i)
     })?;
     let view = run.recording.views.get(&role).ok_or_else(|| protocol_error(None, format!("no view of {role}")))?;
-    let mut out = Vec::new();
-    for e in &view.received {
+    let (mut labels, mut out) = (Vec::new(), Vec::new());
+    for e in view.received.iter().filter(|e| from.is_none_or(|f| f == e.from)) {
+        labels.push(e.label.clone());
         out.extend(encode(&Message {
             label: e.label.clone(),
             kind: e.kind,
@@ -125,7 +131,133 @@ pub fn honest_frames(role: Role, protocol: Protocol) -> Result<Vec<u8>> {
             payload: e.payload.clone(),
         }));
     }
-    Ok(out)
+    Ok((labels, out))
+}
+
+/// What `role` receives in an honest simulated run of the fixture, as the frames a TCP peer would send.
+pub fn honest_frames(role: Role, protocol: Protocol) -> Result<Vec<u8>> {
+    honest(role, protocol, None).map(|h| h.1)
+}
+
+/// What P1 expects from P0 in an honest run of the fixture under `protocol` (labels in order) and the frames
+/// P0 sends it.
+pub fn honest_p0_to_p1(protocol: Protocol) -> Result<(Vec<Label>, Vec<u8>)> {
+    honest(Role::P1, protocol, Some(Role::P0))
+}
+
+/// P1's real transport and a malicious P0, on loopback with mutual TLS (keys made once, in a temporary
+/// directory removed on drop).
+pub struct TlsHarness {
+    dir: std::path::PathBuf,
+    /// One listening socket for every feed (a fresh one per input would spend the loopback's ports).
+    listener: std::net::TcpListener,
+    p0: crate::deploy::tls::Identity,
+    p1: crate::deploy::tls::Identity,
+}
+
+/// What P1's transport made of a peer's bytes.
+#[derive(Debug)]
+pub struct Fed {
+    /// Frames accepted, each the one expected next.
+    pub accepted: usize,
+    /// The error that ended the receiving (none if every expected frame came).
+    pub error: Option<Error>,
+}
+
+impl TlsHarness {
+    /// Keys for P0 and P1 under a fresh CA.
+    pub fn new() -> Result<Self> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "rtas-tls-harness-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        crate::deploy::tls::make_keys(&dir, &[Role::P0, Role::P1])?;
+        let p0 = crate::deploy::tls::Identity::from_dir(Role::P0, &dir)?;
+        let p1 = crate::deploy::tls::Identity::from_dir(Role::P1, &dir)?;
+        let listener = crate::deploy::tcp::listen("127.0.0.1:0")?;
+        Ok(Self { dir, listener, p0, p1 })
+    }
+
+    /// P0 sends `bytes` inside an authenticated TLS session to P1's `TcpTransport`, then closes (with a TLS
+    /// close_notify when `clean`, else by dropping the socket); P1 receives `labels` from P0 in order until
+    /// one fails. P1's limits: payloads of at most [`CAP`] bytes, 3 s per receive.
+    pub fn feed(&self, bytes: &[u8], clean: bool, labels: &[Label]) -> Result<Fed> {
+        use crate::deploy::tcp::{NetConfig, TcpTransport};
+        let io = |e: std::io::Error| crate::error::invalid(format!("listener: {e}"));
+        let listener = self.listener.try_clone().map_err(io)?;
+        let addr = listener.local_addr().map_err(io)?;
+        let cfg = NetConfig {
+            connect_timeout: 5.0,
+            handshake_timeout: 5.0,
+            recv_timeout: 3.0,
+            linger: 0.5,
+            max_payload: CAP,
+            ..NetConfig::default()
+        };
+        std::thread::scope(|s| {
+            let attacker = s.spawn(|| malicious_p0(&self.p0, addr, bytes, clean));
+            let mut t = TcpTransport::connect(&self.p1, listener, &[(Role::P0, "unused".into())], &cfg, &|_| {})?;
+            let mut fed = Fed { accepted: 0, error: None };
+            for label in labels {
+                match t.recv(Role::P0, label) {
+                    Ok(m) => {
+                        assert!(&m.label == label, "recv returned a frame other than the one expected");
+                        assert!(m.payload.bytes() <= CAP, "a payload above the cap was accepted");
+                        fed.accepted += 1;
+                    }
+                    Err(e) => {
+                        fed.error = Some(e);
+                        break;
+                    }
+                }
+            }
+            drop(t);
+            let _ = attacker.join();
+            Ok(fed)
+        })
+    }
+}
+
+impl Drop for TlsHarness {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// An authenticated P0 that sends `bytes` as application data, then closes.
+fn malicious_p0(
+    id: &crate::deploy::tls::Identity,
+    addr: std::net::SocketAddr,
+    bytes: &[u8],
+    clean: bool,
+) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let other = |e: crate::error::Error| std::io::Error::other(e.to_string());
+    let sock = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(5))?;
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    sock.set_write_timeout(Some(std::time::Duration::from_secs(5)))?;
+    let conn = rustls::ClientConnection::new(
+        id.client_config().map_err(other)?,
+        crate::deploy::tls::server_name(Role::P1).map_err(other)?,
+    )
+    .map_err(std::io::Error::other)?;
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    tls.write_all(&[Role::P0.index() as u8])?;
+    let mut status = [0u8; 3];
+    tls.read_exact(&mut status)?;
+    if status[0] != 1 {
+        return Err(std::io::Error::other("refused"));
+    }
+    tls.write_all(bytes)?;
+    tls.flush()?;
+    if clean {
+        tls.conn.send_close_notify();
+        tls.flush()?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -161,6 +293,50 @@ mod tests {
             panic!("the fixture is a model file")
         };
         assert!(std::ptr::eq(a, b));
+    }
+
+    /// Through the real transport: the honest stream is accepted frame by frame; cut short, it ends with P0
+    /// lost (closed early), with or without a TLS close; a flipped byte is refused, never accepted as another
+    /// frame; no receive runs into its timeout.
+    #[test]
+    fn p1s_transport_takes_the_honest_stream_and_refuses_the_rest() {
+        let h = TlsHarness::new().unwrap();
+        for protocol in [Protocol::Rtas, Protocol::Mpc] {
+            let (labels, bytes) = honest_p0_to_p1(protocol).unwrap();
+            assert!(!labels.is_empty());
+            for clean in [true, false] {
+                let fed = h.feed(&bytes, clean, &labels).unwrap();
+                assert!(fed.error.is_none() && fed.accepted == labels.len(), "{fed:?}");
+                let cut = h.feed(&bytes[..bytes.len() / 2], clean, &labels).unwrap();
+                let e = cut.error.expect("half a stream cannot satisfy every receive").to_string();
+                assert!(cut.accepted < labels.len() && e.contains("P0") && !e.contains("recv_timeout"), "{e}");
+            }
+            let mut bad = bytes.clone();
+            bad[bytes.len() / 3] ^= 0x41;
+            let fed = h.feed(&bad, true, &labels).unwrap();
+            assert!(fed.accepted < labels.len(), "{fed:?}");
+            assert!(!fed.error.unwrap().to_string().contains("recv_timeout"));
+            let junk = h.feed(&[0xff; 64], false, &labels).unwrap();
+            assert_eq!(junk.accepted, 0);
+        }
+    }
+
+    /// Writes the seed corpus of the `tls_link` fuzz target (by hand: `cargo test --release --lib
+    /// write_the_tls_link_corpus -- --ignored`): a byte (protocol, and 0x80 for a clean close), then the frames
+    /// an honest P0 sends P1.
+    #[test]
+    #[ignore]
+    fn write_the_tls_link_corpus() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/tls_link");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (pi, protocol) in [Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc].into_iter().enumerate() {
+            for clean in [false, true] {
+                let mut bytes = vec![pi as u8 | if clean { 0x80 } else { 0 }];
+                bytes.extend(honest_p0_to_p1(protocol).unwrap().1);
+                let name = format!("{}-{}", protocol.name(), if clean { "clean" } else { "abrupt" });
+                std::fs::write(dir.join(name), bytes).unwrap();
+            }
+        }
     }
 
     /// Writes the seed corpus of the `protocol` fuzz target (run by hand: `cargo test --release --lib

@@ -209,6 +209,15 @@ pub struct Planned {
     pub params: Vec<Vec<usize>>,
 }
 
+/// The most values one layer's output may hold per example, and the most parameters a model may have
+/// (2^31: 16 GiB of f64 for one example's activations or for the weights).
+pub const MAX_VALUES: usize = 1 << 31;
+
+/// The number of values in an array of shape `dims`, if at most [`MAX_VALUES`].
+fn values(dims: &[usize]) -> Option<usize> {
+    dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).filter(|&n| n <= MAX_VALUES)
+}
+
 impl Spec {
     /// Reads and checks a model file.
     pub fn read(path: &Path) -> Result<Spec> {
@@ -265,7 +274,8 @@ impl Spec {
         Ok(last[0])
     }
 
-    /// Every layer's shapes and parameters; an error names the first layer whose input does not fit it.
+    /// Every layer's shapes and parameters; an error names the first layer whose input does not fit it, or
+    /// whose output (per example) or parameters would exceed [`MAX_VALUES`].
     pub fn plan(&self) -> Result<Vec<Planned>> {
         if self.input.is_empty() || self.input.len() > 3 || self.input.contains(&0) {
             return Err(invalid(format!(
@@ -276,8 +286,12 @@ impl Spec {
         if self.layers.is_empty() {
             return Err(invalid("the model has no [[layer]]"));
         }
+        if values(&self.input).is_none() {
+            return Err(invalid(format!("input {:?}: more than 2^31 values per example", self.input)));
+        }
         let mut shape = self.input.clone();
         let mut out: Vec<Planned> = Vec::new();
+        let mut total_params = 0usize;
         for (i, def) in self.layers.iter().enumerate() {
             let layer = &def.layer;
             let at = |msg: String| invalid(format!("layer {} ({}): {msg}", i + 1, layer.kind()));
@@ -301,7 +315,10 @@ impl Spec {
                     if shape.len() != 3 {
                         return Err(at(format!("input has shape {shape:?}; conv2d takes [channels, height, width]")));
                     }
-                    let (h, w) = (shape[1] + 2 * padding, shape[2] + 2 * padding);
+                    let pad = |d: usize| padding.checked_mul(2).and_then(|p| p.checked_add(d));
+                    let (Some(h), Some(w)) = (pad(shape[1]), pad(shape[2])) else {
+                        return Err(at(format!("padding {padding} is too large")));
+                    };
                     if kh > h || kw > w {
                         return Err(at(format!(
                             "kernel {kh}x{kw} is larger than the padded input {h}x{w} (input {shape:?}, padding {padding})"
@@ -326,6 +343,15 @@ impl Spec {
                 Layer::Flatten => (vec![shape.iter().product()], vec![]),
                 Layer::Relu | Layer::Sigmoid => (shape.clone(), vec![]),
             };
+            if values(&output).is_none() {
+                return Err(at(format!("output {output:?} holds more than 2^31 values per example")));
+            }
+            for p in &params {
+                total_params = values(p)
+                    .and_then(|n| total_params.checked_add(n))
+                    .filter(|&n| n <= MAX_VALUES)
+                    .ok_or_else(|| at(format!("parameters {p:?} bring the model past 2^31 parameters")))?;
+            }
             let name = match &def.name {
                 Some(n) => {
                     if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
