@@ -3,8 +3,8 @@
 # debug assertions and overflow checks (no sanitizer: rtas has no unsafe parsing code, and the ASan build
 # takes twice as long), then runs each for SECONDS (default 30), two at a time (a core each), on a scratch
 # copy of its committed seed corpus. A crash, a timeout (10 s for one input) or an out-of-memory (2 GB)
-# fails the run, with the input in target/fuzz-ci/artifacts/<target>/. Needs only the nightly toolchain (installed here if missing), not
-# cargo-fuzz. tools/fuzz.sh is the longer, ASan run for people.
+# fails the run, with the input in target/fuzz-ci/artifacts/<target>/. Needs only the nightly toolchain
+# (installed here if missing), not cargo-fuzz. tools/fuzz.sh is the longer, ASan run for people.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
@@ -39,6 +39,7 @@ while [ $# -gt 0 ]; do
   for i in "${!batch[@]}"; do
     t=${batch[$i]}
     if ! wait "${pids[$i]}"; then
+      kill "${pids[@]}" 2>/dev/null || true
       tail -40 "$out/$t.log" >&2
       echo "fuzz $t failed: crash, timeout or out of memory (input in $out/artifacts/$t/)" >&2
       exit 1
