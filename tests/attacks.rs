@@ -96,6 +96,9 @@ fn pixel_permutation_refuses_what_it_cannot_attack() {
         let e = pixel_permutation::run(&pixel_permutation::PixelPermutation { images, seed: 1 }, &data).unwrap_err();
         assert!(e.to_string().contains("--images"), "{e}");
     }
+    let big = Prepared { count: 200, x: vec![0.5; 200 * 33 * 33], labels: vec![0; 200] };
+    let e = pixel_permutation::run(&pixel_permutation::PixelPermutation { images: 50, seed: 1 }, &big).unwrap_err();
+    assert!(e.to_string().contains("up to 32x32"), "{e}");
     let rows = Prepared { count: 200, x: vec![0.5; 200 * 12], labels: vec![0; 200] };
     let e = pixel_permutation::run(&pixel_permutation::PixelPermutation { images: 50, seed: 1 }, &rows).unwrap_err();
     assert!(e.to_string().contains("square"), "{e}");

@@ -51,6 +51,8 @@ const FREQUENT: f64 = 0.01;
 const PUBLIC: usize = 1000;
 /// Fewest public digits.
 const MIN_PUBLIC: usize = 100;
+/// Largest image side laid out (the rectangle shifts and the growth's score table grow as side^4).
+const MAX_SIDE: usize = 32;
 /// Largest translation scored and chosen.
 const SHIFT: isize = 3;
 
@@ -430,6 +432,12 @@ pub fn run(cfg: &PixelPermutation, data: &Prepared) -> Result<PixelPermutationOu
     let side = (d as f64).sqrt().round() as usize;
     if side * side != d || side < 3 {
         return Err(invalid(format!("pixel-permutation needs square images; these have {d} values each")));
+    }
+    if side > MAX_SIDE {
+        return Err(invalid(format!(
+            "pixel-permutation lays out images up to {MAX_SIDE}x{MAX_SIDE} (its search grows as the fourth power of the \
+             side); these are {side}x{side}"
+        )));
     }
     if data.count < 10 + MIN_PUBLIC || cfg.images < 10 || cfg.images > data.count - MIN_PUBLIC {
         return Err(invalid(format!(

@@ -197,7 +197,7 @@ pub struct PpArgs {
     /// Seed of the secret permutation.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
-    /// Your images instead of the bundled digits: an IDX file (raw or .gz) of square unsigned-byte images,
+    /// Your images instead of the bundled digits: an IDX file (raw or .gz) of square unsigned-byte images (up to 32x32),
     /// e.g. MNIST's train-images-idx3-ubyte. The images after the attacked ones are the attacker's public
     /// digits.
     #[arg(long, value_name = "FILE")]
