@@ -244,9 +244,9 @@ fn a_prior_breaks_float_shares_far_sooner_than_averaging() {
     use rtas::attacks::float_share::{FloatShare, run};
     let all = Prepared::new(&rtas::data::mnist::bundled().unwrap()).unwrap();
     let (_, te) = rtas::data::mnist::bundled_split().unwrap();
-    let public = Prepared::new(&te).unwrap();
+    let prior = rtas::attacks::prior::GaussianPrior::fit_examples(&Prepared::new(&te).unwrap(), 784).unwrap();
     let cfg = FloatShare { images: 400, sigma: 10.0, shares: vec![1000], delta_relative: 0.3, seed: 1 };
-    let r = run(&cfg, &all, Some(&public)).unwrap();
+    let r = run(&cfg, &all, Some(&prior)).unwrap();
     assert_eq!(r.points[0].success.estimate.successes, 0);
     assert!(r.prior_points[0].success.estimate.ci_low > 0.1, "{:?}", r.prior_points[0].success.estimate);
     assert!(r.prior_points[0].median_psnr > r.points[0].median_psnr + 5.0);
@@ -264,28 +264,31 @@ fn a_prior_denoises_the_float_shares_of_a_recorded_run() {
     use rtas::models::secure::Protocol;
     let (tr, te) = rtas::data::mnist::bundled_split().unwrap();
     let (train, test) = (Prepared::new(&tr.slice(0, 320)).unwrap(), Prepared::new(&te.slice(0, 100)).unwrap());
+    let prior = GaussianPrior::fit_examples(&Prepared::new(&te).unwrap(), 784).unwrap();
+    let hidden = indicatif::ProgressBar::hidden();
+    let r = rtas::experiment::audit::float_run_view((&train, &test), 50, 3, &prior, 0.3, &hidden).unwrap();
+    // The same run's view, attacked without the prior and from the wrong role.
     let mut sc = SimulateConfig::paper(ModelKind::LogReg, ProtocolChoice::Secure(Protocol::Rtas));
     sc.sharing = Sharing::Float;
     sc.epochs = 50;
     sc.seed = 3;
-    let run = record_with(sc, (&train, &test), &indicatif::ProgressBar::hidden()).unwrap();
-    let prior = GaussianPrior::fit(&Prepared::new(&te).unwrap(), 784).unwrap();
+    let run = record_with(sc, (&train, &test), &hidden).unwrap();
     let view = run.view(rtas::net::Role::P1).unwrap();
-    let r = from_view(view, &run.schedule, &train, Some(&prior), 10.0, 0.3).unwrap();
     assert_eq!(r.images, 320);
     let (first, last) = (&r.points[0], r.points.last().unwrap());
     assert_eq!((first.shares, last.shares, last.images), (1, 50, 320));
     let alone = r.prior_only.as_ref().unwrap().median_relative_error;
     for p in [first, last] {
-        let prior_err = p.prior_median_relative_error.unwrap();
-        assert!(prior_err < p.average_median_relative_error / 2.0, "{p:?}");
-        assert!(p.prior_median_psnr.unwrap() > p.average_median_psnr + 5.0, "{p:?}");
+        let ((average, average_psnr), (prior, prior_psnr)) = (&p.average, p.prior.as_ref().unwrap());
+        assert!(prior.median_relative_error < average.median_relative_error / 2.0, "{p:?}");
+        assert!(*prior_psnr > average_psnr + 5.0, "{p:?}");
     }
-    assert!(last.prior_median_relative_error.unwrap() < alone - 0.1, "{last:?} vs {alone}");
-    assert!(last.prior_median_psnr.unwrap() > r.prior_only_median_psnr.unwrap() + 1.0, "{last:?}");
+    let (last_prior, last_psnr) = last.prior.as_ref().unwrap();
+    assert!(last_prior.median_relative_error < alone - 0.1, "{last:?} vs {alone}");
+    assert!(*last_psnr > r.prior_only_median_psnr.unwrap() + 1.0, "{last:?}");
     // Without the prior, only the average.
     let bare = from_view(view, &run.schedule, &train, None, 10.0, 0.3).unwrap();
-    assert!(bare.prior_only.is_none() && bare.points.iter().all(|p| p.prior_success.is_none()));
+    assert!(bare.prior_only.is_none() && bare.points.iter().all(|p| p.prior.is_none()));
     assert!(from_view(run.view(rtas::net::Role::P0).unwrap(), &run.schedule, &train, None, 10.0, 0.3).is_err());
 }
 
@@ -309,27 +312,28 @@ fn orthogonal_maps_fall_to_fewer_known_pairs_than_dimensions() {
     // sign, the prior attacker bets with the prior's direction and keeps the certain rows.
     let r = run(DataKind::Correlated, 16, 2000, vec![4, 15], None);
     assert_eq!(r.public_rows, 2000);
-    let k15 = &r.points[1];
+    let (k15, o15) = (&r.points[1], r.points[1].orthogonal.as_ref().unwrap());
     let ls = k15.success.estimate;
-    assert_eq!(k15.certified, Some(ls.epsilon), "for an orthogonal A least squares is the span projection");
-    assert!(k15.random_map_success.unwrap() > ls.ci_high, "{k15:?}");
-    assert!(k15.prior_ci_low.unwrap() > k15.random_map_success.unwrap(), "{k15:?}");
-    assert!(k15.posterior_median_relative_error.unwrap() < k15.success.median_relative_error, "{k15:?}");
+    assert_eq!(o15.certified, ls.epsilon, "for an orthogonal A least squares is the span projection");
+    assert!(o15.random_map_success > ls.ci_high, "{k15:?}");
+    assert!(o15.prior_ci_low.unwrap() > o15.random_map_success, "{k15:?}");
+    assert!(o15.posterior_median_relative_error.unwrap() < k15.success.median_relative_error, "{k15:?}");
     // The published setting (16 dimensions, 4 known tuples, 7%): on zero-mean Gaussian rows nothing is
     // within 7%, and the attacker knows it (its best row's known error is far above).
-    let k4 = &r.points[0];
+    let k4 = r.points[0].orthogonal.as_ref().unwrap();
     assert_eq!(k4.prior_success, Some(0.0));
-    assert!(k4.best_known_error.unwrap() > 0.2, "{k4:?}");
+    assert!(k4.best_known_error > 0.2, "{k4:?}");
     // A real-looking table (positive attributes, large means): 4 known rows of 12 dimensions.
     let table = rtas::data::table::read_table(std::path::Path::new("data/tabular/loans.csv"), Some("default")).unwrap();
     let loans = Prepared { count: table.rows, x: table.x, labels: Vec::new() };
     let r = run(DataKind::File, 12, 1500, vec![2, 4], Some(&loans));
     assert_eq!((r.dim, r.public_rows), (12, 500));
-    let (k2, k4) = (&r.points[0], &r.points[1]);
-    assert!(k2.best_known_error.unwrap() < 0.07, "from two pairs a row the attacker is sure of: {k2:?}");
-    assert!(k4.prior_ci_low.unwrap() > 3.0 * k4.success.estimate.ci_high, "{k4:?}");
-    assert!(k4.prior_ci_low.unwrap() > 0.1, "{k4:?}");
+    let (k2, k4) = (r.points[0].orthogonal.as_ref().unwrap(), &r.points[1]);
+    let o4 = k4.orthogonal.as_ref().unwrap();
+    assert!(k2.best_known_error < 0.07, "from two pairs a row the attacker is sure of: {k2:?}");
+    assert!(o4.prior_ci_low.unwrap() > 3.0 * k4.success.estimate.ci_high, "{k4:?}");
+    assert!(o4.prior_ci_low.unwrap() > 0.1, "{k4:?}");
     // Without orthogonality there is nothing of this.
     let plain = kp(DataKind::Gaussian, 16, 16, vec![4]);
-    assert!(plain.points[0].certified.is_none() && plain.public_rows == 0);
+    assert!(plain.points[0].orthogonal.is_none() && plain.public_rows == 0);
 }

@@ -36,7 +36,11 @@ impl DataKind {
 }
 
 /// The dimension of the rows `kind` gives: `dim` for generated rows, the given data's own otherwise.
+/// `dim` must be at least 1 even where the data's own dimension replaces it (a zero is never meant).
 pub fn dim_of(kind: DataKind, dim: usize, given: Option<&Prepared>) -> Result<usize> {
+    if dim == 0 {
+        return Err(invalid("--dim must be at least 1"));
+    }
     match kind {
         DataKind::Gaussian | DataKind::Correlated => Ok(dim),
         DataKind::Mnist | DataKind::File => {

@@ -4,6 +4,7 @@
 //! training set) is another independent noisy copy: averaging E of them divides the noise by sqrt(E).
 
 use super::metrics::{Success, median, psnr, relative_errors, success};
+pub use super::prior::GaussianPrior;
 use crate::analysis::bounds;
 use crate::error::{Result, invalid, positive};
 use crate::models::Prepared;
@@ -64,7 +65,7 @@ pub struct FloatShareReport {
 }
 
 /// Runs the attack on the first `images` images of `data`.
-pub fn run(cfg: &FloatShare, data: &Prepared, public: Option<&Prepared>) -> Result<FloatShareReport> {
+pub fn run(cfg: &FloatShare, data: &Prepared, prior: Option<&GaussianPrior>) -> Result<FloatShareReport> {
     if cfg.images == 0 || cfg.images > data.count {
         return Err(invalid(format!("--images must be between 1 and {}", data.count)));
     }
@@ -80,7 +81,6 @@ pub fn run(cfg: &FloatShare, data: &Prepared, public: Option<&Prepared>) -> Resu
     let mut rng = stream(cfg.seed, 507);
     let mut points = Vec::new();
     let mut prior_points = Vec::new();
-    let prior = public.map(|p| GaussianPrior::fit(p, 784)).transpose()?;
     for &e in &cfg.shares {
         // P1's views: x - r_1, ..., x - r_E; the attacker averages them. The mean of E independent
         // N(0, sigma^2) masks is N(0, sigma^2 / E): drawn directly, so that large E costs nothing.
@@ -104,7 +104,7 @@ pub fn run(cfg: &FloatShare, data: &Prepared, public: Option<&Prepared>) -> Resu
                 bound_log10_epsilon: bound.log10_epsilon,
             })
         };
-        if let Some(prior) = &prior {
+        if let Some(prior) = prior {
             prior_points.push(score(&prior.posterior_mean(&avg, sd * sd))?);
         }
         points.push(score(&avg)?);
@@ -112,98 +112,54 @@ pub fn run(cfg: &FloatShare, data: &Prepared, public: Option<&Prepared>) -> Resu
     Ok(FloatShareReport { images: n, sigma: cfg.sigma, points, prior_points, recorded: None })
 }
 
-/// A Gaussian prior fitted to public data: mean `mu`, covariance `Q diag(l) Q^T`.
-#[derive(Debug, Clone)]
-pub struct GaussianPrior {
-    mu: ndarray::Array1<f64>,
-    l: ndarray::Array1<f64>,
-    q: Array2<f64>,
-}
-
-impl GaussianPrior {
-    /// Fits the first `width` values of each public example.
-    pub fn fit(public: &Prepared, width: usize) -> Result<GaussianPrior> {
-        if public.count < 2 || public.width() != width {
-            return Err(invalid(format!(
-                "the prior needs at least two public examples of {width} values (got {} of {})",
-                public.count,
-                public.width()
-            )));
-        }
-        let px = Array2::from_shape_vec((public.count, width), public.x[..public.count * width].to_vec())
-            .map_err(|e| invalid(e.to_string()))?;
-        let mu = super::linalg::col_means(px.view());
-        let (l, q) = super::linalg::sym_eigen(super::linalg::covariance(px.view()).view())?;
-        Ok(GaussianPrior { mu, l: l.mapv(|v| v.max(0.0)), q })
-    }
-
-    /// The posterior mean of x given `noisy = x + N(0, v I)` (row by row): `mu + Q diag(l / (l + v)) Q^T (s - mu)`.
-    pub fn posterior_mean(&self, noisy: &Array2<f64>, v: f64) -> Array2<f64> {
-        let centered = noisy - &self.mu;
-        let coords = super::linalg::mm(centered.view(), self.q.view());
-        let shrunk = Array2::from_shape_fn(coords.dim(), |(i, k)| coords[(i, k)] * self.l[k] / (self.l[k] + v));
-        super::linalg::mm(shrunk.view(), self.q.t()) + &self.mu
-    }
-
-    /// The prior mean alone (what the attacker guesses without any share).
-    pub fn mean(&self, rows: usize) -> Array2<f64> {
-        Array2::from_shape_fn((rows, self.mu.len()), |(_, j)| self.mu[j])
-    }
-}
-
-/// One number of shares seen, on a recorded view.
+/// One number of shares seen, on a recorded view (printed as a flat [`ViewRow`]).
 #[derive(Debug, Clone, Serialize)]
+#[serde(into = "ViewRow")]
 pub struct ViewPoint {
     /// Shares of each image used (its first ones, in step order).
     pub shares: usize,
     /// Images seen at least that often (the ones scored).
     pub images: usize,
-    /// The average of the shares: success rate at the threshold, with its 95% interval.
-    pub average_success: f64,
-    /// Lower end of the interval.
-    pub average_ci_low: f64,
-    /// Upper end.
-    pub average_ci_high: f64,
-    /// Median relative error.
-    pub average_median_relative_error: f64,
-    /// Median PSNR, dB.
-    pub average_median_psnr: f64,
-    /// The posterior mean under the Gaussian prior (noise variance sigma^2 / shares): success rate.
-    pub prior_success: Option<f64>,
-    /// Lower end of its interval.
-    pub prior_ci_low: Option<f64>,
-    /// Upper end.
-    pub prior_ci_high: Option<f64>,
-    /// Median relative error.
-    pub prior_median_relative_error: Option<f64>,
-    /// Median PSNR, dB.
-    pub prior_median_psnr: Option<f64>,
-    /// The two scores in full.
-    #[serde(skip)]
-    pub average: Success,
-    /// The prior attacker's in full.
-    #[serde(skip)]
-    pub prior: Option<Success>,
+    /// The average of the shares, and its median PSNR (dB).
+    pub average: (Success, f64),
+    /// The posterior mean under the Gaussian prior (noise variance sigma^2 / shares), and its median PSNR.
+    pub prior: Option<(Success, f64)>,
 }
 
-impl ViewPoint {
-    fn new(shares: usize, images: usize, average: (Success, f64), prior: Option<(Success, f64)>) -> ViewPoint {
-        let (a, apsnr) = average;
-        ViewPoint {
-            shares,
-            images,
+/// A [`ViewPoint`] as one row of a table.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewRow {
+    shares: usize,
+    images: usize,
+    average_success: f64,
+    average_ci_low: f64,
+    average_ci_high: f64,
+    average_median_relative_error: f64,
+    average_median_psnr: f64,
+    prior_success: Option<f64>,
+    prior_ci_low: Option<f64>,
+    prior_ci_high: Option<f64>,
+    prior_median_relative_error: Option<f64>,
+    prior_median_psnr: Option<f64>,
+}
+
+impl From<ViewPoint> for ViewRow {
+    fn from(p: ViewPoint) -> ViewRow {
+        let (a, apsnr) = p.average;
+        let prior = |f: fn(&(Success, f64)) -> f64| p.prior.as_ref().map(f);
+        ViewRow {
+            shares: p.shares,
+            images: p.images,
             average_success: a.estimate.epsilon,
             average_ci_low: a.estimate.ci_low,
             average_ci_high: a.estimate.ci_high,
             average_median_relative_error: a.median_relative_error,
             average_median_psnr: apsnr,
-            prior_success: prior.as_ref().map(|p| p.0.estimate.epsilon),
-            prior_ci_low: prior.as_ref().map(|p| p.0.estimate.ci_low),
-            prior_ci_high: prior.as_ref().map(|p| p.0.estimate.ci_high),
-            prior_median_relative_error: prior.as_ref().map(|p| p.0.median_relative_error),
-            prior_median_psnr: prior.as_ref().map(|p| p.1),
-            average: a,
-            prior: prior.map(|p| p.0),
+            prior_success: prior(|p| p.0.estimate.epsilon),
+            prior_ci_low: prior(|p| p.0.estimate.ci_low),
+            prior_ci_high: prior(|p| p.0.estimate.ci_high),
+            prior_median_relative_error: prior(|p| p.0.median_relative_error),
+            prior_median_psnr: prior(|p| p.1),
         }
     }
 }
@@ -221,6 +177,11 @@ pub struct ViewReport {
     pub prior_only_median_psnr: Option<f64>,
     /// Success against the number of shares seen.
     pub points: Vec<ViewPoint>,
+}
+
+/// Success at `delta` and median PSNR of `est` against `x`.
+fn scored(est: &Array2<f64>, x: &Array2<f64>, delta: f64) -> Result<(Success, f64)> {
+    Ok((success(&relative_errors(est.view(), x.view()), delta)?, median(&psnr(est.view(), x.view(), 1.0))))
 }
 
 /// P1's shares of each training image in its recorded view of a float-mode run (the owner's shares
@@ -250,8 +211,9 @@ fn shares_in_view(view: &crate::sim::record::View, schedule: &[Vec<usize>]) -> R
     Ok(seen)
 }
 
-/// The attack on a real run: for k = 1, 2, 5, 10, ... shares seen (and the most any image has), each image's first k shares averaged, and (with
-/// `prior`) the posterior mean under it; scored on the images seen at least k times.
+/// The attack on a real run: for k = 1, 2, 5, 10, ... shares seen (and the most any image has), each
+/// image's first k shares averaged, and (with `prior`) the posterior mean under it; scored on the images
+/// seen at least k times.
 pub fn from_view(
     view: &crate::sim::record::View,
     schedule: &[Vec<usize>],
@@ -270,16 +232,8 @@ pub fn from_view(
     }
     let originals = |rows: &[usize]| Array2::from_shape_fn((rows.len(), d), |(k, j)| data.x[rows[k] * d + j]);
     let all: Vec<usize> = seen.keys().copied().collect();
-    let (prior_only, prior_only_median_psnr) = match prior {
-        Some(p) => {
-            let (x, est) = (originals(&all), p.mean(all.len()));
-            (
-                Some(success(&relative_errors(est.view(), x.view()), delta_relative)?),
-                Some(median(&psnr(est.view(), x.view(), 1.0))),
-            )
-        }
-        None => (None, None),
-    };
+    let alone = prior.map(|p| scored(&p.mean(all.len()), &originals(&all), delta_relative)).transpose()?;
+    let (prior_only, prior_only_median_psnr) = (alone.as_ref().map(|a| a.0.clone()), alone.map(|a| a.1));
     let most = seen.values().map(Vec::len).max().unwrap_or(0);
     let mut points = Vec::new();
     // 1, 2, 5, 10, 20, 50, ... shares, and the most any image has.
@@ -292,14 +246,10 @@ pub fn from_view(
             seen[&rows[i]][..k].iter().map(|s| s[j]).sum::<f64>() / k as f64
         });
         let x = originals(&rows);
-        let scored = |est: &Array2<f64>| -> Result<(Success, f64)> {
-            Ok((
-                success(&relative_errors(est.view(), x.view()), delta_relative)?,
-                median(&psnr(est.view(), x.view(), 1.0)),
-            ))
-        };
-        let with_prior = prior.map(|p| scored(&p.posterior_mean(&avg, sigma * sigma / k as f64))).transpose()?;
-        points.push(ViewPoint::new(k, rows.len(), scored(&avg)?, with_prior));
+        let with_prior =
+            prior.map(|p| scored(&p.posterior_mean(&avg, sigma * sigma / k as f64), &x, delta_relative)).transpose()?;
+        let average = scored(&avg, &x, delta_relative)?;
+        points.push(ViewPoint { shares: k, images: rows.len(), average, prior: with_prior });
     }
     Ok(ViewReport { images: seen.len(), sigma, prior_only, prior_only_median_psnr, points })
 }

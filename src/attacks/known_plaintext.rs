@@ -20,6 +20,7 @@
 use super::data::{self, DataKind};
 use super::linalg::{mm, ridge};
 use super::metrics::{Success, median, psnr, relative_errors, success};
+use super::prior::GaussianPrior;
 use crate::error::{Result, invalid};
 use crate::rng::stream;
 use ndarray::Array2;
@@ -57,21 +58,25 @@ pub struct KnownPoint {
     /// Median PSNR (dB) of the reconstructions (images only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub median_psnr: Option<f64>,
-    /// Orthogonal A: rows whose error the attacker knows is below the threshold (`r / |y| < delta`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub certified: Option<f64>,
-    /// Orthogonal A: the smallest relative error the attacker knows it has on some row (`min r / |y|`): the
-    /// record it would single out (Giannella et al. report their attack on the most exposed record).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub best_known_error: Option<f64>,
-    /// Orthogonal A: success of Giannella et al.'s random consistent map.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub random_map_success: Option<f64>,
+    /// Orthogonal A: what the attackers that use orthogonality achieve (absent otherwise).
+    #[serde(flatten)]
+    pub orthogonal: Option<OrthogonalPoint>,
+}
+
+/// One K under an orthogonal A.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrthogonalPoint {
+    /// Rows whose error the attacker knows is below the threshold (`r / |y| < delta`).
+    pub certified: f64,
+    /// The smallest relative error the attacker knows it has on some row (`min r / |y|`): the record it
+    /// would single out (Giannella et al. report their attack on the most exposed record).
+    pub best_known_error: f64,
+    /// Success of Giannella et al.'s random consistent map.
+    pub random_map_success: f64,
     /// Its median relative error.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub random_map_median_relative_error: Option<f64>,
-    /// Orthogonal A with a public sample: success of span + norm + prior (the success-maximizing variant:
-    /// `x_par` where certified, else the posterior's direction at the full residual norm).
+    pub random_map_median_relative_error: f64,
+    /// With a public sample: success of span + norm + prior (the success-maximizing variant: `x_par` where
+    /// certified, else the posterior's direction at the full residual norm).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prior_success: Option<f64>,
     /// Its 95% interval, lower end.
@@ -147,7 +152,7 @@ pub fn run(cfg: &KnownPlaintext, given: Option<&crate::models::Prepared>) -> Res
     let a =
         if cfg.orthogonal { data::random_orthogonal(dim, &mut rng)? } else { data::gaussian(dim, outputs, &mut rng) };
     let y = mm(x.view(), a.view());
-    let prior = public.as_ref().map(|p| Prior::fit(p.view())).transpose()?;
+    let prior = public.as_ref().map(|p| GaussianPrior::fit(p.view())).transpose()?;
     let mut points = Vec::new();
     for &k in &cfg.known {
         let (xk, yk) = (x.slice(ndarray::s![..k, ..]), y.slice(ndarray::s![..k, ..]));
@@ -159,20 +164,7 @@ pub fn run(cfg: &KnownPlaintext, given: Option<&crate::models::Prepared>) -> Res
         let errs = relative_errors(xhat.view(), xr);
         let is_image = cfg.data == DataKind::Mnist;
         let median_psnr = is_image.then(|| median(&psnr(xhat.view(), xr, 1.0)));
-        let mut point = KnownPoint {
-            known: k,
-            success: success(&errs, cfg.delta_relative)?,
-            median_psnr,
-            certified: None,
-            best_known_error: None,
-            random_map_success: None,
-            random_map_median_relative_error: None,
-            prior_success: None,
-            prior_ci_low: None,
-            posterior_median_relative_error: None,
-            posterior_median_psnr: None,
-        };
-        if cfg.orthogonal {
+        let orthogonal = if cfg.orthogonal {
             let o = orthogonal_attacks(xk, yk, yr, prior.as_ref(), cfg.delta_relative, &mut rng)?;
             let score = |est: &Array2<f64>| success(&relative_errors(est.view(), xr), cfg.delta_relative);
             let ratios: Vec<f64> = yr
@@ -185,19 +177,29 @@ pub fn run(cfg: &KnownPlaintext, given: Option<&crate::models::Prepared>) -> Res
                 })
                 .collect();
             let certified = ratios.iter().filter(|&&q| q < cfg.delta_relative).count();
-            point.certified = Some(certified as f64 / yr.nrows().max(1) as f64);
-            point.best_known_error = ratios.iter().copied().reduce(f64::min);
             let rm = score(&o.random_map)?;
-            point.random_map_success = Some(rm.estimate.epsilon);
-            point.random_map_median_relative_error = Some(rm.median_relative_error);
-            if let (Some(bet), Some(est)) = (&o.gamble, &o.posterior) {
+            let mut point = OrthogonalPoint {
+                certified: certified as f64 / yr.nrows().max(1) as f64,
+                best_known_error: ratios.iter().copied().fold(f64::INFINITY, f64::min),
+                random_map_success: rm.estimate.epsilon,
+                random_map_median_relative_error: rm.median_relative_error,
+                prior_success: None,
+                prior_ci_low: None,
+                posterior_median_relative_error: None,
+                posterior_median_psnr: None,
+            };
+            if let Some((est, bet)) = &o.with_prior {
                 let p = score(bet)?;
                 point.prior_success = Some(p.estimate.epsilon);
                 point.prior_ci_low = Some(p.estimate.ci_low);
                 point.posterior_median_relative_error = Some(score(est)?.median_relative_error);
                 point.posterior_median_psnr = is_image.then(|| median(&psnr(est.view(), xr, 1.0)));
             }
-        }
+            Some(point)
+        } else {
+            None
+        };
+        let point = KnownPoint { known: k, success: success(&errs, cfg.delta_relative)?, median_psnr, orthogonal };
         points.push(point);
     }
     Ok(KnownPlaintextReport {
@@ -212,32 +214,16 @@ pub fn run(cfg: &KnownPlaintext, given: Option<&crate::models::Prepared>) -> Res
     })
 }
 
-/// A Gaussian fit to public rows.
-struct Prior {
-    mu: ndarray::Array1<f64>,
-    cov: Array2<f64>,
-}
-
-impl Prior {
-    fn fit(x: ndarray::ArrayView2<'_, f64>) -> Result<Prior> {
-        if x.nrows() < 2 {
-            return Err(invalid("the prior needs at least two public rows"));
-        }
-        Ok(Prior { mu: super::linalg::col_means(x), cov: super::linalg::covariance(x) })
-    }
-}
-
 /// The orthogonal-map attackers' estimates of the rows behind `yr`.
 struct Orthogonal {
     /// `r` per row: the norm of x outside the span of the known inputs (known to the attacker).
     residual: Vec<f64>,
     /// Giannella et al.'s random consistent map.
     random_map: Array2<f64>,
-    /// Span + norm + prior, the posterior mean's direction scaled to the expected norm (least error).
-    posterior: Option<Array2<f64>>,
-    /// Span + norm + prior, most successes: `x_par` where the attacker knows it is within delta, else the
-    /// posterior mean's direction at the full norm `r` (a random one where the prior gives none).
-    gamble: Option<Array2<f64>>,
+    /// Span + norm + prior: the posterior mean's direction scaled to the expected norm (least error), and
+    /// for most successes `x_par` where the attacker knows it is within delta, else the posterior mean's
+    /// direction at the full norm `r` (a random one where the prior gives none).
+    with_prior: Option<(Array2<f64>, Array2<f64>)>,
 }
 
 /// `x_par = <y, Y_K> G^-1 X_K` (G the Gram matrix of the known inputs), `r^2 = |y|^2 - |x_par|^2`, and the
@@ -246,7 +232,7 @@ fn orthogonal_attacks(
     xk: ndarray::ArrayView2<'_, f64>,
     yk: ndarray::ArrayView2<'_, f64>,
     yr: ndarray::ArrayView2<'_, f64>,
-    prior: Option<&Prior>,
+    prior: Option<&GaussianPrior>,
     delta: f64,
     rng: &mut crate::rng::Rng,
 ) -> Result<Orthogonal> {
@@ -261,17 +247,16 @@ fn orthogonal_attacks(
     let x_par = mm(c.view(), coef.view());
     let residual: Vec<f64> =
         yr.rows().into_iter().zip(x_par.rows()).map(|(y, p)| (y.dot(&y) - p.dot(&p)).max(0.0).sqrt()).collect();
-    // Random direction in the complement, norm r.
+    // Random directions in the complement; x_par plus one at norm r is Giannella et al.'s estimate.
     let g = Array2::from_shape_fn(yr.dim(), |_| rng.sample::<f64, _>(rand_distr::StandardNormal));
     let g = mm(g.view(), perp.view());
+    let g_norm: Vec<f64> = g.rows().into_iter().map(|r| r.dot(&r).sqrt()).collect();
     let mut random_map = x_par.clone();
     for (i, mut row) in random_map.rows_mut().into_iter().enumerate() {
-        let n = g.row(i).dot(&g.row(i)).sqrt();
-        if n > 0.0 {
-            row.scaled_add(residual[i] / n, &g.row(i));
+        if g_norm[i] > 0.0 {
+            row.scaled_add(residual[i] / g_norm[i], &g.row(i));
         }
     }
-    let g_norm: Vec<f64> = g.rows().into_iter().map(|r| r.dot(&r).sqrt()).collect();
     let with_prior = match prior {
         None => None,
         Some(p) => {
@@ -287,28 +272,22 @@ fn orthogonal_attacks(
             let m_perp = mm(mean.view(), perp.view());
             let (mut est, mut bet) = (x_par.clone(), x_par.clone());
             for (i, (mut row, mut b)) in est.rows_mut().into_iter().zip(bet.rows_mut()).enumerate() {
-                let mi = m_perp.row(i);
+                let (mi, r) = (m_perp.row(i), residual[i]);
                 let n2 = mi.dot(&mi);
-                if n2 > 1e-24 * residual[i].powi(2) {
-                    row.scaled_add(residual[i] / (n2 + spread).sqrt(), &mi);
+                // The prior points somewhere in the complement (else the bet takes the random direction).
+                let (dir, n) = if n2 > 1e-24 * r * r { (mi, n2.sqrt()) } else { (g.row(i), g_norm[i]) };
+                if n2 > 1e-24 * r * r {
+                    row.scaled_add(r / (n2 + spread).sqrt(), &mi);
                 }
                 let y = yr.row(i);
-                if residual[i] >= delta * y.dot(&y).sqrt() {
-                    let (dir, n) =
-                        if n2 > 1e-24 * residual[i].powi(2) { (mi, n2.sqrt()) } else { (g.row(i), g_norm[i]) };
-                    if n > 0.0 {
-                        b.scaled_add(residual[i] / n, &dir);
-                    }
+                if r >= delta * y.dot(&y).sqrt() && n > 0.0 {
+                    b.scaled_add(r / n, &dir);
                 }
             }
             Some((est, bet))
         }
     };
-    let (posterior, gamble) = match with_prior {
-        Some((p, b)) => (Some(p), Some(b)),
-        None => (None, None),
-    };
-    Ok(Orthogonal { residual, random_map, posterior, gamble })
+    Ok(Orthogonal { residual, random_map, with_prior })
 }
 
 /// Theorem 3.3's own setting, attacked: `x ~ N(0, I_n)`, `y = A x` with `A ~ N(0, 1)^(m x n)` secret.

@@ -16,3 +16,4 @@ pub mod linking;
 pub mod metrics;
 pub mod mlp;
 pub mod pixel_permutation;
+pub mod prior;

@@ -157,6 +157,8 @@ struct Stats {
     live: Vec<usize>,
     /// Images in which each live column is non-zero.
     nonzero: Vec<usize>,
+    /// Whether each live column is frequent (non-zero in at least [`FREQUENT`] of the images).
+    frequent: Vec<bool>,
     /// Correlations of the live columns (m x m).
     corr: Array2<f64>,
     /// Partial correlations (m x m, row-major, zero diagonal).
@@ -191,9 +193,10 @@ fn stats(permuted: &Array2<f64>, side: usize) -> Result<Stats> {
             }
         }
     }
-    let nonzero = live.iter().map(|&j| permuted.column(j).iter().filter(|&&v| v != 0.0).count()).collect();
+    let nonzero: Vec<usize> = live.iter().map(|&j| permuted.column(j).iter().filter(|&&v| v != 0.0).count()).collect();
+    let frequent = nonzero.iter().map(|&k| k as f64 >= FREQUENT * n as f64).collect();
     let mean = (0..d).map(|j| permuted.column(j).mean().unwrap_or(0.0)).collect();
-    Ok(Stats { side, live, nonzero, corr, partial, mean })
+    Ok(Stats { side, live, nonzero, frequent, corr, partial, mean })
 }
 
 /// Share of true 4-neighbour pairs among each pixel's 4 most similar (by `sim`).
@@ -373,7 +376,9 @@ fn unpermute(permuted: &Array2<f64>, st: &Stats, placed: &[usize], pose: Pose) -
             filled[c] = true;
         }
     }
-    let constant = (0..d).filter(|j| !st.live.contains(j));
+    let mut live = vec![false; d];
+    st.live.iter().for_each(|&j| live[j] = true);
+    let constant = (0..d).filter(|&j| !live[j]);
     for (c, j) in (0..d).filter(|&c| !filled[c]).zip(constant) {
         out.column_mut(c).assign(&permuted.column(j));
     }
@@ -389,8 +394,7 @@ fn score(
     (x, permuted, public_mean): (&Array2<f64>, &Array2<f64>, &[f64]),
 ) -> (LayoutScore, Array2<f64>) {
     let m = placed.len();
-    let frequent: Vec<bool> = st.nonzero.iter().map(|&k| k as f64 >= FREQUENT * n as f64).collect();
-    let nf = frequent.iter().filter(|&&f| f).count().max(1);
+    let nf = st.frequent.iter().filter(|&&f| f).count().max(1);
     let mut best = ((0usize, 0usize, 0usize), (0, 0, 0));
     for pose in poses() {
         let (mut exact, mut near, mut exact_f) = (0, 0, 0);
@@ -400,7 +404,7 @@ fn score(
             let (tr, tc) = ((truth[a] / st.side) as isize, (truth[a] % st.side) as isize);
             let hit = r == tr && c == tc;
             exact += usize::from(hit);
-            exact_f += usize::from(hit && frequent[a]);
+            exact_f += usize::from(hit && st.frequent[a]);
             near += usize::from((r - tr).abs() <= 1 && (c - tc).abs() <= 1);
         }
         if (exact, near) > (best.0.0, best.0.1) {
@@ -472,7 +476,7 @@ pub fn run(cfg: &PixelPermutation, data: &Prepared) -> Result<PixelPermutationOu
         images: n,
         public_images: public,
         informative_pixels: m,
-        frequent_pixels: st.nonzero.iter().filter(|&&k| k as f64 >= FREQUENT * n as f64).count(),
+        frequent_pixels: st.frequent.iter().filter(|&&f| f).count(),
         neighbours_found: neighbours_found(m, |a, b| st.corr[(a, b)], &truth, side),
         neighbours_found_partial: neighbours_found(m, |a, b| st.partial[a * m + b], &truth, side),
         attack,

@@ -326,10 +326,8 @@ fn recorded_float_view(
     images: usize,
     delta: f64,
     seed: u64,
-    public: &Prepared,
+    prior: &float_share::GaussianPrior,
 ) -> Result<float_share::ViewReport> {
-    use crate::experiment::op::Sharing;
-    use crate::experiment::simulate::{ProtocolChoice, SimulateConfig, record_with};
     let (tr, te) = mnist::bundled_split()?;
     if !(1..=1000).contains(&epochs) {
         return Err(crate::error::invalid(format!("--recorded-epochs must be between 1 and 1000, got {epochs}")));
@@ -341,14 +339,8 @@ fn recorded_float_view(
         )));
     }
     let (train, test) = (Prepared::new(&tr.slice(0, images))?, Prepared::new(&te.slice(0, 100))?);
-    let mut sc = SimulateConfig::paper(ModelKind::LogReg, ProtocolChoice::Secure(Protocol::Rtas));
-    sc.sharing = Sharing::Float;
-    sc.epochs = epochs;
-    sc.seed = seed;
-    let run = record_with(sc, (&train, &test), &bar(0, "recording a float-mode run"))?;
-    let prior = float_share::GaussianPrior::fit(public, 784)?;
-    let sigma = crate::protocol::ring::FloatArith::default().sigma;
-    float_share::from_view(run.view(Role::P1)?, &run.schedule, &train, Some(&prior), sigma, delta)
+    let pb = bar(0, "recording a float-mode run");
+    crate::experiment::audit::float_run_view((&train, &test), epochs, seed, prior, delta, &pb)
 }
 
 fn mnist_all() -> Result<Prepared> {
@@ -373,9 +365,6 @@ struct Many<T> {
 pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
     match cmd {
         AttackCommand::KnownPlaintext(a) => {
-            if a.dim == 0 {
-                return Err(crate::error::invalid("--dim must be at least 1"));
-            }
             let (kind, given) = a.file.given(a.data)?;
             let r = known_plaintext::run(
                 &known_plaintext::KnownPlaintext {
@@ -393,9 +382,6 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             render(&r, json, |r| super::output::value_table("known-plaintext", r))
         }
         AttackCommand::KnownSample(a) => {
-            if a.dim == 0 {
-                return Err(crate::error::invalid("--dim must be at least 1"));
-            }
             let (kind, given) = a.file.given(a.data)?;
             let r = known_sample::run(
                 &known_sample::KnownSample {
@@ -540,7 +526,7 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
                 ));
             }
             let (_, te) = mnist::bundled_split()?;
-            let public = Prepared::new(&te)?;
+            let prior = float_share::GaussianPrior::fit_examples(&Prepared::new(&te)?, 784)?;
             let mut r = float_share::run(
                 &float_share::FloatShare {
                     images: a.images,
@@ -550,10 +536,10 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
                     seed: a.seed,
                 },
                 &mnist_all()?,
-                Some(&public),
+                Some(&prior),
             )?;
             if let Some(epochs) = a.recorded_epochs {
-                r.recorded = Some(recorded_float_view(epochs, a.recorded_images, a.delta_relative, a.seed, &public)?);
+                r.recorded = Some(recorded_float_view(epochs, a.recorded_images, a.delta_relative, a.seed, &prior)?);
             }
             render(&r, json, |r| {
                 super::output::value_table("float-share (prior: a Gaussian fit to the 2000 held-out digits)", r)

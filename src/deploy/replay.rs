@@ -327,16 +327,15 @@ mod tests {
     #[test]
     #[ignore]
     fn write_the_tls_link_corpus() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/tls_link");
-        std::fs::create_dir_all(&dir).unwrap();
-        for (pi, protocol) in [Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc].into_iter().enumerate() {
-            for clean in [false, true] {
-                let mut bytes = vec![pi as u8 | if clean { 0x80 } else { 0 }];
+        let files = (0..3u8).flat_map(|b| {
+            let protocol = protocol_of(b);
+            [false, true].map(|clean| {
+                let mut bytes = vec![b | if clean { 0x80 } else { 0 }];
                 bytes.extend(honest_p0_to_p1(protocol).unwrap().1);
-                let name = format!("{}-{}", protocol.name(), if clean { "clean" } else { "abrupt" });
-                std::fs::write(dir.join(name), bytes).unwrap();
-            }
-        }
+                (format!("{}-{}", protocol.name(), if clean { "clean" } else { "abrupt" }), bytes)
+            })
+        });
+        write_corpus("tls_link", files);
     }
 
     /// Writes the seed corpus of the `protocol` fuzz target (run by hand: `cargo test --release --lib
@@ -345,14 +344,23 @@ mod tests {
     #[test]
     #[ignore]
     fn write_the_protocol_corpus() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/protocol");
-        std::fs::create_dir_all(&dir).unwrap();
-        for (pi, protocol) in [Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc].into_iter().enumerate() {
-            for (ri, role) in [Role::P0, Role::P1, Role::Dealer].into_iter().enumerate() {
-                let mut bytes = vec![(ri * 3 + pi) as u8];
+        let files = (0..3u8).flat_map(|b| {
+            let protocol = protocol_of(b);
+            [Role::P0, Role::P1, Role::Dealer].into_iter().enumerate().map(move |(ri, role)| {
+                let mut bytes = vec![ri as u8 * 3 + b];
                 bytes.extend(honest_frames(role, protocol).unwrap());
-                std::fs::write(dir.join(format!("{}-{}", protocol.name(), role.short())), bytes).unwrap();
-            }
+                (format!("{}-{}", protocol.name(), role.short()), bytes)
+            })
+        });
+        write_corpus("protocol", files);
+    }
+
+    /// Writes `files` (name, bytes) into `fuzz/corpus/<target>/`.
+    fn write_corpus(target: &str, files: impl Iterator<Item = (String, Vec<u8>)>) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, bytes) in files {
+            std::fs::write(dir.join(name), bytes).unwrap();
         }
     }
 }

@@ -232,13 +232,6 @@ fn theorem_3_3(quick: bool, seed: u64, hidden: &ProgressBar) -> Result<Claim> {
 fn theorem_3_4(all: &Prepared, seed: u64) -> Result<Claim> {
     let images = 1000;
     let pp = pixel_permutation::run(&pixel_permutation::PixelPermutation { images, seed }, all)?;
-    let exact = |rec: &ndarray::Array2<f64>| {
-        rec.rows()
-            .into_iter()
-            .zip(pp.originals.rows())
-            .filter(|(a, b)| a.iter().zip(b.iter()).all(|(u, v)| (u - v).abs() < 1e-9))
-            .count() as u64
-    };
     let ties: Vec<f64> = (0..all.count.min(2000))
         .map(|i| {
             let img: Vec<u8> = all.x[i * 784..(i + 1) * 784].iter().map(|&v| (v * 256.0) as u8).collect();
@@ -277,7 +270,7 @@ fn theorem_3_4(all: &Prepared, seed: u64) -> Result<Claim> {
         Attempt::assuming(
             "layout from pixel correlations (previous: Isomap + Hungarian snap)",
             &["1000 images under the same permutation", "public digits"],
-            est(exact(&pp.recovered_previous), images as u64)?,
+            est(count(r.previous.pixel_perfect, images), images as u64)?,
         )
         .with_note(note(&r.previous)),
     );
@@ -285,7 +278,7 @@ fn theorem_3_4(all: &Prepared, seed: u64) -> Result<Claim> {
         Attempt::assuming(
             "layout from partial correlations (quadratic assignment: grown lattices, swaps, shifts, annealing)",
             &["1000 images under the same permutation", "public digits"],
-            est(exact(&pp.recovered), images as u64)?,
+            est(count(r.attack.pixel_perfect, images), images as u64)?,
         )
         .with_note(note(&r.attack)),
     );
@@ -363,6 +356,26 @@ fn ids_3_4(seed: u64) -> Result<Claim> {
     Ok(c.judge())
 }
 
+/// A float-mode run of logistic regression under RTAS on `data.0` for `epochs` epochs (inference on
+/// `data.1`), and the float-share attackers on P1's recorded view of it: averaging, and the posterior mean
+/// under `prior`, at rtas's float-mode sigma.
+pub fn float_run_view(
+    data: (&Prepared, &Prepared),
+    epochs: usize,
+    seed: u64,
+    prior: &float_share::GaussianPrior,
+    delta_relative: f64,
+    pb: &ProgressBar,
+) -> Result<float_share::ViewReport> {
+    let mut sc = SimulateConfig::paper(ModelKind::LogReg, ProtocolChoice::Secure(Protocol::Rtas));
+    sc.sharing = Sharing::Float;
+    sc.epochs = epochs;
+    sc.seed = seed;
+    let run = record_with(sc, data, pb)?;
+    let sigma = FloatArith::default().sigma;
+    float_share::from_view(run.view(Role::P1)?, &run.schedule, data.0, Some(prior), sigma, delta_relative)
+}
+
 /// Section 4.1: the paper's float shares x - r with rtas's float mode's sigma.
 fn float_shares_4_1(
     all: &Prepared,
@@ -374,10 +387,11 @@ fn float_shares_4_1(
     let images = 1000;
     let sigma = FloatArith::default().sigma;
     let shares = vec![1usize, 10, 100, 1000, 10_000, 100_000];
+    let prior = float_share::GaussianPrior::fit_examples(public, 784)?;
     let fs = float_share::run(
         &float_share::FloatShare { images, sigma, shares: shares.clone(), delta_relative: 0.3, seed },
         all,
-        Some(public),
+        Some(&prior),
     )?;
     let mut c = Claim::new(
         "Section 4.1",
@@ -390,13 +404,7 @@ fn float_shares_4_1(
     // A real float-mode run: logistic regression under RTAS on 320 images for 10 epochs; P1's recorded view.
     let epochs = 10;
     let small = Prepared { count: 320, x: data.0.x[..320 * 784].to_vec(), labels: data.0.labels[..320].to_vec() };
-    let mut sc = SimulateConfig::paper(ModelKind::LogReg, ProtocolChoice::Secure(Protocol::Rtas));
-    sc.sharing = Sharing::Float;
-    sc.epochs = epochs;
-    sc.seed = seed;
-    let run = record_with(sc, (&small, data.1), hidden)?;
-    let prior = float_share::GaussianPrior::fit(public, 784)?;
-    let real = float_share::from_view(run.view(Role::P1)?, &run.schedule, &small, Some(&prior), sigma, 0.3)?;
+    let real = float_run_view((&small, data.1), epochs, seed, &prior, 0.3, hidden)?;
     let most = real.points.last().map_or(0, |p| p.shares);
     for p in real.points.iter().filter(|p| p.shares == 1 || p.shares == most) {
         let mut assumptions = vec![];
@@ -413,12 +421,13 @@ fn float_shares_4_1(
                 if p.shares == 1 { "" } else { "s" }
             )
         };
+        let (average, average_psnr) = &p.average;
         c.attempts.push(
-            Attempt::assuming("average of the image's shares in a real run's view", &assumptions, p.average.estimate)
+            Attempt::assuming("average of the image's shares in a real run's view", &assumptions, average.estimate)
                 .with_amount("shares seen in a run", p.shares as f64)
-                .with_note(run_note(p.average_median_psnr)),
+                .with_note(run_note(*average_psnr)),
         );
-        if let (Some(s), Some(psnr)) = (&p.prior, p.prior_median_psnr) {
+        if let Some((s, psnr)) = &p.prior {
             let mut with_prior = assumptions.clone();
             with_prior.insert(0, "public digits (a Gaussian prior)");
             c.attempts.push(
@@ -426,7 +435,7 @@ fn float_shares_4_1(
                     .with_amount("shares seen in a run (with a prior)", p.shares as f64)
                     .with_note(format!(
                         "{}; the prior mean alone: {}",
-                        run_note(psnr),
+                        run_note(*psnr),
                         real.prior_only_median_psnr.map_or("-".into(), |v| format!("median PSNR {v:.1} dB"))
                     )),
             );

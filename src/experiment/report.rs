@@ -675,8 +675,8 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
         ortho.points.iter().filter_map(|p| f(p).map(|v| (p.known as f64, v))).collect()
     };
     let ortho_ls = series(&|p| Some(p.success.estimate.epsilon));
-    let ortho_random = series(&|p| p.random_map_success);
-    let ortho_prior = series(&|p| p.prior_success);
+    let ortho_random = series(&|p| p.orthogonal.as_ref().map(|o| o.random_map_success));
+    let ortho_prior = series(&|p| p.orthogonal.as_ref().and_then(|o| o.prior_success));
     let at4 = |s: &[(f64, f64)]| s.iter().find(|p| p.0 == 4.0).map_or(f64::NAN, |p| p.1);
     let chart = LinePanels {
         title: "Attack success against the attacker's knowledge".into(),
@@ -765,12 +765,14 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
              link {:.1}% of the held rows. Bottom left: with exact item popularity {:.1}% of the items are re-identified by \
              degree alone; the attack degrades with the noise of the attacker's knowledge. Bottom right: a secret \
              orthogonal (distance-preserving) map of the loans table, K known pairs: inner products and norms survive, \
-             so K < 12 pairs already give x's projection on their span and the norm of the rest; with a prior from \
-             500 public rows, {:.0}% of the other rows come back within 7% from 4 pairs (least squares {:.0}%, \
+             so K < {} pairs already give x's projection on their span and the norm of the rest; with a prior from \
+             {} public rows, {:.0}% of the other rows come back within 7% from 4 pairs (least squares {:.0}%, \
              Giannella et al.'s random consistent map {:.0}%).",
             kp_pts.iter().find(|p| p.0 == 784.0).map_or(f64::NAN, |p| p.1),
             100.0 * link_pts.iter().find(|p| p.0 == 2.0).map_or(f64::NAN, |p| p.1),
             100.0 * dm_pts.first().map_or(f64::NAN, |p| p.1),
+            ortho.dim,
+            ortho.public_rows,
             100.0 * at4(&ortho_prior),
             100.0 * at4(&ortho_ls),
             100.0 * at4(&ortho_random)
