@@ -114,19 +114,8 @@ pub fn run(net: &Net, name: &str, train: &Rows, test: &Rows, cfg: &CustomConfig)
     if cfg.batch > train.count {
         return Err(invalid(format!("--batch {} is larger than the {} training examples", cfg.batch, train.count)));
     }
-    // Only the epochs the steps need, and at most 10^7 steps (the schedule is held in memory).
-    let per_epoch = (train.count / cfg.batch).max(1);
-    let epochs = cfg.max_steps.map_or(cfg.epochs, |m| cfg.epochs.min(m.div_ceil(per_epoch)));
-    if epochs.saturating_mul(per_epoch) > 10_000_000 && cfg.max_steps.is_none_or(|m| m > 10_000_000) {
-        return Err(invalid(format!(
-            "--epochs {} x {per_epoch} steps per epoch is more than 10^7 training steps; use fewer or --max-steps",
-            cfg.epochs
-        )));
-    }
-    let mut sched = crate::models::schedule(train.count, cfg.batch, epochs, cfg.seed);
-    if let Some(m) = cfg.max_steps {
-        sched.truncate(m);
-    }
+    crate::models::check_steps(train.count, cfg.batch, cfg.epochs, cfg.max_steps)?;
+    let sched = crate::models::run_schedule(train.count, cfg.batch, cfg.epochs, cfg.max_steps, cfg.seed);
     let mut params = net.init(cfg.seed);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().map_err(|e| invalid(e.to_string()))?;
     let (loss_curve, mut times) = pool.install(|| -> Result<(Vec<f64>, Vec<f64>)> {

@@ -4,7 +4,7 @@
 
 use crate::error::{Result, invalid};
 use crate::models::secure::{self, Inputs, Plan, Protocol};
-use crate::models::{ModelKind, Prepared, schedule};
+use crate::models::{ModelKind, Prepared};
 use crate::net::{Role, Stage};
 use crate::protocol::elementwise::HelperMode;
 use crate::protocol::ring::{FloatArith, RingArith};
@@ -362,15 +362,7 @@ pub(crate) fn validate(cfg: &SimulateConfig, train_count: usize, test_count: usi
     if cfg.max_steps == Some(0) {
         return Err(invalid("--max-steps must be at least 1"));
     }
-    // The batch schedule is held in memory: at most 10^7 steps per run.
-    let per_epoch = train_count / cfg.batch.max(1);
-    let steps = cfg.max_steps.unwrap_or(usize::MAX).min(cfg.epochs.saturating_mul(per_epoch));
-    if steps > 10_000_000 {
-        return Err(invalid(format!(
-            "--epochs {} x {per_epoch} steps per epoch is more than 10^7 training steps; use fewer or --max-steps",
-            cfg.epochs
-        )));
-    }
+    crate::models::check_steps(train_count, cfg.batch, cfg.epochs, cfg.max_steps)?;
     if let ProtocolChoice::Secure(p) = cfg.protocol {
         crate::models::secure::check(cfg.model.net(), p)?;
     }
@@ -404,13 +396,7 @@ pub(crate) fn batches(
     train_count: usize,
     test_count: usize,
 ) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
-    // Only the epochs the steps need (a huge --epochs with --max-steps builds no more).
-    let per_epoch = (train_count / cfg.batch.max(1)).max(1);
-    let epochs = cfg.max_steps.map_or(cfg.epochs, |m| cfg.epochs.min(m.div_ceil(per_epoch)));
-    let mut sched = schedule(train_count, cfg.batch, epochs, cfg.seed);
-    if let Some(m) = cfg.max_steps {
-        sched.truncate(m);
-    }
+    let sched = crate::models::run_schedule(train_count, cfg.batch, cfg.epochs, cfg.max_steps, cfg.seed);
     let test_rows: Vec<usize> = (0..test_count).collect();
     let infer: Vec<Vec<usize>> = test_rows.chunks(cfg.infer_batch).map(<[usize]>::to_vec).collect();
     (sched, infer)

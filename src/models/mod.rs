@@ -228,6 +228,33 @@ impl Prepared {
     }
 }
 
+/// The most training steps a run may make (its batch schedule is held in memory).
+pub const MAX_STEPS: usize = 10_000_000;
+
+/// Refuses a run of `epochs` epochs of `train / batch` steps, cut at `max_steps`, that would make more than
+/// [`MAX_STEPS`] steps.
+pub fn check_steps(train: usize, batch: usize, epochs: usize, max_steps: Option<usize>) -> crate::error::Result<()> {
+    let per_epoch = (train / batch.max(1)).max(1);
+    if max_steps.unwrap_or(usize::MAX).min(epochs.saturating_mul(per_epoch)) > MAX_STEPS {
+        return Err(crate::error::invalid(format!(
+            "--epochs {epochs} x {per_epoch} steps per epoch is more than 10^7 training steps; use fewer or --max-steps"
+        )));
+    }
+    Ok(())
+}
+
+/// The batches of a run: [`schedule`] for only the epochs `max_steps` needs (a huge `epochs` with
+/// `max_steps` builds no more), cut at `max_steps`.
+pub fn run_schedule(train: usize, batch: usize, epochs: usize, max_steps: Option<usize>, seed: u64) -> Vec<Vec<usize>> {
+    let per_epoch = (train / batch.max(1)).max(1);
+    let epochs = max_steps.map_or(epochs, |m| epochs.min(m.div_ceil(per_epoch)));
+    let mut sched = schedule(train, batch, epochs, seed);
+    if let Some(m) = max_steps {
+        sched.truncate(m);
+    }
+    sched
+}
+
 /// The batches of every epoch: a fresh shuffle of the training rows per epoch (from `seed`), cut into full
 /// batches (a last partial batch is dropped, so every step has the same shape and cost).
 pub fn schedule(train: usize, batch: usize, epochs: usize, seed: u64) -> Vec<Vec<usize>> {
