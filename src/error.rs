@@ -2,8 +2,30 @@
 //! numerical routine that could not converge, or a protocol run that failed; the CLI prints it as one line and
 //! exits with code 2.
 
-use crate::net::{Label, Role};
+use std::fmt;
 use std::path::PathBuf;
+
+/// The party an error is about, by its short name (`P0`, `P1`, `D`, `T`, `O`). The error type stands below
+/// every module, so it carries the name instead of `net::Role` (which converts into it and compares with it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartyName(pub &'static str);
+
+impl fmt::Display for PartyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// The protocol step an error happened at, as its label prints (`t3/dense/fwd/open`). Made from a
+/// `net::Label`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepName(pub String);
+
+impl fmt::Display for StepName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// Everything that can go wrong in rtas.
 #[derive(Debug, thiserror::Error)]
@@ -45,22 +67,22 @@ pub enum Error {
     #[error("protocol error{}: {reason}", at(label))]
     Protocol {
         /// The step where it happened, where one is known.
-        label: Option<Label>,
+        label: Option<StepName>,
         /// What went wrong.
         reason: String,
     },
     /// A peer stopped (its thread or process ended) before sending what was expected, or before taking what
     /// was sent to it. In a failed run this is a consequence; the runner reports the root cause instead.
     #[error("{0} left the protocol")]
-    PeerGone(Role),
+    PeerGone(PartyName),
     /// A deployed party lost a peer: its connection broke or closed while the protocol still needed it.
     /// Names the step this party was at.
     #[error("lost {peer}{}: {reason}", at(label))]
     PeerLost {
         /// The peer.
-        peer: Role,
+        peer: PartyName,
         /// The step this party was waiting at or sending from, where known.
-        label: Option<Label>,
+        label: Option<StepName>,
         /// What the connection said.
         reason: String,
     },
@@ -68,7 +90,7 @@ pub enum Error {
     #[error("party {role} panicked: {message}")]
     PartyPanicked {
         /// The party.
-        role: Role,
+        role: PartyName,
         /// The panic message.
         message: String,
     },
@@ -84,13 +106,8 @@ impl Error {
     }
 }
 
-fn at(label: &Option<Label>) -> String {
+fn at(label: &Option<StepName>) -> String {
     label.as_ref().map(|l| format!(" at '{l}'")).unwrap_or_default()
-}
-
-/// Shorthand for an [`Error::Protocol`] at `label`.
-pub(crate) fn protocol_error(label: Option<&Label>, reason: impl Into<String>) -> Error {
-    Error::Protocol { label: label.cloned(), reason: reason.into() }
 }
 
 /// The library's result type.

@@ -218,7 +218,10 @@ fn a_failed_run_reports_its_root_cause() {
         rtas::protocol::io::open(p, &x, &Stage::Op.at("x")).map(|_| ())
     })
     .unwrap_err();
-    assert!(matches!(&err, rtas::Error::PartyPanicked { role: Role::P1, message } if message == "boom"), "{err}");
+    assert!(
+        matches!(&err, rtas::Error::PartyPanicked { role, message } if *role == Role::P1 && message == "boom"),
+        "{err}"
+    );
     // A message other than the one expected: a protocol error at the expected label.
     let err = run_protocol(&RingArith::default(), &roles, 1, false, none(), |p, ()| {
         let x = rtas::protocol::share::Shared::held(ndarray::ArrayD::zeros(ndarray::IxDyn(&[2])));

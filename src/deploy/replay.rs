@@ -11,10 +11,11 @@
 //! mutual TLS, and a peer holding P0's valid certificate (authenticated, but malicious) that sends whatever
 //! bytes it is given inside the session and closes (the `tls_link` fuzz target).
 
-use crate::error::{Error, Result, protocol_error};
+use crate::error::{Error, Result};
 use crate::models::secure::{self, Inputs, Plan, Protocol};
 use crate::models::{ModelKind, Prepared};
 use crate::net::frame::{Decoder, encode};
+use crate::net::protocol_error;
 use crate::net::{Label, Message, Role, Transport};
 use crate::protocol::party::Party;
 use crate::protocol::ring::RingArith;
@@ -50,7 +51,7 @@ impl Transport for ReplayTransport {
     }
 
     fn recv(&mut self, from: Role, label: &Label) -> Result<Message> {
-        let m = self.frames.pop_front().ok_or(Error::PeerGone(from))?;
+        let m = self.frames.pop_front().ok_or(Error::PeerGone(from.into()))?;
         if &m.label != label {
             return Err(protocol_error(
                 Some(label),

@@ -14,8 +14,9 @@
 //! receive within a tenth of a second, naming the peer and the step.
 
 use super::tls::{Identity, check_peer, server_name};
-use crate::error::{Error, Result, invalid, protocol_error};
+use crate::error::{Error, Result, invalid};
 use crate::net::frame::{self, Decoder};
+use crate::net::protocol_error;
 use crate::net::{Label, Message, Phase, Role, Stage, Transport};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -289,7 +290,7 @@ fn dial(id: &Identity, peer: Role, addr: &str, cfg: &NetConfig, deadline: Instan
         }
         if Instant::now() + retry > deadline {
             return Err(Error::PeerLost {
-                peer,
+                peer: peer.into(),
                 label: None,
                 reason: format!("could not connect to {addr} within the connect timeout ({last})"),
             });
@@ -297,7 +298,7 @@ fn dial(id: &Identity, peer: Role, addr: &str, cfg: &NetConfig, deadline: Instan
         std::thread::sleep(retry);
     };
     let fail = |what: &str, e: &dyn std::fmt::Display| Error::PeerLost {
-        peer,
+        peer: peer.into(),
         label: None,
         reason: format!("{what} with {addr} failed: {e}"),
     };
@@ -316,7 +317,7 @@ fn dial(id: &Identity, peer: Role, addr: &str, cfg: &NetConfig, deadline: Instan
         let mut reason = vec![0u8; u16::from_le_bytes([status[1], status[2]]) as usize];
         let _ = read_exact(&mut conn, &mut sock, &mut reason);
         return Err(Error::PeerLost {
-            peer,
+            peer: peer.into(),
             label: None,
             reason: format!("{peer} refused us: {}", String::from_utf8_lossy(&reason)),
         });
@@ -420,7 +421,7 @@ impl TcpTransport {
     }
 
     fn lost(&self, peer: Role, reason: String) -> Error {
-        Error::PeerLost { peer, label: self.at.clone(), reason }
+        Error::PeerLost { peer: peer.into(), label: self.at.as_ref().map(Into::into), reason }
     }
 }
 
@@ -462,7 +463,7 @@ fn accept_all(
                         format!(" (refused: {})", refusals.join("; "))
                     };
                     ups.push(Err(Error::PeerLost {
-                        peer: missing[0],
+                        peer: missing[0].into(),
                         label: None,
                         reason: format!(
                             "{} did not connect within the connect timeout{why}",

@@ -144,3 +144,20 @@ mod tests {
         assert_eq!(Stage::Train(1).at("dense").sub("fwd").to_string(), "t1/dense/fwd");
     }
 }
+
+impl From<&Label> for crate::error::StepName {
+    fn from(l: &Label) -> Self {
+        crate::error::StepName(l.to_string())
+    }
+}
+
+impl From<Label> for crate::error::StepName {
+    fn from(l: Label) -> Self {
+        crate::error::StepName(l.to_string())
+    }
+}
+
+/// Shorthand for an [`crate::Error::Protocol`] at `label`.
+pub(crate) fn protocol_error(label: Option<&Label>, reason: impl Into<String>) -> crate::Error {
+    crate::Error::Protocol { label: label.map(Into::into), reason: reason.into() }
+}

@@ -13,6 +13,7 @@ pub mod message;
 pub mod role;
 pub mod transport;
 
+pub(crate) use label::protocol_error;
 pub use label::{Label, Op, Stage};
 pub use message::{Message, Payload, Phase, Seed, ViewKind};
 pub use role::Role;

@@ -64,3 +64,15 @@ impl fmt::Display for Role {
         f.write_str(self.short())
     }
 }
+
+impl From<Role> for crate::error::PartyName {
+    fn from(r: Role) -> Self {
+        crate::error::PartyName(r.short())
+    }
+}
+
+impl PartialEq<Role> for crate::error::PartyName {
+    fn eq(&self, r: &Role) -> bool {
+        self.0 == r.short()
+    }
+}

@@ -19,7 +19,8 @@ use super::io::exchange;
 use super::party::Party;
 use super::ring::{Arith, Elem};
 use super::share::Shared;
-use crate::error::{Result, invalid, protocol_error};
+use crate::error::{Result, invalid};
+use crate::net::protocol_error;
 use crate::net::{Label, Op, ViewKind};
 use ndarray::{ArrayD, IxDyn};
 

@@ -12,7 +12,8 @@
 use super::conv;
 use super::party::Party;
 use super::ring::{Arith, Elem};
-use crate::error::{Result, invalid, protocol_error};
+use crate::error::{Result, invalid};
+use crate::net::protocol_error;
 use crate::net::{Label, Op, Phase, Role, ViewKind};
 use ndarray::{Array2, ArrayD, ArrayView2, Ix2, IxDyn};
 

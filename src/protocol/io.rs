@@ -10,7 +10,8 @@
 use super::party::{Party, check_shape};
 use super::ring::{Arith, Elem};
 use super::share::Shared;
-use crate::error::{Result, invalid, protocol_error};
+use crate::error::{Result, invalid};
+use crate::net::protocol_error;
 use crate::net::{Label, Op, Phase, Role, ViewKind};
 use ndarray::{ArrayD, IxDyn};
 

@@ -66,9 +66,7 @@ impl<E: Elem> Shared<E> {
 
     /// This party's share (error for a party without shares).
     pub fn expect_share(&self) -> Result<&ArrayD<E>> {
-        self.share
-            .as_ref()
-            .ok_or_else(|| crate::error::protocol_error(None, "this party holds no share of that tensor"))
+        self.share.as_ref().ok_or_else(|| crate::net::protocol_error(None, "this party holds no share of that tensor"))
     }
 
     fn map2(&self, other: &Self, what: &str, f: impl Fn(E, E) -> E) -> Result<Self> {

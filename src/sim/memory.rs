@@ -3,7 +3,8 @@
 //! It only moves messages. Recording (ledger, views, traces) is a wrapper around any transport
 //! ([`super::record::Recorded`]), the same for this one and for a network transport.
 
-use crate::error::{Error, Result, protocol_error};
+use crate::error::{Error, Result};
+use crate::net::protocol_error;
 use crate::net::{Label, Message, Role, Transport};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::Duration;
@@ -53,7 +54,7 @@ impl Transport for MemoryTransport {
         let link = self.out[to.index()]
             .as_ref()
             .ok_or_else(|| protocol_error(Some(&msg.label), format!("{} has no link to {to}", self.role)))?;
-        link.send(msg).map_err(|_| Error::PeerGone(to))
+        link.send(msg).map_err(|_| Error::PeerGone(to.into()))
     }
 
     fn recv(&mut self, from: Role, label: &Label) -> Result<Message> {
@@ -68,7 +69,7 @@ impl Transport for MemoryTransport {
                     format!("deadlock: {} waited {:?} for it from {from}", self.role, self.timeout),
                 ));
             }
-            Err(RecvTimeoutError::Disconnected) => return Err(Error::PeerGone(from)),
+            Err(RecvTimeoutError::Disconnected) => return Err(Error::PeerGone(from.into())),
         };
         if &msg.label != label {
             return Err(protocol_error(

@@ -346,7 +346,7 @@ impl Recording {
     /// the sender's (label, bytes, phase, kind) or a link's counts disagree: the two ends did not see the
     /// same run.
     pub fn merge(parts: Vec<Recording>) -> Result<Recording> {
-        use crate::error::protocol_error;
+        use crate::net::protocol_error;
         let mut parts: Vec<(Role, Recording)> = parts
             .into_iter()
             .map(|r| {

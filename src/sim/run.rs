@@ -94,7 +94,7 @@ where
                         .map(|s| s.to_string())
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "(no message)".into());
-                    Err(Error::PartyPanicked { role, message })
+                    Err(Error::PartyPanicked { role: role.into(), message })
                 });
                 (role, r)
             })

@@ -28,7 +28,8 @@
 //! seeded draws): at f = 16 (c = 47), 1,536 bytes to P0 and 1,552 to P1 per value, 3.1 KB in all.
 
 use super::dcf::{self, Correction, DcfKey};
-use crate::error::{Result, invalid, protocol_error};
+use crate::error::{Result, invalid};
+use crate::net::protocol_error;
 use crate::net::{Label, Op, Phase, Role, ViewKind};
 use crate::protocol::functions::Activation;
 use crate::protocol::io::exchange;
