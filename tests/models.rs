@@ -323,3 +323,87 @@ fn model_files_with_overflowing_sizes_are_refused() {
         assert!(e.contains(needle), "{needle}: {e}");
     }
 }
+
+/// One model with every layer kind (conv2d with padding and stride, relu, avgpool, a second conv2d,
+/// flatten, dense, sigmoid) trains under plain, rtas, rtas-fast and mpc from the same layer code (the
+/// walker over each backend) and tracks plain; the shape-only run of `rtas plan` walks the same code and
+/// records the real run's ledger message for message. A model whose first layer has no parameters
+/// (flatten) trains too: the backward walk stops where nothing below learns.
+#[test]
+fn every_layer_kind_trains_under_every_backend_from_the_same_layer_code() {
+    use rtas::experiment::plan::{PlanConfig, quick_rates, verify};
+    use rtas::models::graph::Net;
+    use rtas::models::spec::Spec;
+    use rtas::sim::cost::Profile;
+    let every = "input = [1, 28, 28]\n\
+        [[layer]]\nkind = \"conv2d\"\nfilters = 3\nkernel = 4\nstride = 2\npadding = 1\n\
+        [[layer]]\nkind = \"relu\"\n\
+        [[layer]]\nkind = \"avgpool\"\nsize = 2\n\
+        [[layer]]\nkind = \"conv2d\"\nfilters = 4\nkernel = 3\n\
+        [[layer]]\nkind = \"sigmoid\"\n\
+        [[layer]]\nkind = \"flatten\"\n\
+        [[layer]]\nkind = \"dense\"\nunits = 16\n\
+        [[layer]]\nkind = \"relu\"\n\
+        [[layer]]\nkind = \"dense\"\nunits = 10\n\
+        [[layer]]\nkind = \"sigmoid\"\n";
+    let flatten_first = "input = [1, 28, 28]\n\
+        [[layer]]\nkind = \"flatten\"\n\
+        [[layer]]\nkind = \"dense\"\nunits = 10\n\
+        [[layer]]\nkind = \"sigmoid\"\n";
+    let kinds: std::collections::BTreeSet<&str> =
+        Spec::parse(every).unwrap().plan().unwrap().iter().map(|p| p.layer.kind()).collect();
+    assert_eq!(kinds.len(), 6, "the model covers every layer kind: {kinds:?}");
+    let (tr, te) = data();
+    let (tr, te) = (
+        Prepared { count: 64, x: tr.x[..64 * 784].to_vec(), labels: tr.labels[..64].to_vec() },
+        Prepared { count: 40, x: te.x[..40 * 784].to_vec(), labels: te.labels[..40].to_vec() },
+    );
+    for (name, text, protocols) in
+        [("every", every, vec![RTAS, FAST, MPC]), ("flatten-first", flatten_first, vec![RTAS, MPC])]
+    {
+        let model = ModelKind::file(Net::named(Spec::parse(text).unwrap(), name).unwrap());
+        for p in std::iter::once(ProtocolChoice::Plain).chain(protocols.iter().copied()) {
+            let mut cfg = SimulateConfig::paper(model, p);
+            (cfg.lr, cfg.batch, cfg.max_steps, cfg.infer_batch) = (2.0, 8, Some(4), 20);
+            let r = simulate(&cfg, &tr, &te, &ProgressBar::hidden()).unwrap().report;
+            assert_eq!(r.loss_curve.len(), 4, "{name} {}", r.protocol);
+            assert!(r.loss_curve.iter().all(|l| l.is_finite()), "{name} {}", r.protocol);
+            let worst = r.loss_curve.iter().zip(&r.plain_loss_curve).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            let bound = if p == MPC { 1e-2 } else { 1e-3 };
+            assert!(worst < bound, "{name} {}: loss curves differ by {worst}", r.protocol);
+            assert!(r.max_param_diff_vs_plain < 2.0 * bound, "{name} {}: {}", r.protocol, r.max_param_diff_vs_plain);
+        }
+        // Training moved every parameter array (plain): no layer was skipped by the backward walk.
+        let init = model.init(1);
+        let mut cfg = SimulateConfig::paper(model, ProtocolChoice::Plain);
+        (cfg.lr, cfg.batch, cfg.max_steps, cfg.infer_batch) = (2.0, 8, Some(2), 20);
+        let out = simulate(&cfg, &tr, &te, &ProgressBar::hidden()).unwrap();
+        for (i, (a, b)) in init.iter().zip(&out.final_params).enumerate() {
+            assert!(a != b, "{name}: parameter {i} did not move");
+        }
+        // Shape-only (rtas plan) against a real run: the same ledger from the same layer code.
+        let secure: Vec<Protocol> = protocols
+            .iter()
+            .filter_map(|p| match p {
+                ProtocolChoice::Secure(s) => Some(*s),
+                ProtocolChoice::Plain => None,
+            })
+            .collect();
+        let plan = PlanConfig {
+            model,
+            protocols: secure,
+            batch: 4,
+            infer_batch: 3,
+            rows: 8,
+            epochs: 1,
+            profiles: vec![Profile::lan()],
+            frac_bits: 16,
+            rates: quick_rates(),
+            rates_source: "test".into(),
+        };
+        for v in verify(&plan, 4, 3).unwrap() {
+            assert!(v.mismatch.is_none(), "{name} {}: {:?}", v.protocol, v.mismatch);
+            assert!(v.messages > 10 && v.bytes > 0, "{v:?}");
+        }
+    }
+}

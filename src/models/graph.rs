@@ -1,41 +1,23 @@
-//! Any [`Spec`] model in plaintext (f64): forward, loss, backward, SGD — the layer graph written once.
+//! A model ready to run ([`Net`]): its planned layers, parameter names, initialization, targets, loss and
+//! scoring, and its plaintext training and prediction: the walker (`walk`) on the plaintext backend.
 //!
 //! The same operations as the paper's hand-written reference (`plain.rs`) in the same order, so the
-//! paper's two models read from `models/*.toml` train to the same bits (tested). The secure backends
-//! (`secure.rs`) walk the same [`Planned`] layers on shares; RTAS-fast's third party runs this backend from
+//! paper's two models read from `models/*.toml` train to the same bits (tested). The secure protocols
+//! (`secure.rs`) walk the same layers on shares; RTAS-fast's third party runs this plaintext trainer from
 //! the second layer on ([`Net::tail_train`]).
 
+use super::backend::plain::{Plain, reshape};
+use super::backend::{Backend, Input, Saved};
 use super::spec::{Layer, LossKind, Planned, Spec, Target};
+use super::walk;
 use crate::error::{Result, invalid};
-use crate::protocol::conv;
-use crate::protocol::elementwise::{relu, relu_grad, sigmoid};
-use crate::protocol::kernel::matmul_f64;
-use ndarray::{Array2, ArrayD, Axis, Ix2, IxDyn};
+use crate::net::{Label, Stage};
+use ndarray::{ArrayD, Axis, IxDyn};
 use rand::RngExt;
 
-fn m2(a: &ArrayD<f64>) -> Result<ndarray::ArrayView2<'_, f64>> {
-    a.view().into_dimensionality::<Ix2>().map_err(|e| invalid(e.to_string()))
-}
-
-fn reshape(a: ArrayD<f64>, shape: &[usize]) -> Result<ArrayD<f64>> {
-    a.as_standard_layout().into_owned().into_shape_with_order(IxDyn(shape)).map_err(|e| invalid(e.to_string()))
-}
-
-/// `z + b` with b broadcast along axis 1.
-pub fn add_bias(z: &ArrayD<f64>, b: &ArrayD<f64>) -> ArrayD<f64> {
-    let bv: Vec<f64> = b.iter().copied().collect();
-    let mut out = z.clone();
-    for (lane, bj) in out.axis_iter_mut(Axis(1)).zip(bv) {
-        let mut lane = lane;
-        lane.mapv_inplace(|v| v + bj);
-    }
-    out
-}
-
-/// Sum over every axis but 1.
-pub fn sum_to_axis1(d: &ArrayD<f64>) -> ArrayD<f64> {
-    let n = d.shape()[1];
-    ArrayD::from_shape_fn(IxDyn(&[n]), |i| d.index_axis(Axis(1), i[0]).sum())
+/// Plaintext runs name no messages; the walker's labels go nowhere.
+fn plain_label() -> Label {
+    Stage::Op.at("")
 }
 
 /// What the part of a model after its first layer returns (RTAS-fast's third party).
@@ -134,9 +116,7 @@ impl Net {
     /// The label of the product that carries the gradient through activation layer `layer`'s derivative:
     /// `delta` when the model has one activation, else `d<k>` with k its place among the activations.
     pub fn delta_name(&self, layer: usize) -> String {
-        let acts = self.plan.iter().filter(|p| p.layer.is_activation()).count();
-        let k = self.plan[..layer].iter().filter(|p| p.layer.is_activation()).count();
-        if acts == 1 { "delta".into() } else { format!("d{k}") }
+        super::spec::delta_name(&self.plan, layer)
     }
 
     /// Outputs per example.
@@ -252,53 +232,16 @@ impl Net {
         }
     }
 
-    /// Forward pass from layer `from` on `a` (that layer's input, batch first), with `params` the
-    /// parameters of layers `from..`; keeps every layer's input for the backward pass.
-    fn forward_from(
-        &self,
-        from: usize,
-        params: &[ArrayD<f64>],
-        a: ArrayD<f64>,
-    ) -> Result<(ArrayD<f64>, Vec<ArrayD<f64>>)> {
-        self.forward_range(from, self.plan.len(), params, a)
-    }
-
-    /// [`Net::forward_from`] stopping before layer `to`.
+    /// Layers `from..to` forward on `a` (layer `from`'s input, batch first), with `params` the parameters
+    /// of those layers; training (`keep`) keeps what the backward pass needs.
     fn forward_range(
         &self,
-        from: usize,
-        to: usize,
+        (from, to): (usize, usize),
         params: &[ArrayD<f64>],
-        mut a: ArrayD<f64>,
-    ) -> Result<(ArrayD<f64>, Vec<ArrayD<f64>>)> {
-        let mut inputs = Vec::with_capacity(to.saturating_sub(from));
-        let mut k = 0;
-        for p in &self.plan[from..to] {
-            let next = match &p.layer {
-                Layer::Dense { .. } => {
-                    let z = add_bias(&matmul_f64(m2(&a)?, m2(&params[k])?).into_dyn(), &params[k + 1]);
-                    k += 2;
-                    z
-                }
-                Layer::Conv2d { stride, padding, .. } => {
-                    let z = add_bias(&conv::conv2d(&conv::pad(&a, *padding)?, &params[k], *stride)?, &params[k + 1]);
-                    k += 2;
-                    z
-                }
-                Layer::Relu => a.mapv(relu),
-                Layer::Sigmoid => a.mapv(sigmoid),
-                Layer::Avgpool { size, stride } => {
-                    let k2 = (size * size) as f64;
-                    conv::pool_sum(&a, *size, stride.unwrap_or(*size))?.mapv(|v| v / k2)
-                }
-                Layer::Flatten => {
-                    let b = a.shape()[0];
-                    reshape(a.clone(), &[b, p.output[0]])?
-                }
-            };
-            inputs.push(std::mem::replace(&mut a, next));
-        }
-        Ok((a, inputs))
+        a: ArrayD<f64>,
+        keep: bool,
+    ) -> Result<(ArrayD<f64>, Vec<Saved<Plain>>)> {
+        walk::forward(&mut Plain, &self.plan, (from, to), params, Input::Tensor(a), keep, &plain_label())
     }
 
     /// The loss of outputs `out` against targets `y`: (outputs as the model reports them, loss, unscaled
@@ -324,61 +267,19 @@ impl Net {
     }
 
     /// Backward from the output's delta `d` down to layer `from`'s input, then `w -= c g` for `params`
-    /// (layers `from..`). Returns the delta at layer `from`'s input.
+    /// (layers `from..`). Returns the delta at layer `from`'s input when `input_delta`.
     fn backward_from(
         &self,
         from: usize,
         params: &mut [ArrayD<f64>],
-        inputs: &[ArrayD<f64>],
-        mut d: ArrayD<f64>,
-        c: f64,
-    ) -> Result<ArrayD<f64>> {
-        // Gradients in parameter order, applied after all are computed.
-        let mut grads: Vec<Option<ArrayD<f64>>> = vec![None; params.len()];
-        let mut k = params.len();
-        for (p, a) in self.plan[from..].iter().zip(inputs).rev() {
-            d = match &p.layer {
-                Layer::Dense { .. } => {
-                    k -= 2;
-                    grads[k] = Some(matmul_f64(m2(a)?.t(), m2(&d)?).into_dyn());
-                    grads[k + 1] = Some(sum_to_axis1(&d));
-                    matmul_f64(m2(&d)?, m2(&params[k])?.t()).into_dyn()
-                }
-                Layer::Conv2d { stride, padding, kernel, .. } => {
-                    k -= 2;
-                    let (kh, kw) = kernel.hw();
-                    let ap = conv::pad(a, *padding)?;
-                    let cols = conv::im2col(&ap, kh, kw, *stride)?;
-                    let rows = conv::nchw_to_rows(&d)?;
-                    let gw: Array2<f64> = matmul_f64(cols.t(), rows.view());
-                    grads[k] = Some(reshape(gw.t().to_owned().into_dyn(), params[k].shape())?);
-                    grads[k + 1] = Some(sum_to_axis1(&d));
-                    let dcols = matmul_f64(rows.view(), conv::kernel_matrix(&params[k])?.t());
-                    conv::crop(&conv::col2im(&dcols, ap.shape(), kh, kw, *stride)?, *padding)?
-                }
-                Layer::Relu => {
-                    let mut g = d;
-                    g.zip_mut_with(a, |v, &z| *v *= relu_grad(z));
-                    g
-                }
-                Layer::Sigmoid => {
-                    let mut g = d;
-                    g.zip_mut_with(a, |v, &z| {
-                        let s = sigmoid(z);
-                        *v *= s * (1.0 - s)
-                    });
-                    g
-                }
-                Layer::Avgpool { size, stride } => {
-                    let k2 = (size * size) as f64;
-                    conv::pool_spread(&d.mapv(|v| v / k2), a.shape(), *size, stride.unwrap_or(*size))?
-                }
-                Layer::Flatten => reshape(d, a.shape())?,
-            };
-        }
-        for (w, g) in params.iter_mut().zip(grads) {
-            let g = g.ok_or_else(|| invalid("a parameter got no gradient"))?;
-            w.zip_mut_with(&g, |a, &b| *a -= c * b);
+        saved: Vec<Saved<Plain>>,
+        d: ArrayD<f64>,
+        (c, input_delta): (f64, bool),
+    ) -> Result<Option<ArrayD<f64>>> {
+        let range = (from, self.plan.len());
+        let (grads, d) = walk::backward(&mut Plain, &self.plan, range, saved, d, input_delta, &plain_label())?;
+        for (w, g) in params.iter_mut().zip(&grads) {
+            Plain.update(w, g, c)?;
         }
         Ok(d)
     }
@@ -394,15 +295,16 @@ impl Net {
         y: &ArrayD<f64>,
         c: f64,
     ) -> Result<TailOut> {
-        let (out, inputs) = self.forward_from(from, tail, z.clone())?;
+        let (out, saved) = self.forward_range((from, self.plan.len()), tail, z.clone(), true)?;
         let (yhat, loss, d) = self.loss(out, y)?;
-        let delta = self.backward_from(from, tail, &inputs, d, c)?;
+        let delta = self.backward_from(from, tail, saved, d, (c, true))?;
+        let delta = delta.ok_or_else(|| invalid("no delta at the first layer's output"))?;
         Ok(TailOut { yhat, loss, delta })
     }
 
     /// Layers `from..` on `z` without training (softmax applied for cross-entropy).
     pub fn tail_predict(&self, from: usize, tail: &[ArrayD<f64>], z: &ArrayD<f64>) -> Result<ArrayD<f64>> {
-        let (y, _) = self.forward_from(from, tail, z.clone())?;
+        let (y, _) = self.forward_range((from, self.plan.len()), tail, z.clone(), false)?;
         Ok(match self.spec.loss.kind {
             LossKind::SoftmaxCrossEntropy => softmax(&y),
             LossKind::Mse => y,
@@ -412,7 +314,7 @@ impl Net {
     /// The first layer's output for a batch `x` (`[B, features]`), from its parameters `first`: what
     /// RTAS-fast reveals to the third party.
     pub fn first_output(&self, first: &[ArrayD<f64>], x: &ArrayD<f64>) -> Result<ArrayD<f64>> {
-        Ok(self.forward_range(0, 1, first, self.shaped(x)?)?.0)
+        Ok(self.forward_range((0, 1), first, self.shaped(x)?, false)?.0)
     }
 
     /// Outputs for a batch (softmax applied for cross-entropy).
@@ -429,8 +331,10 @@ impl Net {
     /// [`Net::train_step`] against targets `y` (`[B, outputs]`).
     pub fn train_on(&self, params: &mut [ArrayD<f64>], x: &ArrayD<f64>, y: &ArrayD<f64>, lr: f64) -> Result<Step> {
         let c = self.update_factor(lr, x.shape()[0]);
-        let t = self.tail_train(0, params, &self.shaped(x)?, y, c)?;
-        Ok(Step { yhat: t.yhat, loss: t.loss })
+        let (out, saved) = self.forward_range((0, self.plan.len()), params, self.shaped(x)?, true)?;
+        let (yhat, loss, d) = self.loss(out, y)?;
+        self.backward_from(0, params, saved, d, (c, false))?;
+        Ok(Step { yhat, loss })
     }
 
     /// Correct predictions: argmax against the class for one-hot targets, `> 0.5` against the target for a

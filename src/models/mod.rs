@@ -11,12 +11,15 @@
 //! the factor `lr * 2 / N` is applied once, at the update. The arithmetic is the same; in fixed point it keeps
 //! the backward pass far from the last bit.
 
+pub mod backend;
 pub mod graph;
+pub mod layers;
 pub mod onnx;
 #[cfg(test)]
 mod plain;
 pub mod secure;
 pub mod spec;
+pub mod walk;
 
 use crate::data::mnist::Dataset;
 use crate::error::{Result, invalid};

@@ -11,20 +11,19 @@
 //! - `reuse_masks` (SecureML): the whole training set is shared and opened masked once, before training;
 //!   each step's products use rows (images) of that mask with fresh masks for the weights only.
 
+use super::backend::shares::Shares;
+use super::backend::{Backend, Input};
 use super::graph::Net;
 use super::spec::{Layer, LossKind};
+use super::walk;
 use super::{ModelKind, Prepared};
 use crate::error::{Result, invalid};
-use crate::net::{Label, PartyInputs, Payload, Role, Stage};
-use crate::protocol::beaver::{self, Masked};
-use crate::protocol::conv;
-use crate::protocol::dealer::{self, Reuse};
+use crate::net::{PartyInputs, Payload, Role, Stage};
+use crate::protocol::beaver;
 use crate::protocol::elementwise::HelperMode;
-use crate::protocol::functions::Activation;
 use crate::protocol::io;
-use crate::protocol::nonlinear::{self, Nonlinear, Via};
+use crate::protocol::nonlinear::{Nonlinear, Via};
 use crate::protocol::party::Party;
-use crate::protocol::share::Shared;
 use ndarray::ArrayD;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -208,255 +207,6 @@ pub struct PartyOut<E> {
     pub predictions: Vec<ArrayD<f64>>,
 }
 
-/// What a dense or conv layer's forward pass keeps: the input's opened mask (or the data set's, with the
-/// rows this batch used), the weight's, and the (padded) input shape.
-struct Linear<E: crate::protocol::ring::Elem> {
-    x_mask: Masked<E>,
-    w_mask: Option<Masked<E>>,
-    rows: Option<Vec<usize>>,
-    input: Vec<usize>,
-}
-
-/// A forward pass's output and what each layer kept.
-type Forward<E> = (Shared<E>, Vec<Saved<E>>);
-/// A backward pass's gradients and the dealer keys to release.
-type Backward<E> = (Vec<Shared<E>>, Vec<u64>);
-
-/// What a layer's forward pass keeps for its backward pass.
-enum Saved<E: crate::protocol::ring::Elem> {
-    /// Dense or conv.
-    Linear(Box<Linear<E>>),
-    /// Relu or sigmoid: the derivative at the input.
-    Act(Shared<E>),
-    /// Average pooling, flatten: the input shape.
-    Shape(Vec<usize>),
-}
-
-/// The shared forward pass of layers `from..to` on `a`, from `params` (the parameters of those layers).
-/// Training (`keep`) labels products `<layer>/fwd`, keeps their masks for the backward pass and computes
-/// each activation's derivative with it; inference labels them `<layer>`. The first layer may take a data
-/// set opened masked once (`data_mask`, with the batch's `rows`).
-#[allow(clippy::too_many_arguments)]
-fn forward<A: Nonlinear>(
-    p: &mut Party<A>,
-    net: &Net,
-    via: Via,
-    (from, to): (usize, usize),
-    params: &[Shared<A::E>],
-    mut a: Option<Shared<A::E>>,
-    data_mask: Option<(&Masked<A::E>, &[usize])>,
-    keep: bool,
-    label: &Label,
-) -> Result<Forward<A::E>> {
-    let mut saved = Vec::new();
-    let mut k = 0;
-    let mut b = data_mask.map_or(0, |(_, rows)| rows.len());
-    for (i, layer) in net.layers().iter().enumerate().take(to).skip(from) {
-        let name = layer.name.as_str();
-        let lb = if keep { label.sub(&format!("{name}/fwd")) } else { label.sub(name) };
-        let reused = if i == 0 { data_mask } else { None };
-        let x = match (&a, reused) {
-            (Some(x), _) => {
-                b = x.shape()[0];
-                Some(x)
-            }
-            (None, Some(_)) => None,
-            (None, None) => return Err(invalid(format!("layer {} ({name}) has no input", i + 1))),
-        };
-        let (next, keepit) = match &layer.layer {
-            Layer::Dense { .. } => {
-                let (w, bias) = (&params[k], &params[k + 1]);
-                k += 2;
-                let (z, x_mask, w_mask, rows) = match (x, reused) {
-                    (Some(x), _) => {
-                        let (z, mx, mw) = beaver::matmul(p, x, w, keep, &lb)?;
-                        (z, mx, Some(mw), None)
-                    }
-                    (None, Some((all, rows))) => {
-                        let z = beaver::matmul_reusing(p, all, Reuse::Rows(rows.to_vec()), w, &lb)?;
-                        (z, all.clone(), None, Some(rows.to_vec()))
-                    }
-                    (None, None) => unreachable_input()?,
-                };
-                let input = vec![b, layer.input[0]];
-                (z.add_bias(bias, 1)?, Saved::Linear(Box::new(Linear { x_mask, w_mask, rows, input })))
-            }
-            Layer::Conv2d { filters, kernel, stride, padding } => {
-                let (w, bias) = (&params[k], &params[k + 1]);
-                k += 2;
-                let (kh, kw) = kernel.hw();
-                let (z, x_mask, w_mask, rows, input) = match (x, reused) {
-                    (Some(x), _) => {
-                        let xp = if *padding == 0 {
-                            x.clone()
-                        } else {
-                            let mut s = x.shape().to_vec();
-                            s[2] += 2 * padding;
-                            s[3] += 2 * padding;
-                            x.relayout(&s, |v| conv::pad(v, *padding))?
-                        };
-                        let (z, mx, mw) = beaver::conv2d(p, &xp, w, *stride, keep, &lb)?;
-                        (z, mx, Some(mw), None, xp.shape().to_vec())
-                    }
-                    (None, Some((all, rows))) => {
-                        if *padding != 0 {
-                            return Err(invalid("mask reuse needs a first convolution without padding"));
-                        }
-                        let reuse = Reuse::ImagesIm2col { images: rows.to_vec(), kh, kw, stride: *stride };
-                        let zr = beaver::matmul_reusing(p, all, reuse, &wc_matrix(w)?, &lb)?;
-                        let (o, oh, ow) = (*filters, layer.output[1], layer.output[2]);
-                        let z = zr.relayout(&[b, o, oh, ow], |v| {
-                            let m =
-                                v.view().into_dimensionality::<ndarray::Ix2>().map_err(|e| invalid(e.to_string()))?;
-                            conv::rows_to_nchw(&m.to_owned(), b, o, oh, ow)
-                        })?;
-                        let mut input = vec![b];
-                        input.extend_from_slice(&layer.input);
-                        (z, all.clone(), None, Some(rows.to_vec()), input)
-                    }
-                    (None, None) => unreachable_input()?,
-                };
-                (z.add_bias(bias, 1)?, Saved::Linear(Box::new(Linear { x_mask, w_mask, rows, input })))
-            }
-            Layer::Relu | Layer::Sigmoid => {
-                let x = x.ok_or_else(|| invalid("an activation first cannot reuse a data mask"))?;
-                let (f, g) = match layer.layer {
-                    Layer::Relu => (Activation::Relu, Activation::ReluGrad),
-                    _ => (Activation::Sigmoid, Activation::SigmoidGrad),
-                };
-                let fs: &[Activation] = if keep { &[f, g] } else { &[f] };
-                let mut r = nonlinear::apply(p, via, x, fs, &label.sub(name))?;
-                let y = r.remove(0);
-                (y, if keep { Saved::Act(r.remove(0)) } else { Saved::Shape(vec![]) })
-            }
-            Layer::Avgpool { size, stride } => {
-                let x = x.ok_or_else(|| invalid("a pool first cannot reuse a data mask"))?;
-                let s = stride.unwrap_or(*size);
-                let mut shape = vec![b];
-                shape.extend_from_slice(&layer.output);
-                let sum = x.relayout(&shape, |v| conv::pool_sum(v, *size, s))?;
-                (p.scale(&sum, 1.0 / (size * size) as f64)?, Saved::Shape(x.shape().to_vec()))
-            }
-            Layer::Flatten => {
-                let x = x.ok_or_else(|| invalid("a flatten first cannot reuse a data mask"))?;
-                (x.reshape(&[b, layer.output[0]])?, Saved::Shape(x.shape().to_vec()))
-            }
-        };
-        saved.push(keepit);
-        a = Some(next);
-    }
-    let out = a.ok_or_else(|| invalid("the model has no layer"))?;
-    Ok((out, saved))
-}
-
-fn unreachable_input<T>() -> Result<T> {
-    Err(invalid("a layer has neither an input nor a reused data mask"))
-}
-
-/// The shared backward pass of layers `from..to` from the delta `d` at their output: returns the
-/// parameters' gradients (unscaled, in order) and the masks to release. Layer `from`'s input gets no delta
-/// (nothing before it learns).
-fn backward<A: Nonlinear>(
-    p: &mut Party<A>,
-    net: &Net,
-    (from, to): (usize, usize),
-    saved: Vec<Saved<A::E>>,
-    mut d: Shared<A::E>,
-    label: &Label,
-) -> Result<Backward<A::E>> {
-    let layers = &net.layers()[from..to];
-    let mut grads: Vec<Option<Shared<A::E>>> = vec![None; layers.iter().map(|l| l.params.len()).sum()];
-    let mut k = grads.len();
-    let mut release = Vec::new();
-    for (j, (layer, sv)) in layers.iter().zip(saved).enumerate().rev() {
-        let name = layer.name.as_str();
-        // Whether a layer before this one has parameters (then the delta must go on down).
-        let on = layers[..j].iter().any(|l| !l.params.is_empty());
-        d = match (&layer.layer, sv) {
-            (Layer::Dense { .. }, Saved::Linear(l)) => {
-                let Linear { x_mask, w_mask, rows, .. } = *l;
-                k -= 2;
-                let reuse = match &rows {
-                    Some(r) => Reuse::RowsTranspose(r.clone()),
-                    None => Reuse::Transpose,
-                };
-                grads[k] = Some(beaver::matmul_reusing(p, &x_mask, reuse, &d, &label.sub(&format!("{name}/grad")))?);
-                grads[k + 1] = Some(d.sum_to_axis(1)?);
-                let next = match (&w_mask, on) {
-                    (Some(mw), true) => {
-                        let back = label.sub(&format!("{name}/back"));
-                        beaver::matmul_reusing(p, mw, Reuse::Identity, &d.t()?, &back)?.t()?
-                    }
-                    _ => d,
-                };
-                release.extend(rows.is_none().then_some(x_mask.key));
-                release.extend(w_mask.map(|m| m.key));
-                next
-            }
-            (Layer::Conv2d { filters, kernel, stride, padding }, Saved::Linear(l)) => {
-                let Linear { x_mask, w_mask, rows, input } = *l;
-                k -= 2;
-                let (kh, kw) = kernel.hw();
-                let b = d.shape()[0];
-                let (oh, ow) = (layer.output[1], layer.output[2]);
-                let drows = d.relayout(&[b * oh * ow, *filters], |a| conv::nchw_to_rows(a).map(|m| m.into_dyn()))?;
-                let reuse = match &rows {
-                    Some(r) => Reuse::ImagesIm2colTranspose { images: r.clone(), kh, kw, stride: *stride },
-                    None => Reuse::Im2colTranspose { kh, kw, stride: *stride },
-                };
-                let cols = beaver::matmul_reusing(p, &x_mask, reuse, &drows, &label.sub(&format!("{name}/grad")))?;
-                // (C*KH*KW, O) -> (O, C, KH, KW).
-                grads[k] = Some(cols.t()?.reshape(&layer.params[0])?);
-                grads[k + 1] = Some(d.sum_to_axis(1)?);
-                let next = match (&w_mask, on) {
-                    (Some(mw), true) => {
-                        // (kernel matrix (C*KH*KW, O)) x drowsᵀ, transposed: the patches' deltas.
-                        let back = label.sub(&format!("{name}/back"));
-                        let dcols = beaver::matmul_reusing(p, mw, Reuse::KernelMatrix, &drows.t()?, &back)?.t()?;
-                        let c = input[1];
-                        let (h, w) = (input[2] - 2 * padding, input[3] - 2 * padding);
-                        dcols.relayout(&[b, c, h, w], |a| {
-                            let m =
-                                a.view().into_dimensionality::<ndarray::Ix2>().map_err(|e| invalid(e.to_string()))?;
-                            conv::crop(&conv::col2im(&m.to_owned(), &input, kh, kw, *stride)?, *padding)
-                        })?
-                    }
-                    _ => d,
-                };
-                release.extend(rows.is_none().then_some(x_mask.key));
-                release.extend(w_mask.map(|m| m.key));
-                next
-            }
-            (Layer::Relu | Layer::Sigmoid, Saved::Act(g)) => {
-                beaver::mul(p, &d, &g, &label.sub(&net.delta_name(from + j)))?
-            }
-            (Layer::Avgpool { size, stride }, Saved::Shape(input)) => {
-                let s = stride.unwrap_or(*size);
-                let spread = d.relayout(&input, |a| conv::pool_spread(a, &input, *size, s))?;
-                p.scale(&spread, 1.0 / (size * size) as f64)?
-            }
-            (Layer::Flatten, Saved::Shape(input)) => d.reshape(&input)?,
-            (l, _) => return Err(invalid(format!("layer {name} ({}): nothing kept for its backward pass", l.kind()))),
-        };
-    }
-    let grads = grads.into_iter().collect::<Option<Vec<_>>>().ok_or_else(|| invalid("a parameter got no gradient"))?;
-    Ok((grads, release))
-}
-
-fn wc_matrix<E: crate::protocol::ring::Elem>(wc: &Shared<E>) -> Result<Shared<E>> {
-    // (O, C, KH, KW) -> (C*KH*KW, O), the kernel matrix of im2col.
-    let s = wc.shape();
-    wc.relayout(&[s[1] * s[2] * s[3], s[0]], |a| conv::kernel_matrix(a).map(|m| m.into_dyn()))
-}
-
-/// `w -= c * g` on shares.
-fn update<A: Nonlinear>(p: &mut Party<A>, params: &mut [Shared<A::E>], grads: &[Shared<A::E>], c: f64) -> Result<()> {
-    for (w, g) in params.iter_mut().zip(grads) {
-        *w = w.sub(&p.scale(g, c)?)?;
-    }
-    Ok(())
-}
-
 /// Whether `net` can run under `protocol`, and if not, why (one line).
 pub fn check(net: &Net, protocol: Protocol) -> Result<()> {
     let first = &net.layers()[0];
@@ -488,9 +238,9 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
     // Layers computed on shares: all of them, or RTAS-fast's first.
     let shared_to = if plan.protocol.shares_everything() { layers } else { 1 };
     let n_shared = net.params_before(shared_to);
-    let via = plan.protocol.via();
     let mut out = PartyOut::default();
     p.set_helper_mode(plan.helper);
+    let mut be = Shares::new(p, plan.protocol.via());
     let (own_data, mut tail_plain, labels) = match input {
         Inputs::Owner { train, test, params } => (Some((train, test, params)), Vec::new(), None),
         Inputs::LabelHolder { labels, tail } => (None, tail, Some(labels)),
@@ -509,20 +259,20 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
     };
 
     // Parameters: the owner shares them; under RTAS-fast the third party keeps the tail in plaintext.
-    p.stage(Stage::Params);
+    be.p.stage(Stage::Params);
     let mut params = Vec::new();
     for (i, (name, shape)) in shapes.iter().enumerate().take(n_shared) {
         let mine = own_data.as_ref().map(|(_, _, init)| &init[i]);
-        params.push(io::share_from(p, Role::Owner, mine, shape, &Stage::Params.at(name.as_str()))?);
+        params.push(io::share_from(be.p, Role::Owner, mine, shape, &Stage::Params.at(name.as_str()))?);
     }
 
     // SecureML's mask reuse: the whole training set, shared and opened masked once.
     let data_mask = if plan.reuse_masks {
-        p.stage(Stage::Data);
+        be.p.stage(Stage::Data);
         let x_all = own_data.as_ref().map(|(train, _, _)| train.batch(model, &(0..train.count).collect::<Vec<_>>()));
         let shape = model.input_shape(plan.train_rows);
-        let xs = io::share_from(p, Role::Owner, x_all.as_ref(), &shape, &Stage::Data.at(""))?;
-        Some(beaver::open_masked(p, &xs, &Stage::Data.at(""))?)
+        let xs = io::share_from(be.p, Role::Owner, x_all.as_ref(), &shape, &Stage::Data.at(""))?;
+        Some(beaver::open_masked(be.p, &xs, &Stage::Data.at(""))?)
     } else {
         None
     };
@@ -530,24 +280,37 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
     for (i, rows) in plan.schedule.iter().enumerate() {
         let stage = Stage::Train(i as u32);
         let label = stage.at("");
-        p.stage(stage);
+        be.p.stage(stage);
         let b = rows.len();
         let c = model.update_factor(plan.lr, b);
         let x = match data_mask {
             Some(_) => None,
             None => {
                 let xv = own_data.as_ref().map(|(train, _, _)| train.batch(model, rows));
-                Some(io::share_from(p, Role::Owner, xv.as_ref(), &model.input_shape(b), &label.sub("x"))?)
+                Some(io::share_from(be.p, Role::Owner, xv.as_ref(), &model.input_shape(b), &label.sub("x"))?)
             }
         };
-        let reused = data_mask.as_ref().map(|m| (m, rows.as_slice()));
-        let (z1, mut saved) = forward(p, net, via, (0, 1), &params, x, reused, true, &label)?;
+        let x = match (x, &data_mask) {
+            (Some(x), _) => Input::Tensor(x),
+            (None, Some(m)) => Input::Opened(m, rows.as_slice()),
+            (None, None) => return Err(invalid("a batch has neither an input nor a reused data mask")),
+        };
+        let (z1, mut saved) = walk::forward(&mut be, net.layers(), (0, 1), &params, x, true, &label)?;
         let (z, delta) = match plan.protocol {
             Protocol::Rtas | Protocol::Mpc => {
                 // The labels are shared after the first layer, where the paper's code shares them.
                 let yv = labels_of(rows)?.map(|l| model.targets(&l)).transpose()?;
-                let y = io::share_from(p, Role::Owner, yv.as_ref(), &[b, model.outputs()], &label.sub("y"))?;
-                let (z, rest) = forward(p, net, via, (1, layers), &params[nfirst..], Some(z1), None, true, &label)?;
+                let y = io::share_from(be.p, Role::Owner, yv.as_ref(), &[b, model.outputs()], &label.sub("y"))?;
+                let rest_layers = (1, layers);
+                let (z, rest) = walk::forward(
+                    &mut be,
+                    net.layers(),
+                    rest_layers,
+                    &params[nfirst..],
+                    Input::Tensor(z1),
+                    true,
+                    &label,
+                )?;
                 saved.extend(rest);
                 if let Some(s) = z.share() {
                     out.yhat_shares.push(s.clone());
@@ -557,7 +320,7 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
             }
             Protocol::RtasFast => {
                 let z = z1;
-                let seen = io::reveal_to(p, &z, Role::ThirdParty, &label)?;
+                let seen = io::reveal_to(be.p, &z, Role::ThirdParty, &label)?;
                 let delta = match seen {
                     Some(_) if A::SHAPE_ONLY => {
                         // The tail's forward pass and its two backward products, in plaintext.
@@ -574,19 +337,18 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
                     }
                     None => None,
                 };
-                let d = io::share_from(p, Role::ThirdParty, delta.as_ref(), z.shape(), &label.sub("delta"))?;
+                let d = io::share_from(be.p, Role::ThirdParty, delta.as_ref(), z.shape(), &label.sub("delta"))?;
                 (z, d)
             }
         };
         drop(z);
-        let (grads, release) = backward(p, net, (0, shared_to), saved, delta, &label)?;
+        let (grads, _) = walk::backward(&mut be, net.layers(), (0, shared_to), saved, delta, false, &label)?;
         // The later layers first, as the paper's code updates them (the order changes no value).
-        update(p, &mut params[nfirst..], &grads[nfirst..], c)?;
-        update(p, &mut params[..nfirst], &grads[..nfirst], c)?;
-        for k in release {
-            dealer::release(p, k);
+        for i in (nfirst..grads.len()).chain(0..nfirst) {
+            be.update(&mut params[i], &grads[i], c)?;
         }
-        if let (Role::P0, Some(pb)) = (p.role, plan.progress) {
+        be.end_step();
+        if let (Role::P0, Some(pb)) = (be.p.role, plan.progress) {
             pb.inc(1);
         }
     }
@@ -594,18 +356,18 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
     for (j, rows) in plan.inference.iter().enumerate() {
         let stage = Stage::Infer(j as u32);
         let label = stage.at("");
-        p.stage(stage);
+        be.p.stage(stage);
         let b = rows.len();
         let xv = own_data.as_ref().map(|(_, test, _)| test.batch(model, rows));
-        let x = io::share_from(p, Role::Owner, xv.as_ref(), &model.input_shape(b), &label.sub("x"))?;
-        let (z, _) = forward(p, net, via, (0, shared_to), &params, Some(x), None, false, &label)?;
+        let x = io::share_from(be.p, Role::Owner, xv.as_ref(), &model.input_shape(b), &label.sub("x"))?;
+        let (z, _) = walk::forward(&mut be, net.layers(), (0, shared_to), &params, Input::Tensor(x), false, &label)?;
         match plan.protocol {
             Protocol::Rtas | Protocol::Mpc => {
-                if let Some(v) = io::reveal_to(p, &z, Role::Owner, &label.sub("out"))?.filter(|_| !A::SHAPE_ONLY) {
+                if let Some(v) = io::reveal_to(be.p, &z, Role::Owner, &label.sub("out"))?.filter(|_| !A::SHAPE_ONLY) {
                     out.predictions.push(v);
                 }
             }
-            Protocol::RtasFast => match io::reveal_to(p, &z, Role::ThirdParty, &label)? {
+            Protocol::RtasFast => match io::reveal_to(be.p, &z, Role::ThirdParty, &label)? {
                 Some(_) if A::SHAPE_ONLY => {
                     let macs = b as f64 * net.macs_per_example(1);
                     crate::protocol::work::charge(crate::protocol::work::Op::F64Mac, macs);
@@ -615,7 +377,7 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
             },
         }
     }
-    p.stage(Stage::Done);
+    be.p.stage(Stage::Done);
     out.params = params.iter().filter_map(|s| s.share().cloned()).collect();
     out.tail = tail_plain;
     Ok(out)

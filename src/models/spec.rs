@@ -448,3 +448,11 @@ mod tests {
         );
     }
 }
+
+/// The label of the product that carries the gradient through activation layer `layer`'s derivative:
+/// `delta` when the model has one activation, else `d<k>` with k its place among the activations.
+pub fn delta_name(plan: &[Planned], layer: usize) -> String {
+    let acts = plan.iter().filter(|p| p.layer.is_activation()).count();
+    let k = plan[..layer.min(plan.len())].iter().filter(|p| p.layer.is_activation()).count();
+    if acts == 1 { "delta".into() } else { format!("d{k}") }
+}
