@@ -345,11 +345,13 @@ fn every_layer_kind_trains_under_every_backend_from_the_same_layer_code() {
         [[layer]]\nkind = \"dense\"\nunits = 16\n\
         [[layer]]\nkind = \"relu\"\n\
         [[layer]]\nkind = \"dense\"\nunits = 10\n\
-        [[layer]]\nkind = \"sigmoid\"\n";
+        [[layer]]\nkind = \"sigmoid\"\n\
+        [loss]\nkind = \"mse\"\n";
     let flatten_first = "input = [1, 28, 28]\n\
         [[layer]]\nkind = \"flatten\"\n\
         [[layer]]\nkind = \"dense\"\nunits = 10\n\
-        [[layer]]\nkind = \"sigmoid\"\n";
+        [[layer]]\nkind = \"sigmoid\"\n\
+        [loss]\nkind = \"mse\"\n";
     let kinds: std::collections::BTreeSet<&str> =
         Spec::parse(every).unwrap().plan().unwrap().iter().map(|p| p.layer.kind()).collect();
     assert_eq!(kinds.len(), 6, "the model covers every layer kind: {kinds:?}");

@@ -158,7 +158,7 @@ impl SimulateArgs {
 pub fn run(a: SimulateArgs, json: bool) -> Result<String> {
     let model = a.model.kind;
     if !model.is_paper() && matches!(a.protocol, ProtocolName::Plain) {
-        return run_file(&a, model.net(), json);
+        return run_file(&a, model, json);
     }
     let cfg = a.config()?;
     let (train, test) = match &a.data_file {
@@ -260,7 +260,8 @@ fn table_rows(a: &SimulateArgs) -> Result<(crate::experiment::custom::Rows, crat
 
 /// A model file that is not one of the paper's, in plaintext on MNIST or a user's table (real-valued
 /// targets allowed), with the majority baseline beside its accuracy.
-fn run_file(a: &SimulateArgs, net: &crate::models::graph::Net, json: bool) -> Result<String> {
+fn run_file(a: &SimulateArgs, model: crate::models::ModelKind, json: bool) -> Result<String> {
+    let net = model.net();
     use crate::experiment::custom::{self, CustomConfig, Rows};
     let (train, test) = match &a.data_file {
         Some(_) => table_rows(a)?,
@@ -284,7 +285,7 @@ fn run_file(a: &SimulateArgs, net: &crate::models::graph::Net, json: bool) -> Re
         seed: a.seed,
     };
     let name = a.model.path.as_ref().map_or_else(|| net.name().to_string(), |p| p.display().to_string());
-    let r = custom::run(net, &name, &train, &test, &cfg)?;
+    let r = custom::run(model, &name, &train, &test, &cfg)?;
     render(&r, json, |r| {
         let mut t = Table::new(&["layer", "output", "parameters"]);
         for l in &r.layers {

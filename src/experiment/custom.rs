@@ -1,10 +1,11 @@
-//! `rtas simulate --model FILE --protocol plain` for any model file: training and testing in plaintext,
-//! with the loss curve, accuracy and the time per step. (The secure protocols run the paper's two
-//! architectures; a model file that describes one of them runs under every protocol.)
+//! `rtas simulate --model FILE --protocol plain`: a model file in plaintext on images or a user's table
+//! (real-valued targets allowed), reported with its layers and the majority baseline beside its accuracy.
+//! The training and testing are the one driver's (`simulate::run_plain`), as for every other run.
 
+use super::simulate::{Examples, ProtocolChoice, SimulateConfig, batches, median, run_plain};
 use crate::error::{Result, invalid};
-use crate::models::graph::Net;
-use crate::sim::clock::thread_cpu_ns;
+use crate::models::ModelKind;
+use indicatif::ProgressBar;
 use ndarray::{ArrayD, IxDyn};
 use serde::Serialize;
 
@@ -21,15 +22,17 @@ pub struct Rows {
     pub labels: Vec<f64>,
 }
 
-impl Rows {
-    fn batch(&self, rows: &[usize]) -> (ArrayD<f64>, Vec<f64>) {
+impl Examples for Rows {
+    fn inputs(&self, _: ModelKind, rows: &[usize]) -> ArrayD<f64> {
         let mut x = Vec::with_capacity(rows.len() * self.dim);
         for &r in rows {
             x.extend_from_slice(&self.x[r * self.dim..(r + 1) * self.dim]);
         }
-        let x =
-            ArrayD::from_shape_vec(IxDyn(&[rows.len(), self.dim]), x).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[0])));
-        (x, rows.iter().map(|&r| self.labels[r]).collect())
+        ArrayD::from_shape_vec(IxDyn(&[rows.len(), self.dim]), x).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[0])))
+    }
+
+    fn labels(&self, rows: &[usize]) -> Vec<f64> {
+        rows.iter().map(|&r| self.labels[r]).collect()
     }
 }
 
@@ -86,8 +89,9 @@ pub struct CustomReport {
     pub seed: u64,
 }
 
-/// Trains `net` on `train` and tests it on `test`, in plaintext.
-pub fn run(net: &Net, name: &str, train: &Rows, test: &Rows, cfg: &CustomConfig) -> Result<CustomReport> {
+/// Trains `model` on `train` and tests it on `test`, in plaintext.
+pub fn run(model: ModelKind, name: &str, train: &Rows, test: &Rows, cfg: &CustomConfig) -> Result<CustomReport> {
+    let net = model.net();
     if cfg.batch == 0 || cfg.epochs == 0 {
         return Err(invalid("--batch and --epochs must be at least 1"));
     }
@@ -115,30 +119,13 @@ pub fn run(net: &Net, name: &str, train: &Rows, test: &Rows, cfg: &CustomConfig)
         return Err(invalid(format!("--batch {} is larger than the {} training examples", cfg.batch, train.count)));
     }
     crate::models::check_steps(train.count, cfg.batch, cfg.epochs, cfg.max_steps)?;
-    let sched = crate::models::run_schedule(train.count, cfg.batch, cfg.epochs, cfg.max_steps, cfg.seed);
-    let mut params = net.init(cfg.seed);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().map_err(|e| invalid(e.to_string()))?;
-    let (loss_curve, mut times) = pool.install(|| -> Result<(Vec<f64>, Vec<f64>)> {
-        let (mut losses, mut times) = (Vec::new(), Vec::new());
-        for rows in &sched {
-            let (x, l) = train.batch(rows);
-            let t0 = thread_cpu_ns();
-            let s = net.train_step(&mut params, &x, &l, cfg.lr)?;
-            times.push((thread_cpu_ns() - t0) as f64 * 1e-9);
-            if !s.loss.is_finite() {
-                return Err(invalid(format!("the loss diverged at step {} (lower --lr)", losses.len() + 1)));
-            }
-            losses.push(s.loss);
-        }
-        Ok((losses, times))
-    })?;
-    let mut correct = 0;
-    let all: Vec<usize> = (0..test.count).collect();
-    for rows in all.chunks(1000) {
-        let (x, l) = test.batch(rows);
-        correct += net.correct(&net.predict(&params, &x)?, &l)?;
+    let mut sc = SimulateConfig::paper(model, ProtocolChoice::Plain);
+    (sc.epochs, sc.batch, sc.lr, sc.max_steps, sc.seed) = (cfg.epochs, cfg.batch, cfg.lr, cfg.max_steps, cfg.seed);
+    let (sched, infer) = batches(&sc, train.count, test.count);
+    let run = run_plain(&sc, train, test, &sched, &infer, &ProgressBar::hidden())?;
+    if let Some(i) = run.losses.iter().position(|l| !l.is_finite()) {
+        return Err(invalid(format!("the loss diverged at step {} (lower --lr)", i + 1)));
     }
-    times.sort_by(f64::total_cmp);
     // Always predicting the most common target row scores its frequency.
     let targets = net.targets(&test.labels)?;
     let mut counts: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
@@ -161,10 +148,10 @@ pub fn run(net: &Net, name: &str, train: &Rows, test: &Rows, cfg: &CustomConfig)
         train_size: train.count,
         test_size: test.count,
         steps: sched.len(),
-        accuracy: correct as f64 / test.count as f64,
+        accuracy: run.accuracy,
         majority_accuracy,
-        loss_curve,
-        step_seconds: times.get(times.len() / 2).copied().unwrap_or(0.0),
+        step_seconds: median(run.step_seconds),
+        loss_curve: run.losses,
         seed: cfg.seed,
     })
 }

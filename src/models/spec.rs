@@ -401,6 +401,14 @@ impl Spec {
     }
 }
 
+/// The label of the product that carries the gradient through activation layer `layer`'s derivative:
+/// `delta` when the model has one activation, else `d<k>` with k its place among the activations.
+pub fn delta_name(plan: &[Planned], layer: usize) -> String {
+    let acts = plan.iter().filter(|p| p.layer.is_activation()).count();
+    let k = plan[..layer.min(plan.len())].iter().filter(|p| p.layer.is_activation()).count();
+    if acts == 1 { "delta".into() } else { format!("d{k}") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,12 +455,4 @@ mod tests {
                 .contains("bias")
         );
     }
-}
-
-/// The label of the product that carries the gradient through activation layer `layer`'s derivative:
-/// `delta` when the model has one activation, else `d<k>` with k its place among the activations.
-pub fn delta_name(plan: &[Planned], layer: usize) -> String {
-    let acts = plan.iter().filter(|p| p.layer.is_activation()).count();
-    let k = plan[..layer.min(plan.len())].iter().filter(|p| p.layer.is_activation()).count();
-    if acts == 1 { "delta".into() } else { format!("d{k}") }
 }

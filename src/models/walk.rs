@@ -2,7 +2,7 @@
 //! (`graph::Net`), RTAS-fast's third party, and the secure protocols (`secure`, on ring shares, float
 //! shares and shape-only tensors) all run a model through these two functions.
 
-use super::backend::{Backend, Input, Saved};
+use super::backend::{Backend, Backward, Input, Saved};
 use super::layers::{self, At};
 use super::spec::{Layer, Planned, delta_name};
 use crate::error::{Result, invalid};
@@ -30,13 +30,7 @@ fn forward_layer<B: Backend>(
 }
 
 /// Layer `i`'s backward pass: its parameters' gradients and, when `down`, the delta at its input.
-fn backward_layer<B: Backend>(
-    be: &mut B,
-    at: &At<'_>,
-    saved: Saved<B>,
-    d: B::T,
-    down: bool,
-) -> Result<(Vec<B::T>, Option<B::T>)> {
+fn backward_layer<B: Backend>(be: &mut B, at: &At<'_>, saved: Saved<B>, d: B::T, down: bool) -> Result<Backward<B>> {
     let missing =
         || invalid(format!("layer {} ({}): nothing kept for its backward pass", at.layer.name, at.layer.layer.kind()));
     match (&at.layer.layer, saved) {
@@ -98,7 +92,7 @@ pub fn backward<B: Backend>(
     d: B::T,
     input_delta: bool,
     label: &Label,
-) -> Result<(Vec<B::T>, Option<B::T>)> {
+) -> Result<Backward<B>> {
     let layers = net.get(from..to).ok_or_else(|| invalid(format!("layers {from}..{to} of {}", net.len())))?;
     if saved.len() != layers.len() {
         return Err(invalid(format!("{} layers, {} kept by the forward pass", layers.len(), saved.len())));

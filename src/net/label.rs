@@ -130,21 +130,6 @@ impl Serialize for Label {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn display_is_the_readable_path() {
-        assert_eq!(Stage::Train(3).at("dense/fwd").op(Op::Open).to_string(), "t3/dense/fwd/open");
-        assert_eq!(Stage::Setup.at("").op(Op::Seed).to_string(), "setup/seed");
-        assert_eq!(Stage::Params.at("w").op(Op::Share).to_string(), "setup/params/w/share");
-        assert_eq!(Stage::Infer(0).at("sig1").op(Op::Reshare(1)).to_string(), "i0/sig1/reshare1");
-        assert_eq!(Stage::Data.at("").sub("x").to_string(), "setup/data/x");
-        assert_eq!(Stage::Train(1).at("dense").sub("fwd").to_string(), "t1/dense/fwd");
-    }
-}
-
 impl From<&Label> for crate::error::StepName {
     fn from(l: &Label) -> Self {
         crate::error::StepName(l.to_string())
@@ -160,4 +145,19 @@ impl From<Label> for crate::error::StepName {
 /// Shorthand for an [`crate::Error::Protocol`] at `label`.
 pub(crate) fn protocol_error(label: Option<&Label>, reason: impl Into<String>) -> crate::Error {
     crate::Error::Protocol { label: label.map(Into::into), reason: reason.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_the_readable_path() {
+        assert_eq!(Stage::Train(3).at("dense/fwd").op(Op::Open).to_string(), "t3/dense/fwd/open");
+        assert_eq!(Stage::Setup.at("").op(Op::Seed).to_string(), "setup/seed");
+        assert_eq!(Stage::Params.at("w").op(Op::Share).to_string(), "setup/params/w/share");
+        assert_eq!(Stage::Infer(0).at("sig1").op(Op::Reshare(1)).to_string(), "i0/sig1/reshare1");
+        assert_eq!(Stage::Data.at("").sub("x").to_string(), "setup/data/x");
+        assert_eq!(Stage::Train(1).at("dense").sub("fwd").to_string(), "t1/dense/fwd");
+    }
 }

@@ -57,6 +57,10 @@ pub enum Saved<B: Backend + ?Sized> {
     Nothing,
 }
 
+/// A backward pass's result: the parameters' gradients, in order, and the delta at the input (when it must
+/// go on down).
+pub type Backward<B> = (Vec<<B as Backend>::T>, Option<<B as Backend>::T>);
+
 /// A convolution's geometry.
 #[derive(Debug, Clone, Copy)]
 pub struct ConvGeom {

@@ -3,7 +3,7 @@
 
 use super::At;
 use crate::error::{Result, invalid};
-use crate::models::backend::{Backend, ConvGeom, Input, Relayout, Saved};
+use crate::models::backend::{Backend, Backward, ConvGeom, Input, Relayout, Saved};
 use crate::models::spec::Layer;
 
 fn geometry(at: &At<'_>) -> Result<ConvGeom> {
@@ -30,13 +30,7 @@ pub fn forward<B: Backend>(
 
 /// Backward: the filter gradient `im2col(x)ᵀ d` and the bias gradient; when the delta must go `down`, the
 /// patches' deltas `d Kᵀ` summed back onto the input (col2im) and the padding cropped.
-pub fn backward<B: Backend>(
-    be: &mut B,
-    at: &At<'_>,
-    kept: B::Kept,
-    d: B::T,
-    down: bool,
-) -> Result<(Vec<B::T>, Option<B::T>)> {
+pub fn backward<B: Backend>(be: &mut B, at: &At<'_>, kept: B::Kept, d: B::T, down: bool) -> Result<Backward<B>> {
     let g = geometry(at)?;
     let b = B::shape(&d)[0];
     let drows = be.relayout(&d, &[b * g.oh * g.ow, g.filters], &Relayout::NchwToRows)?;

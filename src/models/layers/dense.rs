@@ -2,7 +2,7 @@
 
 use super::At;
 use crate::error::Result;
-use crate::models::backend::{Backend, Input, Saved};
+use crate::models::backend::{Backend, Backward, Input, Saved};
 
 /// Forward: the product (keeping its operands' masks when training) plus the bias.
 pub fn forward<B: Backend>(
@@ -17,13 +17,7 @@ pub fn forward<B: Backend>(
 }
 
 /// Backward: `xᵀ d` and the bias gradient; `d Wᵀ` when the delta must go `down`.
-pub fn backward<B: Backend>(
-    be: &mut B,
-    at: &At<'_>,
-    kept: B::Kept,
-    d: B::T,
-    down: bool,
-) -> Result<(Vec<B::T>, Option<B::T>)> {
+pub fn backward<B: Backend>(be: &mut B, at: &At<'_>, kept: B::Kept, d: B::T, down: bool) -> Result<Backward<B>> {
     let gw = be.dense_grad_w(&kept, &d, &at.part("grad"))?;
     let gb = be.sum_to_axis1(&d)?;
     let dx = if down { Some(be.dense_grad_x(&kept, &d, &at.part("back"))?) } else { None };

@@ -5,14 +5,13 @@
 use crate::error::{Result, invalid};
 use crate::models::secure::{self, Inputs, Plan, Protocol};
 use crate::models::{ModelKind, Prepared};
-use crate::net::{Role, Stage};
+use crate::net::Role;
 use crate::protocol::elementwise::HelperMode;
 use crate::protocol::ring::{FloatArith, RingArith};
 use crate::protocol::truncation::TruncationCounts;
-use crate::sim::clock::thread_cpu_ns;
 use crate::sim::cost::Profile;
-use crate::sim::measure::{Traffic, measure};
-use crate::sim::record::{Recording, View};
+use crate::sim::measure::Traffic;
+use crate::sim::record::Recording;
 use crate::sim::run::run_protocol;
 use indicatif::ProgressBar;
 use ndarray::ArrayD;
@@ -20,6 +19,17 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub use crate::experiment::op::Sharing;
+
+mod cost;
+mod plain;
+mod record;
+mod score;
+
+pub(crate) use cost::{costs, train_stages};
+pub use plain::{Examples, initial_params};
+pub(crate) use plain::{PlainRun, median, run_plain};
+pub use record::{RecordedRun, record, record_with};
+pub(crate) use score::score;
 
 /// plain, rtas or rtas-fast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -198,141 +208,6 @@ pub struct SimulateOutput {
     pub schedule: Vec<Vec<usize>>,
 }
 
-pub(crate) fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Plaintext training with per-step timing on one core.
-pub(crate) struct PlainRun {
-    params: Vec<ArrayD<f64>>,
-    losses: Vec<f64>,
-    batch_acc: Vec<f64>,
-    step_seconds: Vec<f64>,
-    accuracy: f64,
-    infer_seconds: f64,
-}
-
-pub(crate) fn run_plain(
-    cfg: &SimulateConfig,
-    train: &Prepared,
-    test: &Prepared,
-    sched: &[Vec<usize>],
-    infer: &[Vec<usize>],
-    pb: &ProgressBar,
-) -> Result<PlainRun> {
-    let model = cfg.model;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().map_err(|e| invalid(e.to_string()))?;
-    pool.install(|| {
-        let mut params = init(cfg);
-        let (mut losses, mut batch_acc, mut step_seconds) = (Vec::new(), Vec::new(), Vec::new());
-        for rows in sched {
-            let x = train.batch(model, rows);
-            let labels = train.labels_of(rows);
-            let y = model.targets(&labels)?;
-            let t0 = thread_cpu_ns();
-            let out = model.net().train_on(&mut params, &x, &y, cfg.lr)?;
-            step_seconds.push((thread_cpu_ns() - t0) as f64 * 1e-9);
-            losses.push(out.loss);
-            batch_acc.push(model.correct(&out.yhat, &labels)? as f64 / rows.len() as f64);
-            pb.inc(1);
-        }
-        let (mut correct, mut total, mut infer_times) = (0, 0, Vec::new());
-        for rows in infer {
-            let x = test.batch(model, rows);
-            let t0 = thread_cpu_ns();
-            let yhat = model.net().predict(&params, &x)?;
-            infer_times.push((thread_cpu_ns() - t0) as f64 * 1e-9);
-            correct += model.correct(&yhat, &test.labels_of(rows))?;
-            total += rows.len();
-        }
-        Ok(PlainRun {
-            params,
-            losses,
-            batch_acc,
-            step_seconds,
-            accuracy: correct as f64 / total.max(1) as f64,
-            infer_seconds: infer_times.first().copied().unwrap_or(0.0),
-        })
-    })
-}
-
-/// The shared initialization: Glorot for the CNN; zero weights for logistic regression (its standard start,
-/// which reaches the paper's accuracy in one epoch).
-fn init(cfg: &SimulateConfig) -> Vec<ArrayD<f64>> {
-    initial_params(cfg.model, cfg.init_seed.unwrap_or(cfg.seed))
-}
-
-/// The initial parameters every protocol of a run starts from, drawn from `seed`.
-pub fn initial_params(model: ModelKind, seed: u64) -> Vec<ArrayD<f64>> {
-    let mut p = model.init(seed);
-    if model == ModelKind::LogReg {
-        p.iter_mut().for_each(|a| a.fill(0.0));
-    }
-    p
-}
-
-fn floor_bytes(model: ModelKind, batch: usize, reuse: bool) -> u64 {
-    // The first layer's weights (what mask reuse still opens), or the batch's inputs.
-    let weights = model.param_shapes().first().map_or(0, |(_, s)| s.iter().product::<usize>());
-    let elems = if reuse { weights } else { batch * model.input_len() };
-    2 * 8 * elems as u64
-}
-
-fn step_cost(
-    rec: &Recording,
-    stages: &[Stage],
-    profiles: &[Profile],
-    plain_seconds: f64,
-    floor: u64,
-    batch: usize,
-) -> Result<StepCost> {
-    let mut cost = StepCost { batch, plain_seconds, floor_bytes_p0_p1: floor, ..Default::default() };
-    let mut compute: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut modeled: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut online: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for (k, &stage) in stages.iter().enumerate() {
-        let m = measure(&rec.stage(stage), profiles)?;
-        if k == 0 {
-            // Every measured step has the same shapes, so the first one's traffic stands for all.
-            cost.bytes_p0_p1 = m.traffic.bytes_p0_p1;
-            cost.rounds = m.traffic.rounds;
-            cost.total_bytes = m.traffic.total_bytes;
-            cost.traffic = m.traffic;
-            cost.per_label_seconds = m.per_label_seconds;
-        }
-        for (party, s) in m.compute_seconds {
-            compute.entry(party).or_default().push(s);
-        }
-        for (name, s) in m.modeled_seconds {
-            modeled.entry(name).or_default().push(s);
-        }
-        for (name, s) in m.modeled_online_seconds {
-            online.entry(name).or_default().push(s);
-        }
-    }
-    cost.compute_seconds = compute.into_iter().map(|(k, v)| (k, median(v))).collect();
-    cost.modeled_seconds = modeled.into_iter().map(|(k, v)| (k, median(v))).collect();
-    cost.modeled_online_seconds = online.into_iter().map(|(k, v)| (k, median(v))).collect();
-    if plain_seconds > 0.0 {
-        cost.ratio_to_plain = cost.modeled_seconds.iter().map(|(k, v)| (k.clone(), v / plain_seconds)).collect();
-        cost.compute_ratio = cost.compute_seconds.values().copied().fold(0.0, f64::max) / plain_seconds;
-    }
-    Ok(cost)
-}
-
-/// Up to 16 evenly spaced indices of `n` (skipping the first, which warms caches, when there are more).
-fn sample(n: usize) -> Vec<usize> {
-    if n <= 2 {
-        return (0..n).collect();
-    }
-    let k = 16.min(n - 1);
-    (0..k).map(|i| 1 + i * (n - 1) / k).collect()
-}
-
 /// The most terms one output of a linear layer sums (dense: its inputs; conv: channels x kernel).
 fn max_fan_in(model: ModelKind) -> usize {
     model
@@ -473,7 +348,7 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
         helper: cfg.helper,
         progress: Some(pb),
     };
-    let inputs = Inputs::split(&plan, train, test, &init(cfg));
+    let inputs = Inputs::split(&plan, train, test, &plain::init(cfg));
     let data = (train, test);
     let (rec, final_params) = match cfg.sharing {
         Sharing::Ring { frac_bits } => {
@@ -491,52 +366,6 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
     })
 }
 
-/// Fills a report's step costs from a secure run's recording: a training step (median over sampled
-/// steps), the first inference batch, and with mask reuse the one-time opening of the training set.
-pub(crate) fn costs(
-    cfg: &SimulateConfig,
-    rec: &Recording,
-    (sched, infer): (&[Vec<usize>], &[Vec<usize>]),
-    train_count: usize,
-    plain_run: &PlainRun,
-    report: &mut SimulateReport,
-) -> Result<()> {
-    let model = cfg.model;
-    let plain_step = median(plain_run.step_seconds.clone());
-    report.train_step = step_cost(
-        rec,
-        &train_stages(sched.len()),
-        &cfg.profiles,
-        plain_step,
-        floor_bytes(model, cfg.batch, cfg.reuse_masks),
-        cfg.batch,
-    )?;
-    report.infer_batch = step_cost(
-        rec,
-        &[Stage::Infer(0)],
-        &cfg.profiles,
-        plain_run.infer_seconds,
-        floor_bytes(model, infer[0].len(), false),
-        infer[0].len(),
-    )?;
-    if cfg.reuse_masks {
-        report.one_time = Some(step_cost(
-            rec,
-            &[Stage::Data],
-            &cfg.profiles,
-            0.0,
-            floor_bytes(model, train_count, false),
-            train_count,
-        )?);
-    }
-    Ok(())
-}
-
-/// The training steps a report's step cost is the median of (the first of them gives its traffic).
-pub(crate) fn train_stages(steps: usize) -> Vec<Stage> {
-    sample(steps).into_iter().map(|i| Stage::Train(i as u32)).collect()
-}
-
 fn secure_run<A: crate::protocol::nonlinear::Nonlinear>(
     arith: &A,
     cfg: &SimulateConfig,
@@ -551,113 +380,4 @@ fn secure_run<A: crate::protocol::nonlinear::Nonlinear>(
     report.truncation = run.truncation;
     let params = score(arith, plan, &run.outputs, (train, test), plain_run, report)?;
     Ok((run.recording, params))
-}
-
-/// Scores a secure run from its parties' outputs: accuracy, loss and batch-accuracy curves, final
-/// parameters against the plaintext reference. Returns the final parameters.
-pub(crate) fn score<A: crate::protocol::ring::Arith>(
-    arith: &A,
-    plan: &Plan<'_>,
-    outputs: &BTreeMap<Role, secure::PartyOut<A::E>>,
-    (train, test): (&Prepared, &Prepared),
-    plain_run: &PlainRun,
-    report: &mut SimulateReport,
-) -> Result<Vec<ArrayD<f64>>> {
-    let model = plan.model;
-    let get = |r: Role| outputs.get(&r).ok_or_else(|| invalid(format!("{r} returned nothing")));
-    let (o0, o1) = (get(Role::P0)?, get(Role::P1)?);
-    let (yhat, losses): (Vec<ArrayD<f64>>, Vec<f64>) = match plan.protocol {
-        Protocol::Rtas | Protocol::Mpc => {
-            let yh = secure::reconstruct(arith, &o0.yhat_shares, &o1.yhat_shares);
-            let losses = yh
-                .iter()
-                .zip(plan.schedule)
-                .map(|(y, rows)| {
-                    Ok((y - &model.targets(&train.labels_of(rows))?).mapv(|v| v * v).mean().unwrap_or(0.0))
-                })
-                .collect::<Result<Vec<f64>>>()?;
-            (yh, losses)
-        }
-        Protocol::RtasFast => {
-            let t = get(Role::ThirdParty)?;
-            (t.yhat_plain.clone(), t.losses.clone())
-        }
-    };
-    report.loss_curve = losses;
-    report.batch_accuracy_curve = yhat
-        .iter()
-        .zip(plan.schedule)
-        .map(|(y, rows)| Ok(model.correct(y, &train.labels_of(rows))? as f64 / rows.len() as f64))
-        .collect::<Result<Vec<f64>>>()?;
-    let receiver = if plan.protocol.shares_everything() { Role::Owner } else { Role::ThirdParty };
-    let preds = &get(receiver)?.predictions;
-    let (mut correct, mut total) = (0, 0);
-    for (yh, rows) in preds.iter().zip(plan.inference) {
-        correct += model.correct(yh, &test.labels_of(rows))?;
-        total += rows.len();
-    }
-    report.accuracy = correct as f64 / total.max(1) as f64;
-    report.sharing = arith.name().into();
-    // Final parameters against the plaintext reference.
-    let mut params = secure::reconstruct(arith, &o0.params, &o1.params);
-    if plan.protocol == Protocol::RtasFast {
-        params.extend(get(Role::ThirdParty)?.tail.iter().cloned());
-    }
-    report.max_param_diff_vs_plain = params
-        .iter()
-        .zip(&plain_run.params)
-        .map(|(a, b)| a.iter().zip(b.iter()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max))
-        .fold(0.0, f64::max);
-    Ok(params)
-}
-
-/// A secure run kept with what each role saw: the one way to record a run for attacks.
-#[derive(Debug)]
-pub struct RecordedRun {
-    /// The simulation's report.
-    pub report: SimulateReport,
-    /// Each role's view: what it received, its own inputs, the seeds it drew.
-    pub views: BTreeMap<Role, View>,
-    /// The training batches run (public to every role).
-    pub schedule: Vec<Vec<usize>>,
-    /// The final parameters (for attacks that assume they leaked).
-    pub final_params: Vec<ArrayD<f64>>,
-}
-
-impl RecordedRun {
-    /// One role's view.
-    pub fn view(&self, role: Role) -> Result<&View> {
-        self.views.get(&role).ok_or_else(|| invalid(format!("{role} took no part in this run")))
-    }
-}
-
-/// Runs `model` under `protocol` in the paper's setting for `steps` training steps on `train` (inference on
-/// `test`), from `seed`, recording every role's view; `pb` shows progress.
-pub fn record(
-    model: ModelKind,
-    protocol: Protocol,
-    steps: usize,
-    seed: u64,
-    data: (&Prepared, &Prepared),
-    pb: &ProgressBar,
-) -> Result<RecordedRun> {
-    let mut cfg = SimulateConfig::paper(model, ProtocolChoice::Secure(protocol));
-    cfg.max_steps = Some(steps);
-    cfg.seed = seed;
-    record_with(cfg, data, pb)
-}
-
-/// [`record`] with any configuration (views are always recorded).
-pub fn record_with(
-    mut cfg: SimulateConfig,
-    (train, test): (&Prepared, &Prepared),
-    pb: &ProgressBar,
-) -> Result<RecordedRun> {
-    if cfg.max_steps == Some(0) {
-        return Err(invalid("--steps must be at least 1"));
-    }
-    cfg.record_views = true;
-    let out = simulate(&cfg, train, test, pb)?;
-    let views = out.recording.map(|r| r.views).ok_or_else(|| invalid("the run recorded no views"))?;
-    Ok(RecordedRun { report: out.report, views, schedule: out.schedule, final_params: out.final_params })
 }
