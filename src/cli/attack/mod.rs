@@ -1,5 +1,7 @@
 //! `rtas attack NAME`: one attack family, with its parameters; `rtas audit`: the claims table.
 
+mod dispatch;
+
 use super::output::render;
 use super::progress::bar;
 use crate::attacks::data::DataKind;
@@ -14,6 +16,8 @@ use crate::models::{ModelKind, Prepared};
 use crate::net::Role;
 use crate::protocol::ring::RingArith;
 use clap::{Args, Subcommand, ValueEnum};
+pub use dispatch::run;
+use dispatch::*;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -204,23 +208,6 @@ pub struct PpArgs {
     pub images_file: Option<std::path::PathBuf>,
 }
 
-/// Square images from an IDX file, values / 256 as for the bundled digits (labels unused: 0).
-fn square_images(path: &std::path::Path) -> Result<Prepared> {
-    let idx = crate::data::idx::read(path)?;
-    if idx.dims.len() != 3 || idx.dims[1] != idx.dims[2] || idx.dims[1] < 3 {
-        return Err(crate::error::invalid(format!(
-            "{}: expected square images (count x side x side, side >= 3), got dimensions {:?}",
-            path.display(),
-            idx.dims
-        )));
-    }
-    Ok(Prepared {
-        count: idx.count(),
-        x: idx.data.iter().map(|&p| f64::from(p) / 256.0).collect(),
-        labels: vec![0; idx.count()],
-    })
-}
-
 #[derive(Debug, Args)]
 pub struct HvArgs {
     /// Training steps of logistic regression under RTAS.
@@ -317,233 +304,4 @@ pub struct FsArgs {
     /// Training images of the recorded run (the first of the bundled training split).
     #[arg(long, value_name = "N", allow_negative_numbers = true, default_value_t = 320, requires = "recorded_epochs")]
     pub recorded_images: usize,
-}
-
-/// A float-mode run of logistic regression under RTAS on the first `images` training digits for `epochs`
-/// epochs, and the float-share attacks on P1's view of it.
-fn recorded_float_view(
-    epochs: usize,
-    images: usize,
-    delta: f64,
-    seed: u64,
-    prior: &float_share::GaussianPrior,
-) -> Result<float_share::ViewReport> {
-    let (tr, te) = mnist::bundled_split()?;
-    if !(1..=1000).contains(&epochs) {
-        return Err(crate::error::invalid(format!("--recorded-epochs must be between 1 and 1000, got {epochs}")));
-    }
-    if images < 32 || images > tr.count {
-        return Err(crate::error::invalid(format!(
-            "--recorded-images must be between 32 (one batch) and {}, got {images}",
-            tr.count
-        )));
-    }
-    let (train, test) = (Prepared::new(&tr.slice(0, images))?, Prepared::new(&te.slice(0, 100))?);
-    let pb = bar(0, "recording a float-mode run");
-    crate::experiment::audit::float_run_view((&train, &test), epochs, seed, prior, delta, &pb)
-}
-
-fn mnist_all() -> Result<Prepared> {
-    Prepared::new(&mnist::bundled()?)
-}
-
-/// A run of `protocol` recorded on the bundled digits (test: the first 100 of the held-out split), with the
-/// training set it used.
-fn recorded_run(model: ModelKind, protocol: Protocol, steps: usize, seed: u64) -> Result<(RecordedRun, Prepared)> {
-    let (tr, te) = mnist::bundled_split()?;
-    let (train, test) = (Prepared::new(&tr)?, Prepared::new(&te.slice(0, 100))?);
-    let run = record(model, protocol, steps, seed, (&train, &test), &bar(0, "recording a run"))?;
-    Ok((run, train))
-}
-
-#[derive(Debug, Serialize)]
-struct Many<T> {
-    attack: &'static str,
-    results: Vec<T>,
-}
-
-pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
-    match cmd {
-        AttackCommand::KnownPlaintext(a) => {
-            let (kind, given) = a.file.given(a.data)?;
-            let r = known_plaintext::run(
-                &known_plaintext::KnownPlaintext {
-                    data: kind,
-                    rows: a.rows,
-                    dim: a.dim,
-                    outputs: a.outputs,
-                    orthogonal: a.orthogonal,
-                    known: a.known,
-                    delta_relative: a.delta_relative,
-                    seed: a.seed,
-                },
-                given.as_ref(),
-            )?;
-            render(&r, json, |r| super::output::value_table("known-plaintext", r))
-        }
-        AttackCommand::KnownSample(a) => {
-            let (kind, given) = a.file.given(a.data)?;
-            let r = known_sample::run(
-                &known_sample::KnownSample {
-                    data: kind,
-                    rows: a.rows,
-                    sample: a.sample,
-                    dim: a.dim,
-                    energy: a.energy,
-                    delta_relative: a.delta_relative,
-                    seed: a.seed,
-                },
-                given.as_ref(),
-            )?;
-            render(&r, json, |r| super::output::value_table("known-sample", r))
-        }
-        AttackCommand::Decoder(a) => {
-            let model = a.model.kind()?;
-            // Refuse a bad threshold before recording a run.
-            crate::attacks::metrics::check_delta(a.delta_relative)?;
-            let (run, train, public) = match &a.data_file {
-                Some(file) => {
-                    let (tr, te) = super::data::table_split(file, a.label.as_deref(), a.standardize)?;
-                    let (train, public) = (
-                        Prepared::from_rows(tr.x, tr.dim, &tr.labels)?,
-                        Prepared::from_rows(te.x, te.dim, &te.labels)?,
-                    );
-                    // Predictions are not what this attack reads: a small test set keeps the run short.
-                    let n = public.count.min(100);
-                    let w = public.width();
-                    let test =
-                        Prepared { count: n, x: public.x[..n * w].to_vec(), labels: public.labels[..n].to_vec() };
-                    let run = record(
-                        model,
-                        Protocol::RtasFast,
-                        a.steps,
-                        a.seed,
-                        (&train, &test),
-                        &bar(0, "recording a run"),
-                    )?;
-                    (run, train, public)
-                }
-                None => {
-                    let (run, train) = recorded_run(model, Protocol::RtasFast, a.steps, a.seed)?;
-                    (run, train, Prepared::new(&mnist::bundled_split()?.1)?)
-                }
-            };
-            let seen = decoder::third_party_view(run.view(Role::ThirdParty)?, &run.schedule, &RingArith::default())?;
-            let params = &run.final_params;
-            let cfg = decoder::Decoder {
-                known: a.known,
-                lambda: a.lambda,
-                delta_relative: a.delta_relative,
-                nonlinear: a.nonlinear,
-            };
-            let r = match a.aux {
-                AuxName::Known => decoder::run(&seen, &train, &cfg)?.report,
-                AuxName::Public => {
-                    let first = &params[..model.first_layer_params()];
-                    decoder::run_public(&seen, &train, model, first, &public, &cfg)?.report
-                }
-            };
-            render(&r, json, |r| super::output::value_table("decoder on RTAS-fast's third-party view", r))
-        }
-        AttackCommand::PixelPermutation(a) => {
-            let r = pixel_permutation::run(
-                &pixel_permutation::PixelPermutation { images: a.images, seed: a.seed },
-                &match &a.images_file {
-                    Some(f) => square_images(f)?,
-                    None => mnist_all()?,
-                },
-            )?
-            .report;
-            render(&r, json, |r| super::output::value_table("pixel-permutation", r))
-        }
-        AttackCommand::HelperView(a) => {
-            let (run, train) = recorded_run(ModelKind::LogReg, Protocol::Rtas, a.steps, a.seed)?;
-            let r = helper_view::run(run.view(Role::Dealer)?, &run.schedule, &train, &RingArith::default())?;
-            render(&r, json, |r| super::output::value_table("helper-view (logistic regression under RTAS)", r))
-        }
-        AttackCommand::HelperLinking(a) => {
-            let (tr, te) = mnist::bundled_split()?;
-            let (train, test) = (Prepared::new(&tr)?, Prepared::new(&te.slice(0, 10))?);
-            let cfg = crate::experiment::helper_linking::HelperLinking {
-                runs: a.runs,
-                candidates: a.candidates,
-                seed: a.seed,
-            };
-            let r = crate::experiment::helper_linking::run(&cfg, &train, &test, &bar(0, "helper-linking runs"))?;
-            render(&r, json, |r| {
-                super::output::value_table("helper-linking (dealer-helper, logistic regression, step 0)", r)
-            })
-        }
-        AttackCommand::DegreeMatching(a) => {
-            let results = a
-                .noise
-                .iter()
-                .map(|&noise| {
-                    degree_matching::run(&degree_matching::DegreeMatching {
-                        users: a.users,
-                        items: a.items,
-                        per_user: a.per_user,
-                        zipf: a.zipf,
-                        noise,
-                        seed: a.seed,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let m = Many { attack: "degree-matching", results };
-            render(&m, json, |m| super::output::value_table(m.attack, &m.results))
-        }
-        AttackCommand::Linking(a) => {
-            // Gaussian rows unless the user gives a table.
-            let given = match &a.file.data_file {
-                Some(_) => a.file.given(DataName::Gaussian)?.1,
-                None => None,
-            };
-            let results = a
-                .columns
-                .iter()
-                .map(|&columns| {
-                    linking::run_on(
-                        &linking::Linking {
-                            rows: a.rows,
-                            dim: a.dim,
-                            outputs: a.outputs,
-                            held: a.held,
-                            columns,
-                            seeds: a.seeds,
-                            seed: a.seed,
-                        },
-                        given.as_ref(),
-                    )
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let m = Many { attack: "linking", results };
-            render(&m, json, |m| super::output::value_table(m.attack, &m.results))
-        }
-        AttackCommand::FloatShare(a) => {
-            if a.images > 8000 {
-                return Err(crate::error::invalid(
-                    "--images must be at most 8000 (the digits the prior is not fitted on)",
-                ));
-            }
-            let (_, te) = mnist::bundled_split()?;
-            let prior = float_share::GaussianPrior::fit_examples(&Prepared::new(&te)?, 784)?;
-            let mut r = float_share::run(
-                &float_share::FloatShare {
-                    images: a.images,
-                    sigma: a.sigma,
-                    shares: a.shares,
-                    delta_relative: a.delta_relative,
-                    seed: a.seed,
-                },
-                &mnist_all()?,
-                Some(&prior),
-            )?;
-            if let Some(epochs) = a.recorded_epochs {
-                r.recorded = Some(recorded_float_view(epochs, a.recorded_images, a.delta_relative, a.seed, &prior)?);
-            }
-            render(&r, json, |r| {
-                super::output::value_table("float-share (prior: a Gaussian fit to the 2000 held-out digits)", r)
-            })
-        }
-    }
 }

@@ -1,0 +1,222 @@
+//! The I/O loop of one link: a thread per peer that polls the socket, writes queued frames in chunks and decodes incoming ones in order, noticing a closed peer at once.
+
+use super::*;
+
+pub(super) enum Inbound {
+    Msg(Message),
+    /// The peer finished and closed its end cleanly.
+    Closed,
+    /// The connection broke.
+    Failed(String),
+}
+
+pub(super) struct Link {
+    pub(super) out: Option<Sender<Message>>,
+    pub(super) wake: UnixStream,
+    pub(super) inbox: Receiver<Inbound>,
+    pub(super) thread: Option<JoinHandle<()>>,
+}
+
+pub(super) fn spawn_link(up: Up, shared: Arc<Shared>, cfg: &NetConfig) -> Result<Link> {
+    let Up { peer, mut conn, sock } = up;
+    let fail = |e: std::io::Error| invalid(format!("link to {peer}: {e}"));
+    sock.sock.set_nonblocking(true).map_err(fail)?;
+    conn.set_buffer_limit(None);
+    let (wake_rx, wake) = UnixStream::pair().map_err(fail)?;
+    wake_rx.set_nonblocking(true).map_err(fail)?;
+    wake.set_nonblocking(true).map_err(fail)?;
+    let (out_tx, out_rx) = channel();
+    let (in_tx, inbox) = channel();
+    let max_payload = cfg.max_payload;
+    let linger = secs("linger", cfg.linger)?;
+    let thread = std::thread::Builder::new()
+        .name(format!("rtas-link-{peer}"))
+        .spawn(move || {
+            let mut io = Io { peer, conn, sock, wake: wake_rx, out: out_rx, inbox: in_tx, shared, linger };
+            if let Err(reason) = io.run(max_payload) {
+                lock(&io.shared.failed).get_or_insert((peer, reason.clone()));
+                let _ = io.inbox.send(Inbound::Failed(reason));
+            }
+            let mut links = lock(&io.shared.links);
+            let c = links.entry(peer).or_default();
+            c.socket_out += io.sock.written;
+            c.socket_in += io.sock.read;
+        })
+        .map_err(fail)?;
+    Ok(Link { out: Some(out_tx), wake, inbox, thread: Some(thread) })
+}
+
+/// Plaintext handed to TLS at a time.
+pub(super) const CHUNK: usize = 1 << 18;
+
+pub(super) struct Outgoing {
+    pub(super) header: Vec<u8>,
+    pub(super) msg: Message,
+    pub(super) at: usize,
+}
+
+pub(super) struct Io {
+    pub(super) peer: Role,
+    pub(super) conn: rustls::Connection,
+    pub(super) sock: Counted,
+    pub(super) wake: UnixStream,
+    pub(super) out: Receiver<Message>,
+    pub(super) inbox: Sender<Inbound>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) linger: Duration,
+}
+
+impl Io {
+    /// Moves frames both ways until both ends have closed. An error is the reason the link broke.
+    pub(super) fn run(&mut self, max_payload: u64) -> std::result::Result<(), String> {
+        let mut decoder = Decoder::new(max_payload);
+        let mut pending: Option<Outgoing> = None;
+        let (mut closing, mut sent_close, mut shut, mut peer_done) = (false, false, false, false);
+        let mut closed_at: Option<Instant> = None;
+        let mut plain = vec![0u8; 1 << 16];
+        let mut frames = Vec::new();
+        loop {
+            if self.shared.abort.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = self.sock.sock.shutdown(std::net::Shutdown::Both);
+                return Ok(());
+            }
+            // Plaintext into TLS while little ciphertext waits for the socket; `idle` once the queue is
+            // empty (a wake byte may stand for several messages, so the queue, not the pipe, says when
+            // there is nothing left to send).
+            let mut idle = false;
+            while !sent_close && !self.conn.wants_write() {
+                if pending.is_none() {
+                    match self.out.try_recv() {
+                        Ok(msg) => pending = Some(Outgoing { header: frame::encode_header(&msg), msg, at: 0 }),
+                        Err(TryRecvError::Empty) => {
+                            idle = true;
+                            break;
+                        }
+                        Err(TryRecvError::Disconnected) => {
+                            closing = true;
+                            break;
+                        }
+                    }
+                }
+                if let Some(p) = pending.as_mut() {
+                    let body = frame::payload_bytes(&p.msg.payload);
+                    let total = p.header.len() + body.len();
+                    let end = (p.at + CHUNK).min(total);
+                    let mut w = self.conn.writer();
+                    if p.at < p.header.len() {
+                        let h_end = end.min(p.header.len());
+                        w.write_all(&p.header[p.at..h_end]).map_err(|e| e.to_string())?;
+                    }
+                    if end > p.header.len() {
+                        let from = p.at.max(p.header.len()) - p.header.len();
+                        w.write_all(&body[from..end - p.header.len()]).map_err(|e| e.to_string())?;
+                    }
+                    p.at = end;
+                    if end == total {
+                        let framing = p.header.len() as u64;
+                        lock(&self.shared.links).entry(self.peer).or_default().add(&p.msg, framing);
+                        pending = None;
+                    }
+                }
+            }
+            if closing && pending.is_none() && !sent_close {
+                self.conn.send_close_notify();
+                sent_close = true;
+            }
+            while self.conn.wants_write() {
+                match self.conn.write_tls(&mut self.sock) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(format!("sending failed: {e}")),
+                }
+            }
+            if sent_close && !shut && !self.conn.wants_write() {
+                let _ = self.sock.sock.shutdown(std::net::Shutdown::Write);
+                shut = true;
+                closed_at = Some(Instant::now());
+            }
+            if shut && (peer_done || closed_at.is_some_and(|t| t.elapsed() > self.linger)) {
+                return Ok(());
+            }
+            // Ciphertext from the socket, plaintext into frames. rustls holds only a little undelivered
+            // plaintext and decrypts more only when asked, so every pass processes and drains whether or
+            // not the socket gave anything, until a pass makes no progress.
+            let mut eof = false;
+            while !peer_done {
+                let mut progressed = false;
+                match self.conn.read_tls(&mut self.sock) {
+                    Ok(0) => eof = true,
+                    Ok(_) => progressed = true,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => progressed = true,
+                    Err(e) => return Err(format!("connection broke: {e}")),
+                }
+                self.conn.process_new_packets().map_err(|e| format!("TLS error: {e}"))?;
+                loop {
+                    match self.conn.reader().read(&mut plain) {
+                        Ok(0) => {
+                            if !decoder.is_idle() {
+                                return Err("closed in the middle of a frame".into());
+                            }
+                            peer_done = true;
+                            let _ = self.inbox.send(Inbound::Closed);
+                            break;
+                        }
+                        Ok(n) => {
+                            progressed = true;
+                            decoder.feed(&plain[..n], &mut frames).map_err(|e| e.to_string())?;
+                            for m in frames.drain(..) {
+                                // A party that has finished takes nothing more; its inbox may be gone.
+                                let _ = self.inbox.send(Inbound::Msg(m));
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                            return Err("connection closed without a TLS close (the process died?)".into());
+                        }
+                        Err(e) => return Err(format!("connection broke: {e}")),
+                    }
+                }
+                if !progressed || eof || self.conn.wants_write() {
+                    break;
+                }
+            }
+            if eof && !peer_done {
+                return Err("connection closed without a TLS close (the process died?)".into());
+            }
+            if peer_done && shut {
+                return Ok(());
+            }
+            // Sleep only when nothing can move: nothing left to send, or a socket that is full.
+            if (idle && pending.is_none()) || sent_close || self.conn.wants_write() {
+                self.wait(!peer_done, self.conn.wants_write());
+            }
+        }
+    }
+
+    /// Sleeps until the socket or the wake pipe has something, or 100 ms pass.
+    fn wait(&mut self, read: bool, write: bool) {
+        let mut events = 0;
+        if read {
+            events |= libc::POLLIN;
+        }
+        if write {
+            events |= libc::POLLOUT;
+        }
+        let mut fds = [
+            libc::pollfd { fd: self.sock.sock.as_raw_fd(), events, revents: 0 },
+            libc::pollfd { fd: self.wake.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+        ];
+        poll(&mut fds, 100);
+        let mut sink = [0u8; 256];
+        while matches!(self.wake.read(&mut sink), Ok(n) if n > 0) {}
+    }
+}
+
+#[allow(unsafe_code)]
+pub(super) fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) {
+    // SAFETY: `fds` is a valid, exclusively borrowed array of `pollfd` of the length passed.
+    unsafe {
+        libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms);
+    }
+}
