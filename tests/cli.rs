@@ -293,6 +293,12 @@ fn attacks_reject_impossible_settings() {
     rejects(&["attack", "linking", "--seeds", "500"], "--seeds");
     rejects(&["attack", "float-share", "--sigma", "0"], "--sigma");
     rejects(&["attack", "float-share", "--shares", "0"], "--shares");
+    // --dim sets the width of generated rows; rows with a width of their own refuse it instead of ignoring it.
+    rejects(&["attack", "known-plaintext", "--dim", "20"], "the digits (784 pixels) have their own");
+    rejects(&["attack", "known-sample", "--dim", "20"], "have their own");
+    let loans = concat!(env!("CARGO_MANIFEST_DIR"), "/data/tabular/loans.csv");
+    rejects(&["attack", "linking", "--data-file", loans, "--label", "default", "--dim", "3"], "have their own");
+    rejects(&["attack", "known-plaintext", "--data-file", loans, "--dim", "3"], "have their own");
     let v = json(&["attack", "linking", "--columns", "3", "--rows", "300", "--held", "50"]);
     assert!(v["results"][0]["linked"].as_f64().unwrap() > 0.9);
 }

@@ -1,4 +1,4 @@
-//! `rtas simulate`: one of the paper's models under plain, RTAS or RTAS-fast.
+//! `rtas simulate`: any model (the paper's two, a TOML or ONNX file) under plain, rtas, rtas-fast or mpc.
 
 use super::data::DataArgs;
 use super::op::{NetworkArgs, SharingName};

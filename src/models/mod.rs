@@ -1,4 +1,10 @@
-//! The paper's two models, exactly as it states them (Section 5), and their data.
+//! Models and their data: which model a run trains ([`ModelKind`]: the paper's two, or any model file),
+//! the examples it reads ([`Prepared`]), and the batch schedule every protocol shares. Below: model files
+//! (`spec`, `onnx`), the layer kinds (`layers`) written once over the arithmetic (`backend`), the one
+//! walker (`walk`), the plaintext trainer (`graph`), the secure protocols (`secure`), and the hand-written
+//! test oracle (`plain`).
+//!
+//! The paper's two models, exactly as it states them (Section 5):
 //!
 //! - Logistic regression: 784 -> 1, label "the digit is 0", `y = sigmoid(x W + b)`, mean squared loss, SGD
 //!   (learning rate 0.1, batch 32 in the paper), pixels scaled to [0, 1) by 1/256.

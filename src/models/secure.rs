@@ -1,4 +1,6 @@
-//! The models under RTAS and RTAS-fast, written once for every role (SPMD).
+//! Any model under RTAS, RTAS-fast or the FSS baseline `mpc`, written once for every role (SPMD): who
+//! shares what, the training and inference schedule, what is revealed to whom. The layers themselves run
+//! through the one walker (`super::walk`) on shares (`super::backend::shares`).
 //!
 //! - RTAS: everything secret-shared. Linear layers by Beaver triples (the input's opened mask is kept and
 //!   reused for the weight gradient, and the weight's for the backward product), activations and their

@@ -51,29 +51,14 @@ pub struct Masked<E: Elem> {
 /// A product's result and the opened masks of both operands.
 pub type WithMasks<E> = (Shared<E>, Masked<E>, Masked<E>);
 
-/// In a shape-only run, charges one element-wise pass over `n` elements (a real run does the pass).
-fn pass<E: Elem>(n: usize) {
-    if std::mem::size_of::<E>() == 0 {
-        super::work::charge(super::work::Op::Elem, n as f64);
-    }
-}
-
 fn sub<E: Elem>(a: &ArrayD<E>, b: &ArrayD<E>) -> ArrayD<E> {
-    pass::<E>(2 * a.len());
-    if std::mem::size_of::<E>() == 0 {
-        return ArrayD::from_elem(IxDyn(a.shape()), E::default());
-    }
-    let mut o = a.clone();
-    o.zip_mut_with(b, |x, &y| *x = x.sub(y));
-    o
+    E::charge_pass(2 * a.len());
+    E::sub_arrays(a, b)
 }
 
 fn add_assign<E: Elem>(a: &mut ArrayD<E>, b: &ArrayD<E>) {
-    pass::<E>(a.len());
-    if std::mem::size_of::<E>() == 0 {
-        return;
-    }
-    a.zip_mut_with(b, |x, &y| *x = x.add(y));
+    E::charge_pass(a.len());
+    E::add_assign_arrays(a, b)
 }
 
 /// Opens `x - u` and `y - v` in one message each way.
@@ -85,7 +70,7 @@ fn open_pair<A: Arith>(
     v: &ArrayD<A::E>,
     label: &Label,
 ) -> Result<[ArrayD<A::E>; 2]> {
-    pass::<A::E>(2 * (x.len() + y.len()));
+    A::E::charge_pass(2 * (x.len() + y.len()));
     let mut flat: Vec<A::E> = Vec::with_capacity(x.len() + y.len());
     if A::SHAPE_ONLY {
         flat.resize(x.len() + y.len(), A::E::default());

@@ -6,10 +6,7 @@ use super::work::{Op, charge};
 
 /// A shape-only run's result of a rearrangement: `shape`, no values, its elements charged as one pass.
 fn shape_only<E: Elem>(shape: &[usize]) -> Option<ArrayD<E>> {
-    (std::mem::size_of::<E>() == 0).then(|| {
-        charge(Op::Elem, shape.iter().product::<usize>() as f64);
-        ArrayD::from_elem(IxDyn(shape), E::default())
-    })
+    E::nil_array(shape).inspect(|_| E::charge_pass(shape.iter().product::<usize>()))
 }
 
 fn shape_only2<E: Elem>(rows: usize, cols: usize) -> Option<Array2<E>> {

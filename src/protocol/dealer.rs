@@ -58,12 +58,7 @@ impl Product {
     /// `u ∘ v`.
     pub fn apply<E: Elem>(&self, u: &ArrayD<E>, v: &ArrayD<E>) -> Result<ArrayD<E>> {
         match self {
-            Product::Mul(_) if std::mem::size_of::<E>() == 0 => Ok(u.clone()),
-            Product::Mul(_) => {
-                let mut z = u.clone();
-                z.zip_mut_with(v, |a, &b| *a = a.mul(b));
-                Ok(z)
-            }
+            Product::Mul(_) => Ok(E::mul_arrays(u, v)),
             Product::MatMul { .. } => Ok(E::matmul(as2(u)?, as2(v)?).into_dyn()),
             Product::Conv { stride, .. } => conv::conv2d(u, v, *stride),
         }

@@ -65,21 +65,11 @@ pub fn share_from<A: Arith>(
 }
 
 fn sub<E: Elem>(a: &ArrayD<E>, b: &ArrayD<E>) -> ArrayD<E> {
-    if std::mem::size_of::<E>() == 0 {
-        return a.clone();
-    }
-    let mut out = a.clone();
-    out.zip_mut_with(b, |x, &y| *x = x.sub(y));
-    out
+    E::sub_arrays(a, b)
 }
 
 fn add<E: Elem>(a: &ArrayD<E>, b: &ArrayD<E>) -> ArrayD<E> {
-    if std::mem::size_of::<E>() == 0 {
-        return a.clone();
-    }
-    let mut out = a.clone();
-    out.zip_mut_with(b, |x, &y| *x = x.add(y));
-    out
+    E::add_arrays(a, b)
 }
 
 /// P0 and P1 exchange shares of `x` and both learn it (`kind` says what it is in their views).

@@ -45,6 +45,40 @@ pub trait Elem: Copy + Send + Sync + Default + PartialEq + Debug + 'static {
     fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self>;
     /// The elements as ring elements, if they are (for the truncation monitor).
     fn as_ring(s: &[Self]) -> Option<&[u64]>;
+
+    // Whole arrays. Values compute; a shape-only element (`work::Nil`) has nothing to compute and charges
+    // the pass to its party's work meter instead, so protocol code reads the same for values and shapes.
+
+    /// An array of `shape` built without visiting its elements, when the elements carry no value (a
+    /// shape-only run's result of a rearrangement); `None` for values, which must be computed.
+    fn nil_array(_shape: &[usize]) -> Option<ArrayD<Self>> {
+        None
+    }
+    /// Notes one element-wise pass over `n` elements: nothing for values (the pass is done), a charge for
+    /// shapes.
+    fn charge_pass(_n: usize) {}
+    /// `a - b`, element-wise.
+    fn sub_arrays(a: &ArrayD<Self>, b: &ArrayD<Self>) -> ArrayD<Self> {
+        let mut o = a.clone();
+        o.zip_mut_with(b, |x, &y| *x = x.sub(y));
+        o
+    }
+    /// `a + b`, element-wise.
+    fn add_arrays(a: &ArrayD<Self>, b: &ArrayD<Self>) -> ArrayD<Self> {
+        let mut o = a.clone();
+        o.zip_mut_with(b, |x, &y| *x = x.add(y));
+        o
+    }
+    /// `a += b`, element-wise.
+    fn add_assign_arrays(a: &mut ArrayD<Self>, b: &ArrayD<Self>) {
+        a.zip_mut_with(b, |x, &y| *x = x.add(y));
+    }
+    /// `a ∘ b`, element-wise.
+    fn mul_arrays(a: &ArrayD<Self>, b: &ArrayD<Self>) -> ArrayD<Self> {
+        let mut o = a.clone();
+        o.zip_mut_with(b, |x, &y| *x = x.mul(y));
+        o
+    }
 }
 
 impl Elem for u64 {

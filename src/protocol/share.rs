@@ -5,16 +5,14 @@
 
 use super::ring::Elem;
 
-/// In a shape-only run, charges one element-wise pass over `n` elements (a real run does the pass).
+/// Notes one element-wise pass over `n` elements (charged in a shape-only run, done in a real one).
 fn pass<E: Elem>(n: usize) {
-    if std::mem::size_of::<E>() == 0 {
-        super::work::charge(super::work::Op::Elem, n as f64);
-    }
+    E::charge_pass(n);
 }
 
 /// A shape-only run's held share of `shape` (its elements carry nothing; built without visiting them).
 fn nil_held<E: Elem>(shape: &[usize]) -> Option<Shared<E>> {
-    (std::mem::size_of::<E>() == 0).then(|| Shared::held(ArrayD::from_elem(IxDyn(shape), E::default())))
+    E::nil_array(shape).map(Shared::held)
 }
 use crate::error::{Result, invalid};
 use ndarray::{ArrayD, Axis, IxDyn};
@@ -222,9 +220,9 @@ impl<E: Elem> Shared<E> {
     /// a tensor of this shape to one of `shape`.
     pub fn relayout(&self, shape: &[usize], f: impl Fn(&ArrayD<E>) -> Result<ArrayD<E>>) -> Result<Self> {
         Ok(match &self.share {
-            Some(_) if std::mem::size_of::<E>() == 0 => {
+            Some(_) if let Some(nil) = nil_held(shape) => {
                 pass::<E>(self.len());
-                Self::held(ArrayD::from_elem(IxDyn(shape), E::default()))
+                nil
             }
             Some(a) => {
                 let out = f(a)?;

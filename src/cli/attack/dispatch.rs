@@ -1,4 +1,5 @@
-//! rtas attack NAME: each attack family run on its data (bundled digits, a user's file, a recorded protocol run) and printed as a table or JSON.
+//! rtas attack NAME: each attack family run on its data (bundled digits, a user's file, a recorded protocol run)
+//! and printed as a table or JSON.
 
 use super::*;
 
@@ -70,12 +71,13 @@ pub(super) struct Many<T> {
 pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
     match cmd {
         AttackCommand::KnownPlaintext(a) => {
+            let dim = a.file.dim(a.data, a.dim, 16)?;
             let (kind, given) = a.file.given(a.data)?;
             let r = known_plaintext::run(
                 &known_plaintext::KnownPlaintext {
                     data: kind,
                     rows: a.rows,
-                    dim: a.dim,
+                    dim,
                     outputs: a.outputs,
                     orthogonal: a.orthogonal,
                     known: a.known,
@@ -87,13 +89,14 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             render(&r, json, |r| crate::cli::output::value_table("known-plaintext", r))
         }
         AttackCommand::KnownSample(a) => {
+            let dim = a.file.dim(a.data, a.dim, 16)?;
             let (kind, given) = a.file.given(a.data)?;
             let r = known_sample::run(
                 &known_sample::KnownSample {
                     data: kind,
                     rows: a.rows,
                     sample: a.sample,
-                    dim: a.dim,
+                    dim,
                     energy: a.energy,
                     delta_relative: a.delta_relative,
                     seed: a.seed,
@@ -199,6 +202,7 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
         }
         AttackCommand::Linking(a) => {
             // Gaussian rows unless the user gives a table.
+            let dim = a.file.dim(DataName::Gaussian, a.dim, 10)?;
             let given = match &a.file.data_file {
                 Some(_) => a.file.given(DataName::Gaussian)?.1,
                 None => None,
@@ -210,7 +214,7 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
                     linking::run_on(
                         &linking::Linking {
                             rows: a.rows,
-                            dim: a.dim,
+                            dim,
                             outputs: a.outputs,
                             held: a.held,
                             columns,

@@ -1,4 +1,4 @@
-//! `rtas attack NAME`: one attack family, with its parameters; `rtas audit`: the claims table.
+//! `rtas attack NAME`: one attack family and its parameters (the arguments; `dispatch` runs them).
 
 mod dispatch;
 
@@ -53,6 +53,22 @@ pub struct FileArgs {
 }
 
 impl FileArgs {
+    /// The width of generated rows: `dim` (or `default`) for `--data gaussian|correlated`; a `--dim` given
+    /// with rows that have their own width (the digits, a file) is refused rather than ignored.
+    fn dim(&self, data: DataName, dim: Option<usize>, default: usize) -> Result<usize> {
+        let own = match (&self.data_file, data) {
+            (Some(path), _) => Some(format!("the rows of {}", path.display())),
+            (None, DataName::Mnist) => Some("the digits (784 pixels)".to_string()),
+            (None, _) => None,
+        };
+        match (own, dim) {
+            (Some(own), Some(d)) => Err(crate::error::invalid(format!(
+                "--dim {d} sets the width of generated rows (--data gaussian or correlated); {own} have their own"
+            ))),
+            (_, d) => Ok(d.unwrap_or(default)),
+        }
+    }
+
     /// The kind of rows and the given rows (the bundled digits for `mnist`, the file's rows for a file).
     fn given(&self, data: DataName) -> Result<(DataKind, Option<Prepared>)> {
         let Some(path) = &self.data_file else {
@@ -107,9 +123,9 @@ pub struct KpArgs {
     /// Rows in the table.
     #[arg(long, allow_negative_numbers = true, default_value_t = 3000)]
     pub rows: usize,
-    /// Dimension (ignored for MNIST: 784).
-    #[arg(long, allow_negative_numbers = true, default_value_t = 16)]
-    pub dim: usize,
+    /// Dimension of generated rows (default 16; the digits and a file have their own).
+    #[arg(long, allow_negative_numbers = true)]
+    pub dim: Option<usize>,
     /// Outputs of A (ignored with --orthogonal).
     #[arg(long, allow_negative_numbers = true, default_value_t = 784)]
     pub outputs: usize,
@@ -140,9 +156,9 @@ pub struct KsArgs {
     /// The attacker's own sample.
     #[arg(long, allow_negative_numbers = true, default_value_t = 5000)]
     pub sample: usize,
-    /// Dimension (ignored for MNIST).
-    #[arg(long, allow_negative_numbers = true, default_value_t = 16)]
-    pub dim: usize,
+    /// Dimension of generated rows (default 16; the digits and a file have their own).
+    #[arg(long, allow_negative_numbers = true)]
+    pub dim: Option<usize>,
     /// Share of the variance whose components are matched.
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]
     pub energy: f64,
@@ -260,9 +276,9 @@ pub struct LkArgs {
     /// Rows of the transformed table.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1000)]
     pub rows: usize,
-    /// Columns of X.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
-    pub dim: usize,
+    /// Columns of generated rows X (default 10; a file has its own).
+    #[arg(long, allow_negative_numbers = true)]
+    pub dim: Option<usize>,
     /// Outputs of A.
     #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
     pub outputs: usize,

@@ -1,4 +1,5 @@
-//! The processes of a local launch: a fresh directory with keys and parties.toml, every role started as its own process (in network namespaces when links are shaped), their results and socket counters collected.
+//! The processes of a local launch: a fresh directory with keys and parties.toml, every role started as its own
+//! process (in network namespaces when links are shaped), their results and socket counters collected.
 
 use super::*;
 

@@ -1,4 +1,6 @@
-//! Connecting: the dialer (a lower role dials a higher one, retrying until the connect timeout) and the listener (accepts, authenticates each peer by its certificate), both finishing the TLS handshake before the I/O loop takes the socket.
+//! Connecting: the dialer (a lower role dials a higher one, retrying until the connect timeout) and the listener
+//! (accepts, authenticates each peer by its certificate), both finishing the TLS handshake before the I/O loop
+//! takes the socket.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! The I/O loop of one link: a thread per peer that polls the socket, writes queued frames in chunks and decodes incoming ones in order, noticing a closed peer at once.
+//! The I/O loop of one link: a thread per peer that polls the socket, writes queued frames in chunks and decodes
+//! incoming ones in order, noticing a closed peer at once.
 
 use super::*;
 

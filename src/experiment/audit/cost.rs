@@ -1,4 +1,5 @@
-//! The audit's rows for The paper's central claim measured: RTAS against the FSS baseline `mpc` in the same dealer model, per workload and measure.
+//! The audit's row for the paper's central claim measured: RTAS against the FSS baseline `mpc` in the same dealer
+//! model, per workload and measure.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! The audit's rows for Section 3.3.1 (linking transformed rows to known ones) and Section 3.4 (identities behind permuted values).
+//! The audit's rows for Section 3.3.1 (linking transformed rows to known ones) and Section 3.4 (identities behind
+//! permuted values).
 
 use super::*;
 

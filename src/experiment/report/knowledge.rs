@@ -1,8 +1,8 @@
-//! The report's section: Attack success against knowledge.
+//! The report's section on attack success against knowledge.
 
 use super::*;
 
-/// Attack success against knowledge. (`report: attacks against knowledge`)
+/// The section: its chart drawn and saved, its text with the numbers of this run.
 pub(super) fn section(cx: &mut Ctx<'_>) -> Result<Section> {
     let (out, seed, size, all) = (cx.out, cx.seed, cx.size, &cx.all);
     let files = &mut cx.files;

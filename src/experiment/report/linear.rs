@@ -1,8 +1,9 @@
-//! The report's section: Epsilon against delta for linear maps: the paper's Theorem 3.3, the tight bound, the measured attacker.
+//! The report's section on epsilon against delta for linear maps: the paper's Theorem 3.3, the tight bound, the
+//! measured attacker.
 
 use super::*;
 
-/// Epsilon against delta for linear maps: the paper's Theorem 3.3, the tight bound, the measured attacker. (`report: linear bounds`)
+/// The section: its chart drawn and saved, its text with the numbers of this run.
 pub(super) fn section(cx: &mut Ctx<'_>) -> Result<Section> {
     let (out, seed, hidden, sc) = (cx.out, cx.seed, &cx.hidden, &cx.sc);
     let files = &mut cx.files;

@@ -1,8 +1,8 @@
-//! The report's section: Modeled time against bandwidth and RTT.
+//! The report's section on modeled time against bandwidth and RTT.
 
 use super::*;
 
-/// Modeled time against bandwidth and RTT. (`report: network sweeps`)
+/// The section: its chart drawn and saved, its text with the numbers of this run.
 pub(super) fn section(cx: &mut Ctx<'_>, runs: &Runs) -> Result<Section> {
     let out = cx.out;
     let files = &mut cx.files;

@@ -1,8 +1,8 @@
-//! The report's section: Permutations: 1/n! against the ties of real digits.
+//! The report's section on permutations: 1/n! against the ties of real digits.
 
 use super::*;
 
-/// Permutations: 1/n! against the ties of real digits. (`report: permutation bounds`)
+/// The section: its chart drawn and saved, its text with the numbers of this run.
 pub(super) fn section(cx: &mut Ctx<'_>) -> Result<Section> {
     let (out, sc, all) = (cx.out, &cx.sc, &cx.all);
     let files = &mut cx.files;

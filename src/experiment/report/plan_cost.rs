@@ -1,8 +1,8 @@
-//! The report's section: What the CNN costs under each protocol as the batch grows, without data (rtas plan).
+//! The report's section on what the CNN costs under each protocol as the batch grows, without data (rtas plan).
 
 use super::*;
 
-/// What the CNN costs under each protocol as the batch grows, without data (rtas plan). (`report: plan`)
+/// The section: its chart drawn and saved, its text with the numbers of this run.
 pub(super) fn section(cx: &mut Ctx<'_>) -> Result<Section> {
     let out = cx.out;
     let files = &mut cx.files;

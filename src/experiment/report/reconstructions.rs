@@ -1,8 +1,9 @@
-//! The report's section: Reconstructions: the decoder on RTAS-fast's third-party view and the pixel layout from permuted images.
+//! The report's section on reconstructions: the decoder on RTAS-fast's third-party view and the pixel layout from
+//! permuted images.
 
 use super::*;
 
-/// Reconstructions: the decoder on RTAS-fast's third-party view and the pixel layout from permuted images. (`report: reconstructions`)
+/// The section: its chart drawn and saved, its text with the numbers of this run.
 pub(super) fn section(cx: &mut Ctx<'_>) -> Result<Section> {
     let (out, seed, hidden, sc, all, train, test) = (cx.out, cx.seed, &cx.hidden, &cx.sc, &cx.all, &cx.train, &cx.test);
     let files = &mut cx.files;

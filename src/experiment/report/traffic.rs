@@ -1,8 +1,8 @@
-//! The report's section: Traffic per protocol beside CrypTen, from the protocol runs the network sweeps reuse.
+//! The report's section on traffic per protocol beside CrypTen, from the protocol runs the network sweeps reuse.
 
 use super::*;
 
-/// Traffic per protocol beside CrypTen, from the protocol runs the network sweeps reuse. (`report: protocol runs`)
+/// The section: its chart drawn and saved, its text with the numbers of this run.
 pub(super) fn section(cx: &mut Ctx<'_>) -> Result<(Section, Runs)> {
     let (out, seed, hidden, sc, all, train) = (cx.out, cx.seed, &cx.hidden, &cx.sc, &cx.all, &cx.train);
     let files = &mut cx.files;

@@ -1,8 +1,8 @@
-//! The report's section: Training curves.
+//! The report's section on training curves.
 
 use super::*;
 
-/// Training curves. (`report: training curves`)
+/// The section: its chart drawn and saved, its text with the numbers of this run.
 pub(super) fn section(cx: &mut Ctx<'_>) -> Result<Section> {
     let (out, seed, hidden, sc, train, test) = (cx.out, cx.seed, &cx.hidden, &cx.sc, &cx.train, &cx.test);
     let files = &mut cx.files;

@@ -1,6 +1,7 @@
-//! `rtas simulate`: train and test one of the paper's models under plain, RTAS or RTAS-fast, and report
-//! accuracy, the loss curve, and what one training step and one inference batch cost: bytes per directed
-//! link and phase, rounds, CPU per party, modeled time per network, and the ratio to plaintext.
+//! `rtas simulate`, the one driver: train and test any model under plain, rtas, rtas-fast or mpc on the
+//! same schedule, beside the plaintext reference (same initialization, same batches), and report accuracy,
+//! the loss curve, and what one training step and one inference batch cost: bytes per directed link and
+//! phase, rounds, CPU per party, modeled time per network, and the ratio to plaintext.
 
 use crate::error::{Result, invalid};
 use crate::models::secure::{self, Inputs, Plan, Protocol};
