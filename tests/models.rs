@@ -409,3 +409,32 @@ fn every_layer_kind_trains_under_every_backend_from_the_same_layer_code() {
         }
     }
 }
+
+/// A model file read twice in one process is kept once (a `ModelKind` lends `&'static` nets).
+#[test]
+fn a_model_file_read_twice_is_kept_once() {
+    use rtas::models::graph::Net;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/mlp.toml");
+    let (a, b) = (ModelKind::file(Net::read(&path).unwrap()), ModelKind::file(Net::read(&path).unwrap()));
+    match (a, b) {
+        (ModelKind::File(x), ModelKind::File(y)) => assert!(std::ptr::eq(x, y), "two copies of one model"),
+        _ => panic!("mlp.toml is not one of the paper's models"),
+    }
+}
+
+/// A view says which phase each value arrived in: P1's triple material from the dealer is offline, the
+/// helper's answers and what P0 opens to it online (P0's part of their shared seed, at setup, offline).
+#[test]
+fn views_carry_each_values_phase() {
+    use rtas::experiment::simulate::record;
+    let (tr, te) = mnist::bundled_split().unwrap();
+    let (train, test) = (Prepared::new(&tr.slice(0, 64)).unwrap(), Prepared::new(&te.slice(0, 8)).unwrap());
+    let run = record(ModelKind::LogReg, Protocol::Rtas, 1, 3, (&train, &test), &ProgressBar::hidden()).unwrap();
+    let v = run.view(Role::P1).unwrap();
+    let from = |r: Role| v.received.iter().filter(move |e| e.from == r);
+    assert!(from(Role::Dealer).any(|e| e.phase == Phase::Offline), "triple material");
+    assert!(from(Role::Dealer).any(|e| e.phase == Phase::Online), "the helper's answers");
+    let off: Vec<String> = from(Role::P0).filter(|e| e.phase == Phase::Offline).map(|e| e.label.to_string()).collect();
+    // From P0 only the shared seed, agreed at setup, is offline; every opening is online.
+    assert!(from(Role::P0).count() > 1 && off == ["setup/seed"], "{off:?}");
+}

@@ -225,6 +225,7 @@ struct WireReceived {
     stage: Stage,
     layer: String,
     op: Option<Op>,
+    phase: Phase,
     kind: ViewKind,
     payload: WirePayload,
 }
@@ -250,6 +251,7 @@ impl From<&crate::sim::record::View> for WireView {
                     stage: e.label.stage,
                     layer: e.label.layer.clone(),
                     op: e.label.op,
+                    phase: e.phase,
                     kind: e.kind,
                     payload: WirePayload::from(&e.payload),
                 })
@@ -273,6 +275,7 @@ impl WireView {
                     Ok(ViewEntry {
                         from: e.from,
                         label: Label { stage: e.stage, layer: e.layer.clone(), op: e.op },
+                        phase: e.phase,
                         kind: e.kind,
                         payload: e.payload.payload()?,
                     })

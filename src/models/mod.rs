@@ -40,7 +40,7 @@ pub enum ModelKind {
     LogReg,
     /// The paper's CNN, ten classes.
     Cnn,
-    /// A model file (read once per process and kept for its lifetime: see [`ModelKind::file`]).
+    /// A model file (kept once per process for its lifetime: see [`ModelKind::file`]).
     File(&'static graph::Net),
 }
 
@@ -77,12 +77,13 @@ pub const CNN_HIDDEN: usize = 100;
 
 impl ModelKind {
     /// A model file's model, or the paper's model when the file describes one of them exactly (so that
-    /// `--model models/cnn.toml` is `--model cnn`). The net lives as long as the process: a command reads
-    /// one model file once.
+    /// `--model models/cnn.toml` is `--model cnn`). The net lives as long as the process (a `ModelKind` is
+    /// `Copy` and lends `&'static` nets), kept once: the same model read again is the one already kept, so
+    /// a process holds one copy of each distinct model however often it reads it.
     pub fn file(net: graph::Net) -> ModelKind {
         match net.spec.paper_model().filter(|_| net.weights().is_none()) {
             Some(m) => m,
-            None => ModelKind::File(Box::leak(Box::new(net))),
+            None => ModelKind::File(keep(net)),
         }
     }
 
@@ -167,6 +168,18 @@ impl ModelKind {
     pub fn update_factor(self, lr: f64, batch: usize) -> f64 {
         self.net().update_factor(lr, batch)
     }
+}
+
+/// The process's one copy of `net`: the one kept already if an equal net was, else `net`, kept from now on.
+fn keep(net: graph::Net) -> &'static graph::Net {
+    static KEPT: std::sync::Mutex<Vec<&'static graph::Net>> = std::sync::Mutex::new(Vec::new());
+    let mut kept = KEPT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(n) = kept.iter().find(|n| ***n == net) {
+        return n;
+    }
+    let n: &'static graph::Net = Box::leak(Box::new(net));
+    kept.push(n);
+    n
 }
 
 /// Examples (images scaled to [0, 1), or a table's rows) and their labels.

@@ -36,6 +36,8 @@ pub struct ViewEntry {
     pub from: Role,
     /// Where in the run it belongs.
     pub label: Label,
+    /// Offline (dealer material) or online.
+    pub phase: Phase,
     /// What it is.
     pub kind: ViewKind,
     /// The value.
@@ -162,7 +164,13 @@ impl Recorder {
             id
         };
         self.with_view(me, |v| {
-            v.received.push(ViewEntry { from, label: msg.label.clone(), kind: msg.kind, payload: msg.payload.clone() })
+            v.received.push(ViewEntry {
+                from,
+                label: msg.label.clone(),
+                phase: msg.phase,
+                kind: msg.kind,
+                payload: msg.payload.clone(),
+            })
         });
         id
     }
