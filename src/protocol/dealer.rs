@@ -221,9 +221,7 @@ pub fn triple<A: Arith>(
             let u = arr(&su, u0.iter().zip(&u1).map(|(a, b)| a.add(*b)).collect())?;
             let v = arr(&sv, v0.iter().zip(&v1).map(|(a, b)| a.add(*b)).collect())?;
             let mut z1 = product.apply(&u, &v)?;
-            if !A::SHAPE_ONLY {
-                z1.iter_mut().zip(&z0).for_each(|(z, r)| *z = z.sub(*r));
-            }
+            A::E::sub_assign_elems(&mut z1, &z0);
             p.send_elems(Role::P1, label, ViewKind::Share, Phase::Offline, z1)?;
             if keep {
                 let state = p.dealer_state()?;
@@ -288,9 +286,7 @@ pub fn triple_reusing<A: Arith>(
             let v = Array2::from_shape_vec((lk, n), v0.iter().zip(&v1).map(|(a, b)| a.add(*b)).collect())
                 .map_err(|e| invalid(e.to_string()))?;
             let mut z1 = A::E::matmul(l.view(), v.view()).into_dyn();
-            if !A::SHAPE_ONLY {
-                z1.iter_mut().zip(&z0).for_each(|(z, r)| *z = z.sub(*r));
-            }
+            A::E::sub_assign_elems(&mut z1, &z0);
             p.send_elems(Role::P1, label, ViewKind::Share, Phase::Offline, z1)?;
             Ok(None)
         }

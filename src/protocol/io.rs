@@ -29,8 +29,10 @@ pub fn share_from<A: Arith>(
 ) -> Result<Shared<A::E>> {
     let n: usize = shape.iter().product();
     let me = p.role;
-    let encoded = if me == owner && A::SHAPE_ONLY {
-        Some(ArrayD::from_elem(IxDyn(shape), A::E::default()))
+    let encoded = if me == owner
+        && let Some(nil) = A::E::nil_array(shape)
+    {
+        Some(nil)
     } else if me == owner {
         let v = value.ok_or_else(|| invalid(format!("'{label}': the owner {owner} has no value to share")))?;
         check_shape(v.shape(), shape, label)?;
@@ -83,9 +85,7 @@ pub(crate) fn exchange<A: Arith>(
     let shape = x.shape().to_vec();
     p.send_elems(peer, label.clone(), kind, Phase::Online, x.clone())?;
     let mut theirs = p.recv_elems(peer, label, &shape)?;
-    if !A::SHAPE_ONLY {
-        theirs.zip_mut_with(&x, |a, &b| *a = a.add(b));
-    }
+    A::E::add_assign_arrays(&mut theirs, &x);
     Ok(theirs)
 }
 

@@ -73,6 +73,10 @@ pub trait Elem: Copy + Send + Sync + Default + PartialEq + Debug + 'static {
     fn add_assign_arrays(a: &mut ArrayD<Self>, b: &ArrayD<Self>) {
         a.zip_mut_with(b, |x, &y| *x = x.add(y));
     }
+    /// `a -= r`, element-wise, for `r` in `a`'s logical order.
+    fn sub_assign_elems(a: &mut ArrayD<Self>, r: &[Self]) {
+        a.iter_mut().zip(r).for_each(|(x, &y)| *x = x.sub(y));
+    }
     /// `a ∘ b`, element-wise.
     fn mul_arrays(a: &ArrayD<Self>, b: &ArrayD<Self>) -> ArrayD<Self> {
         let mut o = a.clone();

@@ -226,6 +226,7 @@ impl Elem for Nil {
         a.clone()
     }
     fn add_assign_arrays(_: &mut ArrayD<Self>, _: &ArrayD<Self>) {}
+    fn sub_assign_elems(_: &mut ArrayD<Self>, _: &[Self]) {}
     fn mul_arrays(a: &ArrayD<Self>, _: &ArrayD<Self>) -> ArrayD<Self> {
         a.clone()
     }
