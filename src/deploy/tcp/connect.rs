@@ -176,7 +176,8 @@ pub(super) fn accept_all(
                     }
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            // Nobody yet, or a signal interrupted the call: wait and look again.
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {
                 if Instant::now() > deadline {
                     let missing: Vec<Role> = expected.iter().copied().filter(|r| !have.contains(r)).collect();
                     let why = if refusals.is_empty() {

@@ -93,9 +93,20 @@ pub(super) struct Counted {
     pub(super) written: u64,
 }
 
+/// `op` again while a signal interrupts it (EINTR): a signal is no reason to drop a link. (libFuzzer's
+/// timer interrupted a handshake's read this way: "no role announced: Interrupted system call".)
+fn retried<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    loop {
+        match op() {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
 impl Read for Counted {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.sock.read(buf)?;
+        let n = retried(|| self.sock.read(buf))?;
         self.read += n as u64;
         Ok(n)
     }
@@ -103,7 +114,7 @@ impl Read for Counted {
 
 impl Write for Counted {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.sock.write(buf)?;
+        let n = retried(|| self.sock.write(buf))?;
         self.written += n as u64;
         Ok(n)
     }
