@@ -113,12 +113,6 @@ impl Net {
         out
     }
 
-    /// The label of the product that carries the gradient through activation layer `layer`'s derivative:
-    /// `delta` when the model has one activation, else `d<k>` with k its place among the activations.
-    pub fn delta_name(&self, layer: usize) -> String {
-        super::spec::delta_name(&self.plan, layer)
-    }
-
     /// Outputs per example.
     pub fn outputs(&self) -> usize {
         self.outputs

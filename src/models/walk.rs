@@ -4,12 +4,12 @@
 
 use super::backend::{Backend, Backward, Input, Saved};
 use super::layers::{self, At};
-use super::spec::{Layer, Planned, delta_name};
+use super::spec::{Layer, Planned};
 use crate::error::{Result, invalid};
 use crate::net::Label;
 
 fn at<'a>(net: &'a [Planned], i: usize, label: &'a Label) -> At<'a> {
-    At { layer: &net[i], delta_name: delta_name(net, i), label }
+    At { plan: net, index: i, label }
 }
 
 /// Layer `i`'s forward pass.
@@ -20,7 +20,7 @@ fn forward_layer<B: Backend>(
     x: Input<'_, B>,
     keep: bool,
 ) -> Result<(B::T, Saved<B>)> {
-    match at.layer.layer {
+    match at.layer().layer {
         Layer::Dense { .. } => layers::dense::forward(be, at, params, x, keep),
         Layer::Conv2d { .. } => layers::conv2d::forward(be, at, params, x, keep),
         Layer::Relu | Layer::Sigmoid => layers::activation::forward(be, at, x, keep),
@@ -31,9 +31,10 @@ fn forward_layer<B: Backend>(
 
 /// Layer `i`'s backward pass: its parameters' gradients and, when `down`, the delta at its input.
 fn backward_layer<B: Backend>(be: &mut B, at: &At<'_>, saved: Saved<B>, d: B::T, down: bool) -> Result<Backward<B>> {
-    let missing =
-        || invalid(format!("layer {} ({}): nothing kept for its backward pass", at.layer.name, at.layer.layer.kind()));
-    match (&at.layer.layer, saved) {
+    let missing = || {
+        invalid(format!("layer {} ({}): nothing kept for its backward pass", at.layer().name, at.layer().layer.kind()))
+    };
+    match (&at.layer().layer, saved) {
         (Layer::Dense { .. }, Saved::Linear(k)) => layers::dense::backward(be, at, k, d, down),
         (Layer::Conv2d { .. }, Saved::Linear(k)) => layers::conv2d::backward(be, at, k, d, down),
         (_, _) if !down => Ok((Vec::new(), None)),
@@ -64,13 +65,13 @@ pub fn forward<B: Backend>(
     let (mut k, mut x, mut out) = (0, Some(x), None);
     for i in from..to.min(net.len()) {
         let a = at(net, i, label);
-        let n = a.layer.params.len();
+        let n = a.layer().params.len();
         let p = params
             .get(k..k + n)
-            .ok_or_else(|| invalid(format!("layer {} ({}) has no parameters given", i + 1, a.layer.name)))?;
+            .ok_or_else(|| invalid(format!("layer {} ({}) has no parameters given", i + 1, a.layer().name)))?;
         let input = match out.take() {
             Some(t) => Input::Tensor(t),
-            None => x.take().ok_or_else(|| invalid(format!("layer {} ({}) has no input", i + 1, a.layer.name)))?,
+            None => x.take().ok_or_else(|| invalid(format!("layer {} ({}) has no input", i + 1, a.layer().name)))?,
         };
         let (y, s) = forward_layer(be, &a, p, input, keep)?;
         k += n;

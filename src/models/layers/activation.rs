@@ -10,10 +10,10 @@ use crate::protocol::functions::Activation;
 
 /// The function and its derivative.
 fn functions(at: &At<'_>) -> Result<(Activation, Activation)> {
-    match at.layer.layer {
+    match at.layer().layer {
         Layer::Relu => Ok((Activation::Relu, Activation::ReluGrad)),
         Layer::Sigmoid => Ok((Activation::Sigmoid, Activation::SigmoidGrad)),
-        ref l => Err(invalid(format!("layer {} ({}) is not an activation", at.layer.name, l.kind()))),
+        ref l => Err(invalid(format!("layer {} ({}) is not an activation", at.layer().name, l.kind()))),
     }
 }
 
@@ -28,5 +28,5 @@ pub fn forward<B: Backend>(be: &mut B, at: &At<'_>, x: Input<'_, B>, keep: bool)
 /// Backward: `d ∘ f'(x)`.
 pub fn backward<B: Backend>(be: &mut B, at: &At<'_>, kept: &B::T, d: B::T) -> Result<B::T> {
     let (_, g) = functions(at)?;
-    be.times_derivative(d, kept, g, &at.label.sub(&at.delta_name))
+    be.times_derivative(d, kept, g, &at.delta())
 }

@@ -6,9 +6,9 @@ use crate::models::backend::{Backend, Input, Relayout, Saved};
 use crate::models::spec::Layer;
 
 fn window(at: &At<'_>) -> Result<(usize, usize)> {
-    match at.layer.layer {
+    match at.layer().layer {
         Layer::Avgpool { size, stride } => Ok((size, stride.unwrap_or(size))),
-        ref l => Err(invalid(format!("layer {} ({}) is not a pooling layer", at.layer.name, l.kind()))),
+        ref l => Err(invalid(format!("layer {} ({}) is not a pooling layer", at.layer().name, l.kind()))),
     }
 }
 
@@ -18,7 +18,7 @@ pub fn forward<B: Backend>(be: &mut B, at: &At<'_>, x: Input<'_, B>) -> Result<(
     let x = x.tensor("a pool")?;
     let input = B::shape(&x).to_vec();
     let mut shape = vec![input[0]];
-    shape.extend_from_slice(&at.layer.output);
+    shape.extend_from_slice(&at.layer().output);
     let sum = be.relayout(&x, &shape, &Relayout::PoolSum { size, stride })?;
     Ok((be.div(&sum, (size * size) as f64)?, Saved::Shape(input)))
 }

@@ -7,11 +7,11 @@ use crate::models::backend::{Backend, Backward, ConvGeom, Input, Relayout, Saved
 use crate::models::spec::Layer;
 
 fn geometry(at: &At<'_>) -> Result<ConvGeom> {
-    let Layer::Conv2d { filters, kernel, stride, padding } = &at.layer.layer else {
-        return Err(invalid(format!("layer {} is not a convolution", at.layer.name)));
+    let Layer::Conv2d { filters, kernel, stride, padding } = &at.layer().layer else {
+        return Err(invalid(format!("layer {} is not a convolution", at.layer().name)));
     };
     let (kh, kw) = kernel.hw();
-    let (oh, ow) = (at.layer.output[1], at.layer.output[2]);
+    let (oh, ow) = (at.layer().output[1], at.layer().output[2]);
     Ok(ConvGeom { kh, kw, stride: *stride, padding: *padding, filters: *filters, oh, ow })
 }
 
@@ -37,11 +37,11 @@ pub fn backward<B: Backend>(be: &mut B, at: &At<'_>, kept: B::Kept, d: B::T, dow
     let cols = be.conv_grad_w(&kept, &drows, &g, &at.part("grad"))?;
     // (C*KH*KW, O) -> (O, C, KH, KW).
     let gw = be.transpose(&cols)?;
-    let gw = be.reshape(&gw, &at.layer.params[0])?;
+    let gw = be.reshape(&gw, &at.layer().params[0])?;
     let gb = be.sum_to_axis1(&d)?;
     let dx = if down {
         let dcols = be.conv_grad_x(&kept, &drows, &at.part("back"))?;
-        let input = &at.layer.input;
+        let input = &at.layer().input;
         let padded = vec![b, input[0], input[1] + 2 * g.padding, input[2] + 2 * g.padding];
         let shape = [b, input[0], input[1], input[2]];
         Some(be.relayout(&dcols, &shape, &Relayout::Col2imCrop { input: padded, g })?)

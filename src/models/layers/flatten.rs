@@ -8,7 +8,7 @@ use crate::models::backend::{Backend, Input, Saved};
 pub fn forward<B: Backend>(be: &mut B, at: &At<'_>, x: Input<'_, B>) -> Result<(B::T, Saved<B>)> {
     let x = x.tensor("a flatten")?;
     let input = B::shape(&x).to_vec();
-    Ok((be.reshape(&x, &[input[0], at.layer.output[0]])?, Saved::Shape(input)))
+    Ok((be.reshape(&x, &[input[0], at.layer().output[0]])?, Saved::Shape(input)))
 }
 
 /// Backward: the delta in the input's shape.

@@ -15,25 +15,36 @@ pub mod flatten;
 use super::spec::Planned;
 use crate::net::Label;
 
-/// Where a layer runs: the layer, its name among the delta products (activations), the step's label.
+/// Where a layer runs: the model's planned layers, which of them, the step's label.
 pub struct At<'a> {
-    /// The layer as planned.
-    pub layer: &'a Planned,
-    /// The label of the product that carries the gradient through an activation's derivative.
-    pub delta_name: String,
+    /// Every layer of the model, as planned.
+    pub plan: &'a [Planned],
+    /// This layer's place in `plan`.
+    pub index: usize,
     /// The step.
     pub label: &'a Label,
 }
 
-impl At<'_> {
+impl<'a> At<'a> {
+    /// The layer as planned.
+    pub fn layer(&self) -> &'a Planned {
+        &self.plan[self.index]
+    }
+
+    /// The label of the product that carries the gradient through this activation's derivative (computed
+    /// only where one is sent).
+    pub fn delta(&self) -> Label {
+        self.label.sub(&super::spec::delta_name(self.plan, self.index))
+    }
+
     /// `<step>/<layer>`.
     pub fn here(&self) -> Label {
-        self.label.sub(&self.layer.name)
+        self.label.sub(&self.layer().name)
     }
 
     /// `<step>/<layer>/<part>` (`fwd`, `grad`, `back`).
     pub fn part(&self, part: &str) -> Label {
-        self.label.sub(&format!("{}/{part}", self.layer.name))
+        self.label.sub(&format!("{}/{part}", self.layer().name))
     }
 
     /// A forward product's label: `<layer>/fwd` when training, `<layer>` at inference.
