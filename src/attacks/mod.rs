@@ -17,3 +17,5 @@ pub mod metrics;
 pub mod mlp;
 pub mod pixel_permutation;
 pub mod prior;
+pub mod reuse;
+pub mod subspace;

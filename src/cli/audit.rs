@@ -5,74 +5,180 @@ use super::progress::bar;
 use crate::analysis::bounds;
 use crate::analysis::estimate::Estimate;
 use crate::error::Result;
-use crate::experiment::audit::{self, AuditReport};
+use crate::experiment::audit::{self, AuditReport, AuditSeeds, Claim};
 use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// Fewer Monte Carlo trials and training steps (under 2 minutes on 2 cores).
+    /// Fewer Monte Carlo trials and training steps (about a minute on 2 cores).
     #[arg(long)]
     pub quick: bool,
     /// Random seed of every attack.
     #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
+    /// Run on every seed of this comma-separated list and judge each row across them: one verdict per row,
+    /// 'inconclusive' where the seeds disagree (replaces --seed).
+    #[arg(long, value_delimiter = ',', conflicts_with = "seed")]
+    pub seeds: Vec<u64>,
+    /// Only these claims (comma-separated ids, e.g. thm-3.4,linking-3.3.1; `--claims help` lists them).
+    #[arg(long, value_delimiter = ',')]
+    pub claims: Vec<String>,
 }
 
 pub fn run(a: AuditArgs, json: bool) -> Result<String> {
-    let pb = bar(8, "audit");
-    let r = audit::audit(a.quick, a.seed, &pb)?;
-    render(&r, json, table)
+    if a.seeds.is_empty() {
+        let pb = bar(16, "audit");
+        let r = audit::audit_only(a.quick, a.seed, &a.claims, &pb)?;
+        render(&r, json, table)
+    } else {
+        let pb = bar(a.seeds.len() as u64, "audit --seeds");
+        let r = audit::audit_seeds(a.quick, &a.seeds, &a.claims, &pb)?;
+        render(&r, json, seeds_table)
+    }
 }
 
-/// The audit as text: one block per claim, every attempt on its own line.
+fn epsilon(c: &Claim) -> String {
+    c.paper_log10_epsilon.map_or("none stated".into(), bounds::scientific)
+}
+
+/// One entry per claim: the paper's epsilon, the best attack with only the paper's knowledge, the least extra
+/// knowledge that beats the bound, the verdict.
+pub fn summary(claims: &[Claim]) -> String {
+    let mut s = String::new();
+    for (i, c) in claims.iter().enumerate() {
+        let best = c.best_paper_attack().map_or("-".into(), |a| a.success_text());
+        let least = c.least_extra_knowledge();
+        let least = if least.is_empty() {
+            "-".to_string()
+        } else {
+            least.iter().map(|a| a.knowledge()).collect::<Vec<_>>().join("; or ")
+        };
+        s.push_str(&format!(
+            "{:>2}. {:<20} {}\n    epsilon {}; best with the paper's knowledge {}; least extra knowledge that beats it: {}\n",
+            i + 1,
+            c.id,
+            c.finding().to_uppercase(),
+            epsilon(c),
+            best,
+            least
+        ));
+    }
+    s
+}
+
+/// The audit as text: the summary, then one block per claim, every attempt on its own line.
 pub fn table(r: &AuditReport) -> String {
     let mut s = format!(
-        "rtas audit{} (seed {}) — the paper's claims against the attacks rtas mounts ({:.1} s)\n\
-         verdict rule: 'does not hold' when an attack with only the paper's knowledge has a 95% interval above the\n\
-         paper's epsilon; 'holds only under stated assumptions' when only attacks with extra knowledge do (the least\n\
-         such knowledge is named); 'holds' when none does; oracle figures are shown but never judged.\n",
+        "rtas audit{} (seed {}) — the paper's claims against the attacks rtas mounts ({:.1} s)\nrule: {}\n\n{}\n",
         if r.quick { " --quick" } else { "" },
         r.seed,
-        r.seconds
+        r.seconds,
+        textwrap(&r.rule),
+        summary(&r.claims)
     );
     for (i, c) in r.claims.iter().enumerate() {
         s.push_str(&format!(
-            "\n{}. {}: {}\n   setting:   {}\n   success:   {}\n",
+            "\n{}. {} — {}: {}\n   paper:     \"{}\"\n   attacker:  {}\n   setting:   {}\n   success:   {}\n",
             i + 1,
+            c.id,
             c.section,
             c.statement,
+            c.quote,
+            c.paper_attacker,
             c.setting,
             c.criterion
         ));
         match c.paper_log10_epsilon {
-            Some(l) => s.push_str(&format!("   paper:     {} ({})\n", bounds::scientific(l), c.paper_bound)),
-            None => s.push_str(&format!("   paper:     {}\n", c.paper_bound)),
-        }
-        for b in &c.other_bounds {
-            s.push_str(&format!("   also:      {} = {}\n", b.name, bounds::scientific(b.log10_epsilon)));
+            Some(l) => s.push_str(&format!("   epsilon:   {} ({})\n", bounds::scientific(l), c.paper_bound)),
+            None => s.push_str(&format!("   epsilon:   {}\n", c.paper_bound)),
         }
         if let Some(b) = &c.baseline {
             s.push_str(&format!("   baseline:  {} — {}\n", b.name, interval(&b.success)));
         }
         for a in &c.attempts {
-            let mut knows =
-                if a.assumptions.is_empty() { "paper's knowledge".to_string() } else { a.assumptions.join(", ") };
-            if let Some(m) = &a.amount {
-                knows = format!("{knows}: {} {}", m.value, m.what);
-            }
+            let judged = match &a.judged {
+                Some(j) if a.is_closed_form() => format!(" {}", if j.beats { "BEATS" } else { "does not beat" }),
+                Some(j) => format!(
+                    " p = {:.2e} at level {:.4}: {}{}",
+                    j.p_value,
+                    j.level,
+                    if j.beats { "BEATS" } else { "does not beat" },
+                    if j.marginal { " (marginal: beats uncorrected)" } else { "" }
+                ),
+                None => String::new(),
+            };
             s.push_str(&format!(
-                "   attack:    {} [{}]{} — {}{}\n",
+                "   attack:    {} [{}]{} — {}{}{}\n",
                 a.attack,
-                knows,
+                a.knowledge(),
                 if a.oracle { " (ORACLE, not judged)" } else { "" },
-                interval(&a.success),
+                if a.is_closed_form() { a.success_text() } else { interval(&a.success) },
+                judged,
                 if a.note.is_empty() { String::new() } else { format!("; {}", a.note) }
             ));
         }
-        s.push_str(&format!("   verdict:   {} — {}\n", c.verdict.text().to_uppercase(), c.reason));
+        s.push_str(&format!("   verdict:   {} — {}\n", c.finding().to_uppercase(), c.reason));
     }
-    s.push_str(&cost_table(&r.cost, r.claims.len() + 1));
+    if let Some(cost) = &r.cost {
+        s.push_str(&cost_table(cost, r.claims.len() + 1));
+    }
     s.trim_end().to_string()
+}
+
+/// Across seeds: one entry per claim with every seed's verdict.
+pub fn seeds_table(r: &AuditSeeds) -> String {
+    let seeds: Vec<String> = r.seeds.iter().map(u64::to_string).collect();
+    let mut s = format!(
+        "rtas audit --seeds {}{} — one verdict per row ({:.1} s)\nper seed: D does not hold, A holds only under stated assumptions, H holds, N no bound stated, ? inconclusive\n\n",
+        seeds.join(","),
+        if r.runs.first().is_some_and(|x| x.quick) { " --quick" } else { "" },
+        r.seconds,
+    );
+    for (i, row) in r.rows.iter().enumerate() {
+        let per: Vec<&str> = row.verdicts.iter().map(|v| short(v.verdict)).collect();
+        let flips: Vec<String> = row.robust_flips.iter().map(|f| format!("{} {}", f.value, f.what)).collect();
+        s.push_str(&format!(
+            "{:>2}. {:<20} {:<36} [{}]\n    {}{}\n",
+            i + 1,
+            row.id,
+            row.verdict.text().to_uppercase(),
+            per.join(" "),
+            row.reason,
+            if flips.is_empty() {
+                String::new()
+            } else {
+                format!("\n    beaten on every seed from: {}", flips.join("; "))
+            }
+        ));
+    }
+    s.trim_end().to_string()
+}
+
+fn short(v: crate::experiment::claims::Verdict) -> &'static str {
+    use crate::experiment::claims::Verdict::*;
+    match v {
+        DoesNotHold => "D",
+        HoldsOnlyUnderStatedAssumptions => "A",
+        Holds => "H",
+        NoBoundStated => "N",
+        Inconclusive => "?",
+    }
+}
+
+fn textwrap(s: &str) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for w in s.split_whitespace() {
+        if line + w.len() > 110 {
+            out.push_str("\n      ");
+            line = 0;
+        } else if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+        line += w.len() + 1;
+    }
+    out
 }
 
 /// The central cost claim: RTAS, RTAS-fast and the FSS baseline, measured on the same ledger.

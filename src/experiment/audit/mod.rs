@@ -3,6 +3,7 @@
 //! of [`super::claims`].
 
 mod cost;
+mod definitions;
 mod float_shares;
 mod helper;
 mod linear;
@@ -27,7 +28,7 @@ use crate::protocol::ring::{FloatArith, RingArith};
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-pub use super::claims::{Attempt, Baseline, Claim, OtherBound, Verdict};
+pub use super::claims::{Attempt, Baseline, Claim, SeedRow, Verdict};
 
 /// One cost measure of one workload: RTAS against the cryptographic baseline in the same dealer model.
 #[derive(Debug, Clone, Serialize)]
@@ -66,15 +67,34 @@ pub struct CostClaim {
 /// The audit.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditReport {
+    /// The verdict rule and its multiplicity correction, in words.
+    pub rule: String,
     /// Every claim, with its computed verdict.
     pub claims: Vec<Claim>,
-    /// The paper's central claim (RTAS is much cheaper than cryptographic MPC), measured.
-    pub cost: CostClaim,
+    /// The paper's central claim (RTAS is much cheaper than cryptographic MPC), measured (absent when
+    /// `--claims` leaves it out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostClaim>,
     /// Quick settings.
     pub quick: bool,
     /// Seed of every attack.
     pub seed: u64,
     /// Seconds the audit took.
+    pub seconds: f64,
+}
+
+/// The audit on several seeds: one verdict per row (the one every seed gives, else inconclusive).
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditSeeds {
+    /// The verdict rule, in words.
+    pub rule: String,
+    /// The seeds.
+    pub seeds: Vec<u64>,
+    /// One row per claim, judged across the seeds.
+    pub rows: Vec<SeedRow>,
+    /// Every seed's audit.
+    pub runs: Vec<AuditReport>,
+    /// Seconds all of it took.
     pub seconds: f64,
 }
 
@@ -105,44 +125,143 @@ pub(super) struct Setting {
     pub hidden: ProgressBar,
 }
 
-/// A claim of the paper: its setting, its bound there, the attacks mounted and the verdict.
-type ClaimOf = fn(&Setting) -> Result<Claim>;
+/// A claim of the paper (or a few judged on one shared run): its setting, its bound there, the attacks mounted
+/// and the verdict.
+type ClaimOf = fn(&Setting) -> Result<Vec<Claim>>;
 
-/// Every claim the audit judges, in the order it reports them. A new claim is a file in this folder (its
-/// setting, the paper's bound, the attacks) and a line here.
-const CLAIMS: [ClaimOf; 8] = [
-    |s| linear::theorem_3_3(s.quick, s.seed, &s.hidden),
-    |s| permutation::theorem_3_4(&s.all, s.seed),
-    |s| rows_linking::linking_3_3_1(s.seed),
-    |s| rows_linking::ids_3_4(s.seed),
-    |s| float_shares::float_shares_4_1(&s.all, (&s.train, &s.test), &s.held_out, s.seed, &s.hidden),
-    |s| rtas_fast::rtas_fast_4_2_2(s.quick, s.seed, (&s.train, &s.test), &s.hidden),
-    |s| helper::helper_order_4_2_1(s.quick, s.seed, (&s.train, &s.test), &s.hidden),
-    |s| helper::helper_labels_4_2_1(s.seed, (&s.train, &s.test), &s.hidden),
+/// Every group of claims the audit judges, in the order it reports them, with the ids of the rows each gives
+/// (for `--claims`). A new claim is a function in a file of this folder (its setting, the paper's words, the
+/// bound, the attacks) and a line here.
+const CLAIMS: &[(&[&str], ClaimOf)] = &[
+    (&["def-3.1"], definitions::example_3_1),
+    (&["def-3.2"], definitions::example_3_2),
+    (&["thm-3.3"], linear::theorem_3_3),
+    (&["thm-3.4"], permutation::theorem_3_4),
+    (&["thm-3.4-release"], permutation::release_3_4),
+    (&["metadata-3.1"], definitions::metadata_3_1),
+    (&["linking-3.3.1"], rows_linking::linking_3_3_1),
+    (&["perm-3.3.1", "linear-3.3.1"], definitions::partial_data_3_3_1),
+    (&["perm-3.3.2", "linear-3.3.2"], definitions::known_transform_3_3_2),
+    (&["ids-3.4"], rows_linking::ids_3_4),
+    (&["float-4.1", "float-4.1-var-1.01", "float-4.1-var-2"], float_shares::float_shares_4_1),
+    (&["rtas-fast-4.2.2", "conv-3.4", "rtas-fast-4.3"], rtas_fast::rtas_fast_rows),
+    (&["helper-order-4.2.1"], helper::helper_order_4_2_1),
+    (&["helper-labels-4.2.1"], helper::helper_labels_4_2_1),
 ];
 
-/// Runs the audit (`quick`: fewer trials and training steps).
+/// The rows the summary of Sections 1 and 6 ("random transformations can well protect privacy", "very hard to
+/// invert") stands on: every row about a random transformation itself.
+const TRANSFORMATION_ROWS: &[&str] = &[
+    "def-3.1",
+    "thm-3.3",
+    "thm-3.4",
+    "thm-3.4-release",
+    "perm-3.3.1",
+    "linear-3.3.1",
+    "perm-3.3.2",
+    "linear-3.3.2",
+    "rtas-fast-4.2.2",
+    "rtas-fast-4.3",
+];
+
+/// Every claim id the audit knows, in order (the summary and the cost claim last).
+pub fn claim_ids() -> Vec<&'static str> {
+    let mut ids: Vec<&str> = CLAIMS.iter().flat_map(|(ids, _)| ids.iter().copied()).collect();
+    ids.extend(["summary-1-6", "cost"]);
+    ids
+}
+
+/// Which claims to run: all, or the groups holding the ids asked for (unknown ids are an error naming the known).
+fn selected(only: &[String]) -> Result<Vec<usize>> {
+    let known = claim_ids();
+    if let Some(bad) = only.iter().find(|id| !known.contains(&id.as_str())) {
+        return Err(crate::error::invalid(format!("--claims: no claim '{bad}'; the claims are: {}", known.join(", "))));
+    }
+    Ok((0..CLAIMS.len())
+        .filter(|&i| only.is_empty() || CLAIMS[i].0.iter().any(|id| only.iter().any(|o| o == id)))
+        .collect())
+}
+
+/// Runs the audit (`quick`: fewer trials and training steps) on every claim, or on the claims named in `only`.
 pub fn audit(quick: bool, seed: u64, pb: &ProgressBar) -> Result<AuditReport> {
+    audit_only(quick, seed, &[], pb)
+}
+
+/// Runs the audit on the claims named in `only` (all when empty).
+pub fn audit_only(quick: bool, seed: u64, only: &[String], pb: &ProgressBar) -> Result<AuditReport> {
     let start = std::time::Instant::now();
+    let groups = selected(only)?;
     let all = Prepared::new(&mnist::bundled()?)?;
     let (tr, te) = mnist::bundled_split()?;
     let train = Prepared::new(&tr)?;
     let test = Prepared::new(&te.slice(0, 100))?;
     let held_out = Prepared::new(&te)?;
-    pb.set_length(CLAIMS.len() as u64);
+    pb.set_length(groups.len() as u64 + 1);
     let setting = Setting { quick, seed, all, train, test, held_out, hidden: ProgressBar::hidden() };
-    let mut claims = Vec::with_capacity(CLAIMS.len());
-    for (i, claim) in CLAIMS.iter().enumerate() {
-        if i > 0 {
-            pb.inc(1);
-        }
-        claims.push(claim(&setting)?);
+    let mut claims = Vec::new();
+    for i in groups {
+        claims.extend((CLAIMS[i].1)(&setting)?);
+        pb.inc(1);
+    }
+    let wanted = |id: &str| only.is_empty() || only.iter().any(|o| o == id);
+    if wanted("summary-1-6") {
+        claims.push(summary(&claims));
     }
     let Setting { train, held_out, .. } = setting;
-    let cost = cost::cost_claim(quick, seed, (&train, &held_out), &claims)?;
+    let cost = if wanted("cost") { Some(cost::cost_claim(quick, seed, (&train, &held_out), &claims)?) } else { None };
     pb.inc(1);
     pb.finish_and_clear();
-    Ok(AuditReport { claims, cost, quick, seed, seconds: start.elapsed().as_secs_f64() })
+    Ok(AuditReport {
+        rule: super::claims::RULE.into(),
+        claims,
+        cost,
+        quick,
+        seed,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Sections 1 and 6, summarized from the rows about random transformations themselves.
+fn summary(rows: &[Claim]) -> Claim {
+    let mut c = Claim::new(
+        "summary-1-6",
+        "Sections 1 and 6",
+        "random transformations can well protect privacy; they are very hard to invert",
+        "the rows of this audit about a random transformation itself".into(),
+        "each row's own criterion",
+    )
+    .quoting(
+        "We proved random transformations, i.e. random linear transformation and random permutation can well \
+         protect privacy (1.1). Using this definition, we proved that simple random permutations and linear \
+         transformations are very hard to invert (6).",
+        "as in each row",
+    );
+    c.summary_of = TRANSFORMATION_ROWS.iter().map(|s| s.to_string()).collect();
+    c.paper_bound = "each row's".into();
+    c.summarize(rows)
+}
+
+/// Runs the audit on every seed of `seeds` and judges each row across them.
+pub fn audit_seeds(quick: bool, seeds: &[u64], only: &[String], pb: &ProgressBar) -> Result<AuditSeeds> {
+    let start = std::time::Instant::now();
+    if seeds.is_empty() {
+        return Err(crate::error::invalid("--seeds needs at least one seed"));
+    }
+    let mut runs = Vec::with_capacity(seeds.len());
+    for &seed in seeds {
+        runs.push(audit_only(quick, seed, only, &ProgressBar::hidden())?);
+        pb.inc(1);
+    }
+    let claims: Vec<Vec<Claim>> = runs.iter().map(|r| r.claims.clone()).collect();
+    let rows = super::claims::across_seeds(seeds, &claims)?;
+    pb.finish_and_clear();
+    Ok(AuditSeeds {
+        rule: super::claims::RULE.into(),
+        seeds: seeds.to_vec(),
+        rows,
+        runs,
+        seconds: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// One figure of a step's cost.

@@ -2,6 +2,7 @@
 //! each shows and which command reproduces its numbers. One file per section (each draws its chart and says
 //! what it shows); this file runs them in order, then the audit, and writes the Markdown.
 
+mod audit_md;
 mod knowledge;
 mod linear;
 mod network;
@@ -173,93 +174,8 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
             Size::Tiny => " (tiny test configuration)",
         }
     );
-    let _ = writeln!(md, "## The claims audit\n");
-    let _ = writeln!(
-        md,
-        "Verdicts are computed, never written: 'does not hold' when an attack with only the paper's knowledge has a \
-         95% interval above the paper's epsilon; 'holds only under stated assumptions' when only attacks with extra \
-         knowledge do (the least such knowledge is named); 'holds (against the attacks tried)' when none does; \
-         'no bound stated' shows the best attack beside a trivial baseline. Oracle figures never count.\n"
-    );
-    let _ = writeln!(
-        md,
-        "| claim | setting | success | paper's epsilon | attacks (knowledge beyond the paper's: success, 95% interval) | verdict |\n| --- | --- | --- | --- | --- | --- |"
-    );
-    for c in &audit.claims {
-        let attacks: Vec<String> = c
-            .attempts
-            .iter()
-            .map(|a| {
-                let mut k =
-                    if a.assumptions.is_empty() { "paper's knowledge".to_string() } else { a.assumptions.join(", ") };
-                if let Some(m) = &a.amount {
-                    k = format!("{k}: {} {}", m.value, m.what);
-                }
-                format!(
-                    "{} [{k}]{}: {:.1}% [{:.1}, {:.1}]",
-                    a.attack,
-                    if a.oracle { " (oracle)" } else { "" },
-                    100.0 * a.success.epsilon,
-                    100.0 * a.success.ci_low,
-                    100.0 * a.success.ci_high
-                )
-            })
-            .collect();
-        let paper = match c.paper_log10_epsilon {
-            Some(l) => format!("{} ({})", bounds::scientific(l), c.paper_bound),
-            None => c.paper_bound.clone(),
-        };
-        let baseline = c
-            .baseline
-            .as_ref()
-            .map(|b| format!("<br>baseline, {}: {:.1}%", b.name, 100.0 * b.success.epsilon))
-            .unwrap_or_default();
-        let _ = writeln!(
-            md,
-            "| {}: {} | {} | {} | {} | {}{} | **{}**: {} |",
-            c.section,
-            c.statement,
-            c.setting,
-            c.criterion,
-            paper,
-            attacks.join("<br>"),
-            baseline,
-            c.verdict.text(),
-            c.reason
-        );
-    }
-    let _ = writeln!(
-        md,
-        "\n### {}\n\nRTAS, RTAS-fast and the cryptographic baseline in the same dealer model (mpc: FSS gates, no helper), \
-         measured on one ledger and one cost model. RTAS costs less on {} of {} measures. What RTAS reveals that mpc \
-         does not: {}.\n\n| workload | measure | RTAS | RTAS-fast | mpc (FSS) | RTAS / mpc |\n| --- | --- | --- | --- | --- | --- |",
-        audit.cost.statement,
-        audit.cost.rtas_cheaper,
-        audit.cost.compared,
-        audit.cost.rtas_reveals.join("; ")
-    );
-    for m in &audit.cost.measures {
-        let f = |v: f64| {
-            if m.measure.contains("bytes") {
-                reference::bytes(v)
-            } else if m.measure.contains("rounds") {
-                format!("{v:.0}")
-            } else {
-                format!("{v:.4}")
-            }
-        };
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {:.3} |",
-            m.workload,
-            m.measure,
-            f(m.rtas),
-            f(m.rtas_fast),
-            f(m.mpc),
-            m.ratio_rtas_to_mpc
-        );
-    }
-    let _ = writeln!(md, "\nCommand: `rtas audit{}`.\n", if size == Size::Full { "" } else { " --quick" });
+    audit_md::write(&mut md, &audit, size == Size::Full);
+
     for s in &sections {
         let _ = writeln!(
             md,
