@@ -19,3 +19,4 @@ pub mod pixel_permutation;
 pub mod prior;
 pub mod reuse;
 pub mod subspace;
+pub mod value_linking;

@@ -115,3 +115,87 @@ pub fn run(cfg: &HelperLinking, train: &Prepared, test: &Prepared, pb: &Progress
         variants,
     })
 }
+
+/// The value-linking attack's outcome per helper variant.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValueVariant {
+    /// `paper` or `rerandomized`.
+    pub helper: HelperMode,
+    /// Runs in which the batch's records were named exactly.
+    #[serde(flatten)]
+    pub batch_named: Estimate,
+    /// Across runs, the lowest share of its values a batch record found.
+    pub member_low: f64,
+    /// Across runs, the highest share of its values a record outside the batch found.
+    pub outsider_high: f64,
+}
+
+/// The value-linking attack on the CNN (random initial weights, known to the helper), both helper variants.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValueLinkingReport {
+    /// Runs per variant.
+    pub runs: usize,
+    /// Candidate records.
+    pub candidates: usize,
+    /// Batch size.
+    pub batch: usize,
+    /// The paper's helper, then rtas's.
+    pub variants: Vec<ValueVariant>,
+}
+
+/// Runs [`crate::attacks::value_linking`] `cfg.runs` times per helper variant on the first training step of the
+/// CNN under RTAS, each run with its own seed, batch, permutation and owner's `init_seed` (which the helper is
+/// granted).
+pub fn run_values(
+    cfg: &HelperLinking,
+    train: &Prepared,
+    test: &Prepared,
+    pb: &ProgressBar,
+) -> Result<ValueLinkingReport> {
+    use crate::attacks::value_linking::{ValueKnowledge, run as attack};
+    let batch = 32;
+    if cfg.runs == 0 || cfg.candidates < batch || cfg.candidates > train.count {
+        return Err(invalid("value linking: --runs at least 1, --candidates between the batch and the records"));
+    }
+    let model = ModelKind::Cnn;
+    let mut variants = Vec::new();
+    for helper in [HelperMode::Paper, HelperMode::Rerandomized] {
+        let (mut named, mut low, mut high) = (0u64, 1.0f64, 0.0f64);
+        for r in 0..cfg.runs {
+            let seed = cfg.seed.wrapping_add(r as u64);
+            let mut sc = SimulateConfig::paper(model, ProtocolChoice::Secure(Protocol::Rtas));
+            sc.max_steps = Some(1);
+            sc.seed = seed;
+            sc.helper = helper;
+            sc.init_seed = Some(seed ^ 0x5eed);
+            let run = record_with(sc, (train, test), &ProgressBar::hidden())?;
+            let truth = run.schedule.first().ok_or_else(|| invalid("the run made no training step"))?;
+            let mut rest: Vec<usize> = (0..train.count).filter(|i| !truth.contains(i)).collect();
+            let mut rng = crate::rng::stream(seed, 4243);
+            rest.shuffle(&mut rng);
+            let mut candidates: Vec<usize> =
+                truth.iter().copied().chain(rest.into_iter().take(cfg.candidates - batch)).collect();
+            candidates.shuffle(&mut rng);
+            let init = super::simulate::initial_params(model, seed ^ 0x5eed);
+            let know = ValueKnowledge {
+                candidates: &candidates,
+                data: train,
+                model,
+                first: &init[..model.first_layer_params()],
+                arith: RingArith::default(),
+            };
+            let out = attack(run.view(Role::Dealer)?, &know, truth)?;
+            named += u64::from(out.batch_named);
+            low = low.min(out.member_low);
+            high = high.max(out.outsider_high);
+            pb.inc(1);
+        }
+        variants.push(ValueVariant {
+            helper,
+            batch_named: Estimate::from_counts(named, cfg.runs as u64)?,
+            member_low: low,
+            outsider_high: high,
+        });
+    }
+    Ok(ValueLinkingReport { runs: cfg.runs, candidates: cfg.candidates, batch, variants })
+}

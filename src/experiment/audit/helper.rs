@@ -48,6 +48,31 @@ pub(super) fn helper_order_4_2_1(s: &Setting) -> Result<Vec<Claim>> {
             100.0 * v.chance_slots_linked
         )));
     }
+    // Linking by value: the CNN starts from random weights; granted them (a public or leaked init_seed), the
+    // helper alone computes every candidate's pre-activations and finds them among the values it saw.
+    let vl = helper_linking::run_values(&cfg, data.0, data.1, hidden)?;
+    for v in &vl.variants {
+        let (attack, mut assumptions): (String, Vec<&str>) = match v.helper {
+            HelperMode::Paper => (
+                "link by value: every candidate's pre-activations looked up among the values seen (the CNN, the paper's helper)".into(),
+                vec!["a candidate set of 200 records containing the batch", "the CNN's initial weights known (a leaked init_seed)"],
+            ),
+            HelperMode::Rerandomized => (
+                "the same, against rtas's re-randomized helper".into(),
+                vec!["a candidate set of 200 records containing the batch", "the CNN's initial weights known (a leaked init_seed)"],
+            ),
+        };
+        if v.helper == HelperMode::Rerandomized {
+            assumptions.push("rtas's fix applied");
+        }
+        c.attempts.push(Attempt::assuming(attack, &assumptions, v.batch_named).with_note(format!(
+            "success: the batch's records named exactly, so every value's record: the permutation hides nothing; a batch \
+             record found at least {:.1}% of its values, a record outside at most {:.1}%; logistic regression starts \
+             from zero weights, so its first-step values are all the bias and there is nothing to link",
+            100.0 * v.member_low,
+            100.0 * v.outsider_high
+        )));
+    }
     Ok(vec![c.judge()?])
 }
 
