@@ -395,3 +395,30 @@ fn orthogonal_maps_fall_to_fewer_known_pairs_than_dimensions() {
     let plain = kp(DataKind::Gaussian, 16, 16, vec![4]);
     assert!(plain.points[0].orthogonal.is_none() && plain.public_rows == 0);
 }
+
+#[test]
+fn beaver_openings_of_a_float_run_are_the_inputs_plus_the_sum_of_two_masks() {
+    // Section 4.1: "x - u ... can be public". The opened E = X - U of each step, read from P0's and P1's views,
+    // is the input plus U = U0 + U1, each N(0, sigma^2): its error has standard deviation sqrt(2) sigma.
+    let (tr, te) = rtas::data::mnist::bundled_split().unwrap();
+    let (train, test) = (Prepared::new(&tr.slice(0, 64)).unwrap(), Prepared::new(&te.slice(0, 32)).unwrap());
+    let hidden = indicatif::ProgressBar::hidden();
+    let run = rtas::experiment::audit::float_run((&train, &test), 2, 5, &hidden).unwrap();
+    let (p0, p1) = (run.view(rtas::net::Role::P0).unwrap(), run.view(rtas::net::Role::P1).unwrap());
+    let seen = rtas::attacks::float_share::openings_in_views(p0, p1, &run.schedule, 784).unwrap();
+    assert_eq!(seen.len(), 64, "every training image opened");
+    assert!(seen.values().all(|v| v.len() == 2), "once per epoch");
+    let (mut sum, mut n) = (0.0, 0usize);
+    for (&r, opened) in &seen {
+        for e in opened {
+            for (j, v) in e.iter().enumerate() {
+                let d = v - train.x[r * 784 + j];
+                sum += d * d;
+                n += 1;
+            }
+        }
+    }
+    let sd = (sum / n as f64).sqrt();
+    let want = std::f64::consts::SQRT_2 * rtas::protocol::ring::FloatArith::default().sigma;
+    assert!((sd / want - 1.0).abs() < 0.02, "sd {sd} against {want}");
+}

@@ -344,7 +344,7 @@ fn the_ring_path_is_measured_named_and_overridable() {
 fn the_full_audit_runs_end_to_end() {
     // The quick audit is exercised elsewhere; the full settings (larger batches, more runs) must run too.
     let v = json(&["audit"]);
-    assert_eq!(v["claims"].as_array().unwrap().len(), 21);
+    assert_eq!(v["claims"].as_array().unwrap().len(), 22);
     assert_eq!(v["quick"], false);
     assert!(v["cost"]["measures"].as_array().unwrap().len() == 20);
 }

@@ -29,7 +29,7 @@ fn report_writes_every_chart_and_a_report_whose_links_resolve() {
         "**no bound stated**",
     ];
     let rows = md.lines().filter(|l| l.starts_with("| ") && verdicts.iter().any(|v| l.contains(v))).count();
-    assert_eq!(rows, 21, "one summary row with a computed verdict per claim");
+    assert_eq!(rows, 22, "one summary row with a computed verdict per claim");
     assert!(md.contains("Holm-Bonferroni"), "the rule and its correction are stated");
     assert!(md.contains("> Random permutation on an vector of length n"), "each claim quotes the paper");
     let mut links = 0;

@@ -225,7 +225,72 @@ pub fn from_view(
     if !positive(sigma) {
         return Err(invalid("sigma must be positive"));
     }
-    let seen = shares_in_view(view, schedule)?;
+    from_seen(shares_in_view(view, schedule)?, data, prior, sigma, delta_relative)
+}
+
+/// The opened `E = X - U` of each training step's first product, per row: P0's half from P1's view and P1's
+/// half from P0's (what an observer of their link sees; the paper: "x - u ... can be public").
+pub fn openings_in_views(
+    p0: &crate::sim::record::View,
+    p1: &crate::sim::record::View,
+    schedule: &[Vec<usize>],
+    d: usize,
+) -> Result<BTreeMap<usize, Vec<Vec<f64>>>> {
+    use crate::net::{Op, Payload, Role, Stage, ViewKind};
+    if p0.role != Role::P0 || p1.role != Role::P1 {
+        return Err(invalid("the openings are read from P0's and P1's views"));
+    }
+    // The first masked opening of each training step holds X - U first (the forward product's operand).
+    let first = |v: &crate::sim::record::View| -> BTreeMap<u32, Vec<f64>> {
+        let mut by_step = BTreeMap::new();
+        for e in v.of_kind(ViewKind::MaskedOpening) {
+            if let (Stage::Train(step), Some(Op::Open), Payload::Float(a)) = (e.label.stage, e.label.op, &e.payload) {
+                by_step.entry(step).or_insert_with(|| a.iter().copied().collect());
+            }
+        }
+        by_step
+    };
+    let (halves0, halves1) = (first(p1), first(p0));
+    let mut seen: BTreeMap<usize, Vec<Vec<f64>>> = BTreeMap::new();
+    for (step, a) in &halves0 {
+        let (Some(b), Some(rows)) = (halves1.get(step), schedule.get(*step as usize)) else { continue };
+        if a.len() < rows.len() * d || b.len() != a.len() {
+            return Err(invalid(format!("step {step}: the openings do not hold the batch's inputs")));
+        }
+        for (i, &r) in rows.iter().enumerate() {
+            seen.entry(r).or_default().push((0..d).map(|j| a[i * d + j] + b[i * d + j]).collect());
+        }
+    }
+    if seen.is_empty() {
+        return Err(invalid("the views hold no float openings of a training step (was the run in float mode?)"));
+    }
+    Ok(seen)
+}
+
+/// The same attackers on the openings `X - U` of a float-mode run (P0's and P1's views), with `sigma` the
+/// standard deviation of U (the sum of P0's and P1's masks: sqrt(2) times the mask's).
+pub fn from_openings(
+    p0: &crate::sim::record::View,
+    p1: &crate::sim::record::View,
+    schedule: &[Vec<usize>],
+    data: &Prepared,
+    prior: Option<&GaussianPrior>,
+    sigma: f64,
+    delta_relative: f64,
+) -> Result<ViewReport> {
+    if !positive(sigma) {
+        return Err(invalid("sigma must be positive"));
+    }
+    from_seen(openings_in_views(p0, p1, schedule, data.width())?, data, prior, sigma, delta_relative)
+}
+
+fn from_seen(
+    seen: BTreeMap<usize, Vec<Vec<f64>>>,
+    data: &Prepared,
+    prior: Option<&GaussianPrior>,
+    sigma: f64,
+    delta_relative: f64,
+) -> Result<ViewReport> {
     let d = data.width();
     if seen.values().flatten().any(|s| s.len() != d) || seen.keys().any(|&r| r >= data.count) {
         return Err(invalid("the view's shares do not match the data's rows"));

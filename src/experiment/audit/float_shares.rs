@@ -2,8 +2,22 @@
 
 use super::*;
 
-/// A float-mode run of logistic regression under RTAS on `data.0` for `epochs` epochs (inference on
-/// `data.1`), and the float-share attackers on P1's recorded view of it: averaging, and the posterior mean
+/// A float-mode run of logistic regression under RTAS on `data.0` for `epochs` epochs (inference on `data.1`),
+/// with every view recorded.
+pub fn float_run(
+    data: (&Prepared, &Prepared),
+    epochs: usize,
+    seed: u64,
+    pb: &ProgressBar,
+) -> Result<crate::experiment::simulate::RecordedRun> {
+    let mut sc = SimulateConfig::paper(ModelKind::LogReg, ProtocolChoice::Secure(Protocol::Rtas));
+    sc.sharing = Sharing::Float;
+    sc.epochs = epochs;
+    sc.seed = seed;
+    record_with(sc, data, pb)
+}
+
+/// A [`float_run`] and the float-share attackers on P1's recorded view of it: averaging, and the posterior mean
 /// under `prior`, at rtas's float-mode sigma.
 pub fn float_run_view(
     data: (&Prepared, &Prepared),
@@ -13,11 +27,7 @@ pub fn float_run_view(
     delta_relative: f64,
     pb: &ProgressBar,
 ) -> Result<float_share::ViewReport> {
-    let mut sc = SimulateConfig::paper(ModelKind::LogReg, ProtocolChoice::Secure(Protocol::Rtas));
-    sc.sharing = Sharing::Float;
-    sc.epochs = epochs;
-    sc.seed = seed;
-    let run = record_with(sc, data, pb)?;
+    let run = float_run(data, epochs, seed, pb)?;
     let sigma = FloatArith::default().sigma;
     float_share::from_view(run.view(Role::P1)?, &run.schedule, data.0, Some(prior), sigma, delta_relative)
 }
@@ -48,7 +58,9 @@ pub(super) fn float_shares_4_1(st: &Setting) -> Result<Vec<Claim>> {
     // A real float-mode run: logistic regression under RTAS on 320 images for 10 epochs; P1's recorded view.
     let epochs = 10;
     let small = Prepared { count: 320, x: data.0.x[..320 * 784].to_vec(), labels: data.0.labels[..320].to_vec() };
-    let real = float_run_view((&small, data.1), epochs, seed, &prior, 0.3, hidden)?;
+    let run = float_run((&small, data.1), epochs, seed, hidden)?;
+    let real = float_share::from_view(run.view(Role::P1)?, &run.schedule, &small, Some(&prior), sigma, 0.3)?;
+    let opened = super::openings::beaver_4_1(&run, &small, &prior, epochs)?;
     let most = real.points.last().map_or(0, |p| p.shares);
     for p in real.points.iter().filter(|p| p.shares == 1 || p.shares == most) {
         let mut assumptions = vec![];
@@ -125,6 +137,7 @@ pub(super) fn float_shares_4_1(st: &Setting) -> Result<Vec<Claim>> {
     for ratio in [1.01, 2.0] {
         rows.push(threshold(all, &prior, ratio, seed)?);
     }
+    rows.push(opened);
     Ok(rows)
 }
 

@@ -7,11 +7,12 @@ mod definitions;
 mod float_shares;
 mod helper;
 mod linear;
+mod openings;
 mod permutation;
 mod rows_linking;
 mod rtas_fast;
 
-pub use float_shares::float_run_view;
+pub use float_shares::{float_run, float_run_view};
 
 use super::helper_linking;
 use crate::analysis::estimate::Estimate;
@@ -143,7 +144,7 @@ const CLAIMS: &[(&[&str], ClaimOf)] = &[
     (&["perm-3.3.1", "linear-3.3.1"], definitions::partial_data_3_3_1),
     (&["perm-3.3.2", "linear-3.3.2"], definitions::known_transform_3_3_2),
     (&["ids-3.4"], rows_linking::ids_3_4),
-    (&["float-4.1", "float-4.1-var-1.01", "float-4.1-var-2"], float_shares::float_shares_4_1),
+    (&["float-4.1", "float-4.1-var-1.01", "float-4.1-var-2", "beaver-4.1"], float_shares::float_shares_4_1),
     (&["rtas-fast-4.2.2", "conv-3.4", "rtas-fast-4.3"], rtas_fast::rtas_fast_rows),
     (&["helper-order-4.2.1"], helper::helper_order_4_2_1),
     (&["helper-labels-4.2.1"], helper::helper_labels_4_2_1),
