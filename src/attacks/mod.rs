@@ -11,6 +11,7 @@ pub mod helper_view;
 pub mod known_plaintext;
 pub mod known_sample;
 pub mod layout;
+pub mod layout_match;
 pub mod linalg;
 pub mod linking;
 pub mod metrics;

@@ -156,10 +156,14 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
         AttackCommand::PixelPermutation(a) => {
             let r = pixel_permutation::run(
                 &pixel_permutation::PixelPermutation { images: a.images, seed: a.seed },
-                &match &a.images_file {
-                    Some(f) => square_images(f)?,
-                    None => mnist_all()?,
-                },
+                &pixel_permutation::shrink(
+                    &match &a.images_file {
+                        Some(f) => square_images(f)?,
+                        None => mnist_all()?,
+                    },
+                    a.crop,
+                    a.pool,
+                )?,
             )?
             .report;
             render(&r, json, |r| crate::cli::output::value_table("pixel-permutation", r))
