@@ -5,7 +5,80 @@
 use super::audit::{AuditReport, Claim};
 use super::reference;
 use crate::analysis::bounds;
+use crate::error::Result;
+use crate::plot::charts::{Corner, LinePanel, LinePanels, Series};
+use crate::plot::save;
 use std::fmt::Write as _;
+use std::path::Path;
+
+/// A chart of a claim's sweeps (one panel per swept kind of knowledge, one line per attack and assumptions,
+/// success with its 95% interval against the amount, the paper's epsilon dashed where it shows), or None when
+/// no kind is swept over two amounts or more.
+fn sweep_chart(c: &Claim) -> Option<LinePanels> {
+    let mut kinds: Vec<&str> = Vec::new();
+    for a in &c.attempts {
+        if let Some(m) = a.amount.as_ref().filter(|m| !kinds.contains(&m.what.as_str())) {
+            kinds.push(&m.what);
+        }
+    }
+    let mut panels = Vec::new();
+    for what in kinds {
+        let mut series: Vec<Series> = Vec::new();
+        for a in c.attempts.iter().filter(|a| !a.oracle && a.amount.as_ref().is_some_and(|m| m.what == what)) {
+            let x = a.amount.as_ref().map_or(0.0, |m| m.value);
+            let label = format!("{} [{}]", a.attack, a.assumptions.join(", "));
+            let label: String = label.chars().take(56).collect();
+            let i = match series.iter().position(|s| s.label == label) {
+                Some(i) => i,
+                None => {
+                    let color = series.len();
+                    series.push(Series { label: label.clone(), color, markers_only: false, ..Default::default() });
+                    series.len() - 1
+                }
+            };
+            series[i].points.push((x, a.success.epsilon));
+            series[i].bars.push((x, a.success.ci_low, a.success.ci_high));
+        }
+        if series.iter().all(|s| s.points.len() < 2) {
+            continue;
+        }
+        let xs: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+        let (lo, hi) = xs.iter().fold((f64::INFINITY, 0.0f64), |(l, h), &x| (l.min(x), h.max(x)));
+        let title = what.to_string();
+        match c.paper_log10_epsilon {
+            Some(l) if l >= -3.0 => series.push(Series {
+                label: format!("the paper's epsilon {}", bounds::scientific(l)),
+                points: vec![(lo, 10f64.powf(l)), (hi, 10f64.powf(l))],
+                dashed: true,
+                color: 7,
+                ..Default::default()
+            }),
+            _ => {}
+        }
+        panels.push(LinePanel {
+            title,
+            x_label: what.to_string(),
+            y_label: "success".into(),
+            log_x: lo > 0.0 && hi / lo >= 20.0,
+            y_range: Some((0.0, 1.05)),
+            series,
+            legend: Corner::UpperLeft,
+            ..Default::default()
+        });
+    }
+    let epsilon = match c.paper_log10_epsilon {
+        Some(l) if l >= -3.0 => format!("epsilon {} (dashed)", bounds::scientific(l)),
+        Some(l) => format!("epsilon {}, at the axis", bounds::scientific(l)),
+        None => "no epsilon stated".into(),
+    };
+    let columns = if panels.len() > 4 { 3 } else { panels.len().min(2) };
+    (!panels.is_empty()).then(|| LinePanels {
+        title: format!("{} ({}): success against the attacker's knowledge; {epsilon}", c.id, c.section),
+        size: (1200, if panels.len() > columns { 900 } else { 500 }),
+        columns,
+        panels,
+    })
+}
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -15,8 +88,14 @@ fn epsilon(c: &Claim) -> String {
     c.paper_log10_epsilon.map_or("none stated".into(), bounds::scientific)
 }
 
-/// Writes the audit's Markdown into `md`.
-pub(super) fn write(md: &mut String, audit: &AuditReport, full: bool) {
+/// Writes the audit's Markdown into `md`, and a chart per claim with a sweep into `out` (noted in `files`).
+pub(super) fn write(
+    md: &mut String,
+    audit: &AuditReport,
+    full: bool,
+    out: &Path,
+    files: &mut Vec<String>,
+) -> Result<()> {
     let _ = writeln!(md, "## The claims audit\n");
     let _ = writeln!(md, "Verdicts are computed, never written. The rule: {}\n", audit.rule);
     let _ = writeln!(
@@ -61,6 +140,11 @@ pub(super) fn write(md: &mut String, audit: &AuditReport, full: bool) {
             let _ = writeln!(md, "- **baseline**: {}: {:.1}%", b.name, 100.0 * b.success.epsilon);
         }
         let _ = writeln!(md, "- **verdict**: **{}** — {}\n", c.finding(), cell(&c.reason));
+        if let Some(chart) = sweep_chart(c) {
+            let name = format!("audit-{}", c.id.replace('.', "-"));
+            super::keep(files, &name, save(out, &name, &chart)?);
+            let _ = writeln!(md, "![{}]({name}.png)\n\n(SVG: [{name}.svg]({name}.svg))\n", c.id);
+        }
         if c.attempts.is_empty() {
             continue;
         }
@@ -129,4 +213,5 @@ pub(super) fn write(md: &mut String, audit: &AuditReport, full: bool) {
         "\nCommand: `rtas audit{}`; one verdict per row across seeds: `rtas audit --quick --seeds 1,2,3,4,5`.\n",
         if full { "" } else { " --quick" }
     );
+    Ok(())
 }

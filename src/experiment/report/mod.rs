@@ -174,7 +174,7 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
             Size::Tiny => " (tiny test configuration)",
         }
     );
-    audit_md::write(&mut md, &audit, size == Size::Full);
+    audit_md::write(&mut md, &audit, size == Size::Full, out, &mut files)?;
 
     for s in &sections {
         let _ = writeln!(
