@@ -706,6 +706,7 @@ fn outcome(prefix: &[String], long: &str, value: &str, seconds: u64) -> (Option<
     match prefix.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["bound", "linear"] => cmd.args(["--dim", "10", "--outputs", "2"]),
         ["bound", "noise"] => cmd.args(["--sigma", "1", "--delta", "1"]),
+        ["bound", "dp"] => cmd.args(["--noise-multiplier", "1", "--steps", "10"]),
         ["estimate", "linear"] => cmd.args(["--dim", "10", "--outputs", "2", "--trials", "10"]),
         ["estimate", "noise"] => cmd.args(["--sigma", "1", "--delta", "1", "--trials", "10"]),
         ["simulate"] | ["plan"] => cmd.args(["--model", "logreg"]),
@@ -852,7 +853,7 @@ fn zero_and_negative_values_meet_each_flags_expectation() {
     let mut wrong = Vec::new();
     let listed = |list: &[(&str, &str, &str)], cmd: &str, long: &str| list.iter().any(|l| (l.0, l.1) == (cmd, long));
     for (prefix, long, unsigned) in numeric_flags() {
-        if long == "seed" {
+        if long == "seed" || long == "seeds" {
             continue;
         }
         let cmd = prefix.join(" ");

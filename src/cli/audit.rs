@@ -18,9 +18,9 @@ pub struct AuditArgs {
     pub seed: u64,
     /// Run on every seed of this comma-separated list and judge each row across them: one verdict per row,
     /// 'inconclusive' where the seeds disagree (replaces --seed).
-    #[arg(long, value_delimiter = ',', conflicts_with = "seed")]
+    #[arg(long, value_delimiter = ',', conflicts_with = "seed", allow_negative_numbers = true)]
     pub seeds: Vec<u64>,
-    /// Only these claims (comma-separated ids, e.g. thm-3.4,linking-3.3.1; `--claims help` lists them).
+    /// Only these claims (comma-separated ids, e.g. thm-3.4,linking-3.3.1; an unknown id lists them all).
     #[arg(long, value_delimiter = ',')]
     pub claims: Vec<String>,
 }

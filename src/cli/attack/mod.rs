@@ -223,10 +223,10 @@ pub struct PpArgs {
     #[arg(long, value_name = "FILE")]
     pub images_file: Option<std::path::PathBuf>,
     /// Keep only the centred CROP x CROP square of each image first (e.g. 24 of MNIST's 28).
-    #[arg(long, value_name = "CROP")]
+    #[arg(long, value_name = "CROP", allow_negative_numbers = true)]
     pub crop: Option<usize>,
     /// Then average POOL x POOL blocks (e.g. 3: 24x24 becomes 8x8).
-    #[arg(long, value_name = "POOL", default_value_t = 1)]
+    #[arg(long, value_name = "POOL", allow_negative_numbers = true, default_value_t = 1)]
     pub pool: usize,
 }
 
