@@ -2,5 +2,6 @@
 //! they need, and Monte Carlo estimates that check them.
 
 pub mod bounds;
+pub mod dp;
 pub mod estimate;
 pub mod special;

@@ -1,4 +1,4 @@
-//! `rtas bound linear|permutation|noise|linking`.
+//! `rtas bound linear|permutation|noise|linking|dp`.
 
 use super::output::{Table, log10, render};
 use crate::analysis::bounds::{self, Epsilon, scientific, short};
@@ -18,6 +18,82 @@ pub enum BoundCommand {
     Noise(NoiseArgs),
     /// Linking (Section 3.3.1): the paper's count C(N, M) * M! of row mappings.
     Linking(LinkingArgs),
+    /// DP-SGD (Poisson-sampled Gaussian): epsilon at delta by the RDP accountant, the exact epsilon without
+    /// sampling (mu-GDP), and the reconstruction bound gamma against a prior of baseline kappa.
+    Dp(DpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DpArgs {
+    /// sigma, the noise's standard deviation over the clipping norm.
+    #[arg(long, value_name = "SIGMA", allow_negative_numbers = true)]
+    pub noise_multiplier: f64,
+    /// q = B / N, Poisson sampling rate (1: every record in every step).
+    #[arg(long, value_name = "Q", allow_negative_numbers = true, default_value_t = 1.0)]
+    pub sample_rate: f64,
+    /// T, training steps.
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
+    pub steps: u64,
+    /// delta of (epsilon, delta)-DP.
+    #[arg(long, value_name = "D", allow_negative_numbers = true, default_value_t = 1e-5)]
+    pub dp_delta: f64,
+    /// The prior's baseline: the success of guessing from the prior alone (1/M for M equally likely records).
+    #[arg(long, value_name = "K", allow_negative_numbers = true, default_value_t = 0.01)]
+    pub kappa: f64,
+}
+
+/// `rtas bound dp`.
+#[derive(Debug, Serialize)]
+pub struct DpBound {
+    /// The run.
+    #[serde(flatten)]
+    pub run: crate::analysis::dp::DpSgd,
+    /// delta.
+    pub delta: f64,
+    /// epsilon by the RDP accountant (Mironov et al. 2019; Canonne-Kamath-Steinke conversion).
+    pub epsilon_rdp: f64,
+    /// The RDP order that gives it.
+    pub rdp_order: f64,
+    /// Without sampling: mu of mu-GDP, sqrt(T) / sigma.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mu: Option<f64>,
+    /// Without sampling: the exact epsilon (the Gaussian mechanism's privacy profile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epsilon_exact: Option<f64>,
+    /// kappa.
+    pub kappa: f64,
+    /// The reconstruction bound: no attacker reconstructs a record with probability above gamma.
+    pub rero_gamma: f64,
+    /// How gamma was computed.
+    pub rero_method: String,
+}
+
+fn dp(a: DpArgs) -> Result<DpBound> {
+    use crate::analysis::dp;
+    let run = dp::DpSgd::new(a.sample_rate, a.noise_multiplier, a.steps)?;
+    let (epsilon_rdp, rdp_order) = run.epsilon_rdp(a.dp_delta)?;
+    let mu = run.mu();
+    let epsilon_exact = mu.map(|m| dp::gdp_epsilon(m, a.dp_delta)).transpose()?;
+    let (rero_gamma, rero_method) = match mu {
+        Some(m) => (dp::rero_gdp(m, a.kappa)?, "exact for the Gaussian mechanism: Phi(Phi^-1(kappa) + mu)".to_string()),
+        None => (
+            dp::rero_profile(a.kappa, |e| run.delta_rdp(e))?,
+            "from the RDP privacy profile: min over eps of e^eps kappa + delta(eps) (an upper bound; the PLD \
+             profile would be tighter)"
+                .to_string(),
+        ),
+    };
+    Ok(DpBound {
+        run,
+        delta: a.dp_delta,
+        epsilon_rdp,
+        rdp_order,
+        mu,
+        epsilon_exact,
+        kappa: a.kappa,
+        rero_gamma,
+        rero_method,
+    })
 }
 
 /// The radius: absolute, or relative to sqrt(N) (the typical norm of x).
@@ -130,6 +206,23 @@ pub fn run(cmd: BoundCommand, json: bool) -> Result<String> {
             })
         }
         BoundCommand::Permutation(a) => permutation(a, json),
+        BoundCommand::Dp(a) => {
+            let b = dp(a)?;
+            render(&b, json, |b| {
+                let mut s = format!(
+                    "DP-SGD: q = {}, sigma = {}, T = {}, delta = {}\nepsilon (RDP accountant, order {}): {:.4}\n",
+                    b.run.q, b.run.sigma, b.run.steps, b.delta, b.rdp_order, b.epsilon_rdp
+                );
+                if let (Some(mu), Some(e)) = (b.mu, b.epsilon_exact) {
+                    s.push_str(&format!("mu-GDP: mu = {mu:.4}, exact epsilon {e:.4}\n"));
+                }
+                s.push_str(&format!(
+                    "reconstruction bound against a prior of baseline kappa = {}: gamma = {:.4e} ({})",
+                    b.kappa, b.rero_gamma, b.rero_method
+                ));
+                s
+            })
+        }
         BoundCommand::Noise(a) => {
             let b = bounds::noise(a.sigma, a.delta, a.dim)?;
             render(&b, json, |b| {
