@@ -13,7 +13,7 @@ fn rdp_epsilons_match_dp_accounting_and_the_gaussian_closed_form_matches_its_exa
         let run = DpSgd::new(f("q"), f("sigma"), r["steps"].as_u64().unwrap()).unwrap();
         let (eps, order) = run.epsilon_rdp(f("delta")).unwrap();
         let (want, pld) = (f("epsilon_rdp"), f("epsilon_pld"));
-        assert!((eps - want).abs() <= 1e-3 * want, "{r}: RDP epsilon {eps} (order {order}) against {want}");
+        assert!((eps - want).abs() <= 1e-6 * want, "{r}: RDP epsilon {eps} (order {order}) against {want}");
         // RDP is an upper bound; the PLD accountant is tighter but never looser than it.
         assert!(eps >= pld * (1.0 - 1e-3), "{r}: RDP {eps} below PLD {pld}");
         if let Some(exact) = r["epsilon_exact"].as_f64() {
