@@ -177,6 +177,17 @@ pub fn permutation(len: u64, counts: Option<&[u64]>, known: u64) -> Result<Permu
     })
 }
 
+/// log10 of the mean of numbers given by their log10 (a log-sum-exp: Definition 3.1's `E_x` of epsilons far
+/// below f64's range). -inf for no values.
+pub fn log10_mean(log10s: &[f64]) -> f64 {
+    let top = log10s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if top == f64::NEG_INFINITY {
+        return top;
+    }
+    let sum: f64 = log10s.iter().map(|v| 10f64.powf(v - top)).sum();
+    top + (sum / log10s.len() as f64).log10()
+}
+
 /// Multiplicities of the values of a byte vector (an image), largest first.
 pub fn value_counts(values: &[u8]) -> Vec<u64> {
     let mut hist = [0u64; 256];

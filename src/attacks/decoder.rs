@@ -153,7 +153,7 @@ pub fn run_public(
 }
 
 /// The first sighting of each example (later epochs see it again under other weights).
-fn unique(seen: &[(usize, Vec<f64>)]) -> Vec<&(usize, Vec<f64>)> {
+pub(crate) fn unique(seen: &[(usize, Vec<f64>)]) -> Vec<&(usize, Vec<f64>)> {
     let mut first = std::collections::HashSet::new();
     seen.iter().filter(|(r, _)| first.insert(*r)).collect()
 }

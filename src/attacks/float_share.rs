@@ -64,6 +64,17 @@ pub struct FloatShareReport {
     pub recorded: Option<ViewReport>,
 }
 
+/// The naive attacker's exact success (it outputs what it sees, noise `sd` per element, `dim` elements),
+/// image by image at `delta_i = delta_relative |x_i|` from the images' `norms`, averaged: log10 of
+/// `mean_i P(chi2_dim < (delta_i / sd)^2)`.
+pub fn naive_bound(norms: &[f64], sd: f64, delta_relative: f64, dim: u64) -> Result<f64> {
+    let per_image: Vec<f64> = norms
+        .iter()
+        .map(|&norm| bounds::noise(sd, (delta_relative * norm).max(1e-300), dim).map(|b| b.log10_epsilon))
+        .collect::<Result<_>>()?;
+    Ok(bounds::log10_mean(&per_image))
+}
+
 /// Runs the attack on the first `images` images of `data`.
 pub fn run(cfg: &FloatShare, data: &Prepared, prior: Option<&GaussianPrior>) -> Result<FloatShareReport> {
     if cfg.images == 0 || cfg.images > data.count {
@@ -88,13 +99,7 @@ pub fn run(cfg: &FloatShare, data: &Prepared, prior: Option<&GaussianPrior>) -> 
         let mut avg = x.clone();
         avg.mapv_inplace(|v| v - sd * rng.sample::<f64, _>(StandardNormal));
         // The bound for the same criterion, image by image (delta_i = delta_relative |x_i|), averaged.
-        let per_image: Vec<f64> = norms
-            .iter()
-            .map(|&norm| bounds::noise(sd, (cfg.delta_relative * norm).max(1e-300), 784).map(|b| b.log10_epsilon))
-            .collect::<Result<_>>()?;
-        let top = per_image.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let log10_mean = top + (per_image.iter().map(|l| 10f64.powf(l - top)).sum::<f64>() / n as f64).log10();
-        let bound = crate::analysis::bounds::Epsilon::from_log10(log10_mean);
+        let bound = crate::analysis::bounds::Epsilon::from_log10(naive_bound(&norms, sd, cfg.delta_relative, 784)?);
         let score = |est: &Array2<f64>| -> Result<FloatSharePoint> {
             Ok(FloatSharePoint {
                 shares: e,
@@ -222,9 +227,6 @@ pub fn from_view(
     sigma: f64,
     delta_relative: f64,
 ) -> Result<ViewReport> {
-    if !positive(sigma) {
-        return Err(invalid("sigma must be positive"));
-    }
     from_seen(shares_in_view(view, schedule)?, data, prior, sigma, delta_relative)
 }
 
@@ -278,9 +280,6 @@ pub fn from_openings(
     sigma: f64,
     delta_relative: f64,
 ) -> Result<ViewReport> {
-    if !positive(sigma) {
-        return Err(invalid("sigma must be positive"));
-    }
     from_seen(openings_in_views(p0, p1, schedule, data.width())?, data, prior, sigma, delta_relative)
 }
 
@@ -291,6 +290,9 @@ fn from_seen(
     sigma: f64,
     delta_relative: f64,
 ) -> Result<ViewReport> {
+    if !positive(sigma) {
+        return Err(invalid("sigma must be positive"));
+    }
     let d = data.width();
     if seen.values().flatten().any(|s| s.len() != d) || seen.keys().any(|&r| r >= data.count) {
         return Err(invalid("the view's shares do not match the data's rows"));

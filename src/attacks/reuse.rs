@@ -42,9 +42,11 @@ pub struct ReuseReport {
     pub raw: Option<Estimate>,
 }
 
+/// The first sighting of each record, at most `cap` of them.
 fn unique(seen: &[(usize, Vec<f64>)], cap: usize) -> Vec<&(usize, Vec<f64>)> {
-    let mut first = std::collections::HashSet::new();
-    seen.iter().filter(|(r, _)| first.insert(*r)).take(cap).collect()
+    let mut u = super::decoder::unique(seen);
+    u.truncate(cap);
+    u
 }
 
 /// Rows normalized to zero mean and unit norm (a constant row stays zero).

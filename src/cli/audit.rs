@@ -37,10 +37,6 @@ pub fn run(a: AuditArgs, json: bool) -> Result<String> {
     }
 }
 
-fn epsilon(c: &Claim) -> String {
-    c.paper_log10_epsilon.map_or("none stated".into(), bounds::scientific)
-}
-
 /// One entry per claim: the paper's epsilon, the best attack with only the paper's knowledge, the least extra
 /// knowledge that beats the bound, the verdict.
 pub fn summary(claims: &[Claim]) -> String {
@@ -58,7 +54,7 @@ pub fn summary(claims: &[Claim]) -> String {
             i + 1,
             c.id,
             c.finding().to_uppercase(),
-            epsilon(c),
+            c.epsilon_text(),
             best,
             least
         ));
@@ -96,17 +92,7 @@ pub fn table(r: &AuditReport) -> String {
             s.push_str(&format!("   baseline:  {} — {}\n", b.name, interval(&b.success)));
         }
         for a in &c.attempts {
-            let judged = match &a.judged {
-                Some(j) if a.is_closed_form() => format!(" {}", if j.beats { "BEATS" } else { "does not beat" }),
-                Some(j) => format!(
-                    " p = {:.2e} at level {:.4}: {}{}",
-                    j.p_value,
-                    j.level,
-                    if j.beats { "BEATS" } else { "does not beat" },
-                    if j.marginal { " (marginal: beats uncorrected)" } else { "" }
-                ),
-                None => String::new(),
-            };
+            let judged = if a.judged.is_some() { format!(" {}", a.judged_text()) } else { String::new() };
             s.push_str(&format!(
                 "   attack:    {} [{}]{} — {}{}{}\n",
                 a.attack,

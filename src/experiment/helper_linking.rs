@@ -56,6 +56,16 @@ pub struct HelperLinkingReport {
     pub variants: Vec<VariantOutcome>,
 }
 
+/// The attacker's candidate records: the batch's and `size - batch` others of the `records`, shuffled (it does
+/// not know which are the batch's).
+fn candidate_set(truth: &[usize], records: usize, size: usize, mut rng: crate::rng::Rng) -> Vec<usize> {
+    let mut rest: Vec<usize> = (0..records).filter(|i| !truth.contains(i)).collect();
+    rest.shuffle(&mut rng);
+    let mut candidates: Vec<usize> = truth.iter().copied().chain(rest.into_iter().take(size - truth.len())).collect();
+    candidates.shuffle(&mut rng);
+    candidates
+}
+
 /// Runs the attack `cfg.runs` times on each helper variant.
 pub fn run(cfg: &HelperLinking, train: &Prepared, test: &Prepared, pb: &ProgressBar) -> Result<HelperLinkingReport> {
     let batch = 32;
@@ -81,13 +91,7 @@ pub fn run(cfg: &HelperLinking, train: &Prepared, test: &Prepared, pb: &Progress
             sc.helper = helper;
             let run = record_with(sc, (train, test), &ProgressBar::hidden())?;
             let truth = run.schedule.first().ok_or_else(|| invalid("the run made no training step"))?;
-            // Candidates: the batch's records and others, shuffled (the attacker does not know which).
-            let mut rest: Vec<usize> = (0..train.count).filter(|i| !truth.contains(i)).collect();
-            let mut rng = crate::rng::stream(seed, 4242);
-            rest.shuffle(&mut rng);
-            let mut candidates: Vec<usize> =
-                truth.iter().copied().chain(rest.into_iter().take(cfg.candidates - batch)).collect();
-            candidates.shuffle(&mut rng);
+            let candidates = candidate_set(truth, train.count, cfg.candidates, crate::rng::stream(seed, 4242));
             let know = Knowledge {
                 candidates: &candidates,
                 data: train,
@@ -170,12 +174,7 @@ pub fn run_values(
             sc.init_seed = Some(seed ^ 0x5eed);
             let run = record_with(sc, (train, test), &ProgressBar::hidden())?;
             let truth = run.schedule.first().ok_or_else(|| invalid("the run made no training step"))?;
-            let mut rest: Vec<usize> = (0..train.count).filter(|i| !truth.contains(i)).collect();
-            let mut rng = crate::rng::stream(seed, 4243);
-            rest.shuffle(&mut rng);
-            let mut candidates: Vec<usize> =
-                truth.iter().copied().chain(rest.into_iter().take(cfg.candidates - batch)).collect();
-            candidates.shuffle(&mut rng);
+            let candidates = candidate_set(truth, train.count, cfg.candidates, crate::rng::stream(seed, 4243));
             let init = super::simulate::initial_params(model, seed ^ 0x5eed);
             let know = ValueKnowledge {
                 candidates: &candidates,

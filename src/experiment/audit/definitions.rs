@@ -1,7 +1,7 @@
 //! The audit's rows for the paper's two worked examples (Definitions 3.1 and 3.2) and for Section 3.1 (hidden
 //! metadata leaves only linking).
 
-use super::permutation::{digit_bytes, log10_mean};
+use super::permutation::digit_bytes;
 use super::*;
 use crate::analysis::special::{ln_factorial, log10_chi2_cdf};
 use crate::rng::stream;
@@ -59,7 +59,7 @@ pub(super) fn example_3_1(s: &Setting) -> Result<Vec<Claim>> {
         Attempt::closed_form(
             "the same on pixels (closed form: mean over digits of prod(k_i!)/5!)",
             &[],
-            log10_mean(&ties),
+            bounds::log10_mean(&ties),
         )
         .with_note(format!(
             "{:.0}% of the windows are all one value",
@@ -178,7 +178,7 @@ fn partial_permutation(s: &Setting, m: usize, salt: u64) -> Result<(f64, f64)> {
             bounds::permutation((n - m) as u64, Some(&bounds::value_counts(&rest)), 0).map(|b| b.log10_epsilon)
         })
         .collect::<Result<_>>()?;
-    Ok((-ln_factorial((n - m) as f64) / std::f64::consts::LN_10, log10_mean(&per)))
+    Ok((-ln_factorial((n - m) as f64) / std::f64::consts::LN_10, bounds::log10_mean(&per)))
 }
 
 /// Section 3.3.1 for permutations and for linear maps (an attacker who holds part of the data).

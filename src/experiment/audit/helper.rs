@@ -52,19 +52,19 @@ pub(super) fn helper_order_4_2_1(s: &Setting) -> Result<Vec<Claim>> {
     // helper alone computes every candidate's pre-activations and finds them among the values it saw.
     let vl = helper_linking::run_values(&cfg, data.0, data.1, hidden)?;
     for v in &vl.variants {
-        let (attack, mut assumptions): (String, Vec<&str>) = match v.helper {
-            HelperMode::Paper => (
-                "link by value: every candidate's pre-activations looked up among the values seen (the CNN, the paper's helper)".into(),
-                vec!["a candidate set of 200 records containing the batch", "the CNN's initial weights known (a leaked init_seed)"],
-            ),
-            HelperMode::Rerandomized => (
-                "the same, against rtas's re-randomized helper".into(),
-                vec!["a candidate set of 200 records containing the batch", "the CNN's initial weights known (a leaked init_seed)"],
-            ),
+        let mut assumptions = vec![
+            "a candidate set of 200 records containing the batch",
+            "the CNN's initial weights known (a leaked init_seed)",
+        ];
+        let attack = match v.helper {
+            HelperMode::Paper => {
+                "link by value: every candidate's pre-activations looked up among the values seen (the CNN, the paper's helper)"
+            }
+            HelperMode::Rerandomized => {
+                assumptions.push("rtas's fix applied");
+                "the same, against rtas's re-randomized helper"
+            }
         };
-        if v.helper == HelperMode::Rerandomized {
-            assumptions.push("rtas's fix applied");
-        }
         c.attempts.push(Attempt::assuming(attack, &assumptions, v.batch_named).with_note(format!(
             "success: the batch's records named exactly, so every value's record: the permutation hides nothing; a batch \
              record found at least {:.1}% of its values, a record outside at most {:.1}%; logistic regression starts \

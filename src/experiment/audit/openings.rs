@@ -2,20 +2,6 @@
 
 use super::*;
 
-/// log10 of the mean over the rows of `data` of `P(chi2_d < (0.3 |x_i| / sd)^2)`: the naive attacker who
-/// outputs what it sees, at noise `sd` per element.
-fn naive_bound(data: &Prepared, sd: f64) -> Result<f64> {
-    let d = data.width();
-    let per: Vec<f64> = (0..data.count)
-        .map(|i| {
-            let x = &data.x[i * d..(i + 1) * d];
-            let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
-            bounds::noise(sd, (0.3 * norm).max(1e-300), d as u64).map(|b| b.log10_epsilon)
-        })
-        .collect::<Result<_>>()?;
-    Ok(super::permutation::log10_mean(&per))
-}
-
 /// Section 4.1: the openings `E = X - U` of a float-mode run's first products, as anyone on the P0-P1 link
 /// sees them.
 pub(super) fn beaver_4_1(
@@ -51,32 +37,21 @@ pub(super) fn beaver_4_1(
          shared private values, this formula can be evaluated in a shared manner.",
         "the openings themselves (public, as the paper says): one E per image per step",
     );
-    c.paper_log10_epsilon = Some(naive_bound(data, sd)?);
+    let d = data.width();
+    let norms: Vec<f64> =
+        (0..data.count).map(|i| data.x[i * d..(i + 1) * d].iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
+    c.paper_log10_epsilon = Some(float_share::naive_bound(&norms, sd, 0.3, d as u64)?);
     c.paper_bound = "rtas's derivation for the naive attacker who outputs E (the paper states no epsilon): mean over \
                      images of P(chi2_784 < (0.3 |x_i| / sd)^2)"
         .into();
-    let most = r.points.last().map_or(0, |p| p.shares);
-    for p in r.points.iter().filter(|p| p.shares == 1 || p.shares == most) {
-        let align: &[&str] = if p.shares > 1 { &["aligns one image's openings across epochs"] } else { &[] };
-        let note = |psnr: f64| format!("{} images seen {} time(s); median PSNR {psnr:.1} dB", p.images, p.shares);
-        let (average, psnr) = &p.average;
-        let a = Attempt::assuming("average of the image's openings", align, average.estimate)
-            .with_amount("openings", p.shares as f64)
-            .with_note(note(*psnr));
-        c.attempts.push(a);
-        if let Some((s, psnr)) = &p.prior {
-            let mut with_prior = vec!["public digits (a Gaussian prior)"];
-            with_prior.extend_from_slice(align);
-            c.attempts.push(
-                Attempt::assuming("posterior mean of the image's openings", &with_prior, s.estimate)
-                    .with_amount("openings (with a prior)", p.shares as f64)
-                    .with_note(format!(
-                        "{}; the prior mean alone: {}",
-                        note(*psnr),
-                        r.prior_only_median_psnr.map_or("-".into(), |v| format!("median PSNR {v:.1} dB"))
-                    )),
-            );
-        }
-    }
+    let names = super::float_shares::ViewNames {
+        average: "average of the image's openings",
+        posterior: "posterior mean of the image's openings",
+        amount: "openings",
+        align: "aligns one image's openings across epochs",
+    };
+    c.attempts.extend(super::float_shares::view_attempts(&r, &names, |p, psnr| {
+        format!("{} images seen {} time(s); median PSNR {psnr:.1} dB", p.images, p.shares)
+    }));
     c.judge()
 }

@@ -8,14 +8,6 @@ pub(super) fn digit_bytes(all: &Prepared, i: usize) -> Vec<u8> {
     all.x[i * 784..(i + 1) * 784].iter().map(|&v| (v * 256.0) as u8).collect()
 }
 
-/// log10 of the mean over `digits` of `f(digit)`, where `f` returns log10 values (a log-sum-exp: the mean is
-/// what Definition 3.1's `E_x` asks for, and it lies far below f64's range).
-pub(super) fn log10_mean(values: &[f64]) -> f64 {
-    let top = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let sum: f64 = values.iter().map(|v| 10f64.powf(v - top)).sum();
-    top + (sum / values.len() as f64).log10()
-}
-
 /// Theorem 3.4 as stated: one vector (the 784 pixels of one digit) under a random permutation.
 pub(super) fn theorem_3_4(s: &Setting) -> Result<Vec<Claim>> {
     let all = &s.all;
@@ -47,7 +39,7 @@ pub(super) fn theorem_3_4(s: &Setting) -> Result<Vec<Claim>> {
         Attempt::closed_form(
             "output a random arrangement of the values seen (ties: prod(k_i!)/n!, the mean over digits)",
             &[],
-            log10_mean(&ties),
+            bounds::log10_mean(&ties),
         )
         .with_note(format!(
             "exact for each digit from its value counts; median digit 10^{:.1}, the most tied 10^{:.1}",

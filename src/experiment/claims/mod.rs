@@ -34,9 +34,12 @@ use crate::analysis::estimate::Estimate;
 use crate::error::Result;
 use serde::Serialize;
 
+mod rule;
 mod seeds;
 mod stats;
 
+pub use rule::{flip_point, rule};
+use rule::{judge_attempts, knowledge, least, pct};
 pub use seeds::{SeedRow, SeedVerdict, across_seeds};
 pub use stats::{log10_p_value, lower_end, trials_needed};
 
@@ -182,6 +185,23 @@ impl Attempt {
         k
     }
 
+    /// How the rule judged it, as printed (`beats (p = .., level ..)`, `does not beat (exact)`, `oracle, not
+    /// judged`, `-` where the row has no bound).
+    pub fn judged_text(&self) -> String {
+        match &self.judged {
+            None if self.oracle => "oracle, not judged".into(),
+            None => "-".into(),
+            Some(j) if self.is_closed_form() => if j.beats { "beats (exact)" } else { "does not beat (exact)" }.into(),
+            Some(j) => format!(
+                "{} (p = {:.1e}, level {:.4}){}",
+                if j.beats { "beats" } else { "does not beat" },
+                j.p_value,
+                j.level,
+                if j.marginal { ", marginal: beats uncorrected" } else { "" }
+            ),
+        }
+    }
+
     /// Its success as printed: a percentage and interval, or a closed form in scientific notation.
     pub fn success_text(&self) -> String {
         match self.closed_form_log10 {
@@ -314,6 +334,22 @@ impl Claim {
         self
     }
 
+    /// Every swept kind of knowledge (`seed links`, `known pairs`), in the order the attempts first use it.
+    pub fn swept_kinds(&self) -> Vec<String> {
+        let mut kinds: Vec<String> = Vec::new();
+        for m in self.attempts.iter().filter_map(|a| a.amount.as_ref()) {
+            if !kinds.contains(&m.what) {
+                kinds.push(m.what.clone());
+            }
+        }
+        kinds
+    }
+
+    /// The paper's epsilon as printed (`none stated` without one).
+    pub fn epsilon_text(&self) -> String {
+        self.paper_log10_epsilon.map_or("none stated".into(), bounds::scientific)
+    }
+
     /// The strongest attempt with only the paper's knowledge (by its success; oracles excluded).
     pub fn best_paper_attack(&self) -> Option<&Attempt> {
         self.attempts
@@ -356,12 +392,11 @@ impl Claim {
         let (verdict, reason) = rule(&self);
         self.verdict = verdict;
         self.reason = reason;
-        let mut kinds: Vec<String> =
-            self.attempts.iter().filter_map(|a| a.amount.as_ref().map(|m| m.what.clone())).collect();
-        let mut seen = std::collections::HashSet::new();
-        kinds.retain(|k| seen.insert(k.clone()));
-        self.flips =
-            kinds.into_iter().filter_map(|what| flip_point(&self, &what).map(|value| Amount { what, value })).collect();
+        self.flips = self
+            .swept_kinds()
+            .into_iter()
+            .filter_map(|what| flip_point(&self, &what).map(|value| Amount { what, value }))
+            .collect();
         Ok(self)
     }
 
@@ -380,142 +415,6 @@ impl Claim {
         );
         self
     }
-}
-
-fn judge_attempts(claim: &mut Claim) -> Result<()> {
-    let Some(bound) = claim.paper_log10_epsilon else {
-        claim.attempts.iter_mut().for_each(|a| a.judged = None);
-        return Ok(());
-    };
-    let mut measured: Vec<(usize, f64)> = Vec::new();
-    for (i, a) in claim.attempts.iter_mut().enumerate() {
-        a.judged = None;
-        if a.oracle {
-            continue;
-        }
-        match a.closed_form_log10 {
-            Some(l) => {
-                let beats = l > bound;
-                a.judged = Some(Judgement {
-                    p_value: if beats { 0.0 } else { 1.0 },
-                    level: 0.0,
-                    corrected_low_log10: Some(l),
-                    beats,
-                    marginal: false,
-                });
-            }
-            None => measured.push((i, log10_p_value(a.success.successes, a.success.trials, bound)?)),
-        }
-    }
-    measured.sort_by(|x, y| x.1.total_cmp(&y.1).then(x.0.cmp(&y.0)));
-    let k = measured.len();
-    let mut still = true;
-    for (rank, &(i, log10_p)) in measured.iter().enumerate() {
-        let level = FAMILY_ALPHA / (k - rank) as f64;
-        let beats = still && log10_p <= level.log10();
-        still = beats;
-        let a = &mut claim.attempts[i];
-        let low = lower_end(a.success.successes, a.success.trials, level)?;
-        let uncorrected = a.success.ci_low > 0.0 && a.success.ci_low.log10() > bound;
-        a.judged = Some(Judgement {
-            p_value: 10f64.powf(log10_p),
-            level,
-            corrected_low_log10: (low > 0.0).then(|| low.log10()),
-            beats,
-            marginal: uncorrected && !beats,
-        });
-    }
-    Ok(())
-}
-
-fn pct(e: &Estimate) -> String {
-    format!("{:.1}% [{:.1}, {:.1}]", 100.0 * e.epsilon, 100.0 * e.ci_low, 100.0 * e.ci_high)
-}
-
-pub(super) fn knowledge(a: &Attempt) -> String {
-    let mut k = a.assumptions.join(", ");
-    if let Some(m) = &a.amount {
-        k = format!("{k} (from {} {})", m.value, m.what);
-    }
-    k
-}
-
-/// The least knowledge among `beating`: per set of assumptions the smallest swept amount, then only the sets
-/// with the fewest assumptions.
-pub(super) fn least<'a>(beating: &[&'a Attempt]) -> Vec<&'a Attempt> {
-    let mut least: Vec<&Attempt> = Vec::new();
-    for a in beating {
-        match least.iter_mut().find(|l| l.assumptions == a.assumptions) {
-            Some(l) => {
-                let (x, y) = (a.amount.as_ref().map_or(0.0, |m| m.value), l.amount.as_ref().map_or(0.0, |m| m.value));
-                if x < y {
-                    *l = a;
-                }
-            }
-            None => least.push(a),
-        }
-    }
-    let fewest = least.iter().map(|a| a.assumptions.len()).min();
-    least.retain(|a| Some(a.assumptions.len()) == fewest);
-    least
-}
-
-/// The verdict of `claim` (already judged attempt by attempt) by the rule in this module's documentation, and
-/// the sentence that explains it.
-pub fn rule(claim: &Claim) -> (Verdict, String) {
-    let Some(bound) = claim.paper_log10_epsilon else {
-        let best =
-            claim.attempts.iter().filter(|a| !a.oracle).max_by(|a, b| a.success.epsilon.total_cmp(&b.success.epsilon));
-        let reason = match (best, &claim.baseline) {
-            (Some(a), Some(b)) => format!(
-                "best attack ({}) {} against {} for the baseline ({})",
-                a.attack,
-                pct(&a.success),
-                pct(&b.success),
-                b.name
-            ),
-            (Some(a), None) => format!("best attack ({}) {}", a.attack, pct(&a.success)),
-            _ => "no attack".into(),
-        };
-        return (Verdict::NoBoundStated, reason);
-    };
-    let beating: Vec<&Attempt> = claim.attempts.iter().filter(|a| a.beats()).collect();
-    if let Some(a) = beating.iter().find(|a| a.assumptions.is_empty()) {
-        return (
-            Verdict::DoesNotHold,
-            format!("{} succeeds {} with only the paper's knowledge, above 10^{bound:.2}", a.attack, a.success_text()),
-        );
-    }
-    let least = least(&beating);
-    if !least.is_empty() {
-        let named: Vec<String> =
-            least.iter().map(|a| format!("{} — {} {}", knowledge(a), a.attack, a.success_text())).collect();
-        return (
-            Verdict::HoldsOnlyUnderStatedAssumptions,
-            format!(
-                "beaten only with extra knowledge, above 10^{bound:.2}; the least that does: {}",
-                named.join("; or ")
-            ),
-        );
-    }
-    let best = claim
-        .attempts
-        .iter()
-        .filter(|a| !a.oracle && !a.is_closed_form())
-        .map(|a| a.success.ci_low)
-        .fold(0.0, f64::max);
-    (Verdict::Holds, format!("no attempt beats 10^{bound:.2} (highest uncorrected lower end {:.2e})", best))
-}
-
-/// Where along a swept amount the verdict flips: the smallest amount whose attempt beats the bound, among
-/// attempts of `what` (None if none does or nothing is swept).
-pub fn flip_point(claim: &Claim, what: &str) -> Option<f64> {
-    claim
-        .attempts
-        .iter()
-        .filter(|a| a.amount.as_ref().is_some_and(|m| m.what == what) && a.beats())
-        .filter_map(|a| a.amount.as_ref().map(|m| m.value))
-        .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |x| x.min(v))))
 }
 
 #[cfg(test)]

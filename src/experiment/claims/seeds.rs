@@ -51,11 +51,8 @@ pub fn across_seeds(seeds: &[u64], runs: &[Vec<Claim>]) -> Result<Vec<SeedRow>> 
             .filter(|&j| same.iter().all(|x| x.attempts.get(j).is_some_and(Attempt::beats)))
             .map(|j| &c.attempts[j])
             .collect();
-        let mut kinds: Vec<String> =
-            c.attempts.iter().filter_map(|a| a.amount.as_ref().map(|m| m.what.clone())).collect();
-        let mut seen = std::collections::HashSet::new();
-        kinds.retain(|k| seen.insert(k.clone()));
-        let robust_flips: Vec<Amount> = kinds
+        let robust_flips: Vec<Amount> = c
+            .swept_kinds()
             .into_iter()
             .filter_map(|what| {
                 robust

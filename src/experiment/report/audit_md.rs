@@ -15,14 +15,9 @@ use std::path::Path;
 /// success with its 95% interval against the amount, the paper's epsilon dashed where it shows), or None when
 /// no kind is swept over two amounts or more.
 fn sweep_chart(c: &Claim) -> Option<LinePanels> {
-    let mut kinds: Vec<&str> = Vec::new();
-    for a in &c.attempts {
-        if let Some(m) = a.amount.as_ref().filter(|m| !kinds.contains(&m.what.as_str())) {
-            kinds.push(&m.what);
-        }
-    }
     let mut panels = Vec::new();
-    for what in kinds {
+    for what in c.swept_kinds() {
+        let what = what.as_str();
         let mut series: Vec<Series> = Vec::new();
         for a in c.attempts.iter().filter(|a| !a.oracle && a.amount.as_ref().is_some_and(|m| m.what == what)) {
             let x = a.amount.as_ref().map_or(0.0, |m| m.value);
@@ -84,10 +79,6 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn epsilon(c: &Claim) -> String {
-    c.paper_log10_epsilon.map_or("none stated".into(), bounds::scientific)
-}
-
 /// Writes the audit's Markdown into `md`, and a chart per claim with a sweep into `out` (noted in `files`).
 pub(super) fn write(
     md: &mut String,
@@ -117,7 +108,7 @@ pub(super) fn write(
             c.section,
             c.id,
             cell(&c.statement),
-            epsilon(c),
+            c.epsilon_text(),
             cell(&best),
             cell(&least),
             c.verdict.text(),
@@ -133,7 +124,7 @@ pub(super) fn write(
             c.paper_attacker,
             c.setting,
             c.criterion,
-            epsilon(c),
+            c.epsilon_text(),
             c.paper_bound
         );
         if let Some(b) = &c.baseline {
@@ -150,18 +141,7 @@ pub(super) fn write(
         }
         let _ = writeln!(md, "| attack | knowledge beyond the paper's | success | judged |\n| --- | --- | --- | --- |");
         for a in &c.attempts {
-            let judged = match &a.judged {
-                None if a.oracle => "oracle, not judged".to_string(),
-                None => "-".to_string(),
-                Some(j) if a.is_closed_form() => if j.beats { "beats (exact)" } else { "does not beat (exact)" }.into(),
-                Some(j) => format!(
-                    "{} (p = {:.1e}, level {:.4}){}",
-                    if j.beats { "beats" } else { "does not beat" },
-                    j.p_value,
-                    j.level,
-                    if j.marginal { ", marginal" } else { "" }
-                ),
-            };
+            let judged = a.judged_text();
             let knowledge = if a.assumptions.is_empty() && a.amount.is_none() { "-".into() } else { a.knowledge() };
             let note = if a.note.is_empty() { String::new() } else { format!("<br>{}", a.note) };
             let _ = writeln!(
