@@ -61,13 +61,13 @@ pub(super) fn float_shares_4_1(st: &Setting) -> Result<Vec<Claim>> {
     let run = float_run((&small, data.1), epochs, seed, hidden)?;
     let real = float_share::from_view(run.view(Role::P1)?, &run.schedule, &small, Some(&prior), sigma, 0.3)?;
     let opened = super::openings::beaver_4_1(&run, &small, &prior, epochs)?;
-    let names = ViewNames {
+    let names = super::openings::ViewNames {
         average: "average of the image's shares in a real run's view",
         posterior: "posterior mean of the shares in a real run's view",
         amount: "shares seen in a run",
         align: "aligns one image's shares across epochs (re-shared every epoch)",
     };
-    c.attempts.extend(view_attempts(&real, &names, |p, psnr| {
+    c.attempts.extend(super::openings::view_attempts(&real, &names, |p, psnr| {
         format!(
             "P1's recorded view of a float-mode run: logistic regression, {} images, {epochs} epochs; {} images \
              seen {} time{}; median PSNR {psnr:.1} dB",
@@ -119,49 +119,6 @@ pub(super) fn float_shares_4_1(st: &Setting) -> Result<Vec<Claim>> {
     }
     rows.push(opened);
     Ok(rows)
-}
-
-/// How the attempts on a recorded view are named: the two attackers, the swept amount, and the knowledge it
-/// takes to use more than one sighting of an image.
-pub(super) struct ViewNames {
-    pub average: &'static str,
-    pub posterior: &'static str,
-    pub amount: &'static str,
-    pub align: &'static str,
-}
-
-/// The averaging and posterior-mean attempts on a recorded view's report, at one sighting and at the most any
-/// image has; `note` describes a point and a median PSNR.
-pub(super) fn view_attempts(
-    r: &float_share::ViewReport,
-    names: &ViewNames,
-    note: impl Fn(&float_share::ViewPoint, f64) -> String,
-) -> Vec<Attempt> {
-    let mut out = Vec::new();
-    let most = r.points.last().map_or(0, |p| p.shares);
-    for p in r.points.iter().filter(|p| p.shares == 1 || p.shares == most) {
-        let align: &[&str] = if p.shares > 1 { &[names.align] } else { &[] };
-        let (average, psnr) = &p.average;
-        out.push(
-            Attempt::assuming(names.average, align, average.estimate)
-                .with_amount(names.amount, p.shares as f64)
-                .with_note(note(p, *psnr)),
-        );
-        if let Some((s, psnr)) = &p.prior {
-            let mut with_prior = vec!["public digits (a Gaussian prior)"];
-            with_prior.extend_from_slice(align);
-            out.push(
-                Attempt::assuming(names.posterior, &with_prior, s.estimate)
-                    .with_amount(&format!("{} (with a prior)", names.amount), p.shares as f64)
-                    .with_note(format!(
-                        "{}; the prior mean alone: {}",
-                        note(p, *psnr),
-                        r.prior_only_median_psnr.map_or("-".into(), |v| format!("median PSNR {v:.1} dB"))
-                    )),
-            );
-        }
-    }
-    out
 }
 
 const QUOTE: &str = "In order to prevent this, we uses a r whose variation is greater than x, so its safe to share r and \
