@@ -25,3 +25,25 @@ fn rdp_epsilons_match_dp_accounting_and_the_gaussian_closed_form_matches_its_exa
         }
     }
 }
+
+#[test]
+fn pld_epsilons_are_within_one_percent_of_dp_accounting_and_never_below() {
+    let v: serde_json::Value = serde_json::from_str(include_str!("fixtures/dp_reference.json")).unwrap();
+    for r in v["rows"].as_array().unwrap() {
+        let f = |k: &str| r[k].as_f64().unwrap();
+        let run = DpSgd::new(f("q"), f("sigma"), r["steps"].as_u64().unwrap()).unwrap();
+        let eps = run.epsilon_pld(f("delta")).unwrap();
+        let want = f("epsilon_pld");
+        eprintln!(
+            "q {} sigma {} T {}: PLD {eps:.6} dp-accounting {want:.6} ({:+.4}%)",
+            f("q"),
+            f("sigma"),
+            r["steps"],
+            100.0 * (eps / want - 1.0)
+        );
+        assert!(eps >= want && eps <= want * 1.01, "{r}: PLD epsilon {eps} against dp-accounting's {want}");
+        if let Some(exact) = r["epsilon_exact"].as_f64() {
+            assert!(eps >= exact, "{r}: PLD {eps} below the exact {exact}");
+        }
+    }
+}

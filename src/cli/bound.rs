@@ -38,8 +38,42 @@ pub struct DpArgs {
     #[arg(long, value_name = "D", allow_negative_numbers = true, default_value_t = 1e-5)]
     pub dp_delta: f64,
     /// The prior's baseline: the success of guessing from the prior alone (1/M for M equally likely records).
-    #[arg(long, value_name = "K", allow_negative_numbers = true, default_value_t = 0.01)]
-    pub kappa: f64,
+    /// [default: 0.01]
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub kappa: Option<f64>,
+    /// The paper's Gaussian data instead of --kappa: records x ~ N(0, I_N); kappa = P(|x| <= radius), the chi
+    /// distribution's CDF (the prior's best guess is 0). Needs --radius.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub gaussian_dim: Option<u64>,
+    /// With --gaussian-dim: the reconstruction radius delta of Definition 3.2.
+    #[arg(long, value_name = "D", allow_negative_numbers = true)]
+    pub radius: Option<f64>,
+}
+
+/// kappa from the flags: given, or the chi distribution's CDF for Gaussian records.
+fn kappa(a: &DpArgs) -> Result<(f64, String)> {
+    use crate::error::invalid;
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    if a.gaussian_dim == Some(0) {
+        return Err(invalid("--gaussian-dim must be at least 1"));
+    }
+    if let Some(r) = a.radius.filter(|r| !(r.is_finite() && *r > 0.0)) {
+        return Err(invalid(format!("--radius must be a positive finite number, got {r}")));
+    }
+    match (a.gaussian_dim, a.radius, a.kappa) {
+        (Some(_), _, Some(_)) => Err(invalid("--kappa and --gaussian-dim both set kappa: give one")),
+        (Some(_), None, _) | (None, Some(_), _) => Err(invalid("--gaussian-dim and --radius go together")),
+        (Some(n), Some(r), None) => {
+            let k = ChiSquared::new(n as f64).map_err(|e| invalid(e.to_string()))?.cdf(r * r);
+            if !(k > 0.0 && k < 1.0) {
+                return Err(invalid(format!(
+                    "kappa = P(chi_{n} <= {r}) = {k} leaves nothing to bound: choose a radius with 0 < kappa < 1"
+                )));
+            }
+            Ok((k, format!("P(chi_{n} <= {r}), records N(0, I_{n})")))
+        }
+        (None, None, k) => Ok((k.unwrap_or(0.01), "given".into())),
+    }
 }
 
 /// `rtas bound dp`.
@@ -54,6 +88,8 @@ pub struct DpBound {
     pub epsilon_rdp: f64,
     /// The RDP order that gives it.
     pub rdp_order: f64,
+    /// epsilon by the PLD accountant (pessimistic connect-the-dots discretization on a 1e-4 grid; tighter).
+    pub epsilon_pld: f64,
     /// Without sampling: mu of mu-GDP, sqrt(T) / sigma.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mu: Option<f64>,
@@ -62,6 +98,8 @@ pub struct DpBound {
     pub epsilon_exact: Option<f64>,
     /// kappa.
     pub kappa: f64,
+    /// Where kappa comes from.
+    pub kappa_from: String,
     /// The reconstruction bound: no attacker reconstructs a record with probability above gamma.
     pub rero_gamma: f64,
     /// How gamma was computed.
@@ -71,26 +109,32 @@ pub struct DpBound {
 fn dp(a: DpArgs) -> Result<DpBound> {
     use crate::analysis::dp;
     let run = dp::DpSgd::new(a.sample_rate, a.noise_multiplier, a.steps)?;
+    let (kappa, kappa_from) = kappa(&a)?;
     let (epsilon_rdp, rdp_order) = run.epsilon_rdp(a.dp_delta)?;
+    let epsilon_pld = run.epsilon_pld(a.dp_delta)?;
     let mu = run.mu();
     let epsilon_exact = mu.map(|m| dp::gdp_epsilon(m, a.dp_delta)).transpose()?;
     let (rero_gamma, rero_method) = match mu {
-        Some(m) => (dp::rero_gdp(m, a.kappa)?, "exact for the Gaussian mechanism: Phi(Phi^-1(kappa) + mu)".to_string()),
-        None => (
-            dp::rero_profile(a.kappa, |e| run.delta_rdp(e))?,
-            "from the RDP privacy profile: min over eps of e^eps kappa + delta(eps) (an upper bound; the PLD \
-             profile would be tighter)"
-                .to_string(),
-        ),
+        Some(m) => (dp::rero_gdp(m, kappa)?, "exact for the Gaussian mechanism: Phi(Phi^-1(kappa) + mu)".to_string()),
+        None => {
+            let plds = run.pld();
+            let gamma = dp::rero_profile(kappa, |e| plds.iter().map(|p| p.delta(e)).fold(0.0, f64::max))?;
+            (
+                gamma,
+                "from the PLD privacy profile: min over eps of e^eps kappa + delta(eps) (an upper bound)".to_string(),
+            )
+        }
     };
     Ok(DpBound {
         run,
         delta: a.dp_delta,
         epsilon_rdp,
         rdp_order,
+        epsilon_pld,
         mu,
         epsilon_exact,
-        kappa: a.kappa,
+        kappa,
+        kappa_from,
         rero_gamma,
         rero_method,
     })
@@ -210,15 +254,16 @@ pub fn run(cmd: BoundCommand, json: bool) -> Result<String> {
             let b = dp(a)?;
             render(&b, json, |b| {
                 let mut s = format!(
-                    "DP-SGD: q = {}, sigma = {}, T = {}, delta = {}\nepsilon (RDP accountant, order {}): {:.4}\n",
-                    b.run.q, b.run.sigma, b.run.steps, b.delta, b.rdp_order, b.epsilon_rdp
+                    "DP-SGD: q = {}, sigma = {}, T = {}, delta = {}\nepsilon (PLD accountant): {:.4}\nepsilon (RDP \
+                     accountant, order {}): {:.4}\n",
+                    b.run.q, b.run.sigma, b.run.steps, b.delta, b.epsilon_pld, b.rdp_order, b.epsilon_rdp
                 );
                 if let (Some(mu), Some(e)) = (b.mu, b.epsilon_exact) {
                     s.push_str(&format!("mu-GDP: mu = {mu:.4}, exact epsilon {e:.4}\n"));
                 }
                 s.push_str(&format!(
-                    "reconstruction bound against a prior of baseline kappa = {}: gamma = {:.4e} ({})",
-                    b.kappa, b.rero_gamma, b.rero_method
+                    "reconstruction bound against a prior of baseline kappa = {:.4e} ({}): gamma = {:.4e} ({})",
+                    b.kappa, b.kappa_from, b.rero_gamma, b.rero_method
                 ));
                 s
             })
