@@ -16,7 +16,7 @@ use ndarray::{ArrayD, Axis, IxDyn};
 use rand::RngExt;
 
 /// Plaintext runs name no messages; the walker's labels go nowhere.
-fn plain_label() -> Label {
+pub(crate) fn plain_label() -> Label {
     Stage::Op.at("")
 }
 
@@ -173,7 +173,7 @@ impl Net {
     }
 
     /// The batch `x` (`[B, features]`) in the input's shape.
-    fn shaped(&self, x: &ArrayD<f64>) -> Result<ArrayD<f64>> {
+    pub(crate) fn shaped(&self, x: &ArrayD<f64>) -> Result<ArrayD<f64>> {
         let b = x.shape()[0];
         if x.len() != b * self.input_len() {
             return Err(invalid(format!(
@@ -240,7 +240,7 @@ impl Net {
 
     /// The loss of outputs `out` against targets `y`: (outputs as the model reports them, loss, unscaled
     /// delta at `out`).
-    fn loss(&self, out: ArrayD<f64>, y: &ArrayD<f64>) -> Result<(ArrayD<f64>, f64, ArrayD<f64>)> {
+    pub(crate) fn loss(&self, out: ArrayD<f64>, y: &ArrayD<f64>) -> Result<(ArrayD<f64>, f64, ArrayD<f64>)> {
         if out.shape() != y.shape() {
             return Err(invalid(format!("outputs {:?} against targets {:?}", out.shape(), y.shape())));
         }

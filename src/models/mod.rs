@@ -18,6 +18,7 @@
 //! the backward pass far from the last bit.
 
 pub mod backend;
+pub mod dp_sgd;
 pub mod graph;
 pub mod layers;
 pub mod onnx;

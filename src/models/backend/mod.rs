@@ -8,6 +8,7 @@
 //! masks, so that the gradient products open only the delta); element-wise functions return the
 //! derivative's kept value; layout changes are [`Relayout`]s every backend applies to its own tensors.
 
+pub mod per_example;
 pub mod plain;
 pub mod shares;
 

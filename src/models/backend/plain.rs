@@ -21,6 +21,13 @@ pub struct Operands {
     w: ArrayD<f64>,
 }
 
+impl Operands {
+    /// The product's input (a conv's after padding).
+    pub fn input(&self) -> &ArrayD<f64> {
+        &self.x
+    }
+}
+
 /// Plaintext has no data set opened once.
 #[derive(Debug)]
 pub enum NoOpened {}
