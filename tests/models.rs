@@ -388,7 +388,7 @@ fn every_layer_kind_trains_under_every_backend_from_the_same_layer_code() {
             .iter()
             .filter_map(|p| match p {
                 ProtocolChoice::Secure(s) => Some(*s),
-                ProtocolChoice::Plain => None,
+                ProtocolChoice::Plain | ProtocolChoice::DpSgd => None,
             })
             .collect();
         let plan = PlanConfig {

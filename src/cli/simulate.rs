@@ -52,6 +52,8 @@ pub enum ProtocolName {
     RtasFast,
     /// The cryptographic baseline: everything secret-shared, element-wise functions by FSS gates, no helper.
     Mpc,
+    /// Differential privacy: plaintext DP-SGD (clipped per-example gradients plus Gaussian noise), accounted.
+    DpSgd,
 }
 
 impl ProtocolName {
@@ -61,6 +63,7 @@ impl ProtocolName {
             ProtocolName::Rtas => ProtocolChoice::Secure(Protocol::Rtas),
             ProtocolName::Mpc => ProtocolChoice::Secure(Protocol::Mpc),
             ProtocolName::RtasFast => ProtocolChoice::Secure(Protocol::RtasFast),
+            ProtocolName::DpSgd => ProtocolChoice::DpSgd,
         }
     }
 }
@@ -137,9 +140,79 @@ pub struct SimulateArgs {
     /// Scale every feature of --data-file to mean 0 and variance 1 (statistics of the training rows).
     #[arg(long, requires = "data_file")]
     pub standardize: bool,
+    #[command(flatten)]
+    pub dp: DpFlags,
     /// Random seed (initialization, batch order, parties).
     #[arg(long, value_name = "S", default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
+}
+
+/// DP-SGD's flags (`--protocol dp-sgd`).
+#[derive(Debug, Args)]
+pub struct DpFlags {
+    /// DP-SGD: the noise multiplier sigma (noise standard deviation over the clipping norm).
+    #[arg(long, value_name = "SIGMA", allow_negative_numbers = true)]
+    pub noise_multiplier: Option<f64>,
+    /// DP-SGD: calibrate sigma so that epsilon at --dp-delta is at most this (PLD accountant).
+    #[arg(long, value_name = "EPS", allow_negative_numbers = true)]
+    pub target_epsilon: Option<f64>,
+    /// DP-SGD: clipping norm C of each example's gradient [default: 1].
+    #[arg(long, value_name = "C", allow_negative_numbers = true)]
+    pub clip: Option<f64>,
+    /// DP-SGD: delta of (epsilon, delta)-DP [default: 1e-5].
+    #[arg(long, value_name = "D", allow_negative_numbers = true)]
+    pub dp_delta: Option<f64>,
+    /// DP-SGD: poisson (each record in each step with probability B/N) or shuffle (fixed batches, accounted
+    /// without amplification) [default: poisson].
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub dp_sampling: Option<DpSamplingName>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DpSamplingName {
+    /// Each record in each step with probability B/N.
+    Poisson,
+    /// The plain run's shuffled fixed-size batches.
+    Shuffle,
+}
+
+impl DpFlags {
+    /// The settings for `--protocol dp-sgd`; an error when they are given with another protocol.
+    pub fn config(&self, protocol: ProtocolName) -> Result<Option<simulate::dp_sgd::DpConfig>> {
+        use crate::error::invalid;
+        use simulate::dp_sgd::{DpConfig, DpNoise, DpSampling};
+        let any = self.noise_multiplier.is_some()
+            || self.target_epsilon.is_some()
+            || self.clip.is_some()
+            || self.dp_delta.is_some()
+            || self.dp_sampling.is_some();
+        if !matches!(protocol, ProtocolName::DpSgd) {
+            if any {
+                return Err(invalid(
+                    "--noise-multiplier, --target-epsilon, --clip, --dp-delta and --dp-sampling go with --protocol dp-sgd",
+                ));
+            }
+            return Ok(None);
+        }
+        let noise = match (self.noise_multiplier, self.target_epsilon) {
+            (Some(s), None) => DpNoise::Multiplier(s),
+            (None, Some(e)) => DpNoise::TargetEpsilon(e),
+            (Some(_), Some(_)) => return Err(invalid("give --noise-multiplier or --target-epsilon, not both")),
+            (None, None) => return Err(invalid("--protocol dp-sgd needs --noise-multiplier or --target-epsilon")),
+        };
+        let d = DpConfig::default();
+        let c = DpConfig {
+            noise,
+            clip: self.clip.unwrap_or(d.clip),
+            delta: self.dp_delta.unwrap_or(d.delta),
+            sampling: match self.dp_sampling {
+                Some(DpSamplingName::Shuffle) => DpSampling::Shuffle,
+                Some(DpSamplingName::Poisson) | None => DpSampling::Poisson,
+            },
+        };
+        c.check()?;
+        Ok(Some(c))
+    }
 }
 
 impl SimulateArgs {
@@ -151,6 +224,7 @@ impl SimulateArgs {
             cfg.sharing = Sharing::Float;
         }
         cfg.seed = self.seed;
+        cfg.dp = self.dp.config(self.protocol)?;
         Ok(cfg)
     }
 }
@@ -215,7 +289,7 @@ pub(super) fn table(r: &SimulateReport) -> String {
     let mut s = format!(
         "simulate {} under {} (sharing {}), {} epoch(s), batch {}, lr {}, {} train / {} test images, {} steps, seed {}\n\
          test accuracy {:.2}% (plain, same init and batches: {:.2}%); largest parameter difference from plain {:.2e}\n\
-         loss by step: {}\n  plain loss: {}\n\n{}\n\n{}",
+         loss by step: {}\n  plain loss: {}\n\n{}",
         r.model.name(),
         r.protocol,
         r.sharing,
@@ -231,9 +305,44 @@ pub(super) fn table(r: &SimulateReport) -> String {
         r.max_param_diff_vs_plain,
         curve.join(" "),
         plain_curve.join(" "),
-        cost_table("one training step", &r.train_step),
-        cost_table("one inference batch", &r.infer_batch)
+        match &r.dp {
+            // DP-SGD is plaintext: its step costs compute only, beside the plain step's.
+            Some(_) => format!(
+                "one training step (batch {}): {:.3} ms on one core, plaintext {:.3} ms: {:.2}x (no bytes, no rounds)\n\
+                 one inference batch (batch {}): {:.3} ms, as plaintext",
+                r.train_step.batch,
+                r.train_step.compute_seconds.values().next().copied().unwrap_or(f64::NAN) * 1e3,
+                r.train_step.plain_seconds * 1e3,
+                r.train_step.compute_ratio,
+                r.infer_batch.batch,
+                r.infer_batch.plain_seconds * 1e3
+            ),
+            None => format!(
+                "{}\n\n{}",
+                cost_table("one training step", &r.train_step),
+                cost_table("one inference batch", &r.infer_batch)
+            ),
+        }
     );
+    if let Some(d) = &r.dp {
+        s.push_str(&format!(
+            "\n\nDP-SGD ({:?} sampling, rate {:.5}): noise multiplier {:.4}{}, clip {}, {} steps (mean batch {:.1}); \
+             {:.1}% of per-example gradients clipped (median norm {:.4})\nepsilon = {:.4} at delta = {} ({}){}",
+            d.sampling,
+            d.sample_rate,
+            d.noise_multiplier,
+            d.target_epsilon.map_or(String::new(), |t| format!(" (calibrated to epsilon {t})")),
+            d.clip,
+            d.steps,
+            d.mean_batch,
+            100.0 * d.clipped_fraction,
+            d.median_norm,
+            d.epsilon,
+            d.delta,
+            d.accountant,
+            d.epsilon_rdp.map_or(String::new(), |e| format!("; RDP accountant {e:.4}"))
+        ));
+    }
     if let Some(o) = &r.one_time {
         s.push_str(&format!("\n\n{}", cost_table("one-time: sharing and opening the masked training set", o)));
     }

@@ -52,17 +52,25 @@ fn copy(s: &Saved<PerExample>) -> Saved<PerExample> {
     }
 }
 
+/// A batch's clipped gradient sum.
+#[derive(Debug, Clone)]
+pub struct Clipped {
+    /// The sum of the clipped per-example gradients, per parameter.
+    pub grads: Vec<ArrayD<f64>>,
+    /// Outputs (None for an empty batch).
+    pub yhat: Option<ArrayD<f64>>,
+    /// The batch's loss.
+    pub loss: f64,
+    /// Each example's gradient norm before clipping.
+    pub norms: Vec<f64>,
+}
+
 /// The sum of the batch's clipped per-example gradients, the outputs, the loss and every example's norm.
-pub fn clipped_sum(
-    net: &Net,
-    params: &[ArrayD<f64>],
-    x: &ArrayD<f64>,
-    y: &ArrayD<f64>,
-    clip: f64,
-) -> Result<(Vec<ArrayD<f64>>, Option<ArrayD<f64>>, f64, Vec<f64>)> {
+pub fn clipped_sum(net: &Net, params: &[ArrayD<f64>], x: &ArrayD<f64>, y: &ArrayD<f64>, clip: f64) -> Result<Clipped> {
     let b = x.shape().first().copied().unwrap_or(0);
     if b == 0 {
-        return Ok((params.iter().map(|p| ArrayD::zeros(p.raw_dim())).collect(), None, 0.0, Vec::new()));
+        let grads = params.iter().map(|p| ArrayD::zeros(p.raw_dim())).collect();
+        return Ok(Clipped { grads, yhat: None, loss: 0.0, norms: Vec::new() });
     }
     let (layers, label) = (net.layers(), plain_label());
     let range = (0, layers.len());
@@ -81,7 +89,7 @@ pub fn clipped_sum(
         row.mapv_inplace(|v| v * f * s);
     }
     let (grads, _) = walk::backward(&mut PerExample::default(), layers, range, again, scaled, false, &label)?;
-    Ok((grads, Some(yhat), loss, norms))
+    Ok(Clipped { grads, yhat: Some(yhat), loss, norms })
 }
 
 /// One DP-SGD step on the batch `x` (targets `y`; possibly empty under Poisson sampling), noise from `rng`.
@@ -93,10 +101,14 @@ pub fn step(
     s: &DpStepSettings,
     rng: &mut Rng,
 ) -> Result<DpStep> {
-    if !(s.clip > 0.0 && s.clip.is_finite()) || !(s.sigma >= 0.0 && s.sigma.is_finite()) || !(s.expected_batch > 0.0) {
-        return Err(invalid(format!("DP-SGD step: clip {}, sigma {}, expected batch {}", s.clip, s.sigma, s.expected_batch)));
+    let ok = s.clip > 0.0 && s.clip.is_finite() && s.sigma >= 0.0 && s.sigma.is_finite() && s.expected_batch > 0.0;
+    if !ok {
+        return Err(invalid(format!(
+            "DP-SGD step: clip {}, sigma {}, expected batch {}",
+            s.clip, s.sigma, s.expected_batch
+        )));
     }
-    let (mut grads, yhat, loss, norms) = clipped_sum(net, params, x, y, s.clip)?;
+    let Clipped { mut grads, yhat, loss, norms } = clipped_sum(net, params, x, y, s.clip)?;
     let sd = s.sigma * s.clip;
     if sd > 0.0 {
         for g in &mut grads {
@@ -136,9 +148,9 @@ mod tests {
             let labels: Vec<f64> = (0..b).map(|i| (i % 10) as f64).collect();
             let y = net.targets(&labels).unwrap();
             let clip = 0.05;
-            let (sum, _, _, norms) = clipped_sum(net, &params, &x, &y, clip).unwrap();
+            let Clipped { grads: sum, norms, .. } = clipped_sum(net, &params, &x, &y, clip).unwrap();
             let mut want: Vec<ArrayD<f64>> = params.iter().map(|p| ArrayD::zeros(p.raw_dim())).collect();
-            for i in 0..b {
+            for (i, &ni) in norms.iter().enumerate() {
                 let xi = x.slice_axis(Axis(0), (i..i + 1).into()).to_owned();
                 let yi = y.slice_axis(Axis(0), (i..i + 1).into()).to_owned();
                 // One example's gradient of its own loss: the plain step's parameter change over lr.
@@ -146,7 +158,7 @@ mod tests {
                 net.train_on(&mut p1, &xi, &yi, 1.0).unwrap();
                 let g: Vec<ArrayD<f64>> = params.iter().zip(&p1).map(|(a, b)| a - b).collect();
                 let n = g.iter().map(|t| t.iter().map(|v| v * v).sum::<f64>()).sum::<f64>().sqrt();
-                assert!((n - norms[i]).abs() < 1e-9 * n.max(1.0), "{model:?} example {i}: {n} vs {}", norms[i]);
+                assert!((n - ni).abs() < 1e-9 * n.max(1.0), "{model:?} example {i}: {n} vs {ni}");
                 let s = (clip / n).min(1.0);
                 for (w, gi) in want.iter_mut().zip(&g) {
                     w.zip_mut_with(gi, |a, &v| *a += s * v);

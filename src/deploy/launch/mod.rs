@@ -184,7 +184,12 @@ pub fn launch_recorded(o: &LaunchOptions) -> Result<(LaunchReport, BTreeMap<Role
     };
     let protocol = match o.sim.protocol {
         simulate::ProtocolChoice::Secure(p) => p,
-        simulate::ProtocolChoice::Plain => return Err(invalid("launch runs rtas, rtas-fast or mpc, not plain")),
+        c @ (simulate::ProtocolChoice::Plain | simulate::ProtocolChoice::DpSgd) => {
+            return Err(invalid(format!(
+                "launch runs rtas, rtas-fast or mpc, not {} (one process: use simulate)",
+                c.name()
+            )));
+        }
     };
     let roles = protocol.roles();
     let mesh = match o.shape {

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 pub use crate::experiment::op::Sharing;
 
 mod cost;
+pub mod dp_sgd;
 mod plain;
 mod record;
 mod score;
@@ -40,6 +41,8 @@ pub enum ProtocolChoice {
     Plain,
     /// A secure protocol.
     Secure(Protocol),
+    /// DP-SGD: plaintext training with clipped, noisy gradients (settings in [`SimulateConfig::dp`]).
+    DpSgd,
 }
 
 impl ProtocolChoice {
@@ -48,6 +51,7 @@ impl ProtocolChoice {
         match self {
             ProtocolChoice::Plain => "plain",
             ProtocolChoice::Secure(p) => p.name(),
+            ProtocolChoice::DpSgd => "dp-sgd",
         }
     }
 }
@@ -85,6 +89,8 @@ pub struct SimulateConfig {
     pub helper: HelperMode,
     /// Seed of the initial parameters when it is not `seed` (a deployment's owner draws its own).
     pub init_seed: Option<u64>,
+    /// DP-SGD's settings (with `--protocol dp-sgd`).
+    pub dp: Option<dp_sgd::DpConfig>,
 }
 
 impl SimulateConfig {
@@ -110,6 +116,7 @@ impl SimulateConfig {
             keep_recording: false,
             helper: HelperMode::default(),
             init_seed: None,
+            dp: None,
         }
     }
 }
@@ -193,6 +200,9 @@ pub struct SimulateReport {
     /// Truncated elements checked and failed over the whole secure run (ring sharing; each failure is off by
     /// 2^(64 - 2f) in decoded units).
     pub truncation: TruncationCounts,
+    /// DP-SGD's accounting and clipping (with `--protocol dp-sgd`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dp: Option<dp_sgd::DpReport>,
 }
 
 /// The report and, when views were asked for, the recording of the secure run.
@@ -260,8 +270,18 @@ pub(crate) fn validate(cfg: &SimulateConfig, train_count: usize, test_count: usi
     if cfg.sharing == Sharing::Float && cfg.protocol == ProtocolChoice::Secure(Protocol::Mpc) {
         return Err(invalid("--protocol mpc (FSS gates) needs --sharing ring"));
     }
-    if cfg.reuse_masks && cfg.protocol == ProtocolChoice::Plain {
-        return Err(invalid("--reuse-masks applies to rtas and rtas-fast, not plain"));
+    if cfg.reuse_masks && matches!(cfg.protocol, ProtocolChoice::Plain | ProtocolChoice::DpSgd) {
+        return Err(invalid(format!("--reuse-masks applies to rtas and rtas-fast, not {}", cfg.protocol.name())));
+    }
+    match (cfg.protocol, cfg.dp) {
+        (ProtocolChoice::DpSgd, Some(d)) => d.check()?,
+        (ProtocolChoice::DpSgd, None) => return Err(invalid("--protocol dp-sgd needs its settings")),
+        (_, Some(_)) => {
+            return Err(invalid(
+                "--noise-multiplier, --target-epsilon, --clip and --dp-sampling go with --protocol dp-sgd",
+            ));
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -309,6 +329,7 @@ pub(crate) fn plain_report(
         infer_batch: StepCost { batch: infer[0].len(), plain_seconds: plain_run.infer_seconds, ..Default::default() },
         one_time: None,
         truncation: TruncationCounts::default(),
+        dp: None,
     };
     let pm = |s: f64| cfg.profiles.iter().map(|p| (p.name.clone(), s)).collect::<BTreeMap<_, _>>();
     report.train_step.modeled_seconds = pm(plain_step);
@@ -334,6 +355,12 @@ pub fn simulate(cfg: &SimulateConfig, train: &Prepared, test: &Prepared, pb: &Pr
     pb.set_length(2 * sched.len() as u64);
     let plain_run = run_plain(cfg, train, test, &sched, &infer, pb)?;
     let mut report = plain_report(cfg, (train.count, test.count), &sched, &infer, &plain_run);
+    if cfg.protocol == ProtocolChoice::DpSgd {
+        let data: (&dyn Examples, &dyn Examples) = (train, test);
+        let run = dp_sgd::run(cfg, data, (train.count, &sched, &infer), &plain_run, &mut report, pb)?;
+        pb.finish_and_clear();
+        return Ok(SimulateOutput { report, recording: None, final_params: run.params, schedule: run.schedule });
+    }
     let ProtocolChoice::Secure(protocol) = cfg.protocol else {
         pb.finish_and_clear();
         return Ok(SimulateOutput { report, recording: None, final_params: plain_run.params, schedule: sched });

@@ -98,7 +98,11 @@ impl Backend for PerExample {
         let dr = drows.view().into_dimensionality::<Ix2>().map_err(|e| invalid(e.to_string()))?;
         let (b, p) = (kept.input().shape()[0], g.oh * g.ow);
         if cols.nrows() != b * p || dr.nrows() != b * p {
-            return Err(invalid(format!("{} patch rows and {} delta rows for {b} examples of {p}", cols.nrows(), dr.nrows())));
+            return Err(invalid(format!(
+                "{} patch rows and {} delta rows for {b} examples of {p}",
+                cols.nrows(),
+                dr.nrows()
+            )));
         }
         let mut total = ndarray::Array2::<f64>::zeros((cols.ncols(), dr.ncols()));
         for i in 0..b {
@@ -125,7 +129,13 @@ impl Backend for PerExample {
         Plain.activation(x, f, grad, l)
     }
 
-    fn times_derivative(&mut self, d: ArrayD<f64>, x: &ArrayD<f64>, grad: Activation, l: &Label) -> Result<ArrayD<f64>> {
+    fn times_derivative(
+        &mut self,
+        d: ArrayD<f64>,
+        x: &ArrayD<f64>,
+        grad: Activation,
+        l: &Label,
+    ) -> Result<ArrayD<f64>> {
         Plain.times_derivative(d, x, grad, l)
     }
 
