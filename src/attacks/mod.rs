@@ -5,6 +5,7 @@
 pub mod data;
 pub mod decoder;
 pub mod degree_matching;
+pub mod dp_reconstruction;
 pub mod float_share;
 pub mod helper_linking;
 pub mod helper_view;

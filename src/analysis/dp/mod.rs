@@ -250,6 +250,55 @@ pub fn rero_profile(kappa: f64, delta_at: impl Fn(f64) -> f64) -> Result<f64> {
     Ok(best.min(1.0))
 }
 
+/// The largest mu (to 1e-12 relative) whose mu-GDP epsilon at `delta` is at most `target`.
+pub fn gdp_mu_for_epsilon(delta: f64, target: f64) -> Result<f64> {
+    check_target(target)?;
+    let (mut lo, mut hi) = (1e-9f64, 1.0f64);
+    while gdp_epsilon(hi, delta)? < target {
+        hi *= 2.0;
+        if hi > 1e6 {
+            return Err(invalid(format!("epsilon {target} at delta {delta} allows no noise")));
+        }
+    }
+    for _ in 0..100 {
+        let mid = (lo * hi).sqrt();
+        if gdp_epsilon(mid, delta)? <= target { lo = mid } else { hi = mid }
+    }
+    Ok(lo)
+}
+
+/// The smallest noise multiplier (to 0.1%) whose PLD epsilon at `delta` after `steps` steps at sampling rate
+/// `q` is at most `target`: RDP (looser, fast) gives an upper end, bisection on the PLD accountant narrows it.
+pub fn sigma_for_epsilon(q: f64, steps: u64, delta: f64, target: f64) -> Result<f64> {
+    check_target(target)?;
+    let rdp_eps = |s: f64| -> Result<f64> { Ok(DpSgd::new(q, s, steps)?.epsilon_rdp(delta)?.0) };
+    let pld_eps = |s: f64| -> Result<f64> { DpSgd::new(q, s, steps)?.epsilon_pld(delta) };
+    let mut hi = 1.0f64;
+    while rdp_eps(hi)? > target {
+        hi *= 2.0;
+        if hi > 1e6 {
+            return Err(invalid(format!("epsilon {target} needs a noise multiplier above 10^6")));
+        }
+    }
+    let mut lo = hi / 2.0;
+    while lo > 1e-3 && pld_eps(lo)? <= target {
+        hi = lo;
+        lo /= 2.0;
+    }
+    while hi / lo > 1.001 {
+        let mid = (lo * hi).sqrt();
+        if pld_eps(mid)? <= target { hi = mid } else { lo = mid }
+    }
+    Ok(hi)
+}
+
+fn check_target(target: f64) -> Result<()> {
+    if !(target.is_finite() && target > 0.0) {
+        return Err(invalid(format!("--target-epsilon must be a positive finite number, got {target}")));
+    }
+    Ok(())
+}
+
 fn check_kappa(kappa: f64) -> Result<()> {
     if !(kappa > 0.0 && kappa < 1.0) {
         return Err(invalid(format!("--kappa must lie in (0, 1), got {kappa}")));

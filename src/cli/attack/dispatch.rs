@@ -258,5 +258,60 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
                 crate::cli::output::value_table("float-share (prior: a Gaussian fit to the 2000 held-out digits)", r)
             })
         }
+        AttackCommand::DpReconstruction(a) => {
+            let (tr, te) = mnist::bundled_split()?;
+            let r = crate::attacks::dp_reconstruction::run(
+                &crate::attacks::dp_reconstruction::DpReconstruction {
+                    model: a.model.kind,
+                    others: a.others,
+                    candidates: a.candidates,
+                    sample_rate: a.sample_rate,
+                    steps: a.steps,
+                    epsilons: a.epsilons,
+                    delta: a.dp_delta,
+                    clip: a.clip,
+                    lr: a.lr,
+                    trials: a.trials,
+                    seed: a.seed,
+                },
+                &Prepared::new(&tr)?,
+                &Prepared::new(&te)?,
+            )?;
+            render(&r, json, dp_reconstruction_table)
+        }
     }
+}
+
+fn dp_reconstruction_table(r: &crate::attacks::dp_reconstruction::DpReconstructionReport) -> String {
+    let mut t = crate::cli::output::Table::new(&[
+        "epsilon", "sigma", "bound gamma", "attack success", "95% interval", "within bound", "target clipped",
+    ]);
+    for w in &r.rows {
+        t.row(&[
+            format!("{}", w.epsilon),
+            format!("{:.4}", w.noise_multiplier),
+            format!("{:.4}", w.bound),
+            format!("{}/{} = {:.4}", w.successes, w.trials, w.success),
+            format!("[{:.4}, {:.4}]", w.ci_low, w.ci_high),
+            if w.within_bound { "yes".into() } else { "NO: the bound is beaten".into() },
+            format!("{:.0}%", 100.0 * w.target_clipped),
+        ]);
+    }
+    format!(
+        "dp-reconstruction on {}: N = {} records, M = {} candidates (kappa = {:.4}), q = {}, T = {}, C = {}, lr = {}, \
+         delta = {}, seed {}\nattacker: {}\nbound: {}\n{}",
+        r.model,
+        r.records,
+        r.candidates,
+        r.kappa,
+        r.sample_rate,
+        r.steps,
+        r.clip,
+        r.lr,
+        r.delta,
+        r.seed,
+        r.attacker,
+        r.rows.first().map_or("", |w| w.bound_method.as_str()),
+        t.render()
+    )
 }

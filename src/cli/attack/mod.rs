@@ -111,6 +111,46 @@ pub enum AttackCommand {
     Linking(LkArgs),
     /// The paper's float sharing: one share (or several, averaged) of x - r with Gaussian r.
     FloatShare(FsArgs),
+    /// DP-SGD: the informed adversary names the one training record it was not told, from the noisy
+    /// gradients, beside the reconstruction bound of the run's epsilon.
+    DpReconstruction(DrArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DrArgs {
+    /// The model trained: logreg, cnn, or a model file.
+    #[arg(long, value_parser = crate::cli::simulate::parse_model, value_name = "logreg|cnn|FILE", default_value = "logreg")]
+    pub model: crate::cli::simulate::ModelName,
+    /// Training records besides the target (the first training digits; the attacker knows them).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 100)]
+    pub others: usize,
+    /// M: candidates for the target (held-out digits, fresh in each trial); kappa = 1/M.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
+    pub candidates: usize,
+    /// Poisson sampling rate q (1: every record in every step; the bound is then exact).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
+    pub sample_rate: f64,
+    /// Training steps T.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
+    pub steps: usize,
+    /// The epsilons (at --dp-delta) to calibrate the noise to, comma-separated; one row each.
+    #[arg(long, allow_negative_numbers = true, value_delimiter = ',', default_value = "0.5,1,2,4,8,16")]
+    pub epsilons: Vec<f64>,
+    /// delta of (epsilon, delta)-DP.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-5)]
+    pub dp_delta: f64,
+    /// Clipping norm C (small: every gradient is clipped, the target's signal is C every step).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.01)]
+    pub clip: f64,
+    /// Learning rate.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.5)]
+    pub lr: f64,
+    /// Trials per epsilon.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 200)]
+    pub trials: usize,
+    /// Seed.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

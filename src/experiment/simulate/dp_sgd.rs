@@ -157,41 +157,10 @@ fn account(sampling: DpSampling, q: f64, sigma: f64, composed: u64, delta: f64) 
 
 /// The smallest sigma (to 0.1%) whose epsilon at `delta` is at most `target`.
 pub fn calibrate(sampling: DpSampling, q: f64, composed: u64, delta: f64, target: f64) -> Result<f64> {
-    if sampling == DpSampling::Shuffle {
-        // epsilon falls as mu falls: find mu with epsilon(mu) = target, then sigma = sqrt(E) / mu.
-        let (mut lo, mut hi) = (1e-6f64, 1.0f64);
-        while dp::gdp_epsilon(hi, delta)? < target {
-            hi *= 2.0;
-            if hi > 1e4 {
-                return Ok((composed as f64).sqrt() / hi);
-            }
-        }
-        for _ in 0..100 {
-            let mid = (lo * hi).sqrt();
-            if dp::gdp_epsilon(mid, delta)? <= target { lo = mid } else { hi = mid }
-        }
-        return Ok((composed as f64).sqrt() / lo);
+    match sampling {
+        DpSampling::Shuffle => Ok((composed as f64).sqrt() / dp::gdp_mu_for_epsilon(delta, target)?),
+        DpSampling::Poisson => dp::sigma_for_epsilon(q, composed, delta, target),
     }
-    // RDP is looser: its sigma is enough, and an upper end; the PLD accountant then narrows it.
-    let rdp_eps = |s: f64| -> Result<f64> { Ok(DpSgd::new(q, s, composed)?.epsilon_rdp(delta)?.0) };
-    let pld_eps = |s: f64| -> Result<f64> { DpSgd::new(q, s, composed)?.epsilon_pld(delta) };
-    let mut hi = 1.0f64;
-    while rdp_eps(hi)? > target {
-        hi *= 2.0;
-        if hi > 1e6 {
-            return Err(invalid(format!("--target-epsilon {target} needs a noise multiplier above 10^6")));
-        }
-    }
-    let mut lo = hi / 2.0;
-    while lo > 1e-3 && pld_eps(lo)? <= target {
-        hi = lo;
-        lo /= 2.0;
-    }
-    while hi / lo > 1.001 {
-        let mid = (lo * hi).sqrt();
-        if pld_eps(mid)? <= target { hi = mid } else { lo = mid }
-    }
-    Ok(hi)
 }
 
 /// A DP-SGD run's final parameters and the batches it ran.
