@@ -196,8 +196,20 @@ fn audit_verdicts_follow_from_their_own_numbers() {
     let (a, b) = (run(), run());
     let ids: Vec<&str> = a.claims.iter().map(|c| c.id.as_str()).collect();
     let mut expected = rtas::experiment::audit::claim_ids();
-    expected.retain(|id| *id != "cost");
+    expected.retain(|id| *id != "cost" && *id != "dp-1-2.3");
     assert_eq!(ids, expected, "every claim has its row, in order");
+    // The DP row is a measurement: every model at every epsilon, the attack inside its bound's interval.
+    let dp = a.dp.as_ref().expect("the DP row");
+    assert_eq!(serde_json::to_value(dp).unwrap(), serde_json::to_value(b.dp.as_ref().unwrap()).unwrap());
+    let models: std::collections::BTreeSet<&str> = dp.accuracy.iter().map(|r| r.model.as_str()).collect();
+    assert_eq!(models.into_iter().collect::<Vec<_>>(), ["cnn", "logreg"]);
+    for r in &dp.accuracy {
+        assert!(r.accuracy > 0.3 && r.accuracy <= 1.0 && r.rero_bound > 0.1 && r.rero_bound < 1.0, "{r:?}");
+        assert!((r.loss_points - 100.0 * (r.plain_accuracy - r.accuracy)).abs() < 1e-9);
+    }
+    for p in &dp.attack {
+        assert!(p.ci_low <= p.bound, "the informed adversary beats the DP bound: {p:?}");
+    }
     let json_a = serde_json::to_value(&a.claims).unwrap();
     assert_eq!(json_a, serde_json::to_value(&b.claims).unwrap(), "same seed, same audit");
     // Each verdict, recomputed here from the JSON numbers alone (not through the library's rule): each measured

@@ -167,7 +167,8 @@ impl DpReconstruction {
         cands.truncate(self.candidates);
         let target = rng.random_range(0..self.candidates);
         let cx: Vec<ArrayD<f64>> = cands.iter().map(|&r| pool.batch(model, &[r])).collect();
-        let cy: Vec<ArrayD<f64>> = cands.iter().map(|&r| model.targets(&pool.labels_of(&[r]))).collect::<Result<_>>()?;
+        let cy: Vec<ArrayD<f64>> =
+            cands.iter().map(|&r| model.targets(&pool.labels_of(&[r]))).collect::<Result<_>>()?;
         let q = self.sample_rate;
         let sd = sigma * self.clip;
         let step = self.lr / (q * (self.others + 1) as f64);
@@ -178,7 +179,8 @@ impl DpReconstruction {
         for _ in 0..self.steps {
             let rows: Vec<usize> = (0..self.others).filter(|_| q >= 1.0 || rng.random::<f64>() < q).collect();
             let included = q >= 1.0 || rng.random::<f64>() < q;
-            let others = clipped_sum(net, &w, &train.batch(model, &rows), &model.targets(&train.labels_of(&rows))?, self.clip)?;
+            let others =
+                clipped_sum(net, &w, &train.batch(model, &rows), &model.targets(&train.labels_of(&rows))?, self.clip)?;
             let c: Vec<Vec<f64>> = (0..self.candidates)
                 .map(|m| clipped_sum(net, &w, &cx[m], &cy[m], self.clip).map(|g| flat(&g.grads)))
                 .collect::<Result<_>>()?;
@@ -225,14 +227,8 @@ pub fn run(cfg: &DpReconstruction, train: &Prepared, pool: &Prepared) -> Result<
         }
         let sigma = dp::sigma_for_epsilon(q, cfg.steps as u64, cfg.delta, eps)?;
         let run = DpSgd::new(q, sigma, cfg.steps as u64)?;
-        let (bound, bound_method) = match run.mu() {
-            Some(mu) => (dp::rero_gdp(mu, kappa)?, "exact for the Gaussian mechanism: Phi(Phi^-1(kappa) + mu)".to_string()),
-            None => {
-                let plds = run.pld();
-                let g = dp::rero_profile(kappa, |e| plds.iter().map(|p| p.delta(e)).fold(0.0, f64::max))?;
-                (g, "from the PLD privacy profile: min over eps of e^eps kappa + delta(eps)".to_string())
-            }
-        };
+        let (bound, bound_method) = dp::rero_run(&run, kappa)?;
+        let bound_method = bound_method.to_string();
         let outcomes: Vec<(bool, f64)> = (0..cfg.trials)
             .into_par_iter()
             .map(|t| cfg.trial(sigma, train, pool, cfg.seed ^ ((i as u64 + 1) << 32) ^ t as u64))

@@ -1,6 +1,6 @@
 //! `rtas audit`: the claims table.
 
-use super::output::render;
+use super::output::{Table, render};
 use super::progress::bar;
 use crate::analysis::bounds;
 use crate::analysis::estimate::Estimate;
@@ -105,10 +105,64 @@ pub fn table(r: &AuditReport) -> String {
         }
         s.push_str(&format!("   verdict:   {} — {}\n", c.finding().to_uppercase(), c.reason));
     }
+    if let Some(dp) = &r.dp {
+        s.push_str(&dp_table(dp, r.claims.len() + 1));
+    }
     if let Some(cost) = &r.cost {
-        s.push_str(&cost_table(cost, r.claims.len() + 1));
+        s.push_str(&cost_table(cost, r.claims.len() + 1 + usize::from(r.dp.is_some())));
     }
     s.trim_end().to_string()
+}
+
+/// Sections 1 and 2.3 (DP), measured: accuracy per model and epsilon, then the reconstruction attack.
+pub fn dp_table(d: &crate::experiment::audit::dp::DpClaim, number: usize) -> String {
+    let mut t = Table::new(&[
+        "model",
+        "epsilon",
+        "sigma",
+        "lr",
+        "clip",
+        "DP-SGD",
+        "plain",
+        "RTAS",
+        "points lost",
+        "ReRo bound",
+    ]);
+    for r in &d.accuracy {
+        t.row(&[
+            r.model.clone(),
+            format!("{}", r.epsilon),
+            format!("{:.4}", r.noise_multiplier),
+            format!("{}", r.lr),
+            format!("{}", r.clip),
+            format!("{:.2}%", 100.0 * r.accuracy),
+            format!("{:.2}%", 100.0 * r.plain_accuracy),
+            format!("{:.2}%", 100.0 * r.rtas_accuracy),
+            format!("{:.1}", r.loss_points),
+            format!("{:.4}", r.rero_bound),
+        ]);
+    }
+    let mut a = Table::new(&["epsilon", "bound gamma", "attack success", "95% interval"]);
+    for p in &d.attack {
+        a.row(&[
+            format!("{}", p.epsilon),
+            format!("{:.4}", p.bound),
+            format!("{:.4}", p.success),
+            format!("[{:.4}, {:.4}]", p.ci_low, p.ci_high),
+        ]);
+    }
+    format!(
+        "\n{number}. {} ({}): \"{}\"\n   setting: {}\n   measured (no verdict word): {}\n{}\n   the informed adversary ({}):\n{}\n   {}\n",
+        d.id,
+        d.section,
+        d.quote,
+        d.setting,
+        d.measured,
+        t.render(),
+        d.attack_setting,
+        a.render(),
+        d.caveat
+    )
 }
 
 /// Across seeds: one entry per claim with every seed's verdict.

@@ -114,17 +114,8 @@ fn dp(a: DpArgs) -> Result<DpBound> {
     let epsilon_pld = run.epsilon_pld(a.dp_delta)?;
     let mu = run.mu();
     let epsilon_exact = mu.map(|m| dp::gdp_epsilon(m, a.dp_delta)).transpose()?;
-    let (rero_gamma, rero_method) = match mu {
-        Some(m) => (dp::rero_gdp(m, kappa)?, "exact for the Gaussian mechanism: Phi(Phi^-1(kappa) + mu)".to_string()),
-        None => {
-            let plds = run.pld();
-            let gamma = dp::rero_profile(kappa, |e| plds.iter().map(|p| p.delta(e)).fold(0.0, f64::max))?;
-            (
-                gamma,
-                "from the PLD privacy profile: min over eps of e^eps kappa + delta(eps) (an upper bound)".to_string(),
-            )
-        }
-    };
+    let (rero_gamma, rero_method) = dp::rero_run(&run, kappa)?;
+    let rero_method = rero_method.to_string();
     Ok(DpBound {
         run,
         delta: a.dp_delta,

@@ -167,7 +167,7 @@ fn table(r: &TablesReport) -> String {
     ]);
     for model in ["logreg", "cnn"] {
         for phase in ["train", "infer"] {
-            for protocol in ["rtas", "rtas-fast", "mpc"] {
+            for protocol in ["rtas", "rtas-fast", "mpc", "dp-sgd"] {
                 if let Some(m) = find(r, model, protocol, phase) {
                     t5.row(&[
                         format!("{model} {phase} (batch {})", m.batch),

@@ -284,7 +284,13 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
 
 fn dp_reconstruction_table(r: &crate::attacks::dp_reconstruction::DpReconstructionReport) -> String {
     let mut t = crate::cli::output::Table::new(&[
-        "epsilon", "sigma", "bound gamma", "attack success", "95% interval", "within bound", "target clipped",
+        "epsilon",
+        "sigma",
+        "bound gamma",
+        "attack success",
+        "95% interval",
+        "within bound",
+        "target clipped",
     ]);
     for w in &r.rows {
         t.row(&[

@@ -4,6 +4,7 @@
 
 mod cost;
 mod definitions;
+pub mod dp;
 mod float_shares;
 mod helper;
 mod linear;
@@ -76,6 +77,9 @@ pub struct AuditReport {
     /// `--claims` leaves it out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostClaim>,
+    /// Sections 1 and 2.3 on differential privacy: DP-SGD's accuracy and reconstruction, measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dp: Option<dp::DpClaim>,
     /// Quick settings.
     pub quick: bool,
     /// Seed of every attack.
@@ -168,7 +172,7 @@ const TRANSFORMATION_ROWS: &[&str] = &[
 /// Every claim id the audit knows, in order (the summary and the cost claim last).
 pub fn claim_ids() -> Vec<&'static str> {
     let mut ids: Vec<&str> = CLAIMS.iter().flat_map(|(ids, _)| ids.iter().copied()).collect();
-    ids.extend(["summary-1-6", "cost"]);
+    ids.extend(["summary-1-6", "dp-1-2.3", "cost"]);
     ids
 }
 
@@ -209,6 +213,7 @@ pub fn audit_only(quick: bool, seed: u64, only: &[String], pb: &ProgressBar) -> 
         claims.push(summary(&claims));
     }
     let Setting { train, held_out, .. } = setting;
+    let dp = if wanted("dp-1-2.3") { Some(dp::dp_claim(quick, seed, &train, &held_out)?) } else { None };
     let cost = if wanted("cost") { Some(cost::cost_claim(quick, seed, (&train, &held_out), &claims)?) } else { None };
     pb.inc(1);
     pb.finish_and_clear();
@@ -216,6 +221,7 @@ pub fn audit_only(quick: bool, seed: u64, only: &[String], pb: &ProgressBar) -> 
         rule: super::claims::RULE.into(),
         claims,
         cost,
+        dp,
         quick,
         seed,
         seconds: start.elapsed().as_secs_f64(),

@@ -188,10 +188,147 @@ pub(super) fn write(
             );
         }
     }
+    if let Some(dp) = &audit.dp {
+        dp_section(md, dp, &audit.claims, out, files)?;
+    }
     let _ = writeln!(
         md,
         "\nCommand: `rtas audit{}`; one verdict per row across seeds: `rtas audit --quick --seeds 1,2,3,4,5`.\n",
         if full { "" } else { " --quick" }
     );
+    Ok(())
+}
+
+/// The protocol roles whose best measured attack goes on the DP chart: (claim id, whose view, model).
+const ROLES: &[(&str, &str, &str)] = &[
+    ("rtas-fast-4.2.2", "RTAS-fast third party", "logreg"),
+    ("rtas-fast-4.3", "RTAS-fast third party", "cnn"),
+    ("helper-order-4.2.1", "RTAS helper", "logreg"),
+    ("float-4.1", "RTAS party (float shares)", "logreg"),
+];
+
+/// The best measured (not closed-form, not oracle) attempt of a claim: (success, its interval, who knows what).
+fn best_measured(c: &Claim) -> Option<(f64, f64, f64, String)> {
+    c.attempts
+        .iter()
+        .filter(|a| !a.oracle && a.closed_form_log10.is_none())
+        .max_by(|a, b| a.success.epsilon.total_cmp(&b.success.epsilon))
+        .map(|a| (a.success.epsilon, a.success.ci_low, a.success.ci_high, format!("{} [{}]", a.attack, a.knowledge())))
+}
+
+/// Sections 1 and 2.3: DP-SGD's accuracy at each epsilon beside plaintext and RTAS, the reconstruction bound
+/// and attack, and the chart of accuracy against reconstruction for every technology.
+fn dp_section(
+    md: &mut String,
+    dp: &crate::experiment::audit::dp::DpClaim,
+    claims: &[Claim],
+    out: &Path,
+    files: &mut Vec<String>,
+) -> Result<()> {
+    let _ = writeln!(
+        md,
+        "\n### {} ({}): DP-SGD against plaintext and RTAS, measured\n\n> {}\n\nSetting: {}.\n\n| model | epsilon | sigma | lr, clip (best on validation) | DP-SGD test accuracy | plaintext | RTAS | points lost | ReRo bound of this run (kappa 0.1) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        dp.id, dp.section, dp.quote, dp.setting
+    );
+    for r in &dp.accuracy {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.4} | {}, {} | {:.2}% | {:.2}% | {:.2}% | {:.1} | {:.4} |",
+            r.model,
+            r.epsilon,
+            r.noise_multiplier,
+            r.lr,
+            r.clip,
+            100.0 * r.accuracy,
+            100.0 * r.plain_accuracy,
+            100.0 * r.rtas_accuracy,
+            r.loss_points,
+            r.rero_bound
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nMeasured: {}.\n\nThe informed adversary ({}):\n\n| epsilon | bound gamma | attack success | 95% interval |\n| --- | --- | --- | --- |",
+        dp.measured, dp.attack_setting
+    );
+    for a in &dp.attack {
+        let _ =
+            writeln!(md, "| {} | {:.4} | {:.4} | [{:.4}, {:.4}] |", a.epsilon, a.bound, a.success, a.ci_low, a.ci_high);
+    }
+    let mut panels = Vec::new();
+    for model in ["logreg", "cnn"] {
+        let rows: Vec<_> = dp.accuracy.iter().filter(|r| r.model == model).collect();
+        let Some(first) = rows.first() else { continue };
+        let mut series = vec![Series {
+            label: "DP-SGD: ReRo bound of the run (kappa 0.1), one point per epsilon".into(),
+            points: rows.iter().map(|r| (100.0 * r.accuracy, r.rero_bound)).collect(),
+            color: 0,
+            ..Default::default()
+        }];
+        if model == "logreg" {
+            let at = |e: f64| rows.iter().find(|r| r.epsilon == e).map(|r| 100.0 * r.accuracy);
+            let pts: Vec<(f64, f64, f64, f64)> =
+                dp.attack.iter().filter_map(|a| at(a.epsilon).map(|x| (x, a.success, a.ci_low, a.ci_high))).collect();
+            series.push(Series {
+                label: "DP-SGD: informed adversary at the same epsilon (its own run)".into(),
+                points: pts.iter().map(|p| (p.0, p.1)).collect(),
+                bars: pts.iter().map(|p| (p.0, p.2, p.3)).collect(),
+                markers_only: true,
+                color: 1,
+                ..Default::default()
+            });
+        }
+        series.push(Series {
+            label: "plaintext: the trainer sees every record".into(),
+            points: vec![(100.0 * first.plain_accuracy, 1.0)],
+            markers_only: true,
+            color: 2,
+            ..Default::default()
+        });
+        series.push(Series {
+            label: "mpc: uniform shares, the prior alone (kappa 0.1)".into(),
+            points: vec![(100.0 * first.rtas_accuracy, 0.1)],
+            markers_only: true,
+            color: 3,
+            ..Default::default()
+        });
+        for (i, (id, who, m)) in ROLES.iter().enumerate() {
+            if *m != model {
+                continue;
+            }
+            let Some((s, lo, hi, how)) = claims.iter().find(|c| c.id == *id).and_then(best_measured) else { continue };
+            let label: String = format!("{who} ({id}): {how}").chars().take(70).collect();
+            let x = 100.0 * first.rtas_accuracy;
+            series.push(Series {
+                label,
+                points: vec![(x, s)],
+                bars: vec![(x, lo, hi)],
+                markers_only: true,
+                color: 4 + i,
+                ..Default::default()
+            });
+        }
+        panels.push(LinePanel {
+            title: format!("{model}: test accuracy against reconstruction success"),
+            x_label: "test accuracy, %".into(),
+            y_label: "reconstruction success".into(),
+            y_range: Some((0.0, 1.05)),
+            series,
+            legend: Corner::UpperLeft,
+            ..Default::default()
+        });
+    }
+    if !panels.is_empty() {
+        let chart = LinePanels {
+            title: "What each technology lets its most capable observer reconstruct, at the accuracy it trains to"
+                .into(),
+            size: (1400, 600),
+            columns: panels.len(),
+            panels,
+        };
+        let name = "audit-dp";
+        super::keep(files, name, save(out, name, &chart)?);
+        let _ = writeln!(md, "\n![accuracy against reconstruction]({name}.png)\n\n{}\n", dp.caveat);
+    }
     Ok(())
 }

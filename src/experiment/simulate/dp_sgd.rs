@@ -248,6 +248,8 @@ pub(crate) fn run(
     ts.compute_ratio = dp_step / (per_example_plain * cfg.batch as f64).max(1e-12);
     ts.modeled_seconds = cfg.profiles.iter().map(|p| (p.name.clone(), dp_step)).collect();
     ts.ratio_to_plain = cfg.profiles.iter().map(|p| (p.name.clone(), ts.compute_ratio)).collect();
+    ts.modeled_online_seconds = ts.modeled_seconds.clone();
+    report.infer_batch.modeled_online_seconds = report.infer_batch.modeled_seconds.clone();
     let clipped = norms.iter().filter(|&&n| n > dpc.clip).count();
     let mean_batch = sched.iter().map(Vec::len).sum::<usize>() as f64 / sched.len().max(1) as f64;
     report.dp = Some(DpReport {
