@@ -147,6 +147,9 @@ impl DpReconstruction {
         if self.epsilons.is_empty() {
             return Err(invalid("--epsilons needs at least one value"));
         }
+        if let Some(e) = self.epsilons.iter().find(|e| !(e.is_finite() && **e > 0.0)) {
+            return Err(invalid(format!("--epsilons must be positive finite numbers, got {e}")));
+        }
         for &(v, name) in &[(self.clip, "--clip"), (self.lr, "--lr")] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(invalid(format!("{name} must be a positive finite number, got {v}")));
@@ -222,9 +225,6 @@ pub fn run(cfg: &DpReconstruction, train: &Prepared, pool: &Prepared) -> Result<
     let q = cfg.sample_rate;
     let mut rows = Vec::new();
     for (i, &eps) in cfg.epsilons.iter().enumerate() {
-        if !(eps.is_finite() && eps > 0.0) {
-            return Err(invalid(format!("--epsilons must be positive finite numbers, got {eps}")));
-        }
         let sigma = dp::sigma_for_epsilon(q, cfg.steps as u64, cfg.delta, eps)?;
         let run = DpSgd::new(q, sigma, cfg.steps as u64)?;
         let (bound, bound_method) = dp::rero_run(&run, kappa)?;

@@ -331,7 +331,11 @@ pub(super) fn table(r: &SimulateReport) -> String {
             d.sampling,
             d.sample_rate,
             d.noise_multiplier,
-            d.target_epsilon.map_or(String::new(), |t| format!(" (calibrated to epsilon {t})")),
+            d.target_epsilon.map_or(String::new(), |t| if t < 1e6 {
+                format!(" (calibrated to epsilon {t})")
+            } else {
+                format!(" (calibrated to epsilon {t:e})")
+            }),
             d.clip,
             d.steps,
             d.mean_batch,

@@ -182,11 +182,11 @@ impl DpSgd {
     /// epsilon at `delta` by the PLD accountant (an upper bound, tighter than [`Self::epsilon_rdp`]).
     pub fn epsilon_pld(&self, delta: f64) -> Result<f64> {
         check_delta(delta)?;
-        Ok(pld::epsilon(self.q, self.sigma, self.steps, delta))
+        pld::epsilon(self.q, self.sigma, self.steps, delta)
     }
 
     /// The composed PLDs (remove and add directions), for evaluating delta at many epsilons.
-    pub fn pld(&self) -> [pld::Pld; 2] {
+    pub fn pld(&self) -> Result<[pld::Pld; 2]> {
         pld::composed(self.q, self.sigma, self.steps)
     }
 
@@ -276,7 +276,7 @@ pub fn sigma_for_epsilon(q: f64, steps: u64, delta: f64, target: f64) -> Result<
     let rdp_eps = |s: f64| -> Result<f64> { Ok(DpSgd::new(q, s, steps)?.epsilon_rdp(delta)?.0) };
     let coarse = |s: f64| -> Result<f64> {
         DpSgd::new(q, s, steps)?;
-        Ok(pld::epsilon_on(1e-3, q, s, steps, delta))
+        pld::epsilon_on(1e-3, q, s, steps, delta)
     };
     let mut hi = 1.0f64;
     while rdp_eps(hi)? > target {
@@ -286,7 +286,15 @@ pub fn sigma_for_epsilon(q: f64, steps: u64, delta: f64, target: f64) -> Result<
         }
     }
     let mut lo = hi / 2.0;
-    while lo > 1e-3 && coarse(lo)? <= target {
+    let too_large = |_: ()| {
+        invalid(format!(
+            "epsilon {target:e} is beyond the PLD accountant's range (it needs a noise multiplier below 0.1)"
+        ))
+    };
+    while coarse(lo).map_err(|_| too_large(()))? <= target {
+        if lo < 0.1 {
+            return Err(too_large(()));
+        }
         hi = lo;
         lo /= 2.0;
     }
@@ -307,7 +315,7 @@ pub fn rero_run(run: &DpSgd, kappa: f64) -> Result<(f64, &'static str)> {
     Ok(match run.mu() {
         Some(mu) => (rero_gdp(mu, kappa)?, "exact for the Gaussian mechanism: Phi(Phi^-1(kappa) + mu)"),
         None => (
-            pld::rero(&run.pld(), kappa),
+            pld::rero(&run.pld()?, kappa),
             "from the PLD privacy profile: min over eps of e^eps kappa + delta(eps) (an upper bound)",
         ),
     })

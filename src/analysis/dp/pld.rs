@@ -21,6 +21,7 @@
 //! e^eps Phi~(x/s)`; add (`P = N(0, s^2)`, `Q` the mixture), with `y_eps` the same at `-eps`: `delta = Phi(y/s) -
 //! e^eps ((1-q) Phi(y/s) + q Phi((y-1)/s))`.
 
+use crate::error::{Result, invalid};
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
@@ -28,6 +29,12 @@ use rustfft::num_complex::Complex;
 pub const GRID: f64 = 1e-4;
 /// Mass allowed in each truncated tail, per step and per product.
 const TAIL: f64 = 1e-15;
+/// Relative size below which a composed value is FFT round-off.
+const NOISE: f64 = 1e-13;
+/// The largest FFT of a composition (2^22 points: 64 MB per buffer).
+const MAX_FFT: usize = 1 << 22;
+/// The grids tried in turn when a finer one would need more than `MAX_FFT` points (each an upper bound).
+pub const GRIDS: [f64; 4] = [GRID, 1e-3, 1e-2, 1e-1];
 
 /// A discrete PLD: mass `pmf[k]` at loss `(lo + k) h`, and mass `inf` at `L = inf`.
 #[derive(Debug, Clone)]
@@ -139,10 +146,15 @@ impl Pld {
         [true, false].map(|remove| Gaussian { q, sigma, remove }.pld(h))
     }
 
-    /// The composition of two PLDs on the same grid.
-    pub fn compose(&self, other: &Pld) -> Pld {
+    /// The composition of two PLDs on the same grid. FFT round-off leaves values near `1e-17` in every bin;
+    /// values below `NOISE` times the largest are taken as zero and their mass moved to `inf` (pessimistic),
+    /// so that the tails can be truncated. Refused past `MAX_FFT` points.
+    pub fn compose(&self, other: &Pld) -> Result<Pld> {
         let n = self.pmf.len() + other.pmf.len() - 1;
         let size = n.next_power_of_two();
+        if size > MAX_FFT {
+            return Err(invalid(format!("the composed PLD needs {size} grid points (at most {MAX_FFT})")));
+        }
         let mut planner = FftPlanner::<f64>::new();
         let fwd = planner.plan_fft_forward(size);
         let inv = planner.plan_fft_inverse(size);
@@ -159,10 +171,20 @@ impl Pld {
         for (x, y) in a.iter_mut().zip(&b) {
             *x *= *y;
         }
+        drop(b);
         inv.process(&mut a);
-        let pmf: Vec<f64> = a[..n].iter().map(|c| (c.re / size as f64).max(0.0)).collect();
-        let inf = 1.0 - (1.0 - self.inf) * (1.0 - other.inf);
-        Pld { h: self.h, lo: self.lo + other.lo, pmf, inf }.truncated()
+        let mut pmf: Vec<f64> = a[..n].iter().map(|c| c.re / size as f64).collect();
+        drop(a);
+        let floor = NOISE * pmf.iter().fold(0.0f64, |m, &v| m.max(v));
+        let mut noise = 0.0;
+        for v in &mut pmf {
+            if *v < floor {
+                noise += v.max(0.0);
+                *v = 0.0;
+            }
+        }
+        let inf = 1.0 - (1.0 - self.inf) * (1.0 - other.inf) + noise;
+        Ok(Pld { h: self.h, lo: self.lo + other.lo, pmf, inf }.truncated())
     }
 
     /// Drops each tail of at most `TAIL` of mass: the lower one moves up to the first kept point, the upper one
@@ -189,22 +211,22 @@ impl Pld {
     }
 
     /// The T-fold composition with itself.
-    pub fn self_compose(&self, mut t: u64) -> Pld {
+    pub fn self_compose(&self, mut t: u64) -> Result<Pld> {
         let mut acc: Option<Pld> = None;
         let mut base = self.clone();
         while t > 0 {
             if t & 1 == 1 {
                 acc = Some(match acc {
                     None => base.clone(),
-                    Some(a) => a.compose(&base),
+                    Some(a) => a.compose(&base)?,
                 });
             }
             t >>= 1;
             if t > 0 {
-                base = base.compose(&base);
+                base = base.compose(&base)?;
             }
         }
-        acc.unwrap_or(Pld { h: self.h, lo: 0, pmf: vec![1.0], inf: 0.0 })
+        Ok(acc.unwrap_or(Pld { h: self.h, lo: 0, pmf: vec![1.0], inf: 0.0 }))
     }
 
     /// `delta(eps) = P(L = inf) + sum_i p_i (1 - e^(eps - eps_i))_+`.
@@ -272,14 +294,33 @@ impl Pld {
     }
 }
 
+/// The most grid points one step's PLD may take (a noise multiplier far below 1 spreads the privacy loss over
+/// hundreds of units: past this the accountant refuses rather than exhaust memory).
+const MAX_POINTS: f64 = 2e7;
+
+/// Refuses a (q, sigma) whose one-step PLD would not fit the grid `h`: the remove direction's loss reaches
+/// about `(16 sigma + 1) / (2 sigma^2) + ln q` before its tail falls below `TAIL`.
+pub fn check_grid(h: f64, q: f64, sigma: f64) -> Result<()> {
+    let top = (16.0 * sigma + 1.0) / (2.0 * sigma * sigma) + q.ln().min(0.0);
+    let points = top.max(1.0) / h;
+    if points.is_nan() || points > MAX_POINTS {
+        return Err(invalid(format!(
+            "noise multiplier {sigma:.3e} is too small for the PLD accountant: one step's privacy loss spans {top:.3e}, \
+             {points:.1e} grid points of {h}; epsilon is astronomical there (use a noise multiplier of at least about 0.1)"
+        )));
+    }
+    Ok(())
+}
+
 /// epsilon at `delta` after `steps` steps by the PLD accountant: the larger of the two directions.
-pub fn epsilon(q: f64, sigma: f64, steps: u64, delta: f64) -> f64 {
-    epsilon_on(GRID, q, sigma, steps, delta)
+pub fn epsilon(q: f64, sigma: f64, steps: u64, delta: f64) -> Result<f64> {
+    let (plds, _) = composed_fitting(q, sigma, steps)?;
+    Ok(plds.iter().map(|p| p.epsilon(delta)).fold(0.0, f64::max))
 }
 
 /// [`epsilon`] on the grid `h` (a coarser grid is faster and still an upper bound, a little looser).
-pub fn epsilon_on(h: f64, q: f64, sigma: f64, steps: u64, delta: f64) -> f64 {
-    composed_on(h, q, sigma, steps).iter().map(|p| p.epsilon(delta)).fold(0.0, f64::max)
+pub fn epsilon_on(h: f64, q: f64, sigma: f64, steps: u64, delta: f64) -> Result<f64> {
+    Ok(composed_on(h, q, sigma, steps)?.iter().map(|p| p.epsilon(delta)).fold(0.0, f64::max))
 }
 
 /// Reconstruction robustness from the composed PLDs: `min over eps >= 0 of e^eps kappa + delta(eps)`, delta
@@ -295,20 +336,34 @@ pub fn rero(plds: &[Pld], kappa: f64) -> f64 {
 }
 
 /// delta at `eps` after `steps` steps by the PLD accountant: the larger of the two directions.
-pub fn delta(q: f64, sigma: f64, steps: u64, eps: f64) -> f64 {
-    composed(q, sigma, steps).iter().map(|p| p.delta(eps)).fold(0.0, f64::max)
+pub fn delta(q: f64, sigma: f64, steps: u64, eps: f64) -> Result<f64> {
+    Ok(composed(q, sigma, steps)?.iter().map(|p| p.delta(eps)).fold(0.0, f64::max))
 }
 
 /// The composed PLDs of both directions.
-pub fn composed(q: f64, sigma: f64, steps: u64) -> [Pld; 2] {
-    composed_on(GRID, q, sigma, steps)
+pub fn composed(q: f64, sigma: f64, steps: u64) -> Result<[Pld; 2]> {
+    Ok(composed_fitting(q, sigma, steps)?.0)
 }
 
 /// [`composed`] on the grid `h`, the two directions on the two cores.
-pub fn composed_on(h: f64, q: f64, sigma: f64, steps: u64) -> [Pld; 2] {
+pub fn composed_on(h: f64, q: f64, sigma: f64, steps: u64) -> Result<[Pld; 2]> {
+    check_grid(h, q, sigma)?;
     let [a, b] = Pld::subsampled_gaussian(q, sigma, h);
     let (a, b) = rayon::join(|| a.self_compose(steps), || b.self_compose(steps));
-    [a, b]
+    Ok([a?, b?])
+}
+
+/// [`composed_on`] on the finest of [`GRIDS`] that fits (a small noise multiplier spreads the loss too far for
+/// 1e-4), and the grid used.
+pub fn composed_fitting(q: f64, sigma: f64, steps: u64) -> Result<([Pld; 2], f64)> {
+    let mut last = None;
+    for h in GRIDS {
+        match composed_on(h, q, sigma, steps) {
+            Ok(p) => return Ok((p, h)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| invalid("no grid")))
 }
 
 #[cfg(test)]
@@ -331,7 +386,7 @@ mod tests {
 
     #[test]
     fn delta_on_the_grid_and_rero_agree_with_pointwise_evaluation() {
-        let plds = composed(0.01, 1.0, 50);
+        let plds = composed(0.01, 1.0, 50).unwrap();
         let curve = plds[0].delta_on_grid(3000);
         for j in [0, 1, 17, 500, 2999] {
             let want = plds[0].delta(j as f64 * GRID);
@@ -345,7 +400,7 @@ mod tests {
     #[test]
     fn unsampled_composition_matches_gdp() {
         // q = 1: T steps of sigma are mu-GDP with mu = sqrt(T)/sigma.
-        let [r, _] = composed(1.0, 2.0, 10);
+        let [r, _] = composed(1.0, 2.0, 10).unwrap();
         let mu = 10f64.sqrt() / 2.0;
         for eps in [0.5, 1.0, 3.0] {
             let exact = super::super::gdp_delta(mu, eps);

@@ -260,8 +260,9 @@ fn dp_section(
         let rows: Vec<_> = dp.accuracy.iter().filter(|r| r.model == model).collect();
         let Some(first) = rows.first() else { continue };
         let mut series = vec![Series {
-            label: "DP-SGD: ReRo bound of the run (kappa 0.1), one point per epsilon".into(),
+            label: "DP-SGD: ReRo bound of the training run (kappa 0.1), one point per epsilon".into(),
             points: rows.iter().map(|r| (100.0 * r.accuracy, r.rero_bound)).collect(),
+            markers_only: true,
             color: 0,
             ..Default::default()
         }];
@@ -269,6 +270,13 @@ fn dp_section(
             let at = |e: f64| rows.iter().find(|r| r.epsilon == e).map(|r| 100.0 * r.accuracy);
             let pts: Vec<(f64, f64, f64, f64)> =
                 dp.attack.iter().filter_map(|a| at(a.epsilon).map(|x| (x, a.success, a.ci_low, a.ci_high))).collect();
+            series.push(Series {
+                label: "DP-SGD: bound of the attacked run (q = 1, T = 10, same epsilon)".into(),
+                points: dp.attack.iter().filter_map(|a| at(a.epsilon).map(|x| (x, a.bound))).collect(),
+                markers_only: true,
+                color: 8,
+                ..Default::default()
+            });
             series.push(Series {
                 label: "DP-SGD: informed adversary at the same epsilon (its own run)".into(),
                 points: pts.iter().map(|p| (p.0, p.1)).collect(),
@@ -297,7 +305,7 @@ fn dp_section(
                 continue;
             }
             let Some((s, lo, hi, how)) = claims.iter().find(|c| c.id == *id).and_then(best_measured) else { continue };
-            let label: String = format!("{who} ({id}): {how}").chars().take(70).collect();
+            let label: String = format!("{who} ({id}): {how}").chars().take(90).collect();
             let x = 100.0 * first.rtas_accuracy;
             series.push(Series {
                 label,
