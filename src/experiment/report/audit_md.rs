@@ -274,7 +274,8 @@ fn dp_section(
                 label: "DP-SGD: bound of the attacked run (q = 1, T = 10, same epsilon)".into(),
                 points: dp.attack.iter().filter_map(|a| at(a.epsilon).map(|x| (x, a.bound))).collect(),
                 markers_only: true,
-                color: 8,
+                // 5: a role colour the logreg panel does not use (the palette has 8).
+                color: 5,
                 ..Default::default()
             });
             series.push(Series {
