@@ -19,7 +19,7 @@
 //!   by FFT; tighter than RDP for sampled runs (RDP is 8-60% above it on the reference rows).
 //!
 //! `tests/fixtures/dp_reference.json` holds Google's dp-accounting values (PLD and RDP) computed once by
-//! `tools/dp_reference.sh`; `tests/dp_reference.rs` holds both accountants to them.
+//! `tools/dp_reference.sh`; `tests/dp.rs` holds both accountants to them.
 
 pub mod pld;
 
