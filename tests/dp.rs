@@ -129,6 +129,13 @@ fn the_informed_adversary_stays_under_the_bound_and_approaches_it() {
     let sampled = DpReconstruction { sample_rate: 0.5, epsilons: vec![4.0], trials: 100, ..base };
     let s = run(&sampled, &tr, &te).unwrap();
     assert!(s.rows[0].bound_method.contains("PLD") && s.rows[0].within_bound, "{:?}", s.rows[0]);
+    // A model that does not take the digits is refused (it once read 12 values of each digit silently).
+    let loans = rtas::models::graph::Net::read(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/loans-logreg.toml"),
+    )
+    .unwrap();
+    let wrong = DpReconstruction { model: ModelKind::file(loans), ..sampled };
+    assert!(run(&wrong, &tr, &te).unwrap_err().to_string().contains("takes 12"));
 }
 
 #[test]

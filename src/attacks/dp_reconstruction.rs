@@ -17,7 +17,7 @@
 //! Its success is measured (exact Clopper-Pearson interval) beside the ReRo bound of the same run: exact
 //! `Phi(Phi^-1(kappa) + mu)` without sampling, from the PLD privacy profile with sampling.
 
-use crate::analysis::dp::{self, DpSgd};
+use crate::analysis::dp::{self, DpSgd, log_add};
 use crate::analysis::estimate::clopper_pearson;
 use crate::error::{Result, invalid};
 use crate::models::dp_sgd::clipped_sum;
@@ -122,13 +122,18 @@ fn flat(g: &[ArrayD<f64>]) -> Vec<f64> {
     g.iter().flat_map(|a| a.iter().copied()).collect()
 }
 
-fn log_add(a: f64, b: f64) -> f64 {
-    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-    if lo == f64::NEG_INFINITY { hi } else { hi + (lo - hi).exp().ln_1p() }
-}
-
 impl DpReconstruction {
     fn check(&self, train: &Prepared, pool: &Prepared) -> Result<()> {
+        let want = self.model.input_len();
+        for (d, what) in [(train, "training"), (pool, "candidate")] {
+            if d.width() != want {
+                return Err(invalid(format!(
+                    "the {what} digits have {} values each; the model {} takes {want}",
+                    d.width(),
+                    self.model.name()
+                )));
+            }
+        }
         if self.others == 0 || self.others > train.count {
             return Err(invalid(format!("--others must be between 1 and {}, got {}", train.count, self.others)));
         }

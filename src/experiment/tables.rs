@@ -154,11 +154,7 @@ pub fn tables(cfg: &TablesConfig, train: &Prepared, infer_pool: &Prepared, pb: &
             cfg.infer_batch, infer_pool.count
         )));
     }
-    let pool = Prepared {
-        count: cfg.infer_batch,
-        x: infer_pool.x[..cfg.infer_batch * 784].to_vec(),
-        labels: infer_pool.labels[..cfg.infer_batch].to_vec(),
-    };
+    let pool = infer_pool.range(0, cfg.infer_batch);
     let mut out = Vec::new();
     for model in [ModelKind::LogReg, ModelKind::Cnn] {
         for protocol in [Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc] {

@@ -39,8 +39,6 @@ pub struct DpStep {
     pub loss: f64,
     /// Each example's gradient norm before clipping.
     pub norms: Vec<f64>,
-    /// The noisy clipped sum, before it was divided and applied (what the DP-SGD adversary observes).
-    pub released: Vec<ArrayD<f64>>,
 }
 
 fn copy(s: &Saved<PerExample>) -> Saved<PerExample> {
@@ -122,7 +120,7 @@ pub fn step(
         }
         w.zip_mut_with(g, |a, &b| *a -= c * b);
     }
-    Ok(DpStep { yhat, loss, norms, released: grads })
+    Ok(DpStep { yhat, loss, norms })
 }
 
 #[cfg(test)]

@@ -245,6 +245,12 @@ impl Prepared {
         ArrayD::from_shape_vec(IxDyn(&model.input_shape(rows.len())), v).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[0])))
     }
 
+    /// Examples `from..to` (a contiguous part, e.g. a validation split).
+    pub fn range(&self, from: usize, to: usize) -> Prepared {
+        let w = self.width();
+        Prepared { count: to - from, x: self.x[from * w..to * w].to_vec(), labels: self.labels[from..to].to_vec() }
+    }
+
     /// Labels of `rows`.
     pub fn labels_of(&self, rows: &[usize]) -> Vec<u8> {
         rows.iter().map(|&r| self.labels[r]).collect()

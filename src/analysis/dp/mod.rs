@@ -54,7 +54,8 @@ fn ln_comb(n: f64, k: f64) -> f64 {
     ln_abs_gamma(n + 1.0) - ln_abs_gamma(k + 1.0) - ln_abs_gamma(m)
 }
 
-fn log_add(a: f64, b: f64) -> f64 {
+/// `ln(e^a + e^b)` without overflow.
+pub fn log_add(a: f64, b: f64) -> f64 {
     let (lo, hi) = if a < b { (a, b) } else { (b, a) };
     if lo == f64::NEG_INFINITY { hi } else { hi + (lo - hi).exp().ln_1p() }
 }
@@ -203,7 +204,8 @@ fn check_delta(delta: f64) -> Result<()> {
     Ok(())
 }
 
-fn phi(x: f64) -> f64 {
+/// The standard normal CDF.
+pub(crate) fn phi(x: f64) -> f64 {
     0.5 * statrs::function::erf::erfc(-x / 2f64.sqrt())
 }
 

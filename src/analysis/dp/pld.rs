@@ -21,6 +21,7 @@
 //! e^eps Phi~(x/s)`; add (`P = N(0, s^2)`, `Q` the mixture), with `y_eps` the same at `-eps`: `delta = Phi(y/s) -
 //! e^eps ((1-q) Phi(y/s) + q Phi((y-1)/s))`.
 
+use super::phi;
 use crate::error::{Result, invalid};
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
@@ -43,10 +44,6 @@ pub struct Pld {
     lo: i64,
     pmf: Vec<f64>,
     inf: f64,
-}
-
-fn phi(x: f64) -> f64 {
-    0.5 * statrs::function::erf::erfc(-x / std::f64::consts::SQRT_2)
 }
 
 fn phi_c(x: f64) -> f64 {
@@ -333,11 +330,6 @@ pub fn rero(plds: &[Pld], kappa: f64) -> f64 {
     (0..=top)
         .map(|j| (j as f64 * h).exp() * kappa + curves.iter().map(|c| c[j]).fold(0.0, f64::max))
         .fold(1.0, f64::min)
-}
-
-/// delta at `eps` after `steps` steps by the PLD accountant: the larger of the two directions.
-pub fn delta(q: f64, sigma: f64, steps: u64, eps: f64) -> Result<f64> {
-    Ok(composed(q, sigma, steps)?.iter().map(|p| p.delta(eps)).fold(0.0, f64::max))
 }
 
 /// The composed PLDs of both directions.

@@ -9,7 +9,7 @@ pub(super) fn cost_claim(quick: bool, seed: u64, data: (&Prepared, &Prepared), c
     if infer == 0 {
         return Err(crate::error::invalid("the cost comparison needs test images"));
     }
-    let pool = Prepared { count: infer, x: data.1.x[..infer * 784].to_vec(), labels: data.1.labels[..infer].to_vec() };
+    let pool = data.1.range(0, infer);
     let mut measures = Vec::new();
     for model in [ModelKind::LogReg, ModelKind::Cnn] {
         let mut costs = Vec::new();

@@ -80,10 +80,6 @@ pub struct DpClaim {
     pub caveat: String,
 }
 
-fn split(train: &Prepared, from: usize, to: usize) -> Prepared {
-    Prepared { count: to - from, x: train.x[from * 784..to * 784].to_vec(), labels: train.labels[from..to].to_vec() }
-}
-
 fn accuracy(model: ModelKind, params: &[ndarray::ArrayD<f64>], data: &Prepared) -> Result<f64> {
     let rows: Vec<usize> = (0..data.count).collect();
     let mut correct = 0;
@@ -109,7 +105,8 @@ fn grid(model: ModelKind, quick: bool) -> (Vec<f64>, Vec<f64>) {
 /// Runs the row on the bundled digits: 7,000 training, 1,000 validation (the last of the training split),
 /// the 2,000 held-out for test.
 pub(super) fn dp_claim(quick: bool, seed: u64, train: &Prepared, test: &Prepared) -> Result<DpClaim> {
-    let (tr, val) = (split(train, 0, 7000.min(train.count)), split(train, 7000.min(train.count), train.count));
+    let cut = 7000.min(train.count);
+    let (tr, val) = (train.range(0, cut), train.range(cut, train.count));
     if tr.count < 64 || val.count == 0 || test.count == 0 {
         return Err(crate::error::invalid("the DP row needs 7,000 training and 1,000 validation digits"));
     }

@@ -234,9 +234,9 @@ pub(crate) fn run(
         .zip(&plain_run.params)
         .map(|(a, b)| (a - b).iter().fold(0.0f64, |m, v| m.max(v.abs())))
         .fold(0.0, f64::max);
-    let per_example_plain = median(plain_run.step_seconds.clone()) / cfg.batch as f64;
-    // Step cost: per example (Poisson batches vary), scaled to the batch size.
+    // Step cost: per example (Poisson batches vary), scaled to the plain step's batch size.
     let dp_step = median(seconds) * cfg.batch as f64;
+    let plain_step = median(plain_run.step_seconds.clone());
     report.accuracy = correct as f64 / total.max(1) as f64;
     report.steps = sched.len();
     report.loss_curve = losses;
@@ -245,7 +245,7 @@ pub(crate) fn run(
     report.sharing = "none (plaintext, noisy clipped gradients)".into();
     let ts = &mut report.train_step;
     ts.compute_seconds = [("trainer".to_string(), dp_step)].into();
-    ts.compute_ratio = dp_step / (per_example_plain * cfg.batch as f64).max(1e-12);
+    ts.compute_ratio = dp_step / plain_step.max(1e-12);
     ts.modeled_seconds = cfg.profiles.iter().map(|p| (p.name.clone(), dp_step)).collect();
     ts.ratio_to_plain = cfg.profiles.iter().map(|p| (p.name.clone(), ts.compute_ratio)).collect();
     ts.modeled_online_seconds = ts.modeled_seconds.clone();
