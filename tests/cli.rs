@@ -277,7 +277,10 @@ fn simulate_rejects_bad_settings() {
     rejects(&["simulate", "--model", "logreg", "--protocol", "plain", "--reuse-masks"], "--reuse-masks");
     rejects(&["simulate", "--model", "logreg", "--data", "/no/such/dir"], "/no/such/dir");
     rejects(&["simulate", "--model", "svm"], "invalid value 'svm'");
-    rejects(&["simulate", "--model", "logreg", "--max-steps", "0"], "--max-steps");
+    rejects(
+        &["simulate", "--model", "logreg", "--protocol", "dp-sgd", "--noise-multiplier", "1", "--max-steps", "0"],
+        "--max-steps 0",
+    );
     rejects(&["simulate", "--model", "cnn", "--lr", "1e-7"], "below the fixed point's resolution");
 }
 
@@ -598,9 +601,9 @@ fn model_files_run_the_papers_models_unchanged_and_any_model_in_plaintext() {
         b"input = [12]\n[[layer]]\nkind = \"dense\"\nunits = 2\n[loss]\nkind = \"softmax-cross-entropy\"\n",
     );
     let table = ["--data-file", csv.as_str(), "--label", "default"];
-    let mut args = vec!["simulate", "--model", ce.to_str().unwrap(), "--protocol", "rtas"];
+    let mut args = vec!["simulate", "--model", ce.to_str().unwrap(), "--protocol", "mpc"];
     args.extend(table);
-    rejects(&args, "softmax-cross-entropy is not element-wise");
+    rejects(&args, "mpc: softmax-cross-entropy needs exponentials and a division");
     let relu_first = temp_file(
         "relu-first.toml",
         b"input = [12]\n[[layer]]\nkind = \"relu\"\n[[layer]]\nkind = \"dense\"\nunits = 1\n[loss]\nkind = \"mse\"\ntarget = \"value\"\n",
@@ -641,8 +644,8 @@ fn model_files_run_the_papers_models_unchanged_and_any_model_in_plaintext() {
         assert!(v["accuracy"].as_f64().unwrap() > 0.75, "{protocol}: {v}");
     }
     rejects(
-        &["simulate", "--model", &format!("{root}/models/onnx/maxpool.onnx")],
-        "node 2 'maxpool0' (MaxPool): operator 'MaxPool' is not supported",
+        &["simulate", "--model", &format!("{root}/models/onnx/tanh.onnx")],
+        "node 2 'tanh0' (Tanh): operator 'Tanh' is not supported",
     );
     let not_onnx = temp_file("not.onnx", b"this is not a protocol buffer");
     rejects(&["plan", "--model", not_onnx.to_str().unwrap()], "not a valid ONNX model");
@@ -834,7 +837,7 @@ fn plan_prints_traffic_without_data_and_verifies_it_against_a_run() {
         "plan-ce.toml",
         b"input = [12]\n[[layer]]\nkind = \"dense\"\nunits = 2\n[loss]\nkind = \"softmax-cross-entropy\"\n",
     );
-    rejects(&["plan", "--model", ce.to_str().unwrap(), "--protocols", "mpc"], "not element-wise");
+    rejects(&["plan", "--model", ce.to_str().unwrap(), "--protocols", "mpc"], "needs exponentials and a division");
 }
 
 /// Flags where zero is a meaningful value (every other numeric flag refuses it in one line with exit 2):
@@ -844,6 +847,7 @@ const ZERO_IS_VALID: &[(&str, &str, &str)] = &[
     ("attack degree-matching", "zipf", "uniform item popularity"),
     ("attack degree-matching", "noise", "exact knowledge of item popularity"),
     ("attack linking", "seeds", "no seed links: the paper's attacker"),
+    ("simulate", "max-steps", "no training: evaluate the initial or imported weights"),
 ];
 
 /// Real-valued flags where a negative value is meaningful (every other real flag refuses -1): none.

@@ -118,3 +118,26 @@ fn lower_layers_import_nothing_above_and_no_two_files_import_each_other() {
     assert!(edges.len() > 30, "the scan found too few files with imports: {}", edges.len());
     assert!(problems.is_empty(), "layering violations:\n{}", problems.join("\n"));
 }
+
+/// With `autotests = false` a test file that is neither a `[[test]]` target in Cargo.toml nor a module of
+/// tests/suite.rs would never compile or run, silently. Every file at the top of tests/ is one or the other.
+#[test]
+fn every_test_file_is_compiled() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let suite = std::fs::read_to_string(root.join("tests/suite.rs")).unwrap();
+    let mut missing = Vec::new();
+    for e in std::fs::read_dir(root.join("tests")).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() || p.extension().is_none_or(|x| x != "rs") {
+            continue;
+        }
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        let target = manifest.contains(&format!("path = \"tests/{name}\""));
+        let module = suite.contains(&format!("#[path = \"{name}\"]"));
+        if !target && !module {
+            missing.push(name);
+        }
+    }
+    assert!(missing.is_empty(), "test files that never run (add them to tests/suite.rs or Cargo.toml): {missing:?}");
+}

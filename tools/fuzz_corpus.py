@@ -66,8 +66,11 @@ open(f"{out}/model_spec/lenet.toml", "w").write(
     "[[layer]]\nkind = \"sigmoid\"\n[[layer]]\nkind = \"flatten\"\n"
     "[[layer]]\nkind = \"dense\"\nunits = 4\n"
     "[loss]\nkind = \"softmax-cross-entropy\"\n")
-# The ONNX fixtures (tools/make_onnx.py): two models that import and one refused operator.
+# The ONNX fixtures (tools/make_onnx.py): two models that import and one refused operator; and PyTorch's
+# smallest exports (tools/pytorch_exports.sh): shape arithmetic, padded and global pools, a dynamo export.
 os.makedirs(f"{out}/onnx", exist_ok=True)
-for m in ["small-cnn", "mlp-matmul", "maxpool"]:
+for m in ["small-cnn", "mlp-matmul", "tanh"]:
     shutil.copy(f"models/onnx/{m}.onnx", f"{out}/onnx/{m}.onnx")
+for m in ["avgpool-pad-cnn.ts17", "gap-cnn.ts13", "gap-cnn.dynamo"]:
+    shutil.copy(f"models/pytorch/{m}.onnx", f"{out}/onnx/{m}.onnx")
 print("wrote the seed corpora under", out)

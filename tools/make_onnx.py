@@ -10,7 +10,7 @@ Flatten with axis = 1, MatMul + Add for a bias added by hand, weights as raw lit
   Flatten, Gemm 32 -> 4 (transB = 1), Sigmoid.
 - mlp-matmul.onnx: input [N, 12] (the columns of data/tabular/loans.csv); MatMul 12 -> 5, Add bias, Relu,
   Gemm 5 -> 1 (transB = 0), Sigmoid.
-- maxpool.onnx: a Conv followed by MaxPool (an operator rtas refuses, by name and node).
+- tanh.onnx: a Conv followed by Tanh (an operator rtas refuses, by name and node).
 - *.expected.json: two inputs and the outputs this script computes for them in plain Python (double
   precision from the float32 weights), which rtas's import must reproduce.
 
@@ -166,13 +166,13 @@ def mlp_matmul(rng):
     return data, 12, forward
 
 
-def maxpool(rng):
+def tanh(rng):
     cw = weights(rng, 2 * 1 * 3 * 3, 0.5)
     nodes = [
         node("Conv", ["x", "cw"], ["c"], "conv0", [attr_ints("kernel_shape", [3, 3])]),
-        node("MaxPool", ["c"], ["y"], "maxpool0", [attr_ints("kernel_shape", [2, 2]), attr_ints("strides", [2, 2])]),
+        node("Tanh", ["c"], ["y"], "tanh0", []),
     ]
-    return model(nodes, [tensor("cw", [2, 1, 3, 3], cw)], ("x", ["N", 1, 8, 8]), ("y", ["N", 2, 3, 3]))
+    return model(nodes, [tensor("cw", [2, 1, 3, 3], cw)], ("x", ["N", 1, 8, 8]), ("y", ["N", 2, 6, 6]))
 
 
 def main():
@@ -187,8 +187,8 @@ def main():
         with open(os.path.join(OUT, name + ".expected.json"), "w") as f:
             json.dump(expected, f, indent=1)
             f.write("\n")
-    with open(os.path.join(OUT, "maxpool.onnx"), "wb") as f:
-        f.write(maxpool(rng))
+    with open(os.path.join(OUT, "tanh.onnx"), "wb") as f:
+        f.write(tanh(rng))
 
 
 if __name__ == "__main__":

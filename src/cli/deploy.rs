@@ -201,6 +201,12 @@ impl LaunchArgs {
         };
         let mut sim = SimulateConfig::paper(self.model.kind()?, ProtocolChoice::Secure(protocol));
         self.train.apply(&mut sim)?;
+        if sim.max_steps == Some(0) {
+            return Err(invalid(
+                "--max-steps must be at least 1 for a launch (it measures training steps); \
+                 rtas simulate --max-steps 0 evaluates a model's weights",
+            ));
+        }
         sim.seed = seed;
         sim.profiles = self.net.profiles()?;
         if self.threads.is_some_and(|t| t == 0 || t > 1024) {

@@ -9,6 +9,7 @@ mod data;
 mod demo;
 mod deploy;
 mod estimate;
+mod import;
 mod op;
 mod output;
 mod plan;
@@ -49,6 +50,8 @@ enum Command {
     Bound(bound::BoundCommand),
     /// One secure primitive (matmul, mul, conv2d, sigmoid, relu) on random data: error, traffic, time.
     Op(op::OpArgs),
+    /// What rtas builds from an ONNX export: layers, protocols that run it, every node's fate, the model file.
+    Import(import::ImportArgs),
     /// Train and test a model (the paper's, or a model file) under plain, RTAS, RTAS-fast or mpc on MNIST or a table.
     Simulate(simulate::SimulateArgs),
     /// Bytes, rounds and modeled time of a model under each protocol per step, epoch and in total, without data.
@@ -115,6 +118,7 @@ where
         Command::Estimate(cmd) => estimate::run(cmd, cli.json),
         Command::Op(args) => op::run(args, cli.json),
         Command::Simulate(args) => simulate::run(args, cli.json),
+        Command::Import(args) => import::run(args, cli.json),
         Command::Plan(args) => plan::run(args, cli.json),
         Command::Tables(args) => tables::run(args, cli.json),
         Command::Calibrate(args) => calibrate::run(args, cli.json),

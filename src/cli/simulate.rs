@@ -89,7 +89,7 @@ pub struct TrainArgs {
     /// SecureML's trick: open the masked training set once and reuse it every epoch.
     #[arg(long)]
     pub reuse_masks: bool,
-    /// Stop after this many training steps.
+    /// Stop after this many training steps (0: no training; evaluate the initial or imported weights).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_steps: Option<usize>,
 }
@@ -106,9 +106,6 @@ impl TrainArgs {
         cfg.sharing = Sharing::Ring { frac_bits: self.frac_bits };
         cfg.reuse_masks = self.reuse_masks;
         cfg.max_steps = self.max_steps;
-        if cfg.max_steps == Some(0) {
-            return Err(crate::error::invalid("--max-steps must be at least 1"));
-        }
         Ok(())
     }
 }
@@ -281,7 +278,32 @@ pub fn cost_table(title: &str, c: &StepCost) -> String {
     )
 }
 
+/// The first test examples' outputs, one line each.
+fn outputs_text(rows: &[Vec<f64>]) -> String {
+    let mut s = String::from("outputs of the first test examples:");
+    for (i, row) in rows.iter().enumerate() {
+        let v: Vec<String> = row.iter().map(|x| format!("{x:.6}")).collect();
+        s.push_str(&format!("\n  {}: [{}]", i + 1, v.join(", ")));
+    }
+    s
+}
+
 pub(super) fn table(r: &SimulateReport) -> String {
+    if r.steps == 0 {
+        return format!(
+            "evaluate {} under {} (sharing {}): the weights as they are (no training), {} test images, seed {}\n\
+             test accuracy {:.2}% (plain: {:.2}%)\n{}\n\n{}",
+            r.model.name(),
+            r.protocol,
+            r.sharing,
+            r.test_size,
+            r.seed,
+            100.0 * r.accuracy,
+            100.0 * r.plain_accuracy,
+            outputs_text(&r.first_outputs),
+            cost_table("one inference batch", &r.infer_batch)
+        );
+    }
     let n = r.loss_curve.len();
     let pick: Vec<usize> = if n <= 6 { (0..n).collect() } else { (0..6).map(|i| i * (n - 1) / 5).collect() };
     let curve: Vec<String> = pick.iter().map(|&i| format!("{}:{:.4}", i + 1, r.loss_curve[i])).collect();
@@ -407,6 +429,19 @@ fn run_file(a: &SimulateArgs, model: crate::models::ModelKind, json: bool) -> Re
         let n = r.loss_curve.len();
         let pick: Vec<usize> = if n <= 6 { (0..n).collect() } else { (0..6).map(|i| i * (n - 1) / 5).collect() };
         let curve: Vec<String> = pick.iter().map(|&i| format!("{}:{:.4}", i + 1, r.loss_curve[i])).collect();
+        if r.steps == 0 {
+            return format!(
+                "evaluate {} in plaintext: the weights as they are (no training), {} parameters, {} test examples\n{}\n\
+                 test accuracy {:.2}% (always guessing the most common target: {:.2}%)\n{}",
+                r.model,
+                r.params,
+                r.test_size,
+                t.render(),
+                100.0 * r.accuracy,
+                100.0 * r.majority_accuracy,
+                outputs_text(&r.first_outputs)
+            );
+        }
         format!(
             "simulate {} in plaintext: {} parameters, {} train / {} test examples, {} steps, seed {}\n{}\n\
              test accuracy {:.2}% (always guessing the most common target: {:.2}%); loss by step: {}; median step {:.3} ms (one core)",

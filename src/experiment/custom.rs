@@ -87,6 +87,8 @@ pub struct CustomReport {
     pub step_seconds: f64,
     /// Seed.
     pub seed: u64,
+    /// The outputs of the first test examples (after softmax for cross-entropy).
+    pub first_outputs: Vec<Vec<f64>>,
 }
 
 /// Trains `model` on `train` and tests it on `test`, in plaintext.
@@ -97,9 +99,6 @@ pub fn run(model: ModelKind, name: &str, train: &Rows, test: &Rows, cfg: &Custom
     }
     if !(cfg.lr.is_finite() && cfg.lr > 0.0) {
         return Err(invalid(format!("--lr must be a positive finite number, got {}", cfg.lr)));
-    }
-    if cfg.max_steps == Some(0) {
-        return Err(invalid("--max-steps must be at least 1"));
     }
     for (what, r) in [("training", train), ("test", test)] {
         if r.dim != net.input_len() {
@@ -153,5 +152,6 @@ pub fn run(model: ModelKind, name: &str, train: &Rows, test: &Rows, cfg: &Custom
         step_seconds: median(run.step_seconds),
         loss_curve: run.losses,
         seed: cfg.seed,
+        first_outputs: run.first_outputs,
     })
 }

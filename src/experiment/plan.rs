@@ -115,7 +115,7 @@ fn validate(cfg: &PlanConfig) -> Result<()> {
     }
     RingArith::new(cfg.frac_bits)?;
     for &p in &cfg.protocols {
-        secure::check(cfg.model.net(), p)?;
+        secure::check(cfg.model.net(), p, true)?;
     }
     Ok(())
 }

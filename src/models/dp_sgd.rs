@@ -46,6 +46,7 @@ fn copy(s: &Saved<PerExample>) -> Saved<PerExample> {
         Saved::Linear(k) => Saved::Linear(k.clone()),
         Saved::Act(t) => Saved::Act(t.clone()),
         Saved::Shape(v) => Saved::Shape(v.clone()),
+        Saved::Tree(v, levels) => Saved::Tree(v.clone(), levels.clone()),
         Saved::Nothing => Saved::Nothing,
     }
 }

@@ -55,8 +55,9 @@ pub struct Step {
 }
 
 impl Net {
-    /// Plans `spec`.
+    /// Plans `spec` (without its leading flattens: [`Spec::without_leading_flatten`]).
     pub fn new(spec: Spec) -> Result<Net> {
+        let spec = spec.without_leading_flatten();
         let plan = spec.plan()?;
         let outputs = spec.outputs_of(&plan)?;
         let target = spec.target_for(outputs)?;
@@ -72,16 +73,21 @@ impl Net {
     /// that `rtas launch` can hand the same file to every party).
     /// An `.onnx` file is imported ([`super::onnx`]) with its weights.
     pub fn read(path: &std::path::Path) -> Result<Net> {
+        Ok(Net::read_noting(path)?.0)
+    }
+
+    /// [`Net::read`], with what became of every node of an ONNX file (empty for a model file).
+    pub fn read_noting(path: &std::path::Path) -> Result<(Net, Vec<super::onnx::NodeNote>)> {
         let onnx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
-        let (spec, weights) = if onnx {
+        let (spec, weights, notes) = if onnx {
             let m = super::onnx::read(path)?;
-            (m.spec, Some(m.params))
+            (m.spec, Some(m.params), m.nodes)
         } else {
-            (Spec::read(path)?, None)
+            (Spec::read(path)?, None, Vec::new())
         };
         let stem = path.file_stem().map_or_else(|| "model".to_string(), |n| n.to_string_lossy().into_owned());
         let source = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        Ok(Net { source: Some(source), weights, ..Net::named(spec, &stem)? })
+        Ok((Net { source: Some(source), weights, ..Net::named(spec, &stem)? }, notes))
     }
 
     /// The weights the file carried, if any.
@@ -244,20 +250,24 @@ impl Net {
         if out.shape() != y.shape() {
             return Err(invalid(format!("outputs {:?} against targets {:?}", out.shape(), y.shape())));
         }
-        let b = out.shape()[0].max(1);
-        Ok(match self.spec.loss.kind {
-            LossKind::Mse => {
-                let loss = (&out - y).mapv(|v| v * v).mean().unwrap_or(0.0);
-                let d = &out - y;
-                (out, loss, d)
-            }
+        let yhat = match self.spec.loss.kind {
+            LossKind::Mse => out,
+            LossKind::SoftmaxCrossEntropy => softmax(&out),
+        };
+        let loss = self.reported_loss(&yhat, y);
+        let d = &yhat - y;
+        Ok((yhat, loss, d))
+    }
+
+    /// The loss of outputs as the model reports them (`yhat`: after softmax for cross-entropy) against
+    /// targets `y`: mean squared error, or cross-entropy averaged over the batch.
+    pub(crate) fn reported_loss(&self, yhat: &ArrayD<f64>, y: &ArrayD<f64>) -> f64 {
+        match self.spec.loss.kind {
+            LossKind::Mse => (yhat - y).mapv(|v| v * v).mean().unwrap_or(0.0),
             LossKind::SoftmaxCrossEntropy => {
-                let p = softmax(&out);
-                let loss = -(y * &p.mapv(|v| v.max(1e-300).ln())).sum() / b as f64;
-                let d = &p - y;
-                (p, loss, d)
+                -(y * &yhat.mapv(|v| v.max(1e-300).ln())).sum() / yhat.shape()[0].max(1) as f64
             }
-        })
+        }
     }
 
     /// Backward from the output's delta `d` down to layer `from`'s input, then `w -= c g` for `params`
@@ -353,13 +363,13 @@ impl Net {
     }
 }
 
-fn softmax(z: &ArrayD<f64>) -> ArrayD<f64> {
+/// A softmax over each row of `z` (what a model reports for outputs `z` under cross-entropy).
+pub(crate) fn softmax(z: &ArrayD<f64>) -> ArrayD<f64> {
     let mut out = z.clone();
-    for mut row in out.axis_iter_mut(Axis(0)) {
-        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        row.mapv_inplace(|v| (v - m).exp());
-        let s: f64 = row.sum();
-        row.mapv_inplace(|v| v / s);
+    for row in out.axis_iter_mut(Axis(0)) {
+        if let Ok(row) = row.into_dimensionality::<ndarray::Ix1>() {
+            crate::protocol::functions::softmax_row(row);
+        }
     }
     out
 }

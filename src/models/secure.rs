@@ -5,7 +5,8 @@
 //! - RTAS: everything secret-shared. Linear layers by Beaver triples (the input's opened mask is kept and
 //!   reused for the weight gradient, and the weight's for the backward product), activations and their
 //!   derivatives by the permutation helper, `(y_hat - y) * f'(z)` by a Beaver product. Labels are shared
-//!   by the data owner.
+//!   by the data owner. Under softmax-cross-entropy the helper computes the softmax of each row of the
+//!   logits (rows permuted, values permuted within a row) and the delta is `softmax(z) - y`.
 //! - RTAS-fast: only the first linear layer (dense or conv, without its activation) is secret-shared. Its
 //!   output is revealed to the third party, who holds the labels, runs the rest of the model in plaintext
 //!   ([`super::graph::Net::tail_train`]), and returns fresh shares of the delta at that output; P0 and P1 compute
@@ -22,7 +23,7 @@ use super::{ModelKind, Prepared};
 use crate::error::{Result, invalid};
 use crate::net::{PartyInputs, Payload, Role, Stage};
 use crate::protocol::beaver;
-use crate::protocol::elementwise::HelperMode;
+use crate::protocol::elementwise::{self, HelperMode};
 use crate::protocol::io;
 use crate::protocol::nonlinear::{Nonlinear, Via};
 use crate::protocol::party::Party;
@@ -209,8 +210,9 @@ pub struct PartyOut<E> {
     pub predictions: Vec<ArrayD<f64>>,
 }
 
-/// Whether `net` can run under `protocol`, and if not, why (one line).
-pub fn check(net: &Net, protocol: Protocol) -> Result<()> {
+/// Whether `net` can run under `protocol` (training, or only evaluating its weights), and if not, why (one
+/// line).
+pub fn check(net: &Net, protocol: Protocol, training: bool) -> Result<()> {
     let first = &net.layers()[0];
     if protocol == Protocol::RtasFast && !matches!(first.layer, Layer::Dense { .. } | Layer::Conv2d { .. }) {
         return Err(invalid(format!(
@@ -219,12 +221,12 @@ pub fn check(net: &Net, protocol: Protocol) -> Result<()> {
             first.layer.kind()
         )));
     }
-    if protocol.shares_everything() && net.spec.loss.kind == LossKind::SoftmaxCrossEntropy {
-        return Err(invalid(format!(
-            "{}: softmax-cross-entropy is not element-wise, so neither the helper nor the FSS gates compute \
-             it; use loss mse, or rtas-fast (whose label holder computes the loss in plaintext)",
-            protocol.name()
-        )));
+    if training && protocol == Protocol::Mpc && net.spec.loss.kind == LossKind::SoftmaxCrossEntropy {
+        return Err(invalid(
+            "mpc: softmax-cross-entropy needs exponentials and a division, which rtas's FSS gates do not compute; \
+             train with loss mse, or under rtas (the helper's row softmax) or rtas-fast; evaluating the weights \
+             (--max-steps 0) runs",
+        ));
     }
     Ok(())
 }
@@ -233,7 +235,7 @@ pub fn check(net: &Net, protocol: Protocol) -> Result<()> {
 pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Result<PartyOut<A::E>> {
     let model = plan.model;
     let net = model.net();
-    check(net, plan.protocol)?;
+    check(net, plan.protocol, !plan.schedule.is_empty())?;
     let layers = net.layers().len();
     let shapes = model.param_shapes();
     let nfirst = model.first_layer_params();
@@ -314,6 +316,12 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
                     &label,
                 )?;
                 saved.extend(rest);
+                // Cross-entropy: the delta at the logits is softmax(z) - y, the softmax by the helper on
+                // rows permuted (and values permuted within each row).
+                let z = match net.spec.loss.kind {
+                    LossKind::SoftmaxCrossEntropy => elementwise::softmax_rows(be.p, &z, &label.sub("softmax"))?,
+                    LossKind::Mse => z,
+                };
                 if let Some(s) = z.share() {
                     out.yhat_shares.push(s.clone());
                 }

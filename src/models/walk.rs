@@ -25,6 +25,7 @@ fn forward_layer<B: Backend>(
         Layer::Conv2d { .. } => layers::conv2d::forward(be, at, params, x, keep),
         Layer::Relu | Layer::Sigmoid => layers::activation::forward(be, at, x, keep),
         Layer::Avgpool { .. } => layers::avgpool::forward(be, at, x),
+        Layer::Maxpool { .. } => layers::maxpool::forward(be, at, x, keep),
         Layer::Flatten => layers::flatten::forward(be, at, x),
     }
 }
@@ -43,6 +44,9 @@ fn backward_layer<B: Backend>(be: &mut B, at: &At<'_>, saved: Saved<B>, d: B::T,
         }
         (Layer::Avgpool { .. }, Saved::Shape(input)) => {
             Ok((Vec::new(), Some(layers::avgpool::backward(be, at, input, d)?)))
+        }
+        (Layer::Maxpool { .. }, Saved::Tree(input, levels)) => {
+            Ok((Vec::new(), Some(layers::maxpool::backward(be, at, input, levels, d)?)))
         }
         (Layer::Flatten, Saved::Shape(input)) => Ok((Vec::new(), Some(layers::flatten::backward(be, &input, d)?))),
         _ => Err(missing()),

@@ -198,69 +198,157 @@ pub fn col2im<E: Elem>(cols: &Array2<E>, shape: &[usize], kh: usize, kw: usize, 
     ArrayD::from_shape_vec(IxDyn(shape), out).map_err(|e| invalid(e.to_string()))
 }
 
-/// Output side of a `size` window at `stride` over `n`.
-fn pooled(n: usize, size: usize, stride: usize) -> Result<usize> {
-    if size == 0 || stride == 0 || size > n {
-        return Err(invalid(format!("pool window {size} (stride {stride}) over {n}")));
-    }
-    Ok((n - size) / stride + 1)
+/// A pooling window over `(B, C, H, W)`: `kh x kw`, strides `sh` (down) and `sw` (across), no padding (a padded
+/// pool pads first with [`pad`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool {
+    /// Window height.
+    pub kh: usize,
+    /// Window width.
+    pub kw: usize,
+    /// Vertical stride.
+    pub sh: usize,
+    /// Horizontal stride.
+    pub sw: usize,
 }
 
-/// The sum of each `size x size` window of `(B, C, H, W)` at `stride` (an average pool before its `1/size²`).
-pub fn pool_sum<E: Elem>(x: &ArrayD<E>, size: usize, stride: usize) -> Result<ArrayD<E>> {
-    let (b, c, h, w) = spatial(x)?;
-    let (oh, ow) = (pooled(h, size, stride)?, pooled(w, size, stride)?);
+/// `(B, C, H, W)` of an input and `(OH, OW)` of its pooled output.
+type Geometry = ((usize, usize, usize, usize), (usize, usize));
+
+impl Pool {
+    /// `(B, C, H, W)` and the output's `(OH, OW)` for an input of `shape`.
+    fn geometry(self, shape: &[usize]) -> Result<Geometry> {
+        let [b, c, h, w] = *shape else {
+            return Err(invalid(format!("expected (B, C, H, W), got {shape:?}")));
+        };
+        let side = |n: usize, k: usize, s: usize| {
+            if k == 0 || s == 0 || k > n {
+                return Err(invalid(format!(
+                    "pool window {}x{} (stride {}, {}) over {h}x{w}",
+                    self.kh, self.kw, self.sh, self.sw
+                )));
+            }
+            Ok((n - k) / s + 1)
+        };
+        Ok(((b, c, h, w), (side(h, self.kh, self.sh)?, side(w, self.kw, self.sw)?)))
+    }
+
+    /// Calls `f(o, k, i)` for every output position `o` (flat, `(B*C, OH, OW)` order), window element `k`
+    /// (row-major) and the input offset `i` that element reads, outputs in order and `k` increasing within
+    /// each: the one traversal every pooling relayout below is.
+    fn visit(
+        self,
+        (h, w): (usize, usize),
+        planes: usize,
+        (oh, ow): (usize, usize),
+        mut f: impl FnMut(usize, usize, usize),
+    ) {
+        let n = self.kh * self.kw;
+        for plane in 0..planes {
+            for oi in 0..oh {
+                for oj in 0..ow {
+                    let o = (plane * oh + oi) * ow + oj;
+                    for k in 0..n {
+                        f(o, k, (plane * h + oi * self.sh + k / self.kw) * w + oj * self.sw + k % self.kw);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `x` as a contiguous slice (a copy only when it is not in standard layout).
+fn standard<E: Elem>(x: &ArrayD<E>) -> std::borrow::Cow<'_, [E]> {
+    match x.as_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(x.iter().copied().collect()),
+    }
+}
+
+/// The sum of each window of `(B, C, H, W)` (an average pool before its division).
+pub fn pool_sum<E: Elem>(x: &ArrayD<E>, g: Pool) -> Result<ArrayD<E>> {
+    let ((b, c, h, w), (oh, ow)) = g.geometry(x.shape())?;
     if let Some(z) = shape_only(&[b, c, oh, ow]) {
         charge(Op::Elem, x.len() as f64);
         return Ok(z);
     }
-    let x = x.as_standard_layout();
-    let xs = x.as_slice().unwrap_or(&[]);
-    let mut out = Vec::with_capacity(b * c * oh * ow);
-    for plane in 0..b * c {
-        for oi in 0..oh {
-            for oj in 0..ow {
-                let mut acc = E::default();
-                for i in 0..size {
-                    for j in 0..size {
-                        acc = acc.add(xs[(plane * h + oi * stride + i) * w + oj * stride + j]);
-                    }
-                }
-                out.push(acc);
-            }
-        }
-    }
+    let xs = standard(x);
+    let mut out = vec![E::default(); b * c * oh * ow];
+    g.visit((h, w), b * c, (oh, ow), |o, _, i| out[o] = out[o].add(xs[i]));
     ArrayD::from_shape_vec(IxDyn(&[b, c, oh, ow]), out).map_err(|e| invalid(e.to_string()))
 }
 
 /// The adjoint of [`pool_sum`]: every window position of `in_shape` receives its windows' values, summed.
-pub fn pool_spread<E: Elem>(d: &ArrayD<E>, in_shape: &[usize], size: usize, stride: usize) -> Result<ArrayD<E>> {
-    let (b, c, h, w) = match *in_shape {
-        [b, c, h, w] => (b, c, h, w),
-        _ => return Err(invalid(format!("expected (B, C, H, W), got {in_shape:?}"))),
-    };
-    let (oh, ow) = (pooled(h, size, stride)?, pooled(w, size, stride)?);
+pub fn pool_spread<E: Elem>(d: &ArrayD<E>, in_shape: &[usize], g: Pool) -> Result<ArrayD<E>> {
+    let ((b, c, h, w), (oh, ow)) = g.geometry(in_shape)?;
     if d.shape() != [b, c, oh, ow] {
         return Err(invalid(format!("pool gradient {:?} for input {in_shape:?}", d.shape())));
     }
     if let Some(z) = shape_only(in_shape) {
         return Ok(z);
     }
-    let d = d.as_standard_layout();
-    let ds = d.as_slice().unwrap_or(&[]);
+    let ds = standard(d);
     let mut out = vec![E::default(); b * c * h * w];
-    for plane in 0..b * c {
-        for oi in 0..oh {
-            for oj in 0..ow {
-                let v = ds[(plane * oh + oi) * ow + oj];
-                for i in 0..size {
-                    for j in 0..size {
-                        let o = &mut out[(plane * h + oi * stride + i) * w + oj * stride + j];
-                        *o = o.add(v);
-                    }
-                }
-            }
-        }
-    }
+    g.visit((h, w), b * c, (oh, ow), |o, _, i| out[i] = out[i].add(ds[o]));
     ArrayD::from_shape_vec(IxDyn(in_shape), out).map_err(|e| invalid(e.to_string()))
+}
+
+/// Every window's elements, stacked: `(B, C, H, W)` to `(KH*KW, B, C, OH, OW)`, slice `k` holding element `k`
+/// (row-major) of each window (a max pool compares the slices).
+pub fn windows<E: Elem>(x: &ArrayD<E>, g: Pool) -> Result<ArrayD<E>> {
+    let ((b, c, h, w), (oh, ow)) = g.geometry(x.shape())?;
+    let (n, m) = (g.kh * g.kw, b * c * oh * ow);
+    if let Some(z) = shape_only(&[n, b, c, oh, ow]) {
+        return Ok(z);
+    }
+    let xs = standard(x);
+    let mut out = vec![E::default(); n * m];
+    g.visit((h, w), b * c, (oh, ow), |o, k, i| out[k * m + o] = xs[i]);
+    ArrayD::from_shape_vec(IxDyn(&[n, b, c, oh, ow]), out).map_err(|e| invalid(e.to_string()))
+}
+
+/// The adjoint of [`windows`]: each slice's values added back at their positions in `in_shape`.
+pub fn unwindows<E: Elem>(d: &ArrayD<E>, in_shape: &[usize], g: Pool) -> Result<ArrayD<E>> {
+    let ((b, c, h, w), (oh, ow)) = g.geometry(in_shape)?;
+    let (n, m) = (g.kh * g.kw, b * c * oh * ow);
+    if d.shape() != [n, b, c, oh, ow] {
+        return Err(invalid(format!("window deltas {:?} for input {in_shape:?}", d.shape())));
+    }
+    if let Some(z) = shape_only(in_shape) {
+        return Ok(z);
+    }
+    let ds = standard(d);
+    let mut out = vec![E::default(); b * c * h * w];
+    g.visit((h, w), b * c, (oh, ow), |o, k, i| out[i] = out[i].add(ds[k * m + o]));
+    ArrayD::from_shape_vec(IxDyn(in_shape), out).map_err(|e| invalid(e.to_string()))
+}
+
+/// Slices `from..to` of the first axis.
+pub fn take0<E: Elem>(x: &ArrayD<E>, from: usize, to: usize) -> Result<ArrayD<E>> {
+    let n = x.shape().first().copied().unwrap_or(0);
+    if from > to || to > n {
+        return Err(invalid(format!("slices {from}..{to} of {n}")));
+    }
+    let mut shape = x.shape().to_vec();
+    shape[0] = to - from;
+    if let Some(z) = shape_only(&shape) {
+        return Ok(z);
+    }
+    Ok(x.slice_axis(ndarray::Axis(0), ndarray::Slice::from(from..to)).to_owned())
+}
+
+/// The adjoint of [`take0`]: `x` placed at slices `from..` of a zero array of `n` slices.
+pub fn place0<E: Elem>(x: &ArrayD<E>, n: usize, from: usize) -> Result<ArrayD<E>> {
+    let mut shape = x.shape().to_vec();
+    let k = shape.first().copied().unwrap_or(0);
+    if from + k > n {
+        return Err(invalid(format!("{k} slices at {from} of {n}")));
+    }
+    shape[0] = n;
+    if let Some(z) = shape_only(&shape) {
+        return Ok(z);
+    }
+    let mut out = ArrayD::from_elem(IxDyn(&shape), E::default());
+    out.slice_axis_mut(ndarray::Axis(0), ndarray::Slice::from(from..from + k)).assign(x);
+    Ok(out)
 }

@@ -47,3 +47,11 @@ pub fn relu(x: f64) -> f64 {
 pub fn relu_grad(x: f64) -> f64 {
     if x > 0.0 { 1.0 } else { 0.0 }
 }
+
+/// A softmax of one row in place (the plaintext model's and the helper's: one definition, the same bits).
+pub fn softmax_row(mut row: ndarray::ArrayViewMut1<'_, f64>) {
+    let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    row.mapv_inplace(|v| (v - m).exp());
+    let s: f64 = row.sum();
+    row.mapv_inplace(|v| v / s);
+}

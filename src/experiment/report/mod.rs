@@ -122,40 +122,59 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
     let (train, test) = (Prepared::new(&tr)?, Prepared::new(&te)?);
 
     let mut cx = Ctx { out, size, seed, sc, all, train, test, hidden: ProgressBar::hidden(), files: Vec::new() };
+    // The audit shares nothing with the sections: it runs beside them (each is seeded on its own, so the
+    // output does not depend on which finishes first).
+    std::thread::scope(|scope| {
+        let audit = scope.spawn(|| audit::audit(size != Size::Full, seed, &ProgressBar::hidden()));
+        let sections = sections(&mut cx, pb);
+        pb.set_message("report: audit");
+        let audit = audit.join().map_err(|_| Error::Numerical("the audit thread panicked".into()))?;
+        finish(cx, sections?, audit?, start, pb)
+    })
+}
+
+/// The report's sections, in order (the audit runs beside them).
+fn sections(cx: &mut Ctx<'_>, pb: &ProgressBar) -> Result<Vec<Section>> {
     let mut sections: Vec<Section> = Vec::new();
     let step = |msg: &str| pb.set_message(format!("report: {msg}"));
     step("linear bounds");
-    sections.push(linear::section(&mut cx)?);
+    sections.push(linear::section(cx)?);
     pb.inc(1);
     step("permutation bounds");
-    sections.push(permutation::section(&mut cx)?);
+    sections.push(permutation::section(cx)?);
     pb.inc(1);
     step("protocol runs");
-    let (traffic, runs) = traffic::section(&mut cx)?;
+    let (traffic, runs) = traffic::section(cx)?;
     sections.push(traffic);
     pb.inc(1);
     step("network sweeps");
-    sections.push(network::section(&mut cx, &runs)?);
+    sections.push(network::section(cx, &runs)?);
     pb.inc(1);
     step("training curves");
-    sections.push(training::section(&mut cx)?);
+    sections.push(training::section(cx)?);
     pb.inc(1);
     step("reconstructions");
-    sections.push(reconstructions::section(&mut cx)?);
+    sections.push(reconstructions::section(cx)?);
     pb.inc(1);
     step("attack success against knowledge");
-    sections.push(knowledge::section(&mut cx)?);
+    sections.push(knowledge::section(cx)?);
     pb.inc(1);
     step("plan");
-    sections.push(plan_cost::section(&mut cx)?);
-    let Ctx { mut files, hidden, .. } = cx;
+    sections.push(plan_cost::section(cx)?);
+    Ok(sections)
+}
 
-    // 9. The audit.
-    pb.set_message("report: audit");
-    let audit = audit::audit(size != Size::Full, seed, &hidden)?;
+/// The Markdown report from the sections and the audit.
+fn finish(
+    cx: Ctx<'_>,
+    sections: Vec<Section>,
+    audit: audit::AuditReport,
+    start: std::time::Instant,
+    pb: &ProgressBar,
+) -> Result<ReportSummary> {
+    let Ctx { mut files, out, size, seed, .. } = cx;
     pb.inc(1);
     pb.finish_and_clear();
-
     let seconds = start.elapsed().as_secs_f64();
     let mut md = String::new();
     let kind = match size {

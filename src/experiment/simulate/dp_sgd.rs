@@ -226,6 +226,9 @@ pub(crate) fn run(
     let (mut correct, mut total) = (0, 0);
     for rows in infer {
         let yhat = net.predict(&params, &test.inputs(model, rows))?;
+        if total == 0 {
+            report.first_outputs = super::plain::first_rows(&yhat);
+        }
         correct += net.correct(&yhat, &test.labels(rows))?;
         total += rows.len();
     }

@@ -203,6 +203,9 @@ pub struct SimulateReport {
     /// DP-SGD's accounting and clipping (with `--protocol dp-sgd`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dp: Option<dp_sgd::DpReport>,
+    /// The model's outputs for the first test examples under this protocol (after softmax for
+    /// cross-entropy), as the party receiving predictions decodes them.
+    pub first_outputs: Vec<Vec<f64>>,
 }
 
 /// The report and, when views were asked for, the recording of the secure run.
@@ -245,12 +248,12 @@ pub(crate) fn validate(cfg: &SimulateConfig, train_count: usize, test_count: usi
     if test_count == 0 {
         return Err(invalid("the test set is empty"));
     }
-    if cfg.max_steps == Some(0) {
-        return Err(invalid("--max-steps must be at least 1"));
+    if cfg.max_steps == Some(0) && cfg.protocol == ProtocolChoice::DpSgd {
+        return Err(invalid("--max-steps 0 evaluates the initial weights; DP-SGD has nothing to account there"));
     }
     crate::models::check_steps(train_count, cfg.batch, cfg.epochs, cfg.max_steps)?;
     if let ProtocolChoice::Secure(p) = cfg.protocol {
-        crate::models::secure::check(cfg.model.net(), p)?;
+        crate::models::secure::check(cfg.model.net(), p, cfg.max_steps != Some(0))?;
     }
     if let (Sharing::Ring { frac_bits }, ProtocolChoice::Secure(_)) = (cfg.sharing, cfg.protocol) {
         // The widest product sums its inputs' terms (784 pixel-by-weight terms for the paper's models) or a
@@ -330,6 +333,7 @@ pub(crate) fn plain_report(
         one_time: None,
         truncation: TruncationCounts::default(),
         dp: None,
+        first_outputs: plain_run.first_outputs.clone(),
     };
     let pm = |s: f64| cfg.profiles.iter().map(|p| (p.name.clone(), s)).collect::<BTreeMap<_, _>>();
     report.train_step.modeled_seconds = pm(plain_step);

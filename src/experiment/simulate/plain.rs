@@ -51,6 +51,16 @@ pub(crate) struct PlainRun {
     pub(crate) accuracy: f64,
     /// CPU seconds of the first inference batch.
     pub(crate) infer_seconds: f64,
+    /// The outputs of the first test examples.
+    pub(crate) first_outputs: Vec<Vec<f64>>,
+}
+
+/// How many test examples' outputs a report shows.
+pub(crate) const FIRST_OUTPUTS: usize = 4;
+
+/// The first [`FIRST_OUTPUTS`] rows of `yhat` (a batch's outputs).
+pub(crate) fn first_rows(yhat: &ArrayD<f64>) -> Vec<Vec<f64>> {
+    yhat.outer_iter().take(FIRST_OUTPUTS).map(|r| r.iter().copied().collect()).collect()
 }
 
 /// Trains `cfg.model` in plaintext on the batches `sched` of `train` (from the initial parameters every
@@ -79,12 +89,15 @@ pub(crate) fn run_plain(
             batch_acc.push(model.net().correct(&out.yhat, &labels)? as f64 / rows.len() as f64);
             pb.inc(1);
         }
-        let (mut correct, mut total, mut infer_times) = (0, 0, Vec::new());
+        let (mut correct, mut total, mut infer_times, mut first_outputs) = (0, 0, Vec::new(), Vec::new());
         for rows in infer {
             let x = test.inputs(model, rows);
             let t0 = thread_cpu_ns();
             let yhat = model.net().predict(&params, &x)?;
             infer_times.push((thread_cpu_ns() - t0) as f64 * 1e-9);
+            if first_outputs.is_empty() {
+                first_outputs = first_rows(&yhat);
+            }
             correct += model.net().correct(&yhat, &test.labels(rows))?;
             total += rows.len();
         }
@@ -95,6 +108,7 @@ pub(crate) fn run_plain(
             step_seconds,
             accuracy: correct as f64 / total.max(1) as f64,
             infer_seconds: infer_times.first().copied().unwrap_or(0.0),
+            first_outputs,
         })
     })
 }

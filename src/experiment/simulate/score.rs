@@ -25,12 +25,11 @@ pub(crate) fn score<A: crate::protocol::ring::Arith>(
     let (yhat, losses): (Vec<ArrayD<f64>>, Vec<f64>) = match plan.protocol {
         Protocol::Rtas | Protocol::Mpc => {
             let yh = secure::reconstruct(arith, &o0.yhat_shares, &o1.yhat_shares);
+            // The outputs are what the model reports (the softmax's under cross-entropy), as plaintext's.
             let losses = yh
                 .iter()
                 .zip(plan.schedule)
-                .map(|(y, rows)| {
-                    Ok((y - &model.targets(&train.labels_of(rows))?).mapv(|v| v * v).mean().unwrap_or(0.0))
-                })
+                .map(|(y, rows)| Ok(model.net().reported_loss(y, &model.targets(&train.labels_of(rows))?)))
                 .collect::<Result<Vec<f64>>>()?;
             (yh, losses)
         }
@@ -48,7 +47,15 @@ pub(crate) fn score<A: crate::protocol::ring::Arith>(
     let receiver = if plan.protocol.shares_everything() { Role::Owner } else { Role::ThirdParty };
     let preds = &get(receiver)?.predictions;
     let (mut correct, mut total) = (0, 0);
-    for (yh, rows) in preds.iter().zip(plan.inference) {
+    for (k, (yh, rows)) in preds.iter().zip(plan.inference).enumerate() {
+        if k == 0 {
+            // Under RTAS and mpc the owner receives the last layer's outputs and applies a softmax itself.
+            let shown = match (plan.protocol.shares_everything(), model.net().spec.loss.kind) {
+                (true, crate::models::spec::LossKind::SoftmaxCrossEntropy) => crate::models::graph::softmax(yh),
+                _ => yh.clone(),
+            };
+            report.first_outputs = super::plain::first_rows(&shown);
+        }
         correct += model.correct(yh, &test.labels_of(rows))?;
         total += rows.len();
     }

@@ -52,8 +52,11 @@ pub enum Saved<B: Backend + ?Sized> {
     Linear(B::Kept),
     /// An activation: its derivative's kept value.
     Act(B::T),
-    /// A layout layer (pooling, flatten): the input's shape.
+    /// A layout layer (average pooling, flatten): the input's shape.
     Shape(Vec<usize>),
+    /// A max pool: the input's shape, and per level of its tree the number of values compared and the
+    /// derivative kept.
+    Tree(Vec<usize>, Vec<(usize, B::T)>),
     /// Nothing (inference).
     Nothing,
 }
@@ -94,22 +97,32 @@ pub enum Relayout {
         /// The geometry.
         g: ConvGeom,
     },
-    /// The sum of each `size x size` window.
-    PoolSum {
-        /// Window.
-        size: usize,
-        /// Stride.
-        stride: usize,
-    },
+    /// The sum of each window.
+    PoolSum(conv::Pool),
     /// Each window's delta spread back onto the input of shape `input`.
     PoolSpread {
         /// The input's shape.
         input: Vec<usize>,
-        /// Window.
-        size: usize,
-        /// Stride.
-        stride: usize,
+        /// The window.
+        g: conv::Pool,
     },
+    /// Zero padding of `(B, C, H, W)` on every side.
+    Pad(usize),
+    /// The interior of a padded `(B, C, H, W)` (the adjoint of `Pad`).
+    Crop(usize),
+    /// Every window's elements stacked: `(B, C, H, W)` to `(KH*KW, B, C, OH, OW)`.
+    Windows(conv::Pool),
+    /// The adjoint of `Windows`, onto an input of shape `input`.
+    Unwindows {
+        /// The input's shape.
+        input: Vec<usize>,
+        /// The window.
+        g: conv::Pool,
+    },
+    /// Slices `.0...1` of the first axis.
+    Take0(usize, usize),
+    /// The adjoint of `Take0`: placed at slice `.1` of `.0` zero slices.
+    Place0(usize, usize),
 }
 
 impl Relayout {
@@ -121,8 +134,14 @@ impl Relayout {
                 let m = a.view().into_dimensionality::<Ix2>().map_err(|e| invalid(e.to_string()))?;
                 conv::crop(&conv::col2im(&m.to_owned(), input, g.kh, g.kw, g.stride)?, g.padding)
             }
-            Relayout::PoolSum { size, stride } => conv::pool_sum(a, *size, *stride),
-            Relayout::PoolSpread { input, size, stride } => conv::pool_spread(a, input, *size, *stride),
+            Relayout::PoolSum(g) => conv::pool_sum(a, *g),
+            Relayout::PoolSpread { input, g } => conv::pool_spread(a, input, *g),
+            Relayout::Pad(p) => conv::pad(a, *p),
+            Relayout::Crop(p) => conv::crop(a, *p),
+            Relayout::Windows(g) => conv::windows(a, *g),
+            Relayout::Unwindows { input, g } => conv::unwindows(a, input, *g),
+            Relayout::Take0(from, to) => conv::take0(a, *from, *to),
+            Relayout::Place0(n, at) => conv::place0(a, *n, *at),
         }
     }
 }
@@ -177,6 +196,10 @@ pub trait Backend {
     /// `d ∘ f'(x)` from what [`Backend::activation`] kept.
     fn times_derivative(&mut self, d: Self::T, kept: &Self::T, grad: Activation, label: &Label) -> Result<Self::T>;
 
+    /// `a + b`, same shapes (local on shares).
+    fn add(&mut self, a: &Self::T, b: &Self::T) -> Result<Self::T>;
+    /// `a - b`, same shapes (local on shares).
+    fn sub(&mut self, a: &Self::T, b: &Self::T) -> Result<Self::T>;
     /// `z + b`, `b` broadcast along axis 1.
     fn add_bias(&mut self, z: Self::T, b: &Self::T) -> Result<Self::T>;
     /// The sum over every axis but 1 (a bias gradient).

@@ -139,6 +139,14 @@ impl Backend for PerExample {
         Plain.times_derivative(d, x, grad, l)
     }
 
+    fn add(&mut self, a: &ArrayD<f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>> {
+        Plain.add(a, b)
+    }
+
+    fn sub(&mut self, a: &ArrayD<f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>> {
+        Plain.sub(a, b)
+    }
+
     fn add_bias(&mut self, z: ArrayD<f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>> {
         Plain.add_bias(z, b)
     }

@@ -126,6 +126,16 @@ impl Backend for Plain {
         Ok(d)
     }
 
+    fn add(&mut self, a: &ArrayD<f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>> {
+        same(a, b)?;
+        Ok(a + b)
+    }
+
+    fn sub(&mut self, a: &ArrayD<f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>> {
+        same(a, b)?;
+        Ok(a - b)
+    }
+
     fn add_bias(&mut self, mut z: ArrayD<f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>> {
         if z.ndim() < 2 || z.shape()[1] != b.len() {
             return Err(invalid(format!("bias of {} values for outputs {:?}", b.len(), z.shape())));
@@ -168,4 +178,11 @@ impl Backend for Plain {
         w.zip_mut_with(g, |a, &b| *a -= c * b);
         Ok(())
     }
+}
+
+fn same(a: &ArrayD<f64>, b: &ArrayD<f64>) -> Result<()> {
+    if a.shape() != b.shape() {
+        return Err(invalid(format!("{:?} and {:?} differ in shape", a.shape(), b.shape())));
+    }
+    Ok(())
 }

@@ -163,6 +163,14 @@ impl<A: Nonlinear> Backend for Shares<'_, A> {
         beaver::mul(self.p, &d, kept, label)
     }
 
+    fn add(&mut self, a: &Self::T, b: &Self::T) -> Result<Self::T> {
+        a.add(b)
+    }
+
+    fn sub(&mut self, a: &Self::T, b: &Self::T) -> Result<Self::T> {
+        a.sub(b)
+    }
+
     fn add_bias(&mut self, z: Self::T, b: &Self::T) -> Result<Self::T> {
         z.add_bias(b, 1)
     }

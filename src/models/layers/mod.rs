@@ -11,6 +11,7 @@ pub mod avgpool;
 pub mod conv2d;
 pub mod dense;
 pub mod flatten;
+pub mod maxpool;
 
 use super::spec::Planned;
 use crate::net::Label;

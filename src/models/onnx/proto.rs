@@ -106,11 +106,14 @@ pub(super) struct Tensor {
     pub(super) dims: Vec<usize>,
     pub(super) data: Vec<f64>,
     pub(super) ints: Vec<i64>,
+    /// An integer type (the values are in `ints`).
+    pub(super) int: bool,
 }
 
 pub(super) fn tensor(b: &[u8]) -> Result<Tensor> {
     let mut t = Tensor::default();
     let (mut dims, mut dtype, mut raw, mut floats, mut doubles) = (Vec::new(), 0u64, None, Vec::new(), Vec::new());
+    let mut int32s = Vec::new();
     let mut r = Reader::new(b);
     while let Some((num, v)) = r.field()? {
         match num {
@@ -129,6 +132,14 @@ pub(super) fn tensor(b: &[u8]) -> Result<Tensor> {
                 Value::Bytes(b) => raw = Some(b),
                 _ => return Err(bad("raw_data is not bytes")),
             },
+            5 => push_ints(&v, &mut int32s)?,
+            14 if varint_of(&v)? == 1 => {
+                return Err(invalid(format!(
+                    "tensor '{}' is stored in an external file; export with the weights inside the model \
+                     (torch.onnx.export(..., external_data=False), or onnx.save(model, f, save_as_external_data=False))",
+                    t.name
+                )));
+            }
             10 => match v {
                 Value::Fixed64(x) => doubles.push(f64::from_bits(x)),
                 Value::Bytes(b) => doubles.extend(
@@ -150,15 +161,18 @@ pub(super) fn tensor(b: &[u8]) -> Result<Tensor> {
         .filter(|&n| n <= MAX_ELEMS)
         .ok_or_else(|| bad(format!("tensor '{}' of shape {:?} is too large", t.name, t.dims)))?;
     let width = match dtype {
-        1 => 4,
+        1 | 6 => 4,
         11 | 7 => 8,
+        9 => 1,
         d => {
             return Err(invalid(format!(
-                "tensor '{}' has ONNX data type {d}; rtas reads float (1), double (11) and int64 (7)",
+                "tensor '{}' has ONNX data type {d}; rtas reads float (1), double (11), int64 (7), int32 (6) and \
+                 bool (9)",
                 t.name
             )));
         }
     };
+    t.int = matches!(dtype, 6 | 7 | 9);
     if let Some(raw) = raw {
         if raw.len() != n * width {
             return Err(bad(format!("tensor '{}': {} bytes of data for shape {:?}", t.name, raw.len(), t.dims)));
@@ -168,12 +182,20 @@ pub(super) fn tensor(b: &[u8]) -> Result<Tensor> {
                 t.data = raw.chunks_exact(4).map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect()
             }
             11 => t.data = raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect(),
+            6 => {
+                t.ints = raw.chunks_exact(4).map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect()
+            }
+            9 => t.ints = raw.iter().map(|&c| i64::from(c != 0)).collect(),
             _ => t.ints = raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect(),
         }
-    } else {
-        t.data = if dtype == 11 { doubles } else { floats };
+    } else if dtype == 11 {
+        t.data = doubles;
+    } else if matches!(dtype, 6 | 9) {
+        t.ints = int32s;
+    } else if dtype == 1 {
+        t.data = floats;
     }
-    let got = if dtype == 7 { t.ints.len() } else { t.data.len() };
+    let got = if t.int { t.ints.len() } else { t.data.len() };
     if got != n {
         return Err(bad(format!("tensor '{}': {got} values for shape {:?}", t.name, t.dims)));
     }
@@ -190,6 +212,8 @@ pub(super) struct Attr {
     pub(super) f: Option<f32>,
     pub(super) s: Option<String>,
     pub(super) ints: Vec<i64>,
+    pub(super) floats: Vec<f64>,
+    pub(super) t: Option<Tensor>,
 }
 
 #[derive(Debug, Default)]
@@ -210,6 +234,11 @@ pub(super) fn attr(b: &[u8]) -> Result<Attr> {
             (2, Value::Fixed32(x)) => a.f = Some(f32::from_bits(x)),
             (3, Value::Varint(x)) => a.i = Some(x as i64),
             (4, v) => a.s = Some(text(&v)?),
+            (5, Value::Bytes(b)) => a.t = Some(tensor(b)?),
+            (7, Value::Fixed32(x)) => a.floats.push(f64::from(f32::from_bits(x))),
+            (7, Value::Bytes(b)) => {
+                a.floats.extend(b.chunks_exact(4).map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))))
+            }
             (8, v) => push_ints(&v, &mut a.ints)?,
             _ => {}
         }

@@ -4,7 +4,7 @@
 //! input = [1, 28, 28]           # [channels, height, width] for images, [features] for tables
 //!
 //! [[layer]]
-//! kind = "conv2d"               # conv2d | dense | relu | sigmoid | avgpool | flatten
+//! kind = "conv2d"               # conv2d | dense | relu | sigmoid | avgpool | maxpool | flatten
 //! filters = 4
 //! kernel = 4                    # or [kh, kw]
 //! stride = 2                    # default 1
@@ -31,119 +31,14 @@
 //! Shapes are checked when the file is read: an error names the layer (1-based, with its kind) and the
 //! mismatch. The paper's two models ship as `models/logreg.toml` and `models/cnn.toml`.
 
+mod layer;
+
 use super::ModelKind;
 use crate::error::{Error, Result, invalid};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// A kernel size: one number or `[kh, kw]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Size {
-    /// Square.
-    One(usize),
-    /// `[height, width]`.
-    Two([usize; 2]),
-}
-
-impl Size {
-    /// `(height, width)`.
-    pub fn hw(self) -> (usize, usize) {
-        match self {
-            Size::One(k) => (k, k),
-            Size::Two([h, w]) => (h, w),
-        }
-    }
-}
-
-fn one() -> usize {
-    1
-}
-
-/// One layer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
-pub enum Layer {
-    /// `x W + b`, on a vector.
-    Dense {
-        /// Outputs.
-        units: usize,
-    },
-    /// A 2-D convolution plus bias, on `[C, H, W]`.
-    Conv2d {
-        /// Output channels.
-        filters: usize,
-        /// Kernel size.
-        kernel: Size,
-        /// Stride (both directions).
-        #[serde(default = "one")]
-        stride: usize,
-        /// Zero padding on every side.
-        #[serde(default)]
-        padding: usize,
-    },
-    /// `max(0, x)`.
-    Relu,
-    /// `1 / (1 + e^-x)`.
-    Sigmoid,
-    /// The mean of each `size x size` window, on `[C, H, W]`.
-    Avgpool {
-        /// Window.
-        size: usize,
-        /// Stride (default: `size`).
-        #[serde(default)]
-        stride: Option<usize>,
-    },
-    /// `[C, H, W]` to a vector.
-    Flatten,
-}
-
-impl Layer {
-    /// Its kind as written in the file.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Layer::Dense { .. } => "dense",
-            Layer::Conv2d { .. } => "conv2d",
-            Layer::Relu => "relu",
-            Layer::Sigmoid => "sigmoid",
-            Layer::Avgpool { .. } => "avgpool",
-            Layer::Flatten => "flatten",
-        }
-    }
-
-    /// The short name its messages carry by default.
-    pub fn short(&self) -> &'static str {
-        match self {
-            Layer::Conv2d { .. } => "conv",
-            Layer::Sigmoid => "sig",
-            Layer::Avgpool { .. } => "pool",
-            other => other.kind(),
-        }
-    }
-
-    /// Whether it is an element-wise activation (its backward is a product with its derivative).
-    pub fn is_activation(&self) -> bool {
-        matches!(self, Layer::Relu | Layer::Sigmoid)
-    }
-}
-
-/// A layer as written in the file: its kind and settings, and an optional name (the label its messages
-/// carry, e.g. `t3/dense1/fwd/open`; by default the kind, numbered when it occurs more than once).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LayerDef {
-    /// The name its messages carry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The layer.
-    #[serde(flatten)]
-    pub layer: Layer,
-}
-
-impl From<Layer> for LayerDef {
-    fn from(layer: Layer) -> Self {
-        LayerDef { name: None, layer }
-    }
-}
+pub use layer::{Layer, LayerDef, Size};
 
 /// The loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -327,18 +222,25 @@ impl Spec {
                     let (oh, ow) = ((h - kh) / stride + 1, (w - kw) / stride + 1);
                     (vec![filters, oh, ow], vec![vec![filters, shape[0], kh, kw], vec![filters]])
                 }
-                Layer::Avgpool { size, stride } => {
-                    let s = stride.unwrap_or(size);
-                    if size == 0 || s == 0 {
+                Layer::Avgpool { .. } | Layer::Maxpool { .. } => {
+                    let (w, padding) = layer.window().ok_or_else(|| at("not a pooling layer".into()))?;
+                    if w.kh == 0 || w.kw == 0 || w.sh == 0 || w.sw == 0 {
                         return Err(at("size and stride must be at least 1".into()));
                     }
                     if shape.len() != 3 {
-                        return Err(at(format!("input has shape {shape:?}; avgpool takes [channels, height, width]")));
+                        return Err(at(format!(
+                            "input has shape {shape:?}; {} takes [channels, height, width]",
+                            layer.kind()
+                        )));
                     }
-                    if size > shape[1] || size > shape[2] {
-                        return Err(at(format!("window {size} is larger than the input {shape:?}")));
+                    if padding >= w.kh.max(w.kw) {
+                        return Err(at(format!("padding {padding} must be smaller than the window")));
                     }
-                    (vec![shape[0], (shape[1] - size) / s + 1, (shape[2] - size) / s + 1], vec![])
+                    let (h, wd) = (shape[1] + 2 * padding, shape[2] + 2 * padding);
+                    if w.kh > h || w.kw > wd {
+                        return Err(at(format!("window {}x{} is larger than the input {shape:?}", w.kh, w.kw)));
+                    }
+                    (vec![shape[0], (h - w.kh) / w.sh + 1, (wd - w.kw) / w.sw + 1], vec![])
                 }
                 Layer::Flatten => (vec![shape.iter().product()], vec![]),
                 Layer::Relu | Layer::Sigmoid => (shape.clone(), vec![]),
@@ -374,6 +276,18 @@ impl Spec {
         Ok(out)
     }
 
+    /// The same model without its leading flattens: a flatten of the input is a reshape of data stored
+    /// example after example, so the input becomes a vector and the first layer that computes is first
+    /// (RTAS-fast shares it).
+    pub fn without_leading_flatten(mut self) -> Spec {
+        let n = self.layers.iter().take_while(|d| d.layer == Layer::Flatten).count();
+        if n > 0 && n < self.layers.len() {
+            self.layers.drain(..n);
+            self.input = vec![self.input.iter().product()];
+        }
+        self
+    }
+
     /// Every parameter shape, in order.
     pub fn param_shapes(&self) -> Result<Vec<Vec<usize>>> {
         Ok(self.plan()?.into_iter().flat_map(|p| p.params).collect())
@@ -392,8 +306,8 @@ impl Spec {
     /// The paper's models as specs (what `models/logreg.toml` and `models/cnn.toml` say).
     pub fn paper(model: ModelKind) -> Spec {
         let text = match model {
-            ModelKind::LogReg => include_str!("../../models/logreg.toml"),
-            ModelKind::Cnn => include_str!("../../models/cnn.toml"),
+            ModelKind::LogReg => include_str!("../../../models/logreg.toml"),
+            ModelKind::Cnn => include_str!("../../../models/cnn.toml"),
             ModelKind::File(net) => return net.spec.clone(),
         };
         // The bundled files are checked by the tests; a parse failure here is a build defect.
