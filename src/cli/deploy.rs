@@ -4,11 +4,11 @@ use super::data::DataArgs;
 use super::op::NetworkArgs;
 use super::output::{Table, render};
 use super::simulate::ModelName;
-use crate::deploy::config::Config;
+use crate::deploy::config::{Config, Own};
 use crate::deploy::launch::{self, LaunchOptions, LaunchReport};
 use crate::deploy::party;
 use crate::deploy::tcp::NetConfig;
-use crate::deploy::tls::{self, make_keys};
+use crate::deploy::tls::{self, make_keys_with};
 use crate::error::{Result, invalid};
 use crate::experiment::simulate::{ProtocolChoice, SimulateConfig};
 use crate::models::secure::Protocol;
@@ -23,15 +23,35 @@ pub struct KeysArgs {
     /// Roles to make keys for, comma-separated (p0, p1, dealer, third, owner).
     #[arg(long, value_name = "R,...", value_delimiter = ',', default_value = "p0,p1,dealer,third,owner")]
     pub parties: Vec<String>,
+    /// Days the certificates are valid (from an hour ago, for clocks that differ).
+    #[arg(long, value_name = "DAYS", default_value_t = 7, allow_negative_numbers = true)]
+    pub valid_days: i64,
+    /// Keep the CA's private key in FILE (mode 0600, outside --out) to sign more certificates later;
+    /// without it the CA key is discarded once the certificates are signed.
+    #[arg(long, value_name = "FILE")]
+    pub ca_out: Option<PathBuf>,
+    /// Replace existing key and certificate files (they are refused otherwise).
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn keys(a: KeysArgs, json: bool) -> Result<String> {
     let roles = a.parties.iter().map(|s| tls::parse_role(s)).collect::<Result<Vec<_>>>()?;
-    let files = make_keys(&a.out, &roles)?;
+    let valid_days =
+        u32::try_from(a.valid_days).ok().filter(|&d| (1..=tls::MAX_VALID_DAYS).contains(&d)).ok_or_else(|| {
+            invalid(format!("--valid-days must be from 1 to {}, got {}", tls::MAX_VALID_DAYS, a.valid_days))
+        })?;
+    let o = tls::KeyOptions { valid_days, force: a.force, ca_out: a.ca_out.clone() };
+    let files = make_keys_with(&a.out, &roles, &o)?;
     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let ca = match &a.ca_out {
+        Some(p) => format!("keep {} offline (the CA key: it signs certificates for any role)", p.display()),
+        None => "the CA key was discarded (--ca-out FILE keeps it)".into(),
+    };
     render(&names, json, |n| {
         format!(
-            "wrote a project CA and {} party key pair(s):\n  {}\nkeep ca.key offline; give each party ca.pem, its <role>.pem and <role>.key only",
+            "wrote a project CA and {} party key pair(s), valid for {valid_days} day(s), keys mode 0600 in a 0700 directory:\n  {}\n\
+             {ca}; give each party ca.pem, its <role>.pem and <role>.key only",
             roles.len(),
             n.join("\n  ")
         )
@@ -56,13 +76,49 @@ pub struct PartyArgs {
     /// attacks on what it saw.
     #[arg(long)]
     pub record_view: bool,
+    /// This party's own file (TOML: data, labels, init_seed, threads), read by it alone; a file holding
+    /// init_seed must be mode 0600.
+    #[arg(long, value_name = "FILE")]
+    pub own: Option<PathBuf>,
+    /// The owner's data: a directory of MNIST IDX files, or `bundled` (overrides --own).
+    #[arg(long, value_name = "DIR|bundled")]
+    pub data: Option<String>,
+    /// The label holder's labels: a directory with the MNIST label files, or `bundled` (overrides --own).
+    #[arg(long, value_name = "DIR|bundled")]
+    pub labels: Option<String>,
+    /// Threads this party computes with (default: every core; overrides --own).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub threads: Option<i64>,
 }
 
 pub fn party(a: PartyArgs, json: bool) -> Result<String> {
     let role = tls::parse_role(&a.role)?;
     let cfg = Config::read(&a.config)?;
+    let mut own = match &a.own {
+        Some(p) => Own::read(p)?,
+        None => Own::default(),
+    };
+    // Flags name paths as the shell does: relative to the working directory.
+    let here = |s: String| {
+        if s == "bundled" { s } else { std::path::absolute(&s).map_or(s.clone(), |p| p.display().to_string()) }
+    };
+    if let Some(d) = a.data {
+        own.data = Some(here(d));
+    }
+    if let Some(l) = a.labels {
+        own.labels = Some(here(l));
+    }
+    if let Some(t) = a.threads {
+        if !(1..=1024).contains(&t) {
+            return Err(invalid(format!("--threads must be from 1 to 1024, got {t}")));
+        }
+        own.threads = Some(t as usize);
+    }
+    for w in cfg.warnings() {
+        eprintln!("warning: {w}");
+    }
     let refused = |why: &str| eprintln!("refused a connection: {why}");
-    let r = party::run(&cfg, role, a.test, a.record_view, &refused)?;
+    let r = party::run(&cfg, &own, role, a.test, a.record_view, &refused)?;
     if let Some(out) = &a.out {
         party::write_result(&r, out)?;
     }

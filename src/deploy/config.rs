@@ -1,4 +1,6 @@
-//! `parties.toml`: the job every party runs, where each party listens, its keys, and its own inputs.
+//! `parties.toml`: the job every party runs, where each party listens and where its keys are: public facts
+//! only, since every party reads it. What a party alone holds (the owner's data, the label holder's labels,
+//! the seed of their initial parameters) is in its own file ([`Own`], `rtas party --own FILE`) or flags.
 //!
 //! ```toml
 //! [job]                      # public: every party reads the same
@@ -21,16 +23,22 @@
 //! listen = "0.0.0.0:7000"    # optional: where it binds (default: address)
 //! [parties.owner]
 //! address = "10.0.0.4:7000"
-//! data = "bundled"           # or a directory of MNIST IDX files
 //! [parties.third]            # rtas-fast only
 //! address = "10.0.0.5:7000"
-//! labels = "/data/mnist"     # the label holder reads only the label files
 //!
 //! [keys]
 //! dir = "keys"               # ca.pem, <role>.pem, <role>.key as `rtas keys` writes them
 //! ```
 //!
-//! Relative paths are relative to the file's directory.
+//! and the owner's own file (`rtas party --role owner --own owner.toml`), readable by it alone:
+//!
+//! ```toml
+//! data = "/data/mnist"       # or "bundled"; the label holder has labels = "..." instead
+//! init_seed = 12345          # optional: the initial parameters' seed (default: drawn from the OS)
+//! threads = 2                # optional
+//! ```
+//!
+//! Relative paths are relative to the directory of the file that names them.
 
 use super::tcp::NetConfig;
 use super::tls::{parse_role, role_name};
@@ -97,7 +105,7 @@ fn frac_bits() -> u32 {
     16
 }
 
-/// One party's entry.
+/// One party's entry: where it is (public).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartyEntry {
@@ -106,19 +114,102 @@ pub struct PartyEntry {
     /// `host:port` it binds (default: `address`).
     #[serde(default)]
     pub listen: Option<String>,
+    /// Refused (read only to say where it belongs): a party's own inputs are not in the shared file.
+    #[serde(default, skip_serializing)]
+    data: Option<toml::Value>,
+    /// Refused, as `data`.
+    #[serde(default, skip_serializing)]
+    labels: Option<toml::Value>,
+    /// Refused, as `data`.
+    #[serde(default, skip_serializing)]
+    init_seed: Option<toml::Value>,
+    /// Refused, as `data`.
+    #[serde(default, skip_serializing)]
+    threads: Option<toml::Value>,
+}
+
+impl PartyEntry {
+    /// An entry at `address`, binding `listen` (default: `address`).
+    pub fn new(address: String, listen: Option<String>) -> Self {
+        Self { address, listen, data: None, labels: None, init_seed: None, threads: None }
+    }
+
+    /// The first field of this entry that belongs in the party's own file.
+    fn private_field(&self) -> Option<&'static str> {
+        [
+            ("data", self.data.is_some()),
+            ("labels", self.labels.is_some()),
+            ("init_seed", self.init_seed.is_some()),
+            ("threads", self.threads.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(n, set)| set.then_some(n))
+    }
+}
+
+/// One party's own file: what it alone reads (`rtas party --own FILE`; flags override it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Own {
     /// The owner: `bundled` or a directory of MNIST IDX files.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
     /// The label holder: `bundled` or a directory with the MNIST label files.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<String>,
     /// The owner and the label holder: seed of the initial parameters they hold (default: drawn from the
-    /// operating system).
-    #[serde(default)]
+    /// operating system). A secret: allowed only in a file no one else can read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_seed: Option<u64>,
     /// Threads this party computes with (default: every core).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<usize>,
+    /// The file's directory (relative paths start here).
+    #[serde(skip)]
+    pub base: PathBuf,
+}
+
+impl Own {
+    /// Reads `path`, refusing a seed in a file that others can read.
+    pub fn read(path: &Path) -> Result<Own> {
+        use std::os::unix::fs::MetadataExt;
+        let io = |e| Error::Io { path: path.to_path_buf(), source: e };
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        let mut own: Own = toml::from_str(&text).map_err(|e| {
+            invalid(format!("{}: {}", path.display(), e.to_string().lines().collect::<Vec<_>>().join(" ")))
+        })?;
+        let mode = std::fs::metadata(path).map_err(io)?.mode();
+        if own.init_seed.is_some() && mode & 0o077 != 0 {
+            return Err(invalid(format!(
+                "{} holds init_seed (a secret) but others can read it (mode {:04o}): chmod 600 it",
+                path.display(),
+                mode & 0o7777
+            )));
+        }
+        if own.threads == Some(0) {
+            return Err(invalid(format!("{}: threads must be at least 1", path.display())));
+        }
+        own.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(own)
+    }
+
+    /// Writes it to `path` with mode 0600 (atomically).
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let text = toml::to_string_pretty(self).map_err(|e| invalid(e.to_string()))?;
+        super::files::write_private(path, text.as_bytes())
+    }
+
+    /// A data source named in this file (or on the command line, relative to the working directory).
+    pub fn source(&self, s: &str) -> Source {
+        let p = Path::new(s);
+        if s == "bundled" {
+            Source::Bundled
+        } else if p.is_absolute() {
+            Source::Dir(p.to_path_buf())
+        } else {
+            Source::Dir(self.base.join(p))
+        }
+    }
 }
 
 /// Where the keys are.
@@ -175,8 +266,14 @@ impl Config {
     }
 
     fn check(&self) -> Result<()> {
-        for name in self.parties.keys() {
+        for (name, entry) in &self.parties {
             parse_role(name)?;
+            if let Some(field) = entry.private_field() {
+                return Err(invalid(format!(
+                    "[parties.{name}] {field}: every party reads this file, so a party's own inputs and settings \
+                     go in its own file (rtas party --own FILE) or flags (--data, --labels, --threads)"
+                )));
+            }
         }
         let protocol = self.protocol()?;
         for role in protocol.roles() {
@@ -247,8 +344,42 @@ impl Config {
         if p.is_absolute() { p.to_path_buf() } else { self.base.join(p) }
     }
 
-    /// A data source named in the file.
-    pub fn source(&self, s: &str) -> Source {
-        if s == "bundled" { Source::Bundled } else { Source::Dir(self.path(Path::new(s))) }
+    /// Where the non-collusion the protocol rests on is weak by placement: P0 or P1 on the same host as
+    /// the dealer (who also plays the helper), or P0 on the same host as P1. One line each, for the
+    /// operator to read before the run starts.
+    pub fn warnings(&self) -> Vec<String> {
+        let Ok(protocol) = self.protocol() else { return Vec::new() };
+        let roles = protocol.roles();
+        let hosts: Vec<(Role, std::collections::BTreeSet<String>)> =
+            roles.iter().filter_map(|&r| self.party(r).ok().map(|e| (r, host_keys(&e.address)))).collect();
+        let host = |r: Role| hosts.iter().find(|h| h.0 == r).map(|h| &h.1);
+        let mut out = Vec::new();
+        for (a, b) in [(Role::P0, Role::P1), (Role::P0, Role::Dealer), (Role::P1, Role::Dealer)] {
+            if let (Some(x), Some(y)) = (host(a), host(b))
+                && let Some(h) = x.intersection(y).next()
+            {
+                let who = match b {
+                    Role::Dealer if protocol == Protocol::Rtas => "the dealer (and helper)".to_string(),
+                    Role::Dealer => "the dealer".to_string(),
+                    _ => b.to_string(),
+                };
+                out.push(format!(
+                    "{a} and {who} share host {h}: the protocol assumes they do not collude, and whoever runs that \
+                     host sees what both see"
+                ));
+            }
+        }
+        out
     }
+}
+
+/// The host part of `host:port`, and the addresses it resolves to (so `localhost` and `127.0.0.1` meet).
+fn host_keys(address: &str) -> std::collections::BTreeSet<String> {
+    use std::net::ToSocketAddrs;
+    let host = address.rsplit_once(':').map_or(address, |(h, _)| h).trim_matches(['[', ']']).to_ascii_lowercase();
+    let mut keys: std::collections::BTreeSet<String> = [host.clone()].into();
+    if let Ok(addrs) = address.to_socket_addrs() {
+        keys.extend(addrs.map(|a| a.ip().to_string()));
+    }
+    keys
 }

@@ -4,7 +4,8 @@
 //!   a peer without a valid certificate for the role it claims.
 //! - [`tcp`]: the network [`crate::net::Transport`]: one connection per pair, [`crate::net::frame`]s on
 //!   it, one I/O thread per peer, byte counters per link, stage and phase.
-//! - [`config`]: `parties.toml` (the job, addresses, keys, each party's own inputs).
+//! - [`config`]: `parties.toml` (the job, addresses, keys: public facts only) and each party's own file.
+//! - [`files`]: keys, results, logs and run directories created with their final, private modes.
 //! - [`party`]: one role as a process (`rtas party`), wrapped in the simulator's recorder.
 //! - [`launch`]: every role on loopback (`rtas launch --local`) and the summary of `rtas simulate` from
 //!   their results, with measured wall time and socket bytes.
@@ -16,6 +17,7 @@
 
 pub mod config;
 pub mod data;
+pub mod files;
 pub mod launch;
 pub mod party;
 pub mod replay;

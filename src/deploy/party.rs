@@ -7,9 +7,9 @@
 //! a seed. `job.test_seed` (everything from one seed, as `rtas simulate --seed`) is refused unless the
 //! party is told it is a test.
 
-use super::config::Config;
+use super::config::{Config, Own};
 use super::data::{load_cut, load_labels};
-use super::tcp::{NetStats, TcpTransport, listen};
+use super::tcp::{NetStats, PeerLimits, TcpTransport, listen};
 use super::tls::{Identity, role_name};
 use super::wire::{WireOut, WireRecording, WireView};
 use crate::error::{Error, Result, invalid};
@@ -47,10 +47,12 @@ pub struct PartyResult {
     pub view: Option<WireView>,
 }
 
-/// Runs `role` of the job in `cfg`. `test` allows `job.test_seed`; `record_view` keeps this party's view
-/// in the result; `refused` hears of every connection refused at start-up.
+/// Runs `role` of the job in `cfg` with this party's own inputs `own`. `test` allows `job.test_seed`;
+/// `record_view` keeps this party's view in the result; `refused` hears of every connection refused at
+/// start-up.
 pub fn run(
     cfg: &Config,
+    own: &Own,
     role: Role,
     test: bool,
     record_view: bool,
@@ -92,17 +94,23 @@ pub fn run(
     // This role's own inputs, loaded before anyone waits on it; test labels to score predictions with.
     let (input, test_labels): (Inputs, Option<Vec<u8>>) = match role {
         Role::Owner => {
-            let src = cfg.source(me.data.as_deref().ok_or_else(|| invalid("[parties.owner] names no data"))?);
+            let src = own.source(own.data.as_deref().ok_or_else(|| {
+                invalid("the owner names no data: --data DIR (or bundled), or data = ... in its --own file")
+            })?);
             let (train, test) = load_cut(&src, (job.train_rows, job.test_rows))?;
-            let init = initial_params(model, init_seed(me.init_seed)?);
+            let init = initial_params(model, init_seed(own.init_seed)?);
             let mut split = Inputs::split(&plan, &train, &test, &init);
             let labels = (protocol != Protocol::RtasFast).then(|| test.labels.clone());
             (split.remove(&Role::Owner).unwrap_or_default(), labels)
         }
         Role::ThirdParty => {
-            let src = cfg.source(me.labels.as_deref().ok_or_else(|| invalid("[parties.third] names no labels"))?);
+            let src = own.source(own.labels.as_deref().ok_or_else(|| {
+                invalid(
+                    "the label holder names no labels: --labels DIR (or bundled), or labels = ... in its --own file",
+                )
+            })?);
             let (labels, test) = load_labels(&src, (job.train_rows, job.test_rows))?;
-            let init = initial_params(model, init_seed(me.init_seed)?);
+            let init = initial_params(model, init_seed(own.init_seed)?);
             let tail = init[model.first_layer_params()..].to_vec();
             (Inputs::LabelHolder { labels, tail }, Some(test))
         }
@@ -121,11 +129,12 @@ pub fn run(
         None => crate::rng::from_os()?,
     };
     crate::protocol::kernel::ring_path();
-    let threads = me.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = own.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if threads == 0 {
         return Err(invalid("threads must be at least 1"));
     }
-    let transport = TcpTransport::connect(&identity, listener, &peers, &cfg.net, refused)?;
+    let limits = peer_limits(cfg, &plan, role, sched.len(), infer.len())?;
+    let transport = TcpTransport::connect_limited(&identity, listener, &peers, &cfg.net, &limits, refused)?;
     let stats = transport.stats();
     let recorder = Arc::new(Recorder::new(record_view));
     let (pool, clock) = crate::sim::clock::pool(threads, false)
@@ -165,13 +174,62 @@ pub fn run(
     })
 }
 
-/// Writes `result` to `path` atomically: a reader sees the whole file or none (no partial model is ever
-/// left as if complete).
+/// Each peer's limits, from the job's ledger (a shape-only run of one step and one inference batch): the
+/// largest frame it may send us is the largest message it sends us in the job; each queue's budget is what
+/// goes that way in the whole run, capped by `[net]`'s `inbox_bytes`/`outbox_bytes`, and never less than
+/// the largest message. A peer that sends more than the job needs is held to that.
+pub fn peer_limits(
+    cfg: &Config,
+    plan: &Plan<'_>,
+    me: Role,
+    steps: usize,
+    batches: usize,
+) -> Result<std::collections::BTreeMap<Role, PeerLimits>> {
+    let batch = plan.schedule.iter().map(Vec::len).max().unwrap_or(0);
+    let infer_batch = plan.inference.iter().map(Vec::len).max().unwrap_or(0);
+    let sizes = crate::experiment::plan::link_sizes(
+        plan.model,
+        plan.protocol,
+        batch,
+        infer_batch,
+        plan.train_rows,
+        plan.reuse_masks,
+        plan.helper,
+        cfg.job.frac_bits,
+    )?;
+    let net = &cfg.net;
+    if let Some(((from, to), l)) = sizes.iter().find(|(_, l)| l.largest > net.max_payload) {
+        return Err(invalid(format!(
+            "the job sends a message of {} bytes from {from} to {to}, above [net] max_payload = {}",
+            l.largest, net.max_payload
+        )));
+    }
+    Ok(plan
+        .protocol
+        .roles()
+        .into_iter()
+        .filter(|&r| r != me)
+        .map(|peer| {
+            let inn = sizes.get(&(peer, me)).copied().unwrap_or_default();
+            let out = sizes.get(&(me, peer)).copied().unwrap_or_default();
+            // A link that carries nothing one way still takes a frame of the smallest kind (a seed).
+            let max_frame = inn.largest.max(16);
+            let limits = PeerLimits {
+                max_frame,
+                inbox: inn.total(steps, batches).min(net.inbox_bytes).max(max_frame),
+                outbox: out.total(steps, batches).min(net.outbox_bytes).max(out.largest.max(16)),
+            };
+            (peer, limits)
+        })
+        .collect())
+}
+
+/// Writes `result` to `path` atomically and with mode 0600: a reader sees the whole file or none (no partial
+/// model is ever left as if complete), and no other user can read it (P0's and P1's results together are
+/// the trained model).
 pub fn write_result(result: &PartyResult, path: &Path) -> Result<()> {
-    let tmp = path.with_extension("partial");
     let text = serde_json::to_vec(result).map_err(|e| invalid(e.to_string()))?;
-    std::fs::write(&tmp, text).map_err(|e| Error::Io { path: tmp.clone(), source: e })?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })
+    super::files::write_private(path, &text)
 }
 
 /// Reads what [`write_result`] wrote.

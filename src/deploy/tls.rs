@@ -45,43 +45,105 @@ fn tls(what: &str, e: impl std::fmt::Display) -> Error {
     invalid(format!("{what}: {e}"))
 }
 
-/// Writes `ca.pem`, `ca.key` and `<role>.pem`, `<role>.key` for each of `roles` into `dir` (created if
-/// missing; keys readable by the owner only). Returns the files written.
+/// How `rtas keys` makes a project's keys.
+#[derive(Debug, Clone)]
+pub struct KeyOptions {
+    /// Days the certificates are valid from now (they are valid from an hour ago, for clocks that differ).
+    pub valid_days: u32,
+    /// Replace existing files of the same names (otherwise they are refused).
+    pub force: bool,
+    /// Where to keep the CA's private key (mode 0600), to sign more certificates later; `None` discards it
+    /// (the CA can then sign nothing more). Never inside the keys directory.
+    pub ca_out: Option<PathBuf>,
+}
+
+impl Default for KeyOptions {
+    fn default() -> Self {
+        Self { valid_days: 7, force: false, ca_out: None }
+    }
+}
+
+/// The longest validity `--valid-days` accepts (ten years).
+pub const MAX_VALID_DAYS: u32 = 3660;
+
+/// [`make_keys_with`] under the defaults: certificates valid for a week, the CA key discarded.
 pub fn make_keys(dir: &Path, roles: &[Role]) -> Result<Vec<PathBuf>> {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    make_keys_with(dir, roles, &KeyOptions::default())
+}
+
+/// Writes `ca.pem` and `<role>.pem`, `<role>.key` for each of `roles` into `dir` (created with mode 0700;
+/// an existing directory must be its owner's alone), every key created with mode 0600 and every file
+/// refused if it exists unless `o.force`. The certificates are valid for `o.valid_days` and carry both
+/// TLS extended key usages (each party is a client of some peers and a server to others). The CA key goes
+/// to `o.ca_out` or nowhere. Returns the files written.
+pub fn make_keys_with(dir: &Path, roles: &[Role], o: &KeyOptions) -> Result<Vec<PathBuf>> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
     if roles.is_empty() {
         return Err(invalid("--parties names no role"));
     }
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    let mut written = Vec::new();
-    let mut write = |name: String, text: String, secret: bool| -> Result<()> {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
-        if secret {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(|e| io(&path, e))?;
+    if o.valid_days == 0 || o.valid_days > MAX_VALID_DAYS {
+        return Err(invalid(format!("--valid-days must be from 1 to {MAX_VALID_DAYS}, got {}", o.valid_days)));
+    }
+    let mut names = vec!["ca.pem".to_string()];
+    for &role in roles {
+        names.push(format!("{}.pem", role_name(role)));
+        names.push(format!("{}.key", role_name(role)));
+    }
+    if let Some(ca) = &o.ca_out {
+        let parent = ca.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let same = match (std::fs::canonicalize(parent), std::fs::canonicalize(dir)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => parent == dir,
+        };
+        if same {
+            return Err(invalid(format!(
+                "--ca-out {} is inside the keys directory: keep the CA key apart from what the parties receive",
+                ca.display()
+            )));
         }
-        written.push(path);
-        Ok(())
-    };
+    }
+    super::files::private_dir(dir)?;
+    let mut paths: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+    paths.extend(o.ca_out.clone());
+    if !o.force
+        && let Some(p) = paths.iter().find(|p| p.exists())
+    {
+        return Err(invalid(format!(
+            "{} exists: refusing to overwrite keys (pass --force to replace them)",
+            p.display()
+        )));
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let (not_before, not_after) = (now - time::Duration::hours(1), now + time::Duration::days(o.valid_days.into()));
     let ca_key = KeyPair::generate().map_err(|e| tls("CA key", e))?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(|e| tls("CA", e))?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca_params.distinguished_name.push(DnType::CommonName, "rtas project CA");
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    (ca_params.not_before, ca_params.not_after) = (not_before, not_after);
     let ca_cert = ca_params.self_signed(&ca_key).map_err(|e| tls("CA certificate", e))?;
-    write("ca.pem".into(), ca_cert.pem(), false)?;
-    write("ca.key".into(), ca_key.serialize_pem(), true)?;
+    let mut files: Vec<(PathBuf, String, u32)> = vec![(dir.join("ca.pem"), ca_cert.pem(), 0o644)];
+    if let Some(ca) = &o.ca_out {
+        files.push((ca.clone(), ca_key.serialize_pem(), 0o600));
+    }
     let issuer = Issuer::new(ca_params, ca_key);
     for &role in roles {
         let key = KeyPair::generate().map_err(|e| tls("party key", e))?;
         let mut params = CertificateParams::new(vec![dns_name(role)]).map_err(|e| tls("party certificate", e))?;
         params.distinguished_name.push(DnType::CommonName, format!("rtas {}", role_name(role)));
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        (params.not_before, params.not_after) = (not_before, not_after);
         let cert = params.signed_by(&key, &issuer).map_err(|e| tls("party certificate", e))?;
-        write(format!("{}.pem", role_name(role)), cert.pem(), false)?;
-        write(format!("{}.key", role_name(role)), key.serialize_pem(), true)?;
+        files.push((dir.join(format!("{}.pem", role_name(role))), cert.pem(), 0o644));
+        files.push((dir.join(format!("{}.key", role_name(role))), key.serialize_pem(), 0o600));
     }
-    Ok(written)
+    for (path, text, mode) in &files {
+        super::files::write_new(path, text.as_bytes(), *mode, o.force)?;
+    }
+    Ok(files.into_iter().map(|f| f.0).collect())
 }
 
 /// What one party presents and trusts.
@@ -177,6 +239,11 @@ impl Identity {
         Ok(Arc::new(cfg))
     }
 
+    /// This party's certificate chain, leaf first.
+    pub fn chain(&self) -> &[CertificateDer<'static>] {
+        &self.chain
+    }
+
     /// The CA store, for checking a dialer's certificate against the role it claims.
     pub fn roots(&self) -> &rustls::RootCertStore {
         &self.roots
@@ -190,11 +257,21 @@ pub fn server_name(role: Role) -> Result<ServerName<'static>> {
 
 /// Whether `chain` (leaf first) is a certificate from the CA in `roots` valid now for `role`.
 pub fn check_peer(roots: &rustls::RootCertStore, chain: &[CertificateDer<'_>], role: Role) -> Result<()> {
+    check_peer_at(roots, chain, role, rustls::pki_types::UnixTime::now(), webpki::KeyUsage::client_auth())
+}
+
+/// [`check_peer`] at time `now` for `usage` (client or server authentication).
+pub fn check_peer_at(
+    roots: &rustls::RootCertStore,
+    chain: &[CertificateDer<'_>],
+    role: Role,
+    now: rustls::pki_types::UnixTime,
+    usage: webpki::KeyUsage,
+) -> Result<()> {
     let leaf = chain.first().ok_or_else(|| invalid("no certificate presented"))?;
     let cert = webpki::EndEntityCert::try_from(leaf).map_err(|e| invalid(format!("unreadable certificate: {e:?}")))?;
-    let now = rustls::pki_types::UnixTime::now();
     let algs = rustls::crypto::ring::default_provider().signature_verification_algorithms;
-    cert.verify_for_usage(algs.all, &roots.roots, &chain[1..], now, webpki::KeyUsage::client_auth(), None, None)
+    cert.verify_for_usage(algs.all, &roots.roots, &chain[1..], now, usage, None, None)
         .map_err(|e| invalid(format!("certificate not from the project CA: {e:?}")))?;
     let name = server_name(role)?;
     cert.verify_is_valid_for_subject_name(&name)

@@ -194,6 +194,63 @@ pub fn plan(cfg: &PlanConfig) -> Result<PlanReport> {
     })
 }
 
+/// What one directed link carries in a job, from its ledger: the largest message, and the bytes of what
+/// happens once (seeds, parameters, a masked data set), of one training step and of one inference batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LinkSize {
+    /// The largest payload of one message, bytes.
+    pub largest: u64,
+    /// Bytes outside the training steps and inference batches.
+    pub once: u64,
+    /// Bytes of one (full) training step.
+    pub step: u64,
+    /// Bytes of one (full) inference batch.
+    pub infer: u64,
+}
+
+impl LinkSize {
+    /// Bytes of a whole run of `steps` training steps and `batches` inference batches (an upper bound:
+    /// a last partial batch carries less).
+    pub fn total(&self, steps: usize, batches: usize) -> u64 {
+        self.once
+            .saturating_add(self.step.saturating_mul(steps as u64))
+            .saturating_add(self.infer.saturating_mul(batches as u64))
+    }
+}
+
+/// Every directed link's [`LinkSize`] for `model` under `protocol` with full batches of `batch` and
+/// `infer_batch` (shape-only: no data, milliseconds for the bundled models). What a deployed party reads
+/// its peers' budgets from.
+#[allow(clippy::too_many_arguments)]
+pub fn link_sizes(
+    model: ModelKind,
+    protocol: Protocol,
+    batch: usize,
+    infer_batch: usize,
+    train_rows: usize,
+    reuse_masks: bool,
+    helper: HelperMode,
+    frac_bits: u32,
+) -> Result<BTreeMap<(Role, Role), LinkSize>> {
+    let sched = vec![(0..batch).collect::<Vec<_>>()];
+    let infer = vec![(0..infer_batch).collect::<Vec<_>>()];
+    let mut plan = plan_of(model, protocol, &sched, &infer);
+    (plan.reuse_masks, plan.train_rows, plan.helper) = (reuse_masks, train_rows, helper);
+    let arith = ShapeArith { frac_bits, rates: quick_rates() };
+    let rec = record(&arith, &plan, BTreeMap::new())?;
+    let mut out: BTreeMap<(Role, Role), LinkSize> = BTreeMap::new();
+    for e in &rec.ledger {
+        let l = out.entry((e.from, e.to)).or_default();
+        l.largest = l.largest.max(e.bytes);
+        match e.label.stage {
+            Stage::Train(_) => l.step += e.bytes,
+            Stage::Infer(_) => l.infer += e.bytes,
+            _ => l.once += e.bytes,
+        }
+    }
+    Ok(out)
+}
+
 /// One message of a ledger, as `--verify` compares them: label, sender, receiver, phase, bytes.
 type Line = (String, Role, Role, Phase, u64);
 

@@ -4,7 +4,7 @@
 
 mod processes;
 
-use super::config::{Config, Job, Keys, PartyEntry};
+use super::config::{Config, Job, Keys, Own, PartyEntry};
 use super::party::{PartyResult, read_result};
 use super::tcp::NetConfig;
 use super::tls::{make_keys, role_name};
@@ -177,7 +177,7 @@ pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
 pub fn launch_recorded(o: &LaunchOptions) -> Result<(LaunchReport, BTreeMap<Role, crate::sim::record::View>)> {
     let dir = match &o.dir {
         Some(d) => {
-            std::fs::create_dir_all(d).map_err(|e| Error::Io { path: d.clone(), source: e })?;
+            super::files::private_dir(d)?;
             d.clone()
         }
         None => fresh_dir()?,
@@ -196,13 +196,13 @@ pub fn launch_recorded(o: &LaunchOptions) -> Result<(LaunchReport, BTreeMap<Role
         Some(rate) => Some(super::shaped::Mesh::new(&roles, rate)?),
         None => None,
     };
-    let cfg = prepare(o, protocol, &dir, mesh.is_some())?;
+    let (cfg, owns) = prepare(o, protocol, &dir, mesh.is_some())?;
     // The launcher plays the operator: it holds the data to score the run and to train the plaintext
     // reference (same initial parameters and batches) — none of which the parties see.
-    let (train, test) = super::data::load_cut(&cfg.source(&o.data), o.rows)?;
+    let (train, test) = super::data::load_cut(&Own { base: dir.clone(), ..Own::default() }.source(&o.data), o.rows)?;
     let mut sim = cfg.simulate_config()?;
     sim.profiles = o.sim.profiles.clone();
-    sim.init_seed = cfg.parties.get("owner").and_then(|e| e.init_seed);
+    sim.init_seed = owns.get(&Role::Owner).and_then(|e| e.init_seed);
     let (sched, infer) = simulate::batches(&sim, train.count, test.count);
     let rtt = match &mesh {
         Some(m) => Some(probe_rtt(o, m, &dir)?),

@@ -11,12 +11,18 @@ pub(super) fn free_port() -> Result<u16> {
 pub(super) fn fresh_dir() -> Result<PathBuf> {
     let d =
         std::env::temp_dir().join(format!("rtas-launch-{}-{:08x}", std::process::id(), crate::rng::os_u64()? as u32));
-    std::fs::create_dir_all(&d).map_err(|e| Error::Io { path: d.clone(), source: e })?;
+    crate::deploy::files::private_dir(&d)?;
     Ok(d)
 }
 
-/// Writes keys and `parties.toml` for a local run into `dir`; returns the configuration.
-pub(super) fn prepare(o: &LaunchOptions, protocol: Protocol, dir: &Path, shaped: bool) -> Result<Config> {
+/// Writes keys (the CA key discarded), `parties.toml` (public facts) and each party's own file (mode 0600)
+/// for a local run into `dir`; returns the configuration and the own files.
+pub(super) fn prepare(
+    o: &LaunchOptions,
+    protocol: Protocol,
+    dir: &Path,
+    shaped: bool,
+) -> Result<(Config, BTreeMap<Role, Own>)> {
     let roles = protocol.roles();
     make_keys(&dir.join("keys"), &roles)?;
     let (lr, frac_bits) = match o.sim.sharing {
@@ -25,24 +31,24 @@ pub(super) fn prepare(o: &LaunchOptions, protocol: Protocol, dir: &Path, shaped:
     };
     let init_seed = if o.test { None } else { Some(crate::rng::os_u64()?) };
     let mut parties = BTreeMap::new();
+    let mut owns = BTreeMap::new();
     for &r in &roles {
         let address = if shaped {
             format!("{}:7000", crate::deploy::shaped::Mesh::address(r))
         } else {
             format!("127.0.0.1:{}", free_port()?)
         };
+        parties.insert(role_name(r).to_string(), PartyEntry::new(address, None));
         let holds = matches!(r, Role::Owner | Role::ThirdParty);
-        parties.insert(
-            role_name(r).to_string(),
-            PartyEntry {
-                address,
-                listen: None,
-                data: (r == Role::Owner).then(|| o.data.clone()),
-                labels: (r == Role::ThirdParty).then(|| o.data.clone()),
-                init_seed: if holds { init_seed } else { None },
-                threads: o.threads,
-            },
-        );
+        let own = Own {
+            data: (r == Role::Owner).then(|| o.data.clone()),
+            labels: (r == Role::ThirdParty).then(|| o.data.clone()),
+            init_seed: if holds { init_seed } else { None },
+            threads: o.threads,
+            base: dir.to_path_buf(),
+        };
+        own.write(&own_path(dir, r))?;
+        owns.insert(r, own);
     }
     let cfg = Config {
         job: Job {
@@ -74,7 +80,12 @@ pub(super) fn prepare(o: &LaunchOptions, protocol: Protocol, dir: &Path, shaped:
     };
     let path = dir.join("parties.toml");
     cfg.write(&path)?;
-    Config::read(&path)
+    Ok((Config::read(&path)?, owns))
+}
+
+/// Where a local launch keeps `role`'s own file.
+pub(super) fn own_path(dir: &Path, role: Role) -> PathBuf {
+    dir.join(format!("{}.own.toml", role_name(role)))
 }
 
 pub(super) fn last_line(path: &Path) -> String {
@@ -103,11 +114,8 @@ pub(super) fn run_parties(
     let mut children: Vec<(Role, Child)> = Vec::new();
     for &r in &roles {
         let name = role_name(r);
-        let log = |ext: &str| std::fs::File::create(dir.join(format!("{name}.{ext}")));
-        let (out, err) = match (log("out"), log("err")) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => return Err(Error::Io { path: dir.to_path_buf(), source: e }),
-        };
+        let log = |ext: &str| crate::deploy::files::private_file(&dir.join(format!("{name}.{ext}")));
+        let (out, err) = (log("out")?, log("err")?);
         let mut cmd = match mesh {
             Some(m) => {
                 let mut c = Command::new("ip");
@@ -118,6 +126,7 @@ pub(super) fn run_parties(
         };
         cmd.arg("party").args(["--role", name, "--config"]).arg(dir.join("parties.toml"));
         cmd.arg("--out").arg(dir.join(format!("{name}.json")));
+        cmd.arg("--own").arg(own_path(dir, r));
         if o.test {
             cmd.arg("--test");
         }

@@ -49,104 +49,168 @@ pub(super) fn read_exact(conn: &mut rustls::Connection, sock: &mut Counted, buf:
     Ok(())
 }
 
-/// Dials `peer` at `addr` until it answers or `deadline` passes, then authenticates both ways.
+/// Handshakes a listener runs at once; a connection beyond them evicts the oldest pending one.
+pub(super) const PENDING_HANDSHAKES: usize = 8;
+
+/// Refusals a listener reports one by one before it only counts them.
+pub(super) const REFUSALS_SHOWN: usize = 5;
+
+/// Dials `peer` at `addr` until a handshake with it succeeds or `deadline` passes, then authenticates both
+/// ways. A failed attempt (no answer, a broken or timed-out handshake: the peer may have evicted us for a
+/// flood of others) is retried every `retry_interval`; a peer that authenticates and refuses us is final.
 pub(super) fn dial(id: &Identity, peer: Role, addr: &str, cfg: &NetConfig, deadline: Instant) -> Result<Up> {
     let retry = secs("retry_interval", cfg.retry_interval)?;
     let handshake = secs("handshake_timeout", cfg.handshake_timeout)?;
-    let mut last = String::from("no attempt");
-    let sock = loop {
-        let addrs: Vec<_> = match addr.to_socket_addrs() {
-            Ok(a) => a.collect(),
-            Err(e) => return Err(invalid(format!("address of {peer} '{addr}': {e}"))),
-        };
-        let left = deadline.saturating_duration_since(Instant::now());
-        if let Some(s) = addrs.iter().find_map(|a| {
-            TcpStream::connect_timeout(a, left.max(Duration::from_millis(10)).min(handshake))
-                .map_err(|e| last = e.to_string())
-                .ok()
-        }) {
-            break s;
+    let mut last;
+    let mut attempts = 0usize;
+    loop {
+        attempts += 1;
+        match attempt(id, peer, addr, handshake, deadline) {
+            Ok(up) => return Ok(up),
+            Err(Attempt::Final(e)) => return Err(e),
+            Err(Attempt::Retry(why)) => last = why,
         }
         if Instant::now() + retry > deadline {
             return Err(Error::PeerLost {
                 peer: peer.into(),
                 label: None,
-                reason: format!("could not connect to {addr} within the connect timeout ({last})"),
+                reason: format!(
+                    "could not connect to {addr} within the connect timeout ({attempts} attempt(s); last: {last})"
+                ),
             });
         }
         std::thread::sleep(retry);
+    }
+}
+
+enum Attempt {
+    /// Worth another try before the deadline.
+    Retry(String),
+    /// Not: the peer authenticated and refused us, or the address is wrong.
+    Final(Error),
+}
+
+fn attempt(
+    id: &Identity,
+    peer: Role,
+    addr: &str,
+    handshake: Duration,
+    deadline: Instant,
+) -> std::result::Result<Up, Attempt> {
+    let addrs: Vec<_> = match addr.to_socket_addrs() {
+        Ok(a) => a.collect(),
+        Err(e) => return Err(Attempt::Final(invalid(format!("address of {peer} '{addr}': {e}")))),
     };
-    let fail = |what: &str, e: &dyn std::fmt::Display| Error::PeerLost {
-        peer: peer.into(),
-        label: None,
-        reason: format!("{what} with {addr} failed: {e}"),
-    };
-    sock.set_nodelay(true).map_err(|e| fail("setting TCP_NODELAY", &e))?;
-    sock.set_read_timeout(Some(handshake)).map_err(|e| fail("setting a timeout", &e))?;
-    sock.set_write_timeout(Some(handshake)).map_err(|e| fail("setting a timeout", &e))?;
-    let mut sock = Counted { sock, read: 0, written: 0 };
-    let client =
-        rustls::ClientConnection::new(id.client_config()?, server_name(peer)?).map_err(|e| fail("TLS set-up", &e))?;
+    let until = deadline.min(Instant::now() + handshake);
+    let mut last = format!("{addr} resolves to no address");
+    let sock = addrs
+        .iter()
+        .find_map(|a| {
+            let left = until.saturating_duration_since(Instant::now()).max(Duration::from_millis(10));
+            TcpStream::connect_timeout(a, left).map_err(|e| last = e.to_string()).ok()
+        })
+        .ok_or(Attempt::Retry(last))?;
+    let retry = |what: &str, e: &dyn std::fmt::Display| Attempt::Retry(format!("{what}: {e}"));
+    sock.set_nodelay(true).map_err(|e| retry("setting TCP_NODELAY", &e))?;
+    let mut sock = Counted::new(sock, Some(until));
+    let client = rustls::ClientConnection::new(
+        id.client_config().map_err(Attempt::Final)?,
+        server_name(peer).map_err(Attempt::Final)?,
+    )
+    .map_err(|e| retry("TLS set-up", &e))?;
     let mut conn = rustls::Connection::from(client);
-    blocking_io(&mut conn, &mut sock).map_err(|e| fail("TLS handshake", &e))?;
-    write_all(&mut conn, &mut sock, &[id.role.index() as u8]).map_err(|e| fail("announcing our role", &e))?;
+    blocking_io(&mut conn, &mut sock).map_err(|e| retry("TLS handshake", &e))?;
+    write_all(&mut conn, &mut sock, &[id.role.index() as u8]).map_err(|e| retry("announcing our role", &e))?;
     let mut status = [0u8; 3];
-    read_exact(&mut conn, &mut sock, &mut status).map_err(|e| fail("waiting to be accepted", &e))?;
+    read_exact(&mut conn, &mut sock, &mut status).map_err(|e| retry("waiting to be accepted", &e))?;
     if status[0] != 1 {
         let mut reason = vec![0u8; u16::from_le_bytes([status[1], status[2]]) as usize];
         let _ = read_exact(&mut conn, &mut sock, &mut reason);
-        return Err(Error::PeerLost {
+        return Err(Attempt::Final(Error::PeerLost {
             peer: peer.into(),
             label: None,
             reason: format!("{peer} refused us: {}", String::from_utf8_lossy(&reason)),
-        });
+        }));
     }
+    sock.deadline = None;
     Ok(Up { peer, conn, sock })
 }
 
-/// Accepts one connection: handshake, the dialer's announced role, its certificate for that role.
-pub(super) fn accept_one(
-    id: &Identity,
-    sock: TcpStream,
-    expected: &[Role],
-    cfg: &NetConfig,
-) -> std::result::Result<Up, String> {
-    let handshake = secs("handshake_timeout", cfg.handshake_timeout).map_err(|e| e.to_string())?;
+/// One connection's handshake, on a thread of its own: TLS, the dialer's announced role, its certificate
+/// for that role, all before `deadline`. The acceptance itself (the status byte) is the listener's, which
+/// takes one connection per role.
+fn handshake(id: &Identity, sock: TcpStream, expected: &[Role], deadline: Instant) -> std::result::Result<Up, String> {
     let addr = sock.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?".into());
-    sock.set_nonblocking(false).map_err(|e| e.to_string())?;
-    sock.set_nodelay(true).map_err(|e| e.to_string())?;
-    sock.set_read_timeout(Some(handshake)).map_err(|e| e.to_string())?;
-    sock.set_write_timeout(Some(handshake)).map_err(|e| e.to_string())?;
-    let mut sock = Counted { sock, read: 0, written: 0 };
+    sock.set_nonblocking(false).map_err(|e| format!("{addr}: {e}"))?;
+    sock.set_nodelay(true).map_err(|e| format!("{addr}: {e}"))?;
+    let mut sock = Counted::new(sock, Some(deadline));
     let server =
         rustls::ServerConnection::new(id.server_config().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     let mut conn = rustls::Connection::from(server);
     blocking_io(&mut conn, &mut sock).map_err(|e| format!("{addr}: TLS handshake failed: {e}"))?;
     let mut who = [0u8; 1];
     read_exact(&mut conn, &mut sock, &mut who).map_err(|e| format!("{addr}: no role announced: {e}"))?;
-    let refuse = |conn: &mut rustls::Connection, sock: &mut Counted, reason: String| -> String {
-        let mut m = vec![0u8];
-        m.extend_from_slice(&(reason.len().min(1000) as u16).to_le_bytes());
-        m.extend_from_slice(&reason.as_bytes()[..reason.len().min(1000)]);
-        let _ = write_all(conn, sock, &m);
-        conn.send_close_notify();
-        let _ = conn.write_tls(sock);
-        format!("{addr}: {reason}")
-    };
     let Some(&claimed) = Role::ALL.get(who[0] as usize) else {
-        return Err(refuse(&mut conn, &mut sock, format!("unknown role {}", who[0])));
+        return Err(refuse(&mut conn, &mut sock, &addr, format!("unknown role {}", who[0])));
     };
     if !expected.contains(&claimed) {
-        return Err(refuse(&mut conn, &mut sock, format!("{claimed} is not a peer that dials {}", id.role)));
+        return Err(refuse(&mut conn, &mut sock, &addr, format!("{claimed} is not a peer that dials {}", id.role)));
     }
     let chain: Vec<_> = conn.peer_certificates().map(|c| c.to_vec()).unwrap_or_default();
     if let Err(e) = check_peer(id.roots(), &chain, claimed) {
-        return Err(refuse(&mut conn, &mut sock, format!("claims to be {claimed}: {e}")));
+        return Err(refuse(&mut conn, &mut sock, &addr, format!("claims to be {claimed}: {e}")));
     }
-    write_all(&mut conn, &mut sock, &[1, 0, 0]).map_err(|e| format!("{addr}: {e}"))?;
     Ok(Up { peer: claimed, conn, sock })
 }
 
+/// Tells an authenticated dialer why it is refused, closes, and returns the line to log.
+fn refuse(conn: &mut rustls::Connection, sock: &mut Counted, addr: &str, reason: String) -> String {
+    let mut m = vec![0u8];
+    m.extend_from_slice(&(reason.len().min(1000) as u16).to_le_bytes());
+    m.extend_from_slice(&reason.as_bytes()[..reason.len().min(1000)]);
+    let _ = write_all(conn, sock, &m);
+    conn.send_close_notify();
+    let _ = conn.write_tls(sock);
+    format!("{addr}: {reason}")
+}
+
+/// A listener's refusals: the first few reported and kept, the rest counted.
+struct Refusals<'a> {
+    report: &'a (dyn Fn(&str) + Sync),
+    shown: Vec<String>,
+    more: usize,
+}
+
+impl Refusals<'_> {
+    fn add(&mut self, reason: String) {
+        if self.shown.len() < REFUSALS_SHOWN {
+            (self.report)(&reason);
+            self.shown.push(reason);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// Reports the count of those not shown, once.
+    fn finish(&mut self) {
+        if self.more > 0 {
+            (self.report)(&format!("... and {} more connection(s) refused", self.more));
+        }
+    }
+
+    fn summary(&self) -> String {
+        match (self.shown.is_empty(), self.more) {
+            (true, _) => String::new(),
+            (false, 0) => format!(" (refused: {})", self.shown.join("; ")),
+            (false, m) => format!(" (refused: {}; and {m} more)", self.shown.join("; ")),
+        }
+    }
+}
+
+/// Accepts the peers in `expected` until each has connected or `deadline` passes. Handshakes run
+/// concurrently, at most [`PENDING_HANDSHAKES`] at once (a connection beyond them evicts the oldest), each
+/// bounded by `handshake_timeout` and by `deadline`; so no client, however slow or numerous, holds the
+/// start-up past the deadline or keeps an honest peer out for longer than its dial retries take.
 pub(super) fn accept_all(
     id: &Identity,
     listener: &TcpListener,
@@ -155,53 +219,99 @@ pub(super) fn accept_all(
     deadline: Instant,
     refused: &(dyn Fn(&str) + Sync),
 ) -> Vec<Result<Up>> {
-    let mut ups: Vec<Result<Up>> = Vec::new();
-    let mut have: Vec<Role> = Vec::new();
-    let mut refusals: Vec<String> = Vec::new();
+    let handshake_time = match secs("handshake_timeout", cfg.handshake_timeout) {
+        Ok(h) => h,
+        Err(e) => return vec![Err(e)],
+    };
     if let Err(e) = listener.set_nonblocking(true) {
         return vec![Err(invalid(format!("listener: {e}")))];
     }
-    while have.len() < expected.len() {
-        match listener.accept() {
-            Ok((sock, _)) => {
-                let waiting: Vec<Role> = expected.iter().copied().filter(|r| !have.contains(r)).collect();
-                match accept_one(id, sock, &waiting, cfg) {
-                    Ok(up) => {
+    let mut ups: Vec<Result<Up>> = Vec::new();
+    let mut have: Vec<Role> = Vec::new();
+    let mut log = Refusals { report: refused, shown: Vec::new(), more: 0 };
+    // Pending handshakes by ticket, oldest first: a handle on the socket to cut it short.
+    let mut pending: std::collections::VecDeque<(u64, TcpStream)> = std::collections::VecDeque::new();
+    let (done_tx, done_rx) = channel::<(u64, std::result::Result<Up, String>)>();
+    let mut ticket = 0u64;
+    let outcome = loop {
+        // Finished handshakes: one connection per role; the first to finish wins.
+        while let Ok((t, r)) = done_rx.try_recv() {
+            pending.retain(|(k, _)| *k != t);
+            match r {
+                Ok(mut up) if !have.contains(&up.peer) => match write_all(&mut up.conn, &mut up.sock, &[1, 0, 0]) {
+                    Ok(()) => {
+                        up.sock.deadline = None;
                         have.push(up.peer);
                         ups.push(Ok(up));
                     }
-                    Err(reason) => {
-                        refused(&reason);
-                        refusals.push(reason);
-                    }
+                    Err(e) => log.add(format!("{}: {e}", up.peer)),
+                },
+                Ok(mut up) => {
+                    let addr = up.sock.sock.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?".into());
+                    let why = format!("{} is connected already", up.peer);
+                    log.add(refuse(&mut up.conn, &mut up.sock, &addr, why));
                 }
-            }
-            // Nobody yet, or a signal interrupted the call: wait and look again.
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {
-                if Instant::now() > deadline {
-                    let missing: Vec<Role> = expected.iter().copied().filter(|r| !have.contains(r)).collect();
-                    let why = if refusals.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (refused: {})", refusals.join("; "))
-                    };
-                    ups.push(Err(Error::PeerLost {
-                        peer: missing[0].into(),
-                        label: None,
-                        reason: format!(
-                            "{} did not connect within the connect timeout{why}",
-                            missing.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ")
-                        ),
-                    }));
-                    return ups;
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) => {
-                ups.push(Err(invalid(format!("accepting connections: {e}"))));
-                return ups;
+                Err(reason) => log.add(reason),
             }
         }
+        if have.len() == expected.len() {
+            break None;
+        }
+        let now = Instant::now();
+        if now > deadline {
+            let missing: Vec<Role> = expected.iter().copied().filter(|r| !have.contains(r)).collect();
+            break Some(Error::PeerLost {
+                peer: missing[0].into(),
+                label: None,
+                reason: format!(
+                    "{} did not connect within the connect timeout{}",
+                    missing.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", "),
+                    log.summary()
+                ),
+            });
+        }
+        match listener.accept() {
+            Ok((sock, addr)) => {
+                if pending.len() >= PENDING_HANDSHAKES
+                    && let Some((_, oldest)) = pending.pop_front()
+                {
+                    // Its thread fails at once and reports the reason.
+                    let _ = oldest.shutdown(std::net::Shutdown::Both);
+                    log.add(format!(
+                        "{addr}: arrived with {PENDING_HANDSHAKES} handshakes pending: the oldest was cut"
+                    ));
+                }
+                let Ok(handle) = sock.try_clone() else {
+                    log.add(format!("{addr}: cannot hold the socket"));
+                    continue;
+                };
+                ticket += 1;
+                pending.push_back((ticket, handle));
+                let waiting: Vec<Role> = expected.iter().copied().filter(|r| !have.contains(r)).collect();
+                let (id, tx, t) = (id.clone(), done_tx.clone(), ticket);
+                let until = deadline.min(now + handshake_time);
+                let spawned = std::thread::Builder::new().name("rtas-handshake".into()).spawn(move || {
+                    let _ = tx.send((t, handshake(&id, sock, &waiting, until)));
+                });
+                if let Err(e) = spawned {
+                    pending.retain(|(k, _)| *k != ticket);
+                    log.add(format!("{addr}: no thread for its handshake: {e}"));
+                }
+            }
+            // Nobody new (or a signal): look again shortly.
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => break Some(invalid(format!("accepting connections: {e}"))),
+        }
+    };
+    // Whatever is still handshaking is cut off: its thread ends at once.
+    for (_, s) in pending {
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    }
+    log.finish();
+    if let Some(e) = outcome {
+        ups.push(Err(e));
     }
     ups
 }

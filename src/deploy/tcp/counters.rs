@@ -91,6 +91,25 @@ pub(super) struct Counted {
     pub(super) sock: TcpStream,
     pub(super) read: u64,
     pub(super) written: u64,
+    /// During a handshake: the moment every read and write fails (an absolute bound, where the socket's
+    /// own timeouts bound each call only, and a peer sending a byte at a time would hold it for ever).
+    pub(super) deadline: Option<Instant>,
+}
+
+impl Counted {
+    pub(super) fn new(sock: TcpStream, deadline: Option<Instant>) -> Self {
+        Self { sock, read: 0, written: 0, deadline }
+    }
+
+    /// Bounds the next blocking call by the deadline, or fails if it has passed.
+    fn bound(&self, read: bool) -> std::io::Result<()> {
+        let Some(d) = self.deadline else { return Ok(()) };
+        let left = d.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the handshake's deadline passed"));
+        }
+        if read { self.sock.set_read_timeout(Some(left)) } else { self.sock.set_write_timeout(Some(left)) }
+    }
 }
 
 /// `op` again while a signal interrupts it (EINTR): a signal is no reason to drop a link. (libFuzzer's
@@ -106,6 +125,7 @@ fn retried<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> 
 
 impl Read for Counted {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.bound(true)?;
         let n = retried(|| self.sock.read(buf))?;
         self.read += n as u64;
         Ok(n)
@@ -114,6 +134,7 @@ impl Read for Counted {
 
 impl Write for Counted {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bound(false)?;
         let n = retried(|| self.sock.write(buf))?;
         self.written += n as u64;
         Ok(n)

@@ -2,6 +2,7 @@
 //! incoming ones in order, noticing a closed peer at once.
 
 use super::*;
+use std::sync::atomic::Ordering;
 
 pub(super) enum Inbound {
     Msg(Message),
@@ -16,9 +17,41 @@ pub(super) struct Link {
     pub(super) wake: UnixStream,
     pub(super) inbox: Receiver<Inbound>,
     pub(super) thread: Option<JoinHandle<()>>,
+    pub(super) queues: Arc<Queues>,
+    pub(super) limits: PeerLimits,
 }
 
-pub(super) fn spawn_link(up: Up, shared: Arc<Shared>, cfg: &NetConfig) -> Result<Link> {
+/// The bytes waiting on one link, both ways, shared by the party thread and the I/O thread.
+#[derive(Default)]
+pub(super) struct Queues {
+    /// Payload bytes decoded and not yet taken by `recv`.
+    pub(super) inbound: std::sync::atomic::AtomicU64,
+    /// Payload bytes handed to `send` and not yet given to TLS.
+    pub(super) out: std::sync::atomic::AtomicU64,
+    /// Signalled when `out` shrinks.
+    pub(super) drained: Signal,
+}
+
+/// A wake-up for a thread waiting on a counter.
+#[derive(Default)]
+pub(super) struct Signal {
+    m: Mutex<()>,
+    c: std::sync::Condvar,
+}
+
+impl Signal {
+    pub(super) fn wait(&self, at_most: Duration) {
+        let g = lock(&self.m);
+        let _ = self.c.wait_timeout(g, at_most);
+    }
+
+    pub(super) fn notify(&self) {
+        let _g = lock(&self.m);
+        self.c.notify_all();
+    }
+}
+
+pub(super) fn spawn_link(up: Up, shared: Arc<Shared>, cfg: &NetConfig, limits: PeerLimits) -> Result<Link> {
     let Up { peer, mut conn, sock } = up;
     let fail = |e: std::io::Error| invalid(format!("link to {peer}: {e}"));
     sock.sock.set_nonblocking(true).map_err(fail)?;
@@ -28,13 +61,15 @@ pub(super) fn spawn_link(up: Up, shared: Arc<Shared>, cfg: &NetConfig) -> Result
     wake.set_nonblocking(true).map_err(fail)?;
     let (out_tx, out_rx) = channel();
     let (in_tx, inbox) = channel();
-    let max_payload = cfg.max_payload;
     let linger = secs("linger", cfg.linger)?;
+    let queues = Arc::new(Queues::default());
+    let q = Arc::clone(&queues);
     let thread = std::thread::Builder::new()
         .name(format!("rtas-link-{peer}"))
         .spawn(move || {
-            let mut io = Io { peer, conn, sock, wake: wake_rx, out: out_rx, inbox: in_tx, shared, linger };
-            if let Err(reason) = io.run(max_payload) {
+            let mut io =
+                Io { peer, conn, sock, wake: wake_rx, out: out_rx, inbox: in_tx, shared, linger, queues: q, limits };
+            if let Err(reason) = io.run() {
                 lock(&io.shared.failed).get_or_insert((peer, reason.clone()));
                 let _ = io.inbox.send(Inbound::Failed(reason));
             }
@@ -44,7 +79,7 @@ pub(super) fn spawn_link(up: Up, shared: Arc<Shared>, cfg: &NetConfig) -> Result
             c.socket_in += io.sock.read;
         })
         .map_err(fail)?;
-    Ok(Link { out: Some(out_tx), wake, inbox, thread: Some(thread) })
+    Ok(Link { out: Some(out_tx), wake, inbox, thread: Some(thread), queues, limits })
 }
 
 /// Plaintext handed to TLS at a time.
@@ -65,12 +100,15 @@ pub(super) struct Io {
     pub(super) inbox: Sender<Inbound>,
     pub(super) shared: Arc<Shared>,
     pub(super) linger: Duration,
+    pub(super) queues: Arc<Queues>,
+    pub(super) limits: PeerLimits,
 }
 
 impl Io {
     /// Moves frames both ways until both ends have closed. An error is the reason the link broke.
-    pub(super) fn run(&mut self, max_payload: u64) -> std::result::Result<(), String> {
-        let mut decoder = Decoder::new(max_payload);
+    pub(super) fn run(&mut self) -> std::result::Result<(), String> {
+        let mut decoder = Decoder::new(self.limits.max_frame);
+        let peer = self.peer;
         let mut pending: Option<Outgoing> = None;
         let (mut closing, mut sent_close, mut shut, mut peer_done) = (false, false, false, false);
         let mut closed_at: Option<Instant> = None;
@@ -116,6 +154,8 @@ impl Io {
                     if end == total {
                         let framing = p.header.len() as u64;
                         lock(&self.shared.links).entry(self.peer).or_default().add(&p.msg, framing);
+                        self.queues.out.fetch_sub(p.msg.payload.bytes(), Ordering::AcqRel);
+                        self.queues.drained.notify();
                         pending = None;
                     }
                 }
@@ -143,7 +183,17 @@ impl Io {
             // plaintext and decrypts more only when asked, so every pass processes and drains whether or
             // not the socket gave anything, until a pass makes no progress.
             let mut eof = false;
-            while !peer_done {
+            // The inbox's budget: while what waits for the protocol (and the frame being decoded) fills
+            // it, the socket is left unread and TCP slows the peer down.
+            // (An empty inbox always reads: a frame larger than the budget, up to the largest allowed, must
+            // be able to complete.)
+            let budget = self.limits.inbox;
+            let room = |q: &Queues, d: &Decoder| {
+                let queued = q.inbound.load(Ordering::Acquire);
+                queued == 0 || queued + (d.held() as u64) < budget
+            };
+            let mut reading = room(&self.queues, &decoder);
+            while !peer_done && reading {
                 let mut progressed = false;
                 match self.conn.read_tls(&mut self.sock) {
                     Ok(0) => eof = true,
@@ -165,10 +215,17 @@ impl Io {
                         }
                         Ok(n) => {
                             progressed = true;
-                            decoder.feed(&plain[..n], &mut frames).map_err(|e| e.to_string())?;
+                            decoder
+                                .feed(&plain[..n], &mut frames)
+                                .map_err(|e| format!("{peer} sent a bad frame: {e}"))?;
                             for m in frames.drain(..) {
+                                self.queues.inbound.fetch_add(m.payload.bytes(), Ordering::AcqRel);
                                 // A party that has finished takes nothing more; its inbox may be gone.
                                 let _ = self.inbox.send(Inbound::Msg(m));
+                            }
+                            if !room(&self.queues, &decoder) {
+                                reading = false;
+                                break;
                             }
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
@@ -188,9 +245,11 @@ impl Io {
             if peer_done && shut {
                 return Ok(());
             }
-            // Sleep only when nothing can move: nothing left to send, or a socket that is full.
-            if (idle && pending.is_none()) || sent_close || self.conn.wants_write() {
-                self.wait(!peer_done, self.conn.wants_write());
+            // Sleep only when nothing can move: nothing left to send, or a socket that is full. A full
+            // inbox waits for the party's wake-up (it takes a message) rather than for the socket.
+            if (idle && pending.is_none()) || sent_close || self.conn.wants_write() || !reading {
+                let read = !peer_done && room(&self.queues, &decoder);
+                self.wait(read, self.conn.wants_write());
             }
         }
     }

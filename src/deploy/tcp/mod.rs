@@ -6,12 +6,22 @@
 //! dialer's certificate is valid for that role (it answers with a status byte and, on refusal, the
 //! reason). A connection from anyone else is refused, logged, and waited past.
 //!
-//! Running: `send` hands the message to the peer's I/O thread and returns (sends never block, as the
-//! [`Transport`] trait promises; a party that sends a large tensor to a peer that is itself sending can
-//! therefore not deadlock). The I/O thread encrypts in chunks as the socket drains and decodes incoming
-//! frames ([`crate::net::frame`]) into a queue that `recv` reads, checking each frame's label against the
-//! one the protocol expects. A peer whose connection breaks is reported to every pending and later
-//! receive within a tenth of a second, naming the peer and the step.
+//! A listener runs up to [`PENDING_HANDSHAKES`] handshakes at once, each on its own thread and bounded by an
+//! absolute deadline (`handshake_timeout`, and the start-up's `connect_timeout`), so a client that drips
+//! bytes or a flood of connections cannot hold the start-up; a dialer whose handshake fails retries until
+//! the deadline. Refusals are reported one by one up to [`REFUSALS_SHOWN`], then counted.
+//!
+//! Running: `send` hands the message to the peer's I/O thread and returns at once while the peer's
+//! outbound queue holds less than its budget (so a party that sends a large tensor to a peer that is itself
+//! sending does not deadlock); beyond it, the sender waits for the queue to drain. The I/O thread encrypts
+//! in chunks as the socket drains and decodes incoming frames ([`crate::net::frame`]) into a queue that
+//! `recv` reads, checking each frame's label against the one the protocol expects. The inbound queue has a
+//! byte budget too: while it is full the I/O thread stops reading the socket, so a peer that sends what
+//! this party has not asked for (a flood of frames for later steps) is slowed by TCP instead of growing
+//! this party's memory; a frame larger than the largest the peer may send is refused at its header.
+//! Budgets and the largest frame come per peer from the plan's ledger when the party knows its job
+//! ([`PeerLimits`]), else from `[net]`. A peer whose connection breaks is reported to every pending and
+//! later receive within a tenth of a second, naming the peer and the step.
 
 mod connect;
 mod counters;
@@ -33,6 +43,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -52,8 +63,13 @@ pub struct NetConfig {
     pub recv_timeout: f64,
     /// Seconds a finished party waits for its peers to close their ends.
     pub linger: f64,
-    /// The largest payload accepted in one frame, bytes.
+    /// The largest payload accepted in one frame, bytes (where the plan does not say better).
     pub max_payload: u64,
+    /// Bytes received from one peer and not yet taken by the protocol, at most (where the plan's ledger
+    /// says a peer sends less in the whole run, that is the budget; a frame larger than it still fits).
+    pub inbox_bytes: u64,
+    /// Bytes handed to one peer's link and not yet written, at most; a send beyond it waits.
+    pub outbox_bytes: u64,
 }
 
 impl Default for NetConfig {
@@ -65,7 +81,30 @@ impl Default for NetConfig {
             recv_timeout: 600.0,
             linger: 10.0,
             max_payload: frame::DEFAULT_MAX_PAYLOAD,
+            inbox_bytes: DEFAULT_QUEUE_BYTES,
+            outbox_bytes: DEFAULT_QUEUE_BYTES,
         }
+    }
+}
+
+/// The default byte budget of each peer's inbound and outbound queue.
+pub const DEFAULT_QUEUE_BYTES: u64 = 256 << 20;
+
+/// What one link may hold: the largest frame the peer may send, the inbound and outbound byte budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PeerLimits {
+    /// The largest payload accepted in one frame from the peer.
+    pub max_frame: u64,
+    /// Bytes from the peer held before the socket is left unread.
+    pub inbox: u64,
+    /// Bytes to the peer queued before a send waits.
+    pub outbox: u64,
+}
+
+impl PeerLimits {
+    /// The limits `[net]` sets when the plan says nothing.
+    pub fn from_config(cfg: &NetConfig) -> Self {
+        Self { max_frame: cfg.max_payload, inbox: cfg.inbox_bytes, outbox: cfg.outbox_bytes }
     }
 }
 
@@ -88,8 +127,12 @@ impl NetConfig {
         ] {
             secs(w, s)?;
         }
-        if self.max_payload == 0 {
-            return Err(invalid("max_payload must be at least 1"));
+        for (w, v) in
+            [("max_payload", self.max_payload), ("inbox_bytes", self.inbox_bytes), ("outbox_bytes", self.outbox_bytes)]
+        {
+            if v == 0 {
+                return Err(invalid(format!("{w} must be at least 1")));
+            }
         }
         Ok(())
     }
@@ -111,14 +154,28 @@ pub struct TcpTransport {
 
 impl TcpTransport {
     /// Connects `id.role` to each of `peers` (role and `host:port`), listening on `listener` for the peers
-    /// that dial it. Fails, naming the peer, if a link is not up within `cfg.connect_timeout`. Connections
-    /// refused on the way (a certificate for another role, or from another CA) are reported through
-    /// `refused` and waited past.
+    /// that dial it, every link under `cfg`'s limits. Fails, naming the peer, if a link is not up within
+    /// `cfg.connect_timeout`. Connections refused on the way (a certificate for another role, or from
+    /// another CA, or no TLS at all) are reported through `refused` (the first few; then a count) and
+    /// waited past.
     pub fn connect(
         id: &Identity,
         listener: TcpListener,
         peers: &[(Role, String)],
         cfg: &NetConfig,
+        refused: &(dyn Fn(&str) + Sync),
+    ) -> Result<TcpTransport> {
+        Self::connect_limited(id, listener, peers, cfg, &BTreeMap::new(), refused)
+    }
+
+    /// [`TcpTransport::connect`] with each peer's limits in `limits` (from the plan's ledger); a peer not
+    /// in it gets `cfg`'s.
+    pub fn connect_limited(
+        id: &Identity,
+        listener: TcpListener,
+        peers: &[(Role, String)],
+        cfg: &NetConfig,
+        limits: &BTreeMap<Role, PeerLimits>,
         refused: &(dyn Fn(&str) + Sync),
     ) -> Result<TcpTransport> {
         cfg.validate()?;
@@ -146,7 +203,8 @@ impl TcpTransport {
         for up in ups {
             let up = up?;
             let peer = up.peer;
-            links.insert(peer, spawn_link(up, Arc::clone(&shared), cfg)?);
+            let lim = limits.get(&peer).copied().unwrap_or_else(|| PeerLimits::from_config(cfg));
+            links.insert(peer, spawn_link(up, Arc::clone(&shared), cfg, lim)?);
         }
         let connect_seconds = start.elapsed().as_secs_f64();
         Ok(TcpTransport {
@@ -189,6 +247,28 @@ impl Transport for TcpTransport {
             .get(&to)
             .ok_or_else(|| protocol_error(Some(&msg.label), format!("{} has no link to {to}", self.role)))?;
         let out = link.out.as_ref().ok_or_else(|| protocol_error(Some(&msg.label), "link closed"))?;
+        // Back-pressure: wait while the queue to this peer is over its budget (the peer, or the network,
+        // is that far behind). Bounded by the receive timeout, and ended by any link's failure.
+        let bytes = msg.payload.bytes();
+        let since = Instant::now();
+        while link.queues.out.load(Ordering::Acquire) >= link.limits.outbox {
+            if let Some((peer, reason)) = lock(&self.shared.failed).clone() {
+                return Err(self.lost(peer, reason));
+            }
+            if since.elapsed() > self.recv_timeout {
+                return Err(protocol_error(
+                    Some(&msg.label),
+                    format!(
+                        "{} waited {:?} to send to {to}: {} bytes queued for it did not drain (recv_timeout)",
+                        self.role,
+                        self.recv_timeout,
+                        link.queues.out.load(Ordering::Acquire)
+                    ),
+                ));
+            }
+            link.queues.drained.wait(Duration::from_millis(50));
+        }
+        link.queues.out.fetch_add(bytes, Ordering::AcqRel);
         if out.send(msg).is_err() {
             return Err(self.lost(to, "its connection thread has ended".into()));
         }
@@ -206,6 +286,9 @@ impl Transport for TcpTransport {
         loop {
             match link.inbox.recv_timeout(Duration::from_millis(100)) {
                 Ok(Inbound::Msg(m)) => {
+                    // Room in the inbox again: the I/O thread may read the socket.
+                    link.queues.inbound.fetch_sub(m.payload.bytes(), Ordering::AcqRel);
+                    let _ = (&link.wake).write(&[1]);
                     if &m.label != label {
                         return Err(protocol_error(
                             Some(label),
