@@ -139,6 +139,18 @@ fn a_deployment_draws_its_randomness_from_the_os_and_refuses_a_seed() {
     // A party given a test seed without --test refuses it.
     let dir = PathBuf::from(a["dir"].as_str().unwrap());
     let cfg = std::fs::read_to_string(dir.join("parties.toml")).unwrap();
+    // The run's files are its owner's alone, and the shared file holds only public facts: the owner's
+    // OS-drawn initial-parameter seed is in its own file.
+    use std::os::unix::fs::MetadataExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("keys")), 0o700);
+    assert!(!dir.join("keys/ca.key").exists(), "no CA key left in a run directory");
+    for f in ["p0.json", "p1.json", "owner.json", "p0.err", "p1.out", "owner.own.toml", "keys/p0.key"] {
+        assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+    }
+    assert!(!cfg.contains("init_seed") && !cfg.contains("data"), "{cfg}");
+    assert!(std::fs::read_to_string(dir.join("owner.own.toml")).unwrap().contains("init_seed"));
     let cfg = cfg.replace("[job]\n", "[job]\ntest_seed = 4\n");
     std::fs::write(dir.join("seeded.toml"), cfg).unwrap();
     let out = rtas().args(["party", "--role", "p0", "--config"]).arg(dir.join("seeded.toml")).output().unwrap();
@@ -334,4 +346,270 @@ fn every_launched_partys_view_is_the_one_the_simulator_records() {
             }
         }
     }
+}
+
+// ---- Hostile networks and careless hosts (issue 26) ----
+
+/// A parties.toml for `logreg` under rtas on free loopback ports, with `net` lines added to `[net]`.
+fn hostile_config(dir: &Path, steps: usize, net: &str) -> std::collections::BTreeMap<String, String> {
+    let mut addrs = std::collections::BTreeMap::new();
+    let mut toml = format!(
+        "[job]\nmodel = \"logreg\"\nprotocol = \"rtas\"\nmax_steps = {steps}\ntrain_rows = 8000\ntest_rows = 2000\n\
+         infer_batch = 1000\norder_seed = 1\n\n[net]\nconnect_timeout = 20.0\n{net}\n\n[keys]\ndir = \"keys\"\n\n"
+    );
+    for role in ["p0", "p1", "dealer", "owner"] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr = format!("127.0.0.1:{port}");
+        toml.push_str(&format!("[parties.{role}]\naddress = \"{addr}\"\n"));
+        addrs.insert(role.to_string(), addr);
+    }
+    std::fs::write(dir.join("parties.toml"), toml).unwrap();
+    addrs
+}
+
+fn start_party(dir: &Path, role: &str) -> std::process::Child {
+    rtas()
+        .args(["party", "--role", role, "--data", "bundled", "--config"])
+        .arg(dir.join("parties.toml"))
+        .arg("--out")
+        .arg(dir.join(format!("{role}.json")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_listening(addr: &str) {
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(20), "nothing listens on {addr}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Connects to `addr`, sends a TLS record header and then one byte a second until `stop` (a client that
+/// would hold a handshake for ever if only each read had a timeout).
+fn drip(addr: &str, stop: &std::sync::atomic::AtomicBool) {
+    use std::io::Write;
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else { return };
+    if s.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00]).is_err() {
+        return;
+    }
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        if s.write_all(&[0x01]).is_err() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1000));
+    }
+}
+
+fn stderr_of(child: &mut std::process::Child) -> String {
+    use std::io::Read;
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    err
+}
+
+#[test]
+fn slow_drips_and_a_connection_flood_during_start_up_do_not_stop_an_honest_run() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = temp_dir("drip");
+    make_keys(&dir.join("keys"), &[Role::P0, Role::P1, Role::Dealer, Role::Owner]).unwrap();
+    let addrs = hostile_config(&dir, 3, "");
+    let p1_addr = addrs["p1"].clone();
+    let p1 = start_party(&dir, "p1");
+    wait_listening(&p1_addr);
+    let stop = AtomicBool::new(false);
+    let garbage = |i: u32| {
+        use std::io::Write;
+        std::net::TcpStream::connect(&p1_addr).map(|mut c| c.write_all(&i.to_le_bytes().repeat(4))).is_ok()
+    };
+    let t0 = Instant::now();
+    std::thread::scope(|s| {
+        // Twelve drippers (more than the pending handshakes a listener runs) and twenty silent connections
+        // held open.
+        for _ in 0..12 {
+            s.spawn(|| drip(&p1_addr, &stop));
+        }
+        let silent: Vec<_> = (0..20).filter_map(|_| std::net::TcpStream::connect(&p1_addr).ok()).collect();
+        // A thousand connections that send garbage and leave before the honest parties start, and more
+        // while they connect.
+        let flooded = (0..1000u32).filter(|&i| garbage(i)).count();
+        assert!(flooded > 900, "the flood reached P1 ({flooded} connections)");
+        let (stop_ref, garbage_ref) = (&stop, &garbage);
+        let during = s.spawn(move || {
+            (0u32..).take_while(|_| !stop_ref.load(Ordering::Relaxed)).filter(|&i| garbage_ref(i)).count()
+        });
+        let mut rest: Vec<(String, std::process::Child)> =
+            ["p0", "dealer", "owner"].iter().map(|r| (r.to_string(), start_party(&dir, r))).collect();
+        rest.push(("p1".into(), p1));
+        let codes = wait_all(&mut rest, Duration::from_secs(60));
+        let took = t0.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        drop(silent);
+        let flooded = flooded + during.join().unwrap();
+        let p1_err = stderr_of(&mut rest.last_mut().unwrap().1);
+        for (name, code) in &codes {
+            assert_eq!(*code, Some(0), "{name} did not complete under the drips and the flood: {p1_err}");
+        }
+        assert!(took < Duration::from_secs(30), "the honest run took {took:?}");
+        let refusals: Vec<&str> = p1_err.lines().filter(|l| l.starts_with("refused a connection")).collect();
+        assert!(refusals.len() <= 6, "P1's log is bounded: {} lines\n{p1_err}", refusals.len());
+        assert!(p1_err.contains("more connection(s) refused"), "the rest are counted: {p1_err}");
+        eprintln!("honest run under 12 drips, 20 silent and {flooded} garbage connections: {took:?}\n{p1_err}");
+    });
+}
+
+#[test]
+fn a_start_up_held_by_drips_alone_fails_within_connect_timeout_plus_a_second_with_a_bounded_report() {
+    use std::sync::atomic::AtomicBool;
+    let keys = temp_dir("drip-deadline").join("k");
+    make_keys(&keys, &[Role::P0, Role::P1]).unwrap();
+    let listener = listen("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let stop = AtomicBool::new(false);
+    let lines = std::sync::Mutex::new(Vec::<String>::new());
+    std::thread::scope(|s| {
+        for _ in 0..12 {
+            s.spawn(|| drip(&addr, &stop));
+        }
+        let cfg = NetConfig { connect_timeout: 2.0, ..NetConfig::default() };
+        let t0 = Instant::now();
+        let id = Identity::from_dir(Role::P1, &keys).unwrap();
+        let r = TcpTransport::connect(&id, listener, &[(Role::P0, String::new())], &cfg, &|w| {
+            lines.lock().unwrap().push(w.to_string())
+        });
+        let took = t0.elapsed();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let err = r.err().expect("no honest peer came").to_string();
+        assert!(took < Duration::from_secs(3), "failed after {took:?}, connect_timeout 2 s");
+        assert!(err.contains("P0 did not connect within the connect timeout"), "{err}");
+        assert!(err.len() < 2000, "the error is bounded: {err}");
+        assert!(lines.lock().unwrap().len() <= 6, "{:?}", lines.lock().unwrap());
+    });
+}
+
+/// Resident memory of a process, bytes.
+fn rss(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|k| k.parse::<u64>().ok())
+        .map_or(0, |k| k * 1024)
+}
+
+#[test]
+fn an_authenticated_peer_flooding_unexpected_frames_is_held_to_the_inbox_budget() {
+    use rtas::net::{Message, Op, Payload, Phase, Stage, ViewKind};
+    let dir = temp_dir("flood");
+    let keys = dir.join("keys");
+    make_keys(&keys, &[Role::P0, Role::P1, Role::Dealer, Role::Owner]).unwrap();
+    const BUDGET: u64 = 16 << 20;
+    let addrs = hostile_config(&dir, 2, &format!("recv_timeout = 20.0\ninbox_bytes = {BUDGET}"));
+    let mut p1 = start_party(&dir, "p1");
+    let pid = p1.id();
+    // The test holds P0's, the dealer's and the owner's keys: P1's links all come up, then P1 waits for the
+    // dealer's seed while "P0" floods it with frames for a later step.
+    let up = |role: Role, net: NetConfig| {
+        let id = Identity::from_dir(role, &keys).unwrap();
+        let name = rtas::deploy::tls::role_name(role);
+        TcpTransport::connect(&id, listen(&addrs[name]).unwrap(), &[(Role::P1, addrs["p1"].clone())], &net, &|_| {})
+            .unwrap()
+    };
+    let (p0, dealer, owner) = std::thread::scope(|s| {
+        let d = s.spawn(|| up(Role::Dealer, NetConfig::default()));
+        let o = s.spawn(|| up(Role::Owner, NetConfig::default()));
+        let p0 = up(Role::P0, NetConfig { recv_timeout: 5.0, outbox_bytes: 4 << 20, ..NetConfig::default() });
+        (p0, d.join().unwrap(), o.join().unwrap())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let base = rss(pid);
+    let mut p0 = p0;
+    use rtas::net::Transport;
+    let frame = 1usize << 20;
+    let (sent, peak) = std::thread::scope(|s| {
+        let watch = s.spawn(|| {
+            let mut peak = 0;
+            for _ in 0..60 {
+                peak = peak.max(rss(pid));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            peak
+        });
+        let t0 = Instant::now();
+        let mut sent = 0u64;
+        while t0.elapsed() < Duration::from_secs(5) && sent < 400 {
+            let msg = Message {
+                label: Stage::Train(7).at("flood").op(Op::Open),
+                kind: ViewKind::MaskedOpening,
+                phase: Phase::Online,
+                payload: Payload::Ring(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[frame / 8]), 7u64)),
+            };
+            if p0.send(Role::P1, msg).is_err() {
+                break;
+            }
+            sent += 1;
+        }
+        (sent, watch.join().unwrap())
+    });
+    let alive = p1.try_wait().unwrap().is_none();
+    let _ = p1.kill();
+    let _ = p1.wait();
+    let err = stderr_of(&mut p1);
+    std::thread::scope(|s| {
+        s.spawn(move || drop(p0));
+        s.spawn(move || drop(dealer));
+        s.spawn(move || drop(owner));
+    });
+    let grew = peak.saturating_sub(base);
+    eprintln!(
+        "P0 handed {sent} frames of 1 MiB to its link in 5 s; P1 resident {:.1} MB -> peak {:.1} MB (+{:.1} MB), budget {:.1} MB",
+        base as f64 / 1e6,
+        peak as f64 / 1e6,
+        grew as f64 / 1e6,
+        BUDGET as f64 / 1e6
+    );
+    assert!(alive, "P1 holds out (it waits for the dealer): {err}");
+    assert!(base > 0 && peak > 0, "resident memory readable");
+    assert!(grew <= BUDGET + 64_000_000, "P1 grew by {grew} bytes, above its budget plus 64 MB");
+    // Back-pressure: what left P0 is bounded by P1's budget, P0's own outbox and the sockets' buffers.
+    assert!(sent * frame as u64 <= BUDGET + (4 << 20) + (48 << 20), "{sent} MiB got through");
+}
+
+#[test]
+fn a_frame_larger_than_the_job_lets_a_peer_send_is_refused_naming_the_peer() {
+    use rtas::deploy::tcp::PeerLimits;
+    use rtas::net::{Message, Op, Payload, Phase, Stage, Transport, ViewKind};
+    let keys = temp_dir("big-frame").join("k");
+    make_keys(&keys, &[Role::P0, Role::P1]).unwrap();
+    let (l0, l1) = (listen("127.0.0.1:0").unwrap(), listen("127.0.0.1:0").unwrap());
+    let addr = l1.local_addr().unwrap().to_string();
+    let cfg = NetConfig { recv_timeout: 5.0, linger: 0.5, ..NetConfig::default() };
+    let limits = [(Role::P0, PeerLimits { max_frame: 800, inbox: 4096, outbox: 4096 })].into();
+    let msg = |n: usize| Message {
+        label: Stage::Train(0).at("x").op(Op::Open),
+        kind: ViewKind::MaskedOpening,
+        phase: Phase::Online,
+        payload: Payload::Ring(ndarray::ArrayD::zeros(ndarray::IxDyn(&[n]))),
+    };
+    let (a, mut b) = std::thread::scope(|s| {
+        let b = s.spawn(|| {
+            let id = Identity::from_dir(Role::P1, &keys).unwrap();
+            TcpTransport::connect_limited(&id, l1, &[(Role::P0, String::new())], &cfg, &limits, &|_| {}).unwrap()
+        });
+        let id = Identity::from_dir(Role::P0, &keys).unwrap();
+        let a = TcpTransport::connect(&id, l0, &[(Role::P1, addr.clone())], &cfg, &|_| {}).unwrap();
+        (a, b.join().unwrap())
+    });
+    let mut a = a;
+    a.send(Role::P1, msg(100)).unwrap();
+    assert_eq!(b.recv(Role::P0, &msg(100).label).unwrap().payload.len(), 100, "800 bytes pass");
+    a.send(Role::P1, msg(101)).unwrap();
+    let err = b.recv(Role::P0, &msg(101).label).unwrap_err().to_string();
+    assert!(err.contains("P0") && err.contains("808") && err.contains("800"), "{err}");
+    std::thread::scope(|s| {
+        s.spawn(move || drop(a));
+        drop(b);
+    });
 }

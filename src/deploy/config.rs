@@ -383,3 +383,51 @@ fn host_keys(address: &str) -> std::collections::BTreeSet<String> {
     }
     keys
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(parties: &str) -> Result<Config> {
+        let dir = std::env::temp_dir().join(format!("rtas-config-{}-{}", std::process::id(), parties.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("parties.toml");
+        let text = format!(
+            "[job]\nmodel = \"logreg\"\nprotocol = \"rtas\"\ntrain_rows = 100\ntest_rows = 10\norder_seed = 1\n\
+             [keys]\ndir = \"keys\"\n{parties}"
+        );
+        std::fs::write(&path, text).unwrap();
+        Config::read(&path)
+    }
+
+    #[test]
+    fn a_shared_host_is_warned_of_and_private_inputs_are_refused_in_the_shared_file() {
+        let apart = "[parties.p0]\naddress = \"10.0.0.1:7000\"\n[parties.p1]\naddress = \"10.0.0.2:7000\"\n\
+                     [parties.dealer]\naddress = \"10.0.0.3:7000\"\n[parties.owner]\naddress = \"10.0.0.4:7000\"\n";
+        assert!(config(apart).unwrap().warnings().is_empty());
+        let together = apart.replace("10.0.0.3:7000", "10.0.0.1:7001");
+        let w = config(&together).unwrap().warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("P0 and the dealer (and helper) share host 10.0.0.1"), "{w:?}");
+        let seeded = apart.replace("[parties.owner]\n", "[parties.owner]\ninit_seed = 5\n");
+        let e = config(&seeded).unwrap_err().to_string();
+        assert!(e.contains("[parties.owner] init_seed") && e.contains("--own"), "{e}");
+        let data = apart.replace("[parties.owner]\n", "[parties.owner]\ndata = \"bundled\"\n");
+        assert!(config(&data).unwrap_err().to_string().contains("[parties.owner] data"));
+    }
+
+    #[test]
+    fn an_own_file_holding_a_seed_must_be_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("rtas-own-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("owner.toml");
+        let own = Own { data: Some("d".into()), init_seed: Some(9), ..Own::default() };
+        own.write(&path).unwrap();
+        let back = Own::read(&path).unwrap();
+        assert_eq!((back.init_seed, back.source("d")), (Some(9), Source::Dir(dir.join("d"))));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(Own::read(&path).unwrap_err().to_string().contains("chmod 600"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

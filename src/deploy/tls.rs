@@ -277,3 +277,47 @@ pub fn check_peer_at(
     cert.verify_is_valid_for_subject_name(&name)
         .map_err(|_| invalid(format!("certificate is not valid for {} ({})", role, dns_name(role))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::pki_types::UnixTime;
+    use std::time::Duration;
+
+    #[test]
+    fn certificates_are_valid_for_the_stated_days_and_both_tls_uses_only() {
+        let dir = std::env::temp_dir().join(format!("rtas-tls-validity-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let o = KeyOptions { valid_days: 7, ..KeyOptions::default() };
+        make_keys_with(&dir, &[Role::P0], &o).unwrap();
+        let id = Identity::from_dir(Role::P0, &dir).unwrap();
+        let now = UnixTime::now().as_secs();
+        let at = |secs: u64| UnixTime::since_unix_epoch(Duration::from_secs(secs));
+        let day = 86_400;
+        let check = |t: u64, usage| check_peer_at(id.roots(), id.chain(), Role::P0, at(t), usage);
+        for usage in [webpki::KeyUsage::client_auth(), webpki::KeyUsage::server_auth()] {
+            assert!(check(now, usage).is_ok(), "valid now for both uses");
+            assert!(check(now + 6 * day, usage).is_ok(), "valid in six days");
+            assert!(check(now + 8 * day, usage).is_err(), "expired after seven days");
+            assert!(check(now - 2 * 3600, usage).is_err(), "not valid before it was made (an hour of slack)");
+        }
+        assert!(check_peer(id.roots(), id.chain(), Role::P1).is_err(), "P0's certificate is not P1's");
+        // No CA key was kept, and every key is the owner's alone.
+        use std::os::unix::fs::MetadataExt;
+        assert!(!dir.join("ca.key").exists());
+        assert_eq!(std::fs::metadata(dir.join("p0.key")).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+        // A second run refuses to overwrite; --force replaces; --ca-out inside the directory is refused.
+        let again = make_keys_with(&dir, &[Role::P0], &o).unwrap_err().to_string();
+        assert!(again.contains("exists") && again.contains("--force"), "{again}");
+        make_keys_with(&dir, &[Role::P0], &KeyOptions { force: true, ..o.clone() }).unwrap();
+        let inside = KeyOptions { force: true, ca_out: Some(dir.join("ca.key")), ..o.clone() };
+        assert!(make_keys_with(&dir, &[Role::P0], &inside).unwrap_err().to_string().contains("inside the keys"));
+        let ca = dir.with_extension("ca.key");
+        let _ = std::fs::remove_file(&ca);
+        make_keys_with(&dir, &[Role::P0], &KeyOptions { force: true, ca_out: Some(ca.clone()), ..o }).unwrap();
+        assert_eq!(std::fs::metadata(&ca).unwrap().mode() & 0o777, 0o600);
+        let _ = std::fs::remove_file(&ca);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -49,8 +49,12 @@ pub(super) fn read_exact(conn: &mut rustls::Connection, sock: &mut Counted, buf:
     Ok(())
 }
 
-/// Handshakes a listener runs at once; a connection beyond them evicts the oldest pending one.
+/// Handshakes a listener runs at once; a connection beyond them evicts the oldest pending one if that one
+/// has had [`HANDSHAKE_GRACE`], and is closed otherwise.
 pub(super) const PENDING_HANDSHAKES: usize = 8;
+
+/// How long a pending handshake is safe from eviction (an honest one takes two round trips).
+pub(super) const HANDSHAKE_GRACE: Duration = Duration::from_secs(1);
 
 /// Refusals a listener reports one by one before it only counts them.
 pub(super) const REFUSALS_SHOWN: usize = 5;
@@ -208,7 +212,8 @@ impl Refusals<'_> {
 }
 
 /// Accepts the peers in `expected` until each has connected or `deadline` passes. Handshakes run
-/// concurrently, at most [`PENDING_HANDSHAKES`] at once (a connection beyond them evicts the oldest), each
+/// concurrently, at most [`PENDING_HANDSHAKES`] at once (a connection beyond them evicts the oldest if it
+/// is older than [`HANDSHAKE_GRACE`], else is closed), each
 /// bounded by `handshake_timeout` and by `deadline`; so no client, however slow or numerous, holds the
 /// start-up past the deadline or keeps an honest peer out for longer than its dial retries take.
 pub(super) fn accept_all(
@@ -229,14 +234,17 @@ pub(super) fn accept_all(
     let mut ups: Vec<Result<Up>> = Vec::new();
     let mut have: Vec<Role> = Vec::new();
     let mut log = Refusals { report: refused, shown: Vec::new(), more: 0 };
-    // Pending handshakes by ticket, oldest first: a handle on the socket to cut it short.
-    let mut pending: std::collections::VecDeque<(u64, TcpStream)> = std::collections::VecDeque::new();
+    // Pending handshakes by ticket, oldest first: a handle on the socket to cut it short, its address, and
+    // when it began.
+    let mut pending: std::collections::VecDeque<(u64, TcpStream, String, Instant)> = std::collections::VecDeque::new();
     let (done_tx, done_rx) = channel::<(u64, std::result::Result<Up, String>)>();
     let mut ticket = 0u64;
     let outcome = loop {
         // Finished handshakes: one connection per role; the first to finish wins.
         while let Ok((t, r)) = done_rx.try_recv() {
-            pending.retain(|(k, _)| *k != t);
+            // A handshake that was cut has been reported already; whatever it ended with is dropped.
+            let Some(i) = pending.iter().position(|p| p.0 == t) else { continue };
+            pending.remove(i);
             match r {
                 Ok(mut up) if !have.contains(&up.peer) => match write_all(&mut up.conn, &mut up.sock, &[1, 0, 0]) {
                     Ok(()) => {
@@ -272,21 +280,26 @@ pub(super) fn accept_all(
         }
         match listener.accept() {
             Ok((sock, addr)) => {
-                if pending.len() >= PENDING_HANDSHAKES
-                    && let Some((_, oldest)) = pending.pop_front()
-                {
-                    // Its thread fails at once and reports the reason.
-                    let _ = oldest.shutdown(std::net::Shutdown::Both);
-                    log.add(format!(
-                        "{addr}: arrived with {PENDING_HANDSHAKES} handshakes pending: the oldest was cut"
-                    ));
+                if pending.len() >= PENDING_HANDSHAKES {
+                    // Full: the oldest makes way if it has had its grace; otherwise the newcomer is closed
+                    // (so a flood of new connections cannot cut a young, honest handshake short).
+                    if pending.front().is_some_and(|p| now.duration_since(p.3) >= HANDSHAKE_GRACE) {
+                        let (_, oldest, from, _) = pending.pop_front().expect("not empty");
+                        // Its thread fails at once; its result is dropped.
+                        let _ = oldest.shutdown(std::net::Shutdown::Both);
+                        log.add(format!("{from}: handshake cut unfinished after {HANDSHAKE_GRACE:?} (another came)"));
+                    } else {
+                        drop(sock);
+                        log.add(format!("{addr}: closed ({PENDING_HANDSHAKES} handshakes pending)"));
+                        continue;
+                    }
                 }
                 let Ok(handle) = sock.try_clone() else {
                     log.add(format!("{addr}: cannot hold the socket"));
                     continue;
                 };
                 ticket += 1;
-                pending.push_back((ticket, handle));
+                pending.push_back((ticket, handle, addr.to_string(), now));
                 let waiting: Vec<Role> = expected.iter().copied().filter(|r| !have.contains(r)).collect();
                 let (id, tx, t) = (id.clone(), done_tx.clone(), ticket);
                 let until = deadline.min(now + handshake_time);
@@ -294,7 +307,7 @@ pub(super) fn accept_all(
                     let _ = tx.send((t, handshake(&id, sock, &waiting, until)));
                 });
                 if let Err(e) = spawned {
-                    pending.retain(|(k, _)| *k != ticket);
+                    pending.retain(|p| p.0 != ticket);
                     log.add(format!("{addr}: no thread for its handshake: {e}"));
                 }
             }
@@ -306,7 +319,7 @@ pub(super) fn accept_all(
         }
     };
     // Whatever is still handshaking is cut off: its thread ends at once.
-    for (_, s) in pending {
+    for (_, s, _, _) in pending {
         let _ = s.shutdown(std::net::Shutdown::Both);
     }
     log.finish();
