@@ -577,23 +577,23 @@ fn an_authenticated_peer_flooding_unexpected_frames_is_held_to_the_inbox_budget(
     assert!(sent * frame as u64 <= BUDGET + (4 << 20) + (48 << 20), "{sent} MiB got through");
 }
 
-#[test]
-fn a_frame_larger_than_the_job_lets_a_peer_send_is_refused_naming_the_peer() {
-    use rtas::deploy::tcp::PeerLimits;
+/// P0 sends frames of `sizes` elements to a P1 holding P0 to `limits`; P1 receives them in order. Returns
+/// how many P1 took and the error that stopped it.
+fn against_limits(name: &str, limits: rtas::deploy::tcp::PeerLimits, sizes: &[usize]) -> (usize, String) {
     use rtas::net::{Message, Op, Payload, Phase, Stage, Transport, ViewKind};
-    let keys = temp_dir("big-frame").join("k");
+    let keys = temp_dir(name).join("k");
     make_keys(&keys, &[Role::P0, Role::P1]).unwrap();
     let (l0, l1) = (listen("127.0.0.1:0").unwrap(), listen("127.0.0.1:0").unwrap());
     let addr = l1.local_addr().unwrap().to_string();
     let cfg = NetConfig { recv_timeout: 5.0, linger: 0.5, ..NetConfig::default() };
-    let limits = [(Role::P0, PeerLimits { max_frame: 800, inbox: 4096, outbox: 4096 })].into();
-    let msg = |n: usize| Message {
-        label: Stage::Train(0).at("x").op(Op::Open),
+    let limits = [(Role::P0, limits)].into();
+    let msg = |i: usize, n: usize| Message {
+        label: Stage::Train(i as u32).at("x").op(Op::Open),
         kind: ViewKind::MaskedOpening,
         phase: Phase::Online,
         payload: Payload::Ring(ndarray::ArrayD::zeros(ndarray::IxDyn(&[n]))),
     };
-    let (a, mut b) = std::thread::scope(|s| {
+    let (mut a, mut b) = std::thread::scope(|s| {
         let b = s.spawn(|| {
             let id = Identity::from_dir(Role::P1, &keys).unwrap();
             TcpTransport::connect_limited(&id, l1, &[(Role::P0, String::new())], &cfg, &limits, &|_| {}).unwrap()
@@ -602,14 +602,36 @@ fn a_frame_larger_than_the_job_lets_a_peer_send_is_refused_naming_the_peer() {
         let a = TcpTransport::connect(&id, l0, &[(Role::P1, addr.clone())], &cfg, &|_| {}).unwrap();
         (a, b.join().unwrap())
     });
-    let mut a = a;
-    a.send(Role::P1, msg(100)).unwrap();
-    assert_eq!(b.recv(Role::P0, &msg(100).label).unwrap().payload.len(), 100, "800 bytes pass");
-    a.send(Role::P1, msg(101)).unwrap();
-    let err = b.recv(Role::P0, &msg(101).label).unwrap_err().to_string();
-    assert!(err.contains("P0") && err.contains("808") && err.contains("800"), "{err}");
+    let mut took = 0;
+    let mut err = String::new();
+    for (i, &n) in sizes.iter().enumerate() {
+        a.send(Role::P1, msg(i, n)).unwrap();
+        match b.recv(Role::P0, &msg(i, n).label) {
+            Ok(m) => {
+                assert_eq!(m.payload.len(), n);
+                took += 1;
+            }
+            Err(e) => {
+                err = e.to_string();
+                break;
+            }
+        }
+    }
     std::thread::scope(|s| {
         s.spawn(move || drop(a));
         drop(b);
     });
+    (took, err)
+}
+
+#[test]
+fn a_peer_sending_more_than_its_job_a_larger_frame_or_more_bytes_is_refused_naming_it() {
+    use rtas::deploy::tcp::PeerLimits;
+    let limits = PeerLimits { max_frame: 800, inbox: 4096, outbox: 4096, total: None };
+    let (took, err) = against_limits("big-frame", limits, &[100, 101]);
+    assert_eq!(took, 1, "800 bytes pass: {err}");
+    assert!(err.contains("P0") && err.contains("808") && err.contains("800"), "{err}");
+    let (took, err) = against_limits("too-much", PeerLimits { total: Some(1200), ..limits }, &[100, 50, 1]);
+    assert_eq!(took, 2, "1200 bytes pass: {err}");
+    assert!(err.contains("P0 sent 1208 payload bytes, more than the 1200 its job sends this way"), "{err}");
 }

@@ -177,7 +177,7 @@ pub fn run(
 /// Each peer's limits, from the job's ledger (a shape-only run of one step and one inference batch): the
 /// largest frame it may send us is the largest message it sends us in the job; each queue's budget is what
 /// goes that way in the whole run, capped by `[net]`'s `inbox_bytes`/`outbox_bytes`, and never less than
-/// the largest message. A peer that sends more than the job needs is held to that.
+/// the largest message; a peer that sends more than the whole run's bytes fails the link, named.
 pub fn peer_limits(
     cfg: &Config,
     plan: &Plan<'_>,
@@ -218,6 +218,7 @@ pub fn peer_limits(
                 max_frame,
                 inbox: inn.total(steps, batches).min(net.inbox_bytes).max(max_frame),
                 outbox: out.total(steps, batches).min(net.outbox_bytes).max(out.largest.max(16)),
+                total: Some(inn.total(steps, batches)),
             };
             (peer, limits)
         })

@@ -109,6 +109,7 @@ impl Io {
     pub(super) fn run(&mut self) -> std::result::Result<(), String> {
         let mut decoder = Decoder::new(self.limits.max_frame);
         let peer = self.peer;
+        let mut received = 0u64;
         let mut pending: Option<Outgoing> = None;
         let (mut closing, mut sent_close, mut shut, mut peer_done) = (false, false, false, false);
         let mut closed_at: Option<Instant> = None;
@@ -219,6 +220,14 @@ impl Io {
                                 .feed(&plain[..n], &mut frames)
                                 .map_err(|e| format!("{peer} sent a bad frame: {e}"))?;
                             for m in frames.drain(..) {
+                                received += m.payload.bytes();
+                                if let Some(t) = self.limits.total
+                                    && received > t
+                                {
+                                    return Err(format!(
+                                        "{peer} sent {received} payload bytes, more than the {t} its job sends this way"
+                                    ));
+                                }
                                 self.queues.inbound.fetch_add(m.payload.bytes(), Ordering::AcqRel);
                                 // A party that has finished takes nothing more; its inbox may be gone.
                                 let _ = self.inbox.send(Inbound::Msg(m));

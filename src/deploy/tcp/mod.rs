@@ -99,12 +99,15 @@ pub struct PeerLimits {
     pub inbox: u64,
     /// Bytes to the peer queued before a send waits.
     pub outbox: u64,
+    /// Payload bytes the peer sends in the whole job, where the plan knows it: a peer that sends more is
+    /// misbehaving, and the link fails naming it.
+    pub total: Option<u64>,
 }
 
 impl PeerLimits {
     /// The limits `[net]` sets when the plan says nothing.
     pub fn from_config(cfg: &NetConfig) -> Self {
-        Self { max_frame: cfg.max_payload, inbox: cfg.inbox_bytes, outbox: cfg.outbox_bytes }
+        Self { max_frame: cfg.max_payload, inbox: cfg.inbox_bytes, outbox: cfg.outbox_bytes, total: None }
     }
 }
 
