@@ -254,9 +254,10 @@ impl Io {
             if peer_done && shut {
                 return Ok(());
             }
-            // Sleep only when nothing can move: nothing left to send, or a socket that is full. A full
-            // inbox waits for the party's wake-up (it takes a message) rather than for the socket.
-            if (idle && pending.is_none()) || sent_close || self.conn.wants_write() || !reading {
+            // Sleep only when nothing can move: nothing left to send, or a socket that is full. With the
+            // inbox full the socket is not polled for reading: the party's wake-up (it took a message) ends
+            // the sleep.
+            if (idle && pending.is_none()) || sent_close || self.conn.wants_write() {
                 let read = !peer_done && room(&self.queues, &decoder);
                 self.wait(read, self.conn.wants_write());
             }
