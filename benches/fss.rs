@@ -19,8 +19,31 @@ fn bench(c: &mut Criterion) {
     g.bench_function("dcf_keygen_1000", |b| {
         b.iter(|| (0..1000u64).map(|i| dcf::keygen(i * 7919, [1, 2], 63, &mut rng).0.cws.len()).sum::<usize>())
     });
+    // Evaluation per value, 1000 values: as first written (five AES blocks per level, one value at a
+    // time), then one value at a time with the two blocks a path takes, then in lockstep (each level's
+    // blocks of 32 values in one AES call) on one key and on 1000 different keys (what a relu layer does).
+    g.bench_function("dcf_eval_1000_unbatched", |b| {
+        b.iter(|| (0..1000u64).fold(0u64, |a, i| a.wrapping_add(dcf::eval_unbatched(0, &k0, i * 1_000_003)[0])))
+    });
     g.bench_function("dcf_eval_1000", |b| {
         b.iter(|| (0..1000u64).fold(0u64, |a, i| a.wrapping_add(dcf::eval(0, &k0, i * 1_000_003)[0])))
+    });
+    let xs: Vec<u64> = (0..1000u64).map(|i| i * 1_000_003).collect();
+    g.bench_function("dcf_eval_at_1000", |b| {
+        let mut out = vec![[0u64; 2]; 1000];
+        b.iter(|| {
+            dcf::eval_at(0, &k0, &xs, &mut out);
+            out[999][0]
+        })
+    });
+    let many: Vec<dcf::DcfKey> = (0..1000u64).map(|i| dcf::keygen(i * 7919, [1, 2], 63, &mut rng).0).collect();
+    let refs: Vec<&dcf::DcfKey> = many.iter().collect();
+    g.bench_function("dcf_eval_many_1000", |b| {
+        let mut out = vec![[0u64; 2]; 1000];
+        b.iter(|| {
+            dcf::eval_many(0, &refs, &xs, &mut out);
+            out[999][0]
+        })
     });
     // The same DCF from the fss-rs crate (64-bit inputs, 16-byte payload like rtas's pair), one thread.
     {

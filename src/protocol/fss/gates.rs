@@ -284,43 +284,63 @@ pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label
                 let want = len * ke + if i == 1 { 2 * len } else { 0 };
                 let got = p.recv_elems(Role::Dealer, &keys_label, &[want])?.into_raw_vec_and_offset().0;
                 let (words, corr) = got.split_at(len * ke);
-                let vals: Vec<Vec<u64>> = (0..len)
+                // Groups of values: their keys' comparisons at every break walk the DCF trees in lockstep
+                // (dcf::eval_many: one AES call per tree level for the whole group).
+                const GROUP: usize = 32;
+                let nb = bks.len();
+                let vals: Vec<Vec<u64>> = (0..len.div_ceil(GROUP))
                     .into_par_iter()
-                    .map(|q| {
-                        let j = c0 + q;
-                        let key = unpack(mine.root[j], cb, &words[q * ke..(q + 1) * ke]);
-                        let (r, mut m, mut mr) = (mine.r[j], mine.m[j], mine.mr[j]);
-                        if i == 1 {
-                            m = m.wrapping_add(corr[2 * q]);
-                            mr = mr.wrapping_add(corr[2 * q + 1]);
-                        }
-                        // Shares of D_k = [x >= b_k] and of D_k x, for every break.
-                        let dk: Vec<(u64, u64)> = bks
-                            .iter()
-                            .map(|&b| {
-                                let yhat = xhat[j].wrapping_sub(b as u64);
-                                let ph = (yhat >> cb) & 1;
-                                let [c, cr] = dcf::eval(i, &key, yhat & low);
-                                let t = m.wrapping_add(c);
-                                let tr = mr.wrapping_add(cr);
-                                let sign = 1u64.wrapping_sub(2 * ph); // 1 - 2 MSB(y_hat)
-                                let d = lead.wrapping_mul(1 - ph).wrapping_sub(sign.wrapping_mul(t));
-                                let dr = (1 - ph).wrapping_mul(r).wrapping_sub(sign.wrapping_mul(tr));
-                                (d, d.wrapping_mul(xhat[j]).wrapping_sub(dr))
-                            })
+                    .flat_map_iter(|g| {
+                        let qs = g * GROUP..((g + 1) * GROUP).min(len);
+                        let keys: Vec<DcfKey> =
+                            qs.clone().map(|q| unpack(mine.root[c0 + q], cb, &words[q * ke..(q + 1) * ke])).collect();
+                        let refs: Vec<&DcfKey> = keys.iter().flat_map(|k| std::iter::repeat_n(k, nb)).collect();
+                        let xhat = &xhat;
+                        let points: Vec<u64> = qs
+                            .clone()
+                            .flat_map(|q| bks.iter().map(move |&b| xhat[c0 + q].wrapping_sub(b as u64) & low))
                             .collect();
-                        plans
-                            .iter()
-                            .map(|(a0, c0, steps)| {
-                                let mut acc = a0.wrapping_mul(xs[j]).wrapping_add(lead.wrapping_mul(*c0));
-                                for &(k, da, dc) in steps {
-                                    acc = acc
-                                        .wrapping_add(da.wrapping_mul(dk[k].1))
-                                        .wrapping_add(dc.wrapping_mul(dk[k].0));
+                        let mut cmp = vec![[0u64; 2]; points.len()];
+                        dcf::eval_many(i, &refs, &points, &mut cmp);
+                        let plans = &plans;
+                        qs.enumerate()
+                            .map(|(w, q)| {
+                                let j = c0 + q;
+                                let (r, mut m, mut mr) = (mine.r[j], mine.m[j], mine.mr[j]);
+                                if i == 1 {
+                                    m = m.wrapping_add(corr[2 * q]);
+                                    mr = mr.wrapping_add(corr[2 * q + 1]);
                                 }
-                                acc
+                                // Shares of D_k = [x >= b_k] and of D_k x, for every break.
+                                let dk: Vec<(u64, u64)> = bks
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(k, &b)| {
+                                        let yhat = xhat[j].wrapping_sub(b as u64);
+                                        let ph = (yhat >> cb) & 1;
+                                        let [c, cr] = cmp[w * nb + k];
+                                        let t = m.wrapping_add(c);
+                                        let tr = mr.wrapping_add(cr);
+                                        let sign = 1u64.wrapping_sub(2 * ph); // 1 - 2 MSB(y_hat)
+                                        let d = lead.wrapping_mul(1 - ph).wrapping_sub(sign.wrapping_mul(t));
+                                        let dr = (1 - ph).wrapping_mul(r).wrapping_sub(sign.wrapping_mul(tr));
+                                        (d, d.wrapping_mul(xhat[j]).wrapping_sub(dr))
+                                    })
+                                    .collect();
+                                plans
+                                    .iter()
+                                    .map(|(a0, c0, steps)| {
+                                        let mut acc = a0.wrapping_mul(xs[j]).wrapping_add(lead.wrapping_mul(*c0));
+                                        for &(k, da, dc) in steps {
+                                            acc = acc
+                                                .wrapping_add(da.wrapping_mul(dk[k].1))
+                                                .wrapping_add(dc.wrapping_mul(dk[k].0));
+                                        }
+                                        acc
+                                    })
+                                    .collect::<Vec<u64>>()
                             })
-                            .collect()
+                            .collect::<Vec<_>>()
                     })
                     .collect();
                 for (q, v) in vals.into_iter().enumerate() {
