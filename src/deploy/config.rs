@@ -175,9 +175,7 @@ impl Own {
         use std::os::unix::fs::MetadataExt;
         let io = |e| Error::Io { path: path.to_path_buf(), source: e };
         let text = std::fs::read_to_string(path).map_err(io)?;
-        let mut own: Own = toml::from_str(&text).map_err(|e| {
-            invalid(format!("{}: {}", path.display(), e.to_string().lines().collect::<Vec<_>>().join(" ")))
-        })?;
+        let mut own: Own = parse(path, &text)?;
         let mode = std::fs::metadata(path).map_err(io)?.mode();
         if own.init_seed.is_some() && mode & 0o077 != 0 {
             return Err(invalid(format!(
@@ -251,9 +249,7 @@ impl Config {
     /// Reads and checks `path`.
     pub fn read(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.to_path_buf(), source: e })?;
-        let mut cfg: Config = toml::from_str(&text).map_err(|e| {
-            invalid(format!("{}: {}", path.display(), e.to_string().lines().collect::<Vec<_>>().join(" ")))
-        })?;
+        let mut cfg: Config = parse(path, &text)?;
         cfg.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         cfg.check().map_err(|e| invalid(format!("{}: {}", path.display(), e.detail())))?;
         Ok(cfg)
@@ -371,6 +367,12 @@ impl Config {
         }
         out
     }
+}
+
+/// `text` (read from `path`) as TOML, a parse error in one line naming the file.
+fn parse<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
+    toml::from_str(text)
+        .map_err(|e| invalid(format!("{}: {}", path.display(), e.to_string().lines().collect::<Vec<_>>().join(" "))))
 }
 
 /// The host part of `host:port`, and the addresses it resolves to (so `localhost` and `127.0.0.1` meet).

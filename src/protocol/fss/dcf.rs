@@ -180,29 +180,9 @@ pub fn keygen_from(alpha: u64, beta: Payload, bits: u32, root: [u128; 2]) -> (Dc
 
 /// Party `b`'s share of `beta * [x < alpha]` (one point; [`eval_many`] for many).
 pub fn eval(b: usize, key: &DcfKey, x: u64) -> Payload {
-    let party = b == 1;
-    let (mut s, mut t) = (key.seed, party);
-    let mut v: Payload = [0, 0];
-    for (level, cw) in key.cws.iter().enumerate() {
-        let right = bit(x, key.bits, level as u32);
-        let side = if right { 2 } else { 0 };
-        let e = prg([s ^ side, s ^ (side + 1)]);
-        let (mut sd, mut tb) = seed_bit(e[0]);
-        let mut val = value(e[1]);
-        if t {
-            sd ^= cw.s;
-            tb ^= cw.t[usize::from(right)];
-            val = add(val, cw.v);
-        }
-        v = add(v, neg_if(val, party));
-        s = sd;
-        t = tb;
-    }
-    let mut fin = value(prg([s ^ 4])[0]);
-    if t {
-        fin = add(fin, key.last);
-    }
-    add(v, neg_if(fin, party))
+    let mut out = [[0u64; 2]];
+    eval_many(b, &[key], &[x], &mut out);
+    out[0]
 }
 
 /// Party `b`'s shares of `beta * [x < alpha]` at every `x` of `xs`, into `out` ([`eval_many`] with one key).
