@@ -15,9 +15,32 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("fss");
     g.sample_size(20);
     let mut rng = rtas::rng::stream(1, 0);
+    // The tree PRG on every path this CPU can run, 64 blocks a call (a lockstep level); the DCF runs on the
+    // path measured fastest at first use (printed).
+    eprintln!("DCF tree PRG path chosen here: {}", rtas::protocol::fss::mmo::path());
+    for (name, f) in rtas::protocol::fss::mmo::paths() {
+        let mut blocks: Vec<u128> = (0..64u128).collect();
+        g.bench_function(format!("mmo_64_blocks_{name}"), |b| {
+            b.iter(|| {
+                f(&mut blocks);
+                blocks[0]
+            })
+        });
+    }
     let (k0, _) = dcf::keygen(0x1234_5678_9abc, [1, 2], 63, &mut rng);
     g.bench_function("dcf_keygen_1000", |b| {
-        b.iter(|| (0..1000u64).map(|i| dcf::keygen(i * 7919, [1, 2], 63, &mut rng).0.cws.len()).sum::<usize>())
+        b.iter(|| (0..1000u64).map(|i| dcf::keygen(i * 7919, [1, 2], 63, &mut rng).0.words.len()).sum::<usize>())
+    });
+    // The dealer's way: 1000 keys in lockstep (eight keys' blocks of a level in one AES call).
+    let alphas: Vec<u64> = (0..1000u64).map(|i| i * 7919).collect();
+    let betas = vec![[1u64, 2]; 1000];
+    let roots: Vec<[u128; 2]> = (0..1000u128).map(|i| [i * 0x9e37_79b9_7f4a_7c15, !i]).collect();
+    g.bench_function("dcf_keygen_many_1000", |b| {
+        let mut words = vec![0u64; 1000 * dcf::key_words(63)];
+        b.iter(|| {
+            dcf::keygen_many(&alphas, &betas, 63, &roots, &mut words);
+            words[5]
+        })
     });
     // Evaluation per value, 1000 values: as first written (five AES blocks per level, one value at a
     // time), then one value at a time with the two blocks a path takes, then in lockstep (each level's
@@ -32,12 +55,12 @@ fn bench(c: &mut Criterion) {
     g.bench_function("dcf_eval_at_1000", |b| {
         let mut out = vec![[0u64; 2]; 1000];
         b.iter(|| {
-            dcf::eval_at(0, &k0, &xs, &mut out);
+            dcf::eval_at(0, k0.view(), &xs, &mut out);
             out[999][0]
         })
     });
     let many: Vec<dcf::DcfKey> = (0..1000u64).map(|i| dcf::keygen(i * 7919, [1, 2], 63, &mut rng).0).collect();
-    let refs: Vec<&dcf::DcfKey> = many.iter().collect();
+    let refs: Vec<dcf::KeyRef> = many.iter().map(dcf::DcfKey::view).collect();
     g.bench_function("dcf_eval_many_1000", |b| {
         let mut out = vec![[0u64; 2]; 1000];
         b.iter(|| {

@@ -3,49 +3,94 @@
 //! `x` of `n` bits, while each key alone is pseudorandom. The payload `beta` is a pair of ring elements, so one
 //! key yields shares of `[x < alpha]` and of `r * [x < alpha]` at once (what a spline gate needs).
 //!
-//! The tree PRG is fixed-key AES-128 in Matyas-Meyer-Oseas form, `G(s)_i = AES_K(s ^ i) ^ s ^ i`, with AES-NI
-//! where the CPU has it (the `aes` crate detects it at run time). Only the blocks a step needs are computed
-//! (two per level to evaluate, eight per level for both parties to generate), and evaluation walks many
-//! points in lockstep so that one AES call encrypts all their blocks of a level ([`eval_many`]). A key is one 128-bit seed and `n` correction
-//! words of 16 + 16 bytes and two bits, plus a final 16-byte word: both keys share the correction words.
+//! The tree PRG is fixed-key AES-128 in Matyas-Meyer-Oseas form, `G(s)_i = AES_K(s ^ i) ^ s ^ i`, with VAES or
+//! AES-NI where the CPU has them ([`mmo`]: the path measured fastest at run time). Only the blocks a step needs are computed
+//! (two per level to evaluate, eight per level for both parties to generate), and many keys or points go
+//! through the tree in lockstep so that one AES call encrypts all their blocks of a level (64 blocks: AES-NI
+//! keeps them in flight): [`eval_many`], [`keygen_many`]. The per-lane work around the AES call is branch-free
+//! (the control bit selects corrections by masking), since a control bit is a coin flip the CPU cannot predict.
+//!
+//! A key is one 128-bit root seed and its correction words, stored packed as ring words (what the dealer
+//! sends, read in place by the evaluation): per level the seed correction (2 words) and the value correction
+//! (2 words), then the control-bit corrections (2 bits per level, in 2 words: up to 64 levels), then the final
+//! value correction (2 words). Both parties' keys share the correction words: `4 n + 4` words, `32 n + 32`
+//! bytes for `n` bits.
+//!
+//! Early termination (stopping the tree `k` levels above the leaves, with `2^k` payload slots in the final
+//! word) is not used: with a 16-byte payload the final word would grow by `2^k x 16` bytes to save `k x 32`,
+//! a larger key for every `k >= 2`, and evaluation would save at most `2k` of `2n + 1` AES blocks.
 
 use aes::Aes128;
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use rand::Rng;
 use std::sync::OnceLock;
 
+use super::mmo;
+
 /// The payload group: pairs of ring elements.
 pub type Payload = [u64; 2];
 
-/// One level's correction word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Correction {
-    /// Seed correction.
-    pub s: u128,
-    /// Value correction.
-    pub v: Payload,
-    /// Control-bit corrections, left and right.
-    pub t: [bool; 2],
+/// Ring words of one key's correction words on `bits`-bit inputs: 4 per level, 2 of control bits, 2 final.
+pub const fn key_words(bits: u32) -> usize {
+    4 * bits as usize + 4
 }
 
-/// One party's key.
+/// One party's key, owning its packed correction words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DcfKey {
-    /// The party's root seed.
+    /// The party's root seed (lowest bit clear).
     pub seed: u128,
-    /// Input bits compared, most significant first.
+    /// Input bits compared, most significant first (1 to 64).
     pub bits: u32,
-    /// Correction words (shared by both keys).
-    pub cws: Vec<Correction>,
-    /// The final correction (shared by both keys).
-    pub last: Payload,
+    /// The packed correction words (shared by both keys): [`key_words`]`(bits)` of them.
+    pub words: Vec<u64>,
 }
 
 impl DcfKey {
-    /// Bytes a dealer sends for this key (the seed may come from a seed both hold instead).
+    /// The key as a view.
+    pub fn view(&self) -> KeyRef<'_> {
+        KeyRef { seed: self.seed, bits: self.bits, words: &self.words }
+    }
+
+    /// Bytes a dealer sends for this key (the root seed comes from a seed both hold instead).
     pub fn wire_bytes(&self) -> u64 {
-        // Per level: 16 (seed) + 16 (value) + 1 (two control bits, packed in a byte); final word 16.
-        16 + self.cws.len() as u64 * 33 + 16
+        8 * self.words.len() as u64
+    }
+}
+
+/// One party's key whose packed correction words live elsewhere (in a received message).
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRef<'a> {
+    /// The party's root seed (lowest bit clear).
+    pub seed: u128,
+    /// Input bits compared (1 to 64).
+    pub bits: u32,
+    /// The packed correction words: [`key_words`]`(bits)` of them.
+    pub words: &'a [u64],
+}
+
+impl KeyRef<'_> {
+    #[inline]
+    fn seed_cw(&self, level: usize) -> u128 {
+        self.words[4 * level] as u128 | (self.words[4 * level + 1] as u128) << 64
+    }
+
+    #[inline]
+    fn value_cw(&self, level: usize) -> Payload {
+        [self.words[4 * level + 2], self.words[4 * level + 3]]
+    }
+
+    /// The control-bit correction of `level` on side `r` (0 left, 1 right), as 0 or 1.
+    #[inline]
+    fn bit_cw(&self, level: usize, r: u64) -> u64 {
+        let i = 2 * level;
+        (self.words[4 * self.bits as usize + i / 64] >> (i % 64 + r as usize)) & 1
+    }
+
+    #[inline]
+    fn last(&self) -> Payload {
+        let at = 4 * self.bits as usize + 2;
+        [self.words[at], self.words[at + 1]]
     }
 }
 
@@ -58,47 +103,33 @@ fn cipher() -> &'static Aes128 {
     })
 }
 
-/// `AES_K(x) ^ x` for each of `N` inputs, in one call (AES-NI keeps several blocks in flight).
-#[inline]
-fn prg<const N: usize>(inputs: [u128; N]) -> [u128; N] {
-    let mut blocks: [aes::Block; N] = std::array::from_fn(|i| inputs[i].to_le_bytes().into());
-    cipher().encrypt_blocks(&mut blocks);
-    std::array::from_fn(|i| u128::from_le_bytes(blocks[i].into()) ^ inputs[i])
-}
+/// Blocks per AES call.
+const BLOCKS: usize = 64;
 
-/// Buffers for the blocks of many points' tree level, made once per evaluation call.
-struct Lanes {
-    blocks: [aes::Block; 64],
-    inputs: [u128; 64],
-}
+/// The blocks of many lanes' tree level, hashed in one call.
+struct Lanes([u128; BLOCKS]);
 
 impl Lanes {
     fn new() -> Self {
-        Self { blocks: [aes::Block::default(); 64], inputs: [0; 64] }
+        Self([0; BLOCKS])
     }
 
     /// Sets input `q`.
     #[inline]
     fn set(&mut self, q: usize, x: u128) {
-        self.inputs[q] = x;
-        self.blocks[q] = x.to_le_bytes().into();
+        self.0[q] = x;
     }
 
-    /// `AES_K(x_q) ^ x_q` for the first `n <= 64` inputs, in one call; `get(q)` reads them.
+    /// `AES_K(x_q) ^ x_q` for the first `n <= 64` inputs, in one call ([`mmo::hash`]); `get(q)` reads them.
     #[inline]
     fn run(&mut self, n: usize) {
-        cipher().encrypt_blocks(&mut self.blocks[..n]);
+        mmo::hash(&mut self.0[..n]);
     }
 
     #[inline]
     fn get(&self, q: usize) -> u128 {
-        u128::from_le_bytes(self.blocks[q].into()) ^ self.inputs[q]
+        self.0[q]
     }
-}
-
-#[inline]
-fn seed_bit(b: u128) -> (u128, bool) {
-    (b & !1, b & 1 == 1)
 }
 
 #[inline]
@@ -116,14 +147,35 @@ fn sub(a: Payload, b: Payload) -> Payload {
     [a[0].wrapping_sub(b[0]), a[1].wrapping_sub(b[1])]
 }
 
+/// `-a` where `m` is all ones, `a` where it is zero (no branch).
 #[inline]
-fn neg_if(a: Payload, t: bool) -> Payload {
-    if t { [a[0].wrapping_neg(), a[1].wrapping_neg()] } else { a }
+fn neg_masked(a: Payload, m: u64) -> Payload {
+    [(a[0] ^ m).wrapping_sub(m), (a[1] ^ m).wrapping_sub(m)]
 }
 
 #[inline]
-fn bit(x: u64, bits: u32, level: u32) -> bool {
-    (x >> (bits - 1 - level)) & 1 == 1
+fn and(a: Payload, m: u64) -> Payload {
+    [a[0] & m, a[1] & m]
+}
+
+/// All ones if `bit` (0 or 1) is set.
+#[inline]
+fn mask(bit: u64) -> u64 {
+    bit.wrapping_neg()
+}
+
+#[inline]
+fn wide(m: u64) -> u128 {
+    (m as u128) << 64 | m as u128
+}
+
+#[inline]
+fn bit(x: u64, bits: u32, level: usize) -> u64 {
+    (x >> (bits as usize - 1 - level)) & 1
+}
+
+fn input_mask(bits: u32) -> u64 {
+    if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 }
 }
 
 /// Keys for `beta * [x < alpha]` on `bits`-bit inputs (`1..=64`; `alpha` and inputs are taken mod 2^bits),
@@ -139,114 +191,155 @@ pub fn keygen<R: Rng + ?Sized>(alpha: u64, beta: Payload, bits: u32, rng: &mut R
 /// [`keygen`] from given root seeds (each party can draw its own from a seed it shares with the dealer, so
 /// that only the correction words travel).
 pub fn keygen_from(alpha: u64, beta: Payload, bits: u32, root: [u128; 2]) -> (DcfKey, DcfKey) {
-    let mask = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
-    let alpha = alpha & mask;
-    let (mut s, mut t) = ([root[0] & !1, root[1] & !1], [false, true]);
-    let mut v_alpha: Payload = [0, 0];
-    let mut cws = Vec::with_capacity(bits as usize);
-    for level in 0..bits {
-        // Both parties' left and right seeds and values: eight blocks in one call.
-        let f = prg(std::array::from_fn::<u128, 8, _>(|i| s[i / 4] ^ (i % 4) as u128));
-        let e = [[f[0], f[1], f[2], f[3]], [f[4], f[5], f[6], f[7]]];
-        let side = |b: usize, right: bool| {
-            let (sd, tb) = seed_bit(e[b][if right { 2 } else { 0 }]);
-            (sd, tb, value(e[b][if right { 3 } else { 1 }]))
-        };
-        let a = bit(alpha, bits, level);
-        // Keep the branch alpha takes; lose the other.
-        let (keep0, keep1, lose0, lose1) = (side(0, a), side(1, a), side(0, !a), side(1, !a));
-        let s_cw = lose0.0 ^ lose1.0;
-        let mut v_cw = neg_if(sub(sub(lose1.2, lose0.2), v_alpha), t[1]);
-        if a {
-            // alpha goes right: every x going left (x < alpha) collects beta here.
-            v_cw = add(v_cw, neg_if(beta, t[1]));
+    let mut words = vec![0u64; key_words(bits)];
+    keygen_many(&[alpha], &[beta], bits, &[root], &mut words);
+    let key = |seed: u128| DcfKey { seed: seed & !1, bits, words: words.clone() };
+    (key(root[0]), key(root[1]))
+}
+
+/// Keys for `beta_k * [x < alpha_k]` on `bits`-bit inputs from root seeds `roots[k]` (the parties' root seeds are
+/// `roots[k][p]` with the lowest bit cleared), their packed correction words into `out` ([`key_words`]`(bits)`
+/// words per key, one key after another). Eight keys go through their trees in lockstep: each level's eight
+/// blocks of each (both parties' seeds and values, left and right) in one AES call.
+// Key `k` indexes several arrays at once (seeds, bits, values, blocks): an index reads clearer than zips.
+#[allow(clippy::needless_range_loop)]
+pub fn keygen_many(alphas: &[u64], betas: &[Payload], bits: u32, roots: &[[u128; 2]], out: &mut [u64]) {
+    const KEYS: usize = BLOCKS / 8;
+    let kw = key_words(bits);
+    assert!((1..=64).contains(&bits), "1 to 64 bits");
+    assert!(
+        alphas.len() == betas.len() && betas.len() == roots.len() && out.len() == alphas.len() * kw,
+        "one alpha, beta, root pair and key's words per key"
+    );
+    let low = input_mask(bits);
+    let mut lanes = Lanes::new();
+    for (((ac, bc), rc), oc) in
+        alphas.chunks(KEYS).zip(betas.chunks(KEYS)).zip(roots.chunks(KEYS)).zip(out.chunks_mut(KEYS * kw))
+    {
+        let n = ac.len();
+        // Per key: both parties' seeds, control bits (0/1) and the value on alpha's path so far.
+        let mut s = [[0u128; 2]; KEYS];
+        let mut t = [[0u64, 1u64]; KEYS];
+        let mut va = [[0u64; 2]; KEYS];
+        for k in 0..n {
+            s[k] = [rc[k][0] & !1, rc[k][1] & !1];
         }
-        v_alpha = add(sub(add(v_alpha, keep0.2), keep1.2), neg_if(v_cw, t[1]));
-        let (l0, l1) = (side(0, false), side(1, false));
-        let (r0, r1) = (side(0, true), side(1, true));
-        let t_cw = [l0.1 ^ l1.1 ^ a ^ true, r0.1 ^ r1.1 ^ a];
-        let t_keep = t_cw[usize::from(a)];
-        cws.push(Correction { s: s_cw, v: v_cw, t: t_cw });
-        let new_s = [keep0.0 ^ if t[0] { s_cw } else { 0 }, keep1.0 ^ if t[1] { s_cw } else { 0 }];
-        let new_t = [keep0.1 ^ (t[0] & t_keep), keep1.1 ^ (t[1] & t_keep)];
-        s = new_s;
-        t = new_t;
+        oc.fill(0);
+        for level in 0..bits as usize {
+            for k in 0..n {
+                for j in 0..8 {
+                    lanes.set(8 * k + j, s[k][j / 4] ^ (j % 4) as u128);
+                }
+            }
+            lanes.run(8 * n);
+            for k in 0..n {
+                let a = bit(ac[k] & low, bits, level);
+                let e = |p: usize, j: usize| lanes.get(8 * k + 4 * p + j);
+                // Keep the side alpha takes (2a: its seed and bit, 2a + 1: its value); lose the other.
+                let (ka, la) = (2 * a as usize, 2 - 2 * a as usize);
+                let keep = [e(0, ka), e(1, ka)];
+                let lose = [e(0, la), e(1, la)];
+                let (keep_v, lose_v) =
+                    ([value(e(0, ka + 1)), value(e(1, ka + 1))], [value(e(0, la + 1)), value(e(1, la + 1))]);
+                let s_cw = (lose[0] ^ lose[1]) & !1;
+                let t1 = mask(t[k][1]);
+                // alpha goes right: every x going left (x < alpha) collects beta here.
+                let v_cw =
+                    add(neg_masked(sub(sub(lose_v[1], lose_v[0]), va[k]), t1), and(neg_masked(bc[k], t1), mask(a)));
+                va[k] = add(sub(add(va[k], keep_v[0]), keep_v[1]), neg_masked(v_cw, t1));
+                let tl = ((e(0, 0) ^ e(1, 0)) as u64 & 1) ^ a ^ 1;
+                let tr = ((e(0, 2) ^ e(1, 2)) as u64 & 1) ^ a;
+                let t_keep = if a == 1 { tr } else { tl };
+                let w = &mut oc[k * kw..(k + 1) * kw];
+                w[4 * level] = s_cw as u64;
+                w[4 * level + 1] = (s_cw >> 64) as u64;
+                w[4 * level + 2] = v_cw[0];
+                w[4 * level + 3] = v_cw[1];
+                w[4 * bits as usize + level / 32] |= (tl | tr << 1) << (2 * level % 64);
+                for p in 0..2 {
+                    s[k][p] = (keep[p] & !1) ^ (s_cw & wide(mask(t[k][p])));
+                    t[k][p] = (keep[p] as u64 & 1) ^ (t[k][p] & t_keep);
+                }
+            }
+        }
+        for k in 0..n {
+            lanes.set(2 * k, s[k][0] ^ 4);
+            lanes.set(2 * k + 1, s[k][1] ^ 4);
+        }
+        lanes.run(2 * n);
+        for k in 0..n {
+            let g = [value(lanes.get(2 * k)), value(lanes.get(2 * k + 1))];
+            let last = neg_masked(sub(sub(g[1], g[0]), va[k]), mask(t[k][1]));
+            let at = (k + 1) * kw - 2;
+            oc[at..at + 2].copy_from_slice(&last);
+        }
     }
-    let g = prg([s[0] ^ 4, s[1] ^ 4]);
-    let last = neg_if(sub(sub(value(g[1]), value(g[0])), v_alpha), t[1]);
-    let key = |seed| DcfKey { seed, bits, cws: cws.clone(), last };
-    (key(root[0] & !1), key(root[1] & !1))
 }
 
 /// Party `b`'s share of `beta * [x < alpha]` (one point; [`eval_many`] for many).
 pub fn eval(b: usize, key: &DcfKey, x: u64) -> Payload {
     let mut out = [[0u64; 2]];
-    eval_many(b, &[key], &[x], &mut out);
+    eval_many(b, &[key.view()], &[x], &mut out);
     out[0]
 }
 
 /// Party `b`'s shares of `beta * [x < alpha]` at every `x` of `xs`, into `out` ([`eval_many`] with one key).
-pub fn eval_at(b: usize, key: &DcfKey, xs: &[u64], out: &mut [Payload]) {
-    const LANES: usize = 32;
-    let keys = [key; LANES];
-    for (xc, oc) in xs.chunks(LANES).zip(out.chunks_mut(LANES)) {
+pub fn eval_at(b: usize, key: KeyRef<'_>, xs: &[u64], out: &mut [Payload]) {
+    let keys = [key; BLOCKS / 2];
+    for (xc, oc) in xs.chunks(BLOCKS / 2).zip(out.chunks_mut(BLOCKS / 2)) {
         eval_many(b, &keys[..xc.len()], xc, oc);
     }
 }
 
 /// Party `b`'s share of `beta_k * [x_k < alpha_k]` for each key `keys[k]` at `xs[k]`, into `out`; every key
-/// compares the same number of bits. The points walk their trees in lockstep, each level's AES blocks of all
-/// of them in one call (so AES-NI keeps several in flight), and only the two blocks a path takes (the
-/// chosen side's seed and value) are computed, not all five of `G(s)`. Equal to [`eval`] at each point.
-// Lane `k` indexes several arrays at once (seeds, bits, values, keys): an index reads clearer than zips.
-#[allow(clippy::needless_range_loop)]
-pub fn eval_many(b: usize, keys: &[&DcfKey], xs: &[u64], out: &mut [Payload]) {
-    const LANES: usize = 32;
+/// compares the same number of bits. The points walk their trees in lockstep, 32 at a time, each level's AES
+/// blocks of all of them in one call, and only the two blocks a path takes (the chosen side's seed and
+/// value) are computed, not all five of `G(s)`. Equal to [`eval_unbatched`] at each point.
+pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [Payload]) {
+    const LANES: usize = BLOCKS / 2;
     assert!(keys.len() == xs.len() && xs.len() == out.len(), "one key and one output per point");
-    let party = b == 1;
+    let party = mask(u64::from(b == 1));
+    let mut lanes = Lanes::new();
     for ((kc, xc), oc) in keys.chunks(LANES).zip(xs.chunks(LANES)).zip(out.chunks_mut(LANES)) {
         let n = xc.len();
         let bits = kc[0].bits;
-        assert!(kc.iter().all(|k| k.bits == bits), "keys of one call compare the same number of bits");
-        let mut s = [0u128; LANES];
-        let mut t = [party; LANES];
-        let mut v = [[0u64; 2]; LANES];
-        for k in 0..n {
-            s[k] = kc[k].seed;
+        assert!(
+            kc.iter().all(|k| k.bits == bits && k.words.len() == key_words(bits)),
+            "keys of one call compare the same number of bits"
+        );
+        // Per lane: its seed, control bit (0/1) and value sum; the inputs of the first level set.
+        let mut walk = [(0u128, party & 1, [0u64; 2]); LANES];
+        for ((w, key), (x, pair)) in walk.iter_mut().zip(kc).zip(xc.iter().zip(lanes.0.chunks_exact_mut(2))) {
+            w.0 = key.seed;
+            let side = (bit(*x, bits, 0) as u128) << 1;
+            pair[0] = key.seed ^ side;
+            pair[1] = key.seed ^ side ^ 1;
         }
-        let mut lanes = Lanes::new();
         for level in 0..bits as usize {
-            for k in 0..n {
-                let side = if bit(xc[k], bits, level as u32) { 2 } else { 0 };
-                lanes.set(2 * k, s[k] ^ side);
-                lanes.set(2 * k + 1, s[k] ^ (side + 1));
-            }
             lanes.run(2 * n);
-            for k in 0..n {
-                let r = bit(xc[k], bits, level as u32);
-                let (mut sd, mut tb) = seed_bit(lanes.get(2 * k));
-                let mut val = value(lanes.get(2 * k + 1));
-                if t[k] {
-                    let cw = &kc[k].cws[level];
-                    sd ^= cw.s;
-                    tb ^= cw.t[usize::from(r)];
-                    val = add(val, cw.v);
+            let next = level + 1 < bits as usize;
+            // One pass per level: read the two blocks, correct, and set the next level's inputs in place.
+            for ((w, key), (x, pair)) in walk.iter_mut().zip(kc).zip(xc.iter().zip(lanes.0.chunks_exact_mut(2))) {
+                let r = bit(*x, bits, level);
+                let tm = mask(w.1);
+                let s = (pair[0] & !1) ^ (key.seed_cw(level) & wide(tm));
+                w.1 = (pair[0] as u64 & 1) ^ (key.bit_cw(level, r) & w.1);
+                w.2 = add(w.2, add(value(pair[1]), and(key.value_cw(level), tm)));
+                w.0 = s;
+                if next {
+                    let side = (bit(*x, bits, level + 1) as u128) << 1;
+                    pair[0] = s ^ side;
+                    pair[1] = s ^ side ^ 1;
                 }
-                v[k] = add(v[k], neg_if(val, party));
-                s[k] = sd;
-                t[k] = tb;
             }
         }
-        for k in 0..n {
-            lanes.set(k, s[k] ^ 4);
+        for (k, w) in walk.iter().take(n).enumerate() {
+            lanes.set(k, w.0 ^ 4);
         }
         lanes.run(n);
-        for k in 0..n {
-            let mut fin = value(lanes.get(k));
-            if t[k] {
-                fin = add(fin, kc[k].last);
-            }
-            oc[k] = add(v[k], neg_if(fin, party));
+        for (k, (w, key)) in walk.iter().zip(kc).enumerate() {
+            let fin = add(value(lanes.get(k)), and(key.last(), mask(w.1)));
+            oc[k] = neg_masked(add(w.2, fin), party);
         }
     }
 }
@@ -264,31 +357,33 @@ fn expand(s: u128) -> [u128; 5] {
 }
 
 /// The evaluation as first written (before 2026-12): all five blocks of `G(s)` at every level, one point at
-/// a time. Kept as the reference the lockstep evaluation is tested and benchmarked against.
+/// a time, branching on the control bit. Kept as the reference the lockstep evaluation is tested and
+/// benchmarked against.
 #[doc(hidden)]
 pub fn eval_unbatched(b: usize, key: &DcfKey, x: u64) -> Payload {
+    let key = key.view();
     let party = b == 1;
     let (mut s, mut t) = (key.seed, party);
     let mut v: Payload = [0, 0];
-    for (level, cw) in key.cws.iter().enumerate() {
+    for level in 0..key.bits as usize {
         let e = expand(s);
-        let right = bit(x, key.bits, level as u32);
-        let (mut sd, mut tb) = seed_bit(e[if right { 2 } else { 0 }]);
+        let right = bit(x, key.bits, level) == 1;
+        let (mut sd, mut tb) = (e[if right { 2 } else { 0 }] & !1, e[if right { 2 } else { 0 }] & 1 == 1);
         let mut val = value(e[if right { 3 } else { 1 }]);
         if t {
-            sd ^= cw.s;
-            tb ^= cw.t[usize::from(right)];
-            val = add(val, cw.v);
+            sd ^= key.seed_cw(level);
+            tb ^= key.bit_cw(level, u64::from(right)) == 1;
+            val = add(val, key.value_cw(level));
         }
-        v = add(v, neg_if(val, party));
+        v = add(v, neg_masked(val, mask(u64::from(party))));
         s = sd;
         t = tb;
     }
     let mut fin = value(expand(s)[4]);
     if t {
-        fin = add(fin, key.last);
+        fin = add(fin, key.last());
     }
-    add(v, neg_if(fin, party))
+    add(v, neg_masked(fin, mask(u64::from(party))))
 }
 
 #[cfg(test)]
@@ -299,19 +394,50 @@ mod tests {
     #[test]
     fn keys_share_beta_below_alpha_and_zero_elsewhere() {
         let mut rng = crate::rng::stream(7, 0);
-        for bits in [1u32, 2, 5, 13, 63, 64] {
+        for bits in [1u32, 2, 5, 13, 31, 32, 33, 63, 64] {
             for _ in 0..20 {
                 let alpha: u64 = rng.random();
                 let beta: Payload = [rng.random(), rng.random()];
                 let (k0, k1) = keygen(alpha, beta, bits, &mut rng);
-                let mask = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
-                let a = alpha & mask;
-                let mut points: Vec<u64> = (0..30).map(|_| rng.random::<u64>() & mask).collect();
-                points.extend([0, mask, a, a.wrapping_sub(1) & mask, a.wrapping_add(1) & mask]);
+                assert_eq!(k0.words.len(), key_words(bits));
+                assert_eq!(k0.wire_bytes(), 32 * u64::from(bits) + 32);
+                let a = alpha & input_mask(bits);
+                let mut points: Vec<u64> = (0..30).map(|_| rng.random::<u64>() & input_mask(bits)).collect();
+                points.extend([
+                    0,
+                    input_mask(bits),
+                    a,
+                    a.wrapping_sub(1) & input_mask(bits),
+                    a.wrapping_add(1) & input_mask(bits),
+                ]);
                 for x in points {
                     let got = add(eval(0, &k0, x), eval(1, &k1, x));
                     let want = if x < a { beta } else { [0, 0] };
                     assert_eq!(got, want, "bits {bits}, alpha {a:#x}, x {x:#x}");
+                    assert_eq!(eval_unbatched(0, &k0, x), eval(0, &k0, x));
+                    assert_eq!(eval_unbatched(1, &k1, x), eval(1, &k1, x));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn keys_made_in_lockstep_equal_keys_made_one_at_a_time() {
+        let mut rng = crate::rng::stream(11, 0);
+        for bits in [1u32, 9, 47, 64] {
+            for n in [1usize, 7, 8, 9, 20] {
+                let alphas: Vec<u64> = (0..n).map(|_| rng.random()).collect();
+                let betas: Vec<Payload> = (0..n).map(|_| [rng.random(), rng.random()]).collect();
+                let roots: Vec<[u128; 2]> = (0..n).map(|_| [rng.random(), rng.random()]).collect();
+                let mut words = vec![0u64; n * key_words(bits)];
+                keygen_many(&alphas, &betas, bits, &roots, &mut words);
+                for k in 0..n {
+                    let (one, _) = keygen_from(alphas[k], betas[k], bits, roots[k]);
+                    assert_eq!(
+                        &words[k * key_words(bits)..(k + 1) * key_words(bits)],
+                        &one.words[..],
+                        "bits {bits}, n {n}, key {k}"
+                    );
                 }
             }
         }
@@ -326,13 +452,13 @@ mod tests {
                 let xs: Vec<u64> = (0..n).map(|_| rng.random()).collect();
                 for (b, k) in [(0, &k0), (1, &k1)] {
                     let mut out = vec![[0u64; 2]; n];
-                    eval_at(b, k, &xs, &mut out);
+                    eval_at(b, k.view(), &xs, &mut out);
                     let one: Vec<Payload> = xs.iter().map(|&x| eval_unbatched(b, k, x)).collect();
                     assert_eq!(out, one, "bits {bits}, n {n}");
                     // Different keys in one call: each lane its own.
                     let others: Vec<DcfKey> =
                         (0..n).map(|q| keygen(q as u64 * 977, [1, 2], bits, &mut rng).0).collect();
-                    let refs: Vec<&DcfKey> = others.iter().collect();
+                    let refs: Vec<KeyRef> = others.iter().map(DcfKey::view).collect();
                     let mut many = vec![[0u64; 2]; n];
                     eval_many(0, &refs, &xs, &mut many);
                     let each: Vec<Payload> = others.iter().zip(&xs).map(|(k, &x)| eval_unbatched(0, k, x)).collect();
