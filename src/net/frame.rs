@@ -258,11 +258,22 @@ fn parse_header(h: &[u8], payload_len: u64, max_payload: u64) -> Result<Header> 
 }
 
 fn build(h: Header, body: &[u8]) -> Result<Message> {
-    let words = || body.chunks_exact(8).map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+    // The payload's words in one copy (a memcpy on little-endian machines; keys are tens of MB a message).
+    let words = || -> Result<Vec<u64>> {
+        if !body.len().is_multiple_of(8) {
+            return Err(bad(format!("a payload of {} bytes is not whole 8-byte words", body.len())));
+        }
+        let mut v = vec![0u64; body.len() / 8];
+        bytemuck::cast_slice_mut::<u64, u8>(&mut v).copy_from_slice(body);
+        for w in &mut v {
+            *w = u64::from_le(*w);
+        }
+        Ok(v)
+    };
     let payload = match h.payload_kind {
-        0 => Payload::Ring(ArrayD::from_shape_vec(IxDyn(&h.dims), words().collect()).map_err(|e| bad(e.to_string()))?),
+        0 => Payload::Ring(ArrayD::from_shape_vec(IxDyn(&h.dims), words()?).map_err(|e| bad(e.to_string()))?),
         1 => Payload::Float(
-            ArrayD::from_shape_vec(IxDyn(&h.dims), words().map(f64::from_bits).collect())
+            ArrayD::from_shape_vec(IxDyn(&h.dims), words()?.into_iter().map(f64::from_bits).collect())
                 .map_err(|e| bad(e.to_string()))?,
         ),
         _ => Payload::Seed(body.try_into().map_err(|_| bad("a seed is 16 bytes"))?),

@@ -70,6 +70,13 @@ pub struct KeyRef<'a> {
 }
 
 impl KeyRef<'_> {
+    /// The seed and value corrections of `level` (one bounds check for the four words).
+    #[inline]
+    fn cws(&self, level: usize) -> (u128, Payload) {
+        let w: &[u64; 4] = self.words[4 * level..4 * level + 4].try_into().expect("four words per level");
+        (w[0] as u128 | (w[1] as u128) << 64, [w[2], w[3]])
+    }
+
     #[inline]
     fn seed_cw(&self, level: usize) -> u128 {
         self.words[4 * level] as u128 | (self.words[4 * level + 1] as u128) << 64
@@ -201,8 +208,6 @@ pub fn keygen_from(alpha: u64, beta: Payload, bits: u32, root: [u128; 2]) -> (Dc
 /// `roots[k][p]` with the lowest bit cleared), their packed correction words into `out` ([`key_words`]`(bits)`
 /// words per key, one key after another). Eight keys go through their trees in lockstep: each level's eight
 /// blocks of each (both parties' seeds and values, left and right) in one AES call.
-// Key `k` indexes several arrays at once (seeds, bits, values, blocks): an index reads clearer than zips.
-#[allow(clippy::needless_range_loop)]
 pub fn keygen_many(alphas: &[u64], betas: &[Payload], bits: u32, roots: &[[u128; 2]], out: &mut [u64]) {
     const KEYS: usize = BLOCKS / 8;
     let kw = key_words(bits);
@@ -217,61 +222,60 @@ pub fn keygen_many(alphas: &[u64], betas: &[Payload], bits: u32, roots: &[[u128;
         alphas.chunks(KEYS).zip(betas.chunks(KEYS)).zip(roots.chunks(KEYS)).zip(out.chunks_mut(KEYS * kw))
     {
         let n = ac.len();
-        // Per key: both parties' seeds, control bits (0/1) and the value on alpha's path so far.
-        let mut s = [[0u128; 2]; KEYS];
-        let mut t = [[0u64, 1u64]; KEYS];
-        let mut va = [[0u64; 2]; KEYS];
-        for k in 0..n {
-            s[k] = [rc[k][0] & !1, rc[k][1] & !1];
+        // Per key: both parties' seeds, control bits (0/1), and the value on alpha's path so far; its eight
+        // inputs of the first level set.
+        let mut st = [([0u128; 2], [0u64, 1u64], [0u64; 2]); KEYS];
+        for ((w, r), blk) in st.iter_mut().zip(rc).zip(lanes.0.chunks_exact_mut(8)) {
+            w.0 = [r[0] & !1, r[1] & !1];
+            for (j, b) in blk.iter_mut().enumerate() {
+                *b = w.0[j / 4] ^ (j % 4) as u128;
+            }
         }
         oc.fill(0);
         for level in 0..bits as usize {
-            for k in 0..n {
-                for j in 0..8 {
-                    lanes.set(8 * k + j, s[k][j / 4] ^ (j % 4) as u128);
-                }
-            }
             lanes.run(8 * n);
-            for k in 0..n {
-                let a = bit(ac[k] & low, bits, level);
-                let e = |p: usize, j: usize| lanes.get(8 * k + 4 * p + j);
-                // Keep the side alpha takes (2a: its seed and bit, 2a + 1: its value); lose the other.
+            // One pass per level: read a key's eight blocks, write its correction words, set its next inputs.
+            for (((w, blk), (&alpha, beta)), cw) in
+                st.iter_mut().zip(lanes.0.chunks_exact_mut(8)).zip(ac.iter().zip(bc)).zip(oc.chunks_exact_mut(kw))
+            {
+                let e: [u128; 8] = (&*blk).try_into().expect("eight blocks per key");
+                let a = bit(alpha & low, bits, level);
+                // Party p's block j is e[4p + j]: j = 2a is the side alpha takes (its seed and bit; 2a + 1 its
+                // value), the other side is lost.
                 let (ka, la) = (2 * a as usize, 2 - 2 * a as usize);
-                let keep = [e(0, ka), e(1, ka)];
-                let lose = [e(0, la), e(1, la)];
+                let (keep, lose) = ([e[ka], e[4 + ka]], [e[la], e[4 + la]]);
                 let (keep_v, lose_v) =
-                    ([value(e(0, ka + 1)), value(e(1, ka + 1))], [value(e(0, la + 1)), value(e(1, la + 1))]);
+                    ([value(e[ka + 1]), value(e[4 + ka + 1])], [value(e[la + 1]), value(e[4 + la + 1])]);
                 let s_cw = (lose[0] ^ lose[1]) & !1;
-                let t1 = mask(t[k][1]);
+                let t1 = mask(w.1[1]);
                 // alpha goes right: every x going left (x < alpha) collects beta here.
                 let v_cw =
-                    add(neg_masked(sub(sub(lose_v[1], lose_v[0]), va[k]), t1), and(neg_masked(bc[k], t1), mask(a)));
-                va[k] = add(sub(add(va[k], keep_v[0]), keep_v[1]), neg_masked(v_cw, t1));
-                let tl = ((e(0, 0) ^ e(1, 0)) as u64 & 1) ^ a ^ 1;
-                let tr = ((e(0, 2) ^ e(1, 2)) as u64 & 1) ^ a;
+                    add(neg_masked(sub(sub(lose_v[1], lose_v[0]), w.2), t1), and(neg_masked(*beta, t1), mask(a)));
+                w.2 = add(sub(add(w.2, keep_v[0]), keep_v[1]), neg_masked(v_cw, t1));
+                let tl = ((e[0] ^ e[4]) as u64 & 1) ^ a ^ 1;
+                let tr = ((e[2] ^ e[6]) as u64 & 1) ^ a;
                 let t_keep = if a == 1 { tr } else { tl };
-                let w = &mut oc[k * kw..(k + 1) * kw];
-                w[4 * level] = s_cw as u64;
-                w[4 * level + 1] = (s_cw >> 64) as u64;
-                w[4 * level + 2] = v_cw[0];
-                w[4 * level + 3] = v_cw[1];
-                w[4 * bits as usize + level / 32] |= (tl | tr << 1) << (2 * level % 64);
-                for p in 0..2 {
-                    s[k][p] = (keep[p] & !1) ^ (s_cw & wide(mask(t[k][p])));
-                    t[k][p] = (keep[p] as u64 & 1) ^ (t[k][p] & t_keep);
+                let c: &mut [u64; 4] = (&mut cw[4 * level..4 * level + 4]).try_into().expect("four words per level");
+                *c = [s_cw as u64, (s_cw >> 64) as u64, v_cw[0], v_cw[1]];
+                cw[4 * bits as usize + level / 32] |= (tl | tr << 1) << (2 * level % 64);
+                for ((s, t), kept) in w.0.iter_mut().zip(w.1.iter_mut()).zip(keep) {
+                    *s = (kept & !1) ^ (s_cw & wide(mask(*t)));
+                    *t = (kept as u64 & 1) ^ (*t & t_keep);
+                }
+                for (j, b) in blk.iter_mut().enumerate() {
+                    *b = w.0[j / 4] ^ (j % 4) as u128;
                 }
             }
         }
-        for k in 0..n {
-            lanes.set(2 * k, s[k][0] ^ 4);
-            lanes.set(2 * k + 1, s[k][1] ^ 4);
+        for (k, w) in st.iter().take(n).enumerate() {
+            lanes.set(2 * k, w.0[0] ^ 4);
+            lanes.set(2 * k + 1, w.0[1] ^ 4);
         }
         lanes.run(2 * n);
-        for k in 0..n {
+        for (k, (w, cw)) in st.iter().zip(oc.chunks_exact_mut(kw)).enumerate() {
             let g = [value(lanes.get(2 * k)), value(lanes.get(2 * k + 1))];
-            let last = neg_masked(sub(sub(g[1], g[0]), va[k]), mask(t[k][1]));
-            let at = (k + 1) * kw - 2;
-            oc[at..at + 2].copy_from_slice(&last);
+            let last = neg_masked(sub(sub(g[1], g[0]), w.2), mask(w.1[1]));
+            cw[kw - 2..].copy_from_slice(&last);
         }
     }
 }
@@ -322,9 +326,10 @@ pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [Payload])
             for ((w, key), (x, pair)) in walk.iter_mut().zip(kc).zip(xc.iter().zip(lanes.0.chunks_exact_mut(2))) {
                 let r = bit(*x, bits, level);
                 let tm = mask(w.1);
-                let s = (pair[0] & !1) ^ (key.seed_cw(level) & wide(tm));
+                let (s_cw, v_cw) = key.cws(level);
+                let s = (pair[0] & !1) ^ (s_cw & wide(tm));
                 w.1 = (pair[0] as u64 & 1) ^ (key.bit_cw(level, r) & w.1);
-                w.2 = add(w.2, add(value(pair[1]), and(key.value_cw(level), tm)));
+                w.2 = add(w.2, add(value(pair[1]), and(v_cw, tm)));
                 w.0 = s;
                 if next {
                     let side = (bit(*x, bits, level + 1) as u128) << 1;
