@@ -822,6 +822,19 @@ fn plan_prints_traffic_without_data_and_verifies_it_against_a_run() {
     assert!(cache.join("rtas/rates.json").is_file());
     let out = run(&["plan", "--model", "logreg"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("kept by plan --calibrate"));
+    // Rates kept by an older rtas (no format, as before RATES_FORMAT) are measured again, and the plan says so.
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cache.join("rtas/rates.json")).unwrap()).unwrap();
+    let mut old = kept.as_object().unwrap().clone();
+    old.remove("format");
+    std::fs::write(cache.join("rtas/rates.json"), serde_json::to_string(&old).unwrap()).unwrap();
+    let out = run(&["plan", "--model", "logreg"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("measured by an older rtas"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let _ = std::fs::remove_dir_all(&cache);
     // An ONNX export (tools/make_onnx.py) plans like a model file.
     let v = json(&["plan", "--model", &format!("{root}/models/onnx/small-cnn.onnx"), "--verify"]);

@@ -76,7 +76,17 @@ fn rates(calibrate: bool) -> Result<(Rates, String)> {
     if let Some(f) = file.filter(|f| f.is_file()) {
         let text = std::fs::read_to_string(&f).map_err(|source| Error::Io { path: f.clone(), source })?;
         if let Ok(r) = serde_json::from_str::<Rates>(&text) {
-            return Ok((r, format!("kept by plan --calibrate in {}", f.display())));
+            if r.format == crate::protocol::work::RATES_FORMAT {
+                return Ok((r, format!("kept by plan --calibrate in {}", f.display())));
+            }
+            return Ok((
+                plan::quick_rates(),
+                format!(
+                    "measured now, 3 runs each: the rates kept in {} were measured by an older rtas (rerun plan \
+                     --calibrate to keep new ones)",
+                    f.display()
+                ),
+            ));
         }
         return Err(invalid(format!("{}: not a rates file; rerun rtas plan --calibrate", f.display())));
     }

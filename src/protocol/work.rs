@@ -36,9 +36,16 @@ pub enum Op {
     DcfEval,
 }
 
+/// The version of what [`Rates::measure`] times: raised whenever an operation's code changes enough that rates
+/// kept by an older rtas would misstate it (2: the lockstep DCF on the AES kernels of `fss::mmo`).
+pub const RATES_FORMAT: u32 = 2;
+
 /// Nanoseconds per operation on one core.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Rates {
+    /// [`RATES_FORMAT`] of the rtas that measured them (0 in files kept before it existed).
+    #[serde(default)]
+    pub format: u32,
     /// Per ring multiply-add (the ring product path this machine chose).
     pub mac_ns: f64,
     /// Per f64 multiply-add.
@@ -152,7 +159,7 @@ impl Rates {
                 std::hint::black_box(&out);
             })
         }) / keys as f64;
-        Rates { mac_ns, f64_mac_ns, prg_ns, elem_ns, helper_ns, dcf_key_ns, dcf_eval_ns }
+        Rates { format: RATES_FORMAT, mac_ns, f64_mac_ns, prg_ns, elem_ns, helper_ns, dcf_key_ns, dcf_eval_ns }
     }
 }
 
