@@ -20,10 +20,8 @@
 //! word) is not used: with a 16-byte payload the final word would grow by `2^k x 16` bytes to save `k x 32`,
 //! a larger key for every `k >= 2`, and evaluation would save at most `2k` of `2n + 1` AES blocks.
 
-use aes::Aes128;
-use aes::cipher::{BlockCipherEncrypt, KeyInit};
+use aes::cipher::BlockCipherEncrypt;
 use rand::Rng;
-use std::sync::OnceLock;
 
 use super::mmo;
 
@@ -99,15 +97,6 @@ impl KeyRef<'_> {
         let at = 4 * self.bits as usize + 2;
         [self.words[at], self.words[at + 1]]
     }
-}
-
-fn cipher() -> &'static Aes128 {
-    static AES: OnceLock<Aes128> = OnceLock::new();
-    AES.get_or_init(|| {
-        Aes128::new(
-            &[0x52, 0x54, 0x41, 0x53, 0x2d, 0x44, 0x43, 0x46, 0x2d, 0x50, 0x52, 0x47, 0x2d, 0x76, 0x31, 0x00].into(),
-        )
-    })
 }
 
 /// Blocks per AES call.
@@ -357,7 +346,7 @@ fn expand(s: u128) -> [u128; 5] {
     for (b, x) in blocks.iter_mut().zip(inputs) {
         *b = x.to_le_bytes().into();
     }
-    cipher().encrypt_blocks(&mut blocks);
+    mmo::cipher().encrypt_blocks(&mut blocks);
     std::array::from_fn(|i| u128::from_le_bytes(blocks[i].into()) ^ inputs[i])
 }
 

@@ -19,7 +19,8 @@ const KEY: [u8; 16] = [0x52, 0x54, 0x41, 0x53, 0x2d, 0x44, 0x43, 0x46, 0x2d, 0x5
 /// A path: hashes every block of the slice in place.
 pub type Hash = fn(&mut [u128]);
 
-fn cipher() -> &'static Aes128 {
+/// The fixed-key cipher through the `aes` crate (the portable path, and the DCF's first-written reference).
+pub(super) fn cipher() -> &'static Aes128 {
     static AES: OnceLock<Aes128> = OnceLock::new();
     AES.get_or_init(|| Aes128::new(&KEY.into()))
 }
