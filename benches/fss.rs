@@ -28,6 +28,13 @@ fn bench(c: &mut Criterion) {
         });
     }
     let (k0, _) = dcf::keygen(0x1234_5678_9abc, [1, 2], 63, &mut rng);
+    // Key generation per key pair, 1000 keys: as first written (both parties' five AES blocks per level, one
+    // key at a time), one key at a time now, and in lockstep (the dealer's way, below).
+    g.bench_function("dcf_keygen_1000_unbatched", |b| {
+        b.iter(|| {
+            (0..1000u64).map(|i| dcf::keygen_unbatched(i * 7919, [1, 2], 63, [u128::from(i), !0]).len()).sum::<usize>()
+        })
+    });
     g.bench_function("dcf_keygen_1000", |b| {
         b.iter(|| (0..1000u64).map(|i| dcf::keygen(i * 7919, [1, 2], 63, &mut rng).0.words.len()).sum::<usize>())
     });

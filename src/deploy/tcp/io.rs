@@ -53,7 +53,9 @@ impl Link {
         let body = frame::payload_bytes(&msg.payload);
         let mut tls = w.conn.writer();
         if tls.write_all(&header).and_then(|_| tls.write_all(&body)).is_err() {
-            // rustls refuses plaintext only after a close: let the I/O thread report the link's state.
+            // rustls refuses plaintext only for an earlier fatal error, checked before it takes a byte (and no
+            // error can arise between the two writes: errors come from reading, which needs the wire). Nothing
+            // was written: the queued path reports the link's state.
             return false;
         }
         drop(body);

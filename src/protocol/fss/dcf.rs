@@ -20,7 +20,6 @@
 //! word) is not used: with a 16-byte payload the final word would grow by `2^k x 16` bytes to save `k x 32`,
 //! a larger key for every `k >= 2`, and evaluation would save at most `2k` of `2n + 1` AES blocks.
 
-use aes::cipher::BlockCipherEncrypt;
 use rand::Rng;
 
 use super::mmo;
@@ -73,16 +72,6 @@ impl KeyRef<'_> {
     fn cws(&self, level: usize) -> (u128, Payload) {
         let w: &[u64; 4] = self.words[4 * level..4 * level + 4].try_into().expect("four words per level");
         (w[0] as u128 | (w[1] as u128) << 64, [w[2], w[3]])
-    }
-
-    #[inline]
-    fn seed_cw(&self, level: usize) -> u128 {
-        self.words[4 * level] as u128 | (self.words[4 * level + 1] as u128) << 64
-    }
-
-    #[inline]
-    fn value_cw(&self, level: usize) -> Payload {
-        [self.words[4 * level + 2], self.words[4 * level + 3]]
     }
 
     /// The control-bit correction of `level` on side `r` (0 left, 1 right), as 0 or 1.
@@ -338,47 +327,12 @@ pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [Payload])
     }
 }
 
-/// `G(s)`: left seed and bit, left value, right seed and bit, right value, final value.
-#[inline]
-fn expand(s: u128) -> [u128; 5] {
-    let mut blocks = [aes::Block::default(); 5];
-    let inputs: [u128; 5] = std::array::from_fn(|i| s ^ i as u128);
-    for (b, x) in blocks.iter_mut().zip(inputs) {
-        *b = x.to_le_bytes().into();
-    }
-    mmo::cipher().encrypt_blocks(&mut blocks);
-    std::array::from_fn(|i| u128::from_le_bytes(blocks[i].into()) ^ inputs[i])
-}
-
-/// The evaluation as first written (before 2026-12): all five blocks of `G(s)` at every level, one point at
-/// a time, branching on the control bit. Kept as the reference the lockstep evaluation is tested and
-/// benchmarked against.
+// The first-written evaluation and key generation: the references the lockstep code is tested and
+// benchmarked against.
 #[doc(hidden)]
-pub fn eval_unbatched(b: usize, key: &DcfKey, x: u64) -> Payload {
-    let key = key.view();
-    let party = b == 1;
-    let (mut s, mut t) = (key.seed, party);
-    let mut v: Payload = [0, 0];
-    for level in 0..key.bits as usize {
-        let e = expand(s);
-        let right = bit(x, key.bits, level) == 1;
-        let (mut sd, mut tb) = (e[if right { 2 } else { 0 }] & !1, e[if right { 2 } else { 0 }] & 1 == 1);
-        let mut val = value(e[if right { 3 } else { 1 }]);
-        if t {
-            sd ^= key.seed_cw(level);
-            tb ^= key.bit_cw(level, u64::from(right)) == 1;
-            val = add(val, key.value_cw(level));
-        }
-        v = add(v, neg_masked(val, mask(u64::from(party))));
-        s = sd;
-        t = tb;
-    }
-    let mut fin = value(expand(s)[4]);
-    if t {
-        fin = add(fin, key.last());
-    }
-    add(v, neg_masked(fin, mask(u64::from(party))))
-}
+pub mod reference;
+#[doc(hidden)]
+pub use reference::{eval_unbatched, keygen_unbatched};
 
 #[cfg(test)]
 mod tests {
@@ -427,6 +381,11 @@ mod tests {
                 keygen_many(&alphas, &betas, bits, &roots, &mut words);
                 for k in 0..n {
                     let (one, _) = keygen_from(alphas[k], betas[k], bits, roots[k]);
+                    assert_eq!(
+                        one.words,
+                        keygen_unbatched(alphas[k], betas[k], bits, roots[k]),
+                        "as first written: bits {bits}, key {k}"
+                    );
                     assert_eq!(
                         &words[k * key_words(bits)..(k + 1) * key_words(bits)],
                         &one.words[..],

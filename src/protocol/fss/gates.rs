@@ -224,7 +224,7 @@ fn splines_of(fs: &[Activation], frac_bits: u32, label: &Label) -> Result<(Vec<S
 /// Values whose keys travel in one message (6.3 MB at f = 16). Messages of this size pipeline (the dealer
 /// generates the next chunk's keys while one travels and P0 and P1 evaluate the one before) and their buffers
 /// are reused by the allocator. Measured on loopback (`rtas launch --local --model cnn --protocol mpc
-/// --infer-batch 2000`, this 2-core host, three runs each): 16,384 values a message 8.4-9.1 s, 8,192
+/// --infer-batch 2000`, this 2-core host, the DCF's AES on the vaes path, three runs each): 16,384 values a message 8.4-9.1 s, 8,192
 /// 8.9-9.8 s, 4,096 6.5-6.7 s, 1,024 6.1-6.2 s; but every message is a ledger entry of a shape-only run,
 /// and `rtas plan` of VGG-16 at batch 128 took 26 s at 1,024 against 5.4 s at 4,096 (2.8 s at 8,192).
 const CHUNK: usize = 4_096;
