@@ -246,10 +246,12 @@ pub fn cost_table(c: &crate::experiment::audit::CostClaim, number: usize) -> Str
         ]);
     }
     format!(
-        "\n{number}. {}\n   measured: RTAS costs less on {} of {} measures; what RTAS reveals that mpc does not:\n{}\n{}\n",
+        "\n{number}. {}\n   measured: of {} measures, RTAS costs less on {}, mpc on {}{}; what RTAS reveals that mpc does not:\n{}\n{}\n",
         c.statement,
-        c.rtas_cheaper,
         c.compared,
+        c.rtas_cheaper,
+        c.mpc_cheaper,
+        crate::experiment::report::ties_text(c.ties),
         c.rtas_reveals.iter().map(|r| format!("   - {r}")).collect::<Vec<_>>().join("\n"),
         t.render()
     )

@@ -9,5 +9,6 @@ pub mod op;
 pub mod plan;
 pub mod reference;
 pub mod report;
+pub mod shared_runs;
 pub mod simulate;
 pub mod tables;

@@ -8,6 +8,8 @@ use super::*;
 use crate::analysis::dp::{self as dpa, DpSgd};
 use crate::attacks::dp_reconstruction::{self, DpReconstruction};
 use crate::experiment::simulate::dp_sgd::{DpConfig, DpNoise, DpSampling};
+use crate::experiment::simulate::{PlainRun, simulate_after_plain, simulate_plain};
+use rayon::prelude::*;
 
 /// One model at one epsilon.
 #[derive(Debug, Clone, Serialize)]
@@ -119,7 +121,7 @@ pub(super) fn dp_claim(quick: bool, seed: u64, train: &Prepared, test: &Prepared
     let steps = max_steps.unwrap_or(usize::MAX).min(tr.count / b) as u64;
     let q = b as f64 / tr.count as f64;
     let sigmas: Vec<(f64, f64, f64)> = epsilons
-        .iter()
+        .par_iter()
         .map(|&eps| {
             let sigma = dpa::sigma_for_epsilon(q, steps, delta, eps)?;
             Ok((eps, sigma, dpa::rero_run(&DpSgd::new(q, sigma, steps)?, 0.1)?.0))
@@ -133,37 +135,61 @@ pub(super) fn dp_claim(quick: bool, seed: u64, train: &Prepared, test: &Prepared
             c
         };
         let (lrs, clips) = grid(model, quick);
-        // Plaintext tuned on the same learning rates (best on validation), RTAS at plaintext's choice.
-        let mut plain_best: Option<(f64, f64, Vec<ndarray::ArrayD<f64>>)> = None;
-        for &lr in &lrs {
-            let mut c = base(ProtocolChoice::Plain);
-            c.lr = lr;
-            let out = crate::experiment::simulate::simulate(&c, &tr, &val, &hidden)?;
-            if plain_best.as_ref().is_none_or(|b| out.report.accuracy > b.0) {
-                plain_best = Some((out.report.accuracy, lr, out.final_params));
+        // Plaintext tuned on the same learning rates (best on validation; the first of equals), RTAS at
+        // plaintext's choice. Each plaintext training is also the one every DP-SGD setting at its learning
+        // rate is reported beside, so it runs once.
+        let plains: Vec<PlainRun> = lrs
+            .par_iter()
+            .map(|&lr| {
+                let mut c = base(ProtocolChoice::Plain);
+                c.lr = lr;
+                simulate_plain(&c, &tr, &val)
+            })
+            .collect::<Result<_>>()?;
+        let best_plain = (0..plains.len())
+            .reduce(|b, i| if plains[i].accuracy > plains[b].accuracy { i } else { b })
+            .ok_or_else(|| crate::error::invalid("an empty grid"))?;
+        let plain_lr = lrs[best_plain];
+        let plain_accuracy = accuracy(model, &plains[best_plain].params, test)?;
+        // Every (epsilon, lr, clip) training is independent and seeded alike: run them on every core beside
+        // RTAS's, then pick each epsilon's best in grid order (the first of equals, as a sequential loop would).
+        let mut settings: Vec<(usize, usize, f64)> = Vec::new();
+        for e in 0..sigmas.len() {
+            for l in 0..lrs.len() {
+                settings.extend(clips.iter().map(|&clip| (e, l, clip)));
             }
         }
-        let (_, plain_lr, plain_params) = plain_best.ok_or_else(|| crate::error::invalid("an empty grid"))?;
-        let plain_accuracy = accuracy(model, &plain_params, test)?;
-        let mut rc = base(ProtocolChoice::Secure(Protocol::Rtas));
-        rc.lr = plain_lr;
-        let rtas = crate::experiment::simulate::simulate(&rc, &tr, test, &hidden)?;
+        let (rtas, trained) = rayon::join(
+            || {
+                let mut rc = base(ProtocolChoice::Secure(Protocol::Rtas));
+                rc.lr = plain_lr;
+                crate::experiment::simulate::simulate(&rc, &tr, test, &hidden)
+            },
+            || {
+                settings
+                    .par_iter()
+                    .map(|&(e, l, clip)| {
+                        let mut c = base(ProtocolChoice::DpSgd);
+                        c.lr = lrs[l];
+                        c.dp = Some(DpConfig {
+                            noise: DpNoise::Multiplier(sigmas[e].1),
+                            clip,
+                            delta,
+                            sampling: DpSampling::Poisson,
+                        });
+                        let out = simulate_after_plain(&c, &tr, &val, &hidden, &plains[l])?;
+                        Ok((out.report.accuracy, out.final_params))
+                    })
+                    .collect::<Result<Vec<(f64, Vec<ndarray::ArrayD<f64>>)>>>()
+            },
+        );
+        let (rtas, trained) = (rtas?, trained?);
+        let mut trained = settings.iter().zip(trained);
         for &(eps, sigma, rero_bound) in &sigmas {
             let mut best: Option<(f64, f64, f64, Vec<ndarray::ArrayD<f64>>)> = None;
-            for &lr in &lrs {
-                for &clip in &clips {
-                    let mut c = base(ProtocolChoice::DpSgd);
-                    c.lr = lr;
-                    c.dp = Some(DpConfig {
-                        noise: DpNoise::Multiplier(sigma),
-                        clip,
-                        delta,
-                        sampling: DpSampling::Poisson,
-                    });
-                    let out = crate::experiment::simulate::simulate(&c, &tr, &val, &hidden)?;
-                    if best.as_ref().is_none_or(|b| out.report.accuracy > b.0) {
-                        best = Some((out.report.accuracy, lr, clip, out.final_params));
-                    }
+            for (&(_, l, clip), (acc, params)) in trained.by_ref().take(lrs.len() * clips.len()) {
+                if best.as_ref().is_none_or(|b| acc > b.0) {
+                    best = Some((acc, lrs[l], clip, params));
                 }
             }
             let (val_acc, lr, clip, params) = best.ok_or_else(|| crate::error::invalid("an empty grid"))?;

@@ -21,6 +21,7 @@ use crate::analysis::{bounds, estimate};
 use crate::attacks::{decoder, degree_matching, float_share, helper_view, known_plaintext, linking, pixel_permutation};
 use crate::data::mnist;
 use crate::error::Result;
+use crate::experiment::shared_runs::SharedRuns;
 use crate::experiment::simulate::{ProtocolChoice, Sharing, SimulateConfig, record, record_with};
 use crate::models::secure::Protocol;
 use crate::models::{ModelKind, Prepared};
@@ -29,6 +30,7 @@ use crate::protocol::elementwise::HelperMode;
 use crate::protocol::ring::{FloatArith, RingArith};
 use indicatif::ProgressBar;
 use serde::Serialize;
+use std::sync::Arc;
 
 pub use super::claims::{Attempt, Baseline, Claim, SeedRow, Verdict};
 
@@ -47,7 +49,8 @@ pub struct CostMeasure {
     pub mpc: f64,
     /// RTAS / mpc.
     pub ratio_rtas_to_mpc: f64,
-    /// Which of RTAS and mpc costs less here.
+    /// Which of RTAS and mpc costs less here: `rtas`, `mpc`, `equal`, or `tie` (modeled times within 10% of
+    /// each other: run-to-run noise of the measured CPU time they include).
     pub cheaper: String,
 }
 
@@ -60,6 +63,10 @@ pub struct CostClaim {
     pub measures: Vec<CostMeasure>,
     /// Measures where RTAS costs less, out of all.
     pub rtas_cheaper: usize,
+    /// Measures where mpc costs less.
+    pub mpc_cheaper: usize,
+    /// Modeled times within 10% of each other (neither called cheaper).
+    pub ties: usize,
     /// All measures compared.
     pub compared: usize,
     /// What RTAS reveals that mpc does not (from this audit's rows).
@@ -128,6 +135,8 @@ pub(super) struct Setting {
     pub held_out: Prepared,
     /// A hidden progress bar for the runs inside a claim.
     pub hidden: ProgressBar,
+    /// Runs another experiment of the same command may show too (`rtas report`'s sections).
+    pub shared: Arc<SharedRuns>,
 }
 
 /// A claim of the paper (or a few judged on one shared run): its setting, its bound there, the attacks mounted
@@ -194,6 +203,17 @@ pub fn audit(quick: bool, seed: u64, pb: &ProgressBar) -> Result<AuditReport> {
 
 /// Runs the audit on the claims named in `only` (all when empty).
 pub fn audit_only(quick: bool, seed: u64, only: &[String], pb: &ProgressBar) -> Result<AuditReport> {
+    audit_sharing(quick, seed, only, pb, Arc::default())
+}
+
+/// [`audit_only`], reading the runs it shares with another experiment from `shared` (or running them there).
+pub fn audit_sharing(
+    quick: bool,
+    seed: u64,
+    only: &[String],
+    pb: &ProgressBar,
+    shared: Arc<SharedRuns>,
+) -> Result<AuditReport> {
     let start = std::time::Instant::now();
     let groups = selected(only)?;
     let all = Prepared::new(&mnist::bundled()?)?;
@@ -202,18 +222,27 @@ pub fn audit_only(quick: bool, seed: u64, only: &[String], pb: &ProgressBar) -> 
     let test = Prepared::new(&te.slice(0, 100))?;
     let held_out = Prepared::new(&te)?;
     pb.set_length(groups.len() as u64 + 1);
-    let setting = Setting { quick, seed, all, train, test, held_out, hidden: ProgressBar::hidden() };
-    let mut claims = Vec::new();
-    for i in groups {
-        claims.extend((CLAIMS[i].1)(&setting)?);
-        pb.inc(1);
-    }
+    let setting = Setting { quick, seed, all, train, test, held_out, hidden: ProgressBar::hidden(), shared };
     let wanted = |id: &str| only.is_empty() || only.iter().any(|o| o == id);
+    // The DP row reads nothing of the other rows: it runs beside them from the start (seeded on its own, so
+    // the report does not depend on which finishes first).
+    let (claims, dp) = std::thread::scope(|scope| -> Result<_> {
+        let (train, held_out) = (&setting.train, &setting.held_out);
+        let dp = wanted("dp-1-2.3").then(|| scope.spawn(move || dp::dp_claim(quick, seed, train, held_out)));
+        let mut claims = Vec::new();
+        for i in groups {
+            claims.extend((CLAIMS[i].1)(&setting)?);
+            pb.inc(1);
+        }
+        let dp =
+            dp.map(|h| h.join().map_err(|_| crate::error::Error::Numerical("the DP row's thread panicked".into())));
+        Ok((claims, dp.transpose()?.transpose()?))
+    })?;
+    let mut claims = claims;
     if wanted("summary-1-6") {
         claims.push(summary(&claims));
     }
     let Setting { train, held_out, .. } = setting;
-    let dp = if wanted("dp-1-2.3") { Some(dp::dp_claim(quick, seed, &train, &held_out)?) } else { None };
     let cost = if wanted("cost") { Some(cost::cost_claim(quick, seed, (&train, &held_out), &claims)?) } else { None };
     pb.inc(1);
     pb.finish_and_clear();

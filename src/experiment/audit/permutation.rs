@@ -56,7 +56,7 @@ pub(super) fn theorem_3_4(s: &Setting) -> Result<Vec<Claim>> {
 /// what the protocol hands over.
 pub(super) fn release_3_4(s: &Setting) -> Result<Vec<Claim>> {
     let images = 1000;
-    let pp = pixel_permutation::run(&pixel_permutation::PixelPermutation { images, seed: s.seed }, &s.all)?;
+    let pp = s.shared.pixel_permutation(&pixel_permutation::PixelPermutation { images, seed: s.seed }, &s.all)?;
     let r = &pp.report;
     let mut c = Claim::new(
         "thm-3.4-release",

@@ -8,12 +8,12 @@ use crate::attacks::reuse;
 
 /// Section 4.2.2, 3.4 (convolutions) and 4.3 on one recorded RTAS-fast run of the CNN.
 pub(super) fn rtas_fast_rows(s: &Setting) -> Result<Vec<Claim>> {
-    let (quick, seed, hidden) = (s.quick, s.seed, &s.hidden);
+    let (quick, seed) = (s.quick, s.seed);
     let data = (&s.train, &s.test);
     let train = data.0;
     let steps = if quick { 100 } else { 250 };
     let known = if quick { 1000 } else { 2000 };
-    let run = record(ModelKind::Cnn, Protocol::RtasFast, steps, seed, data, hidden)?;
+    let run = s.shared.record((ModelKind::Cnn, Protocol::RtasFast, steps, seed), data)?;
     let seen = decoder::third_party_view(run.view(Role::ThirdParty)?, &run.schedule, &RingArith::default())?;
     let cfg = decoder::Decoder { known, lambda: 1e-3, delta_relative: 0.3, nonlinear: false };
     let dec = decoder::run(&seen, train, &cfg)?;

@@ -159,11 +159,13 @@ pub(super) fn write(
         let _ = writeln!(
             md,
             "\n### {}\n\nRTAS, RTAS-fast and the cryptographic baseline in the same dealer model (mpc: FSS gates, no helper), \
-             measured on one ledger and one cost model. RTAS costs less on {} of {} measures. What RTAS reveals that mpc \
-             does not: {}.\n\n| workload | measure | RTAS | RTAS-fast | mpc (FSS) | RTAS / mpc |\n| --- | --- | --- | --- | --- | --- |",
+             measured on one ledger and one cost model. Of {} measures, RTAS costs less on {}, mpc on {}{}. What RTAS \
+             reveals that mpc does not: {}.\n\n| workload | measure | RTAS | RTAS-fast | mpc (FSS) | RTAS / mpc |\n| --- | --- | --- | --- | --- | --- |",
             cost.statement,
-            cost.rtas_cheaper,
             cost.compared,
+            cost.rtas_cheaper,
+            cost.mpc_cheaper,
+            ties_text(cost.ties),
             cost.rtas_reveals.join("; ")
         );
         for m in &cost.measures {
@@ -340,4 +342,13 @@ fn dp_section(
         let _ = writeln!(md, "\n![accuracy against reconstruction]({name}.png)\n\n{}\n", dp.caveat);
     }
     Ok(())
+}
+
+/// `, and N are ties (modeled times within 10%)` when there are ties.
+pub(crate) fn ties_text(ties: usize) -> String {
+    match ties {
+        0 => String::new(),
+        1 => ", and one is a tie (modeled times within 10% of each other)".into(),
+        n => format!(", and {n} are ties (modeled times within 10% of each other)"),
+    }
 }

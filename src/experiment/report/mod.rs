@@ -3,6 +3,7 @@
 //! what it shows); this file runs them in order, then the audit, and writes the Markdown.
 
 mod audit_md;
+pub(crate) use audit_md::ties_text;
 mod knowledge;
 mod linear;
 mod network;
@@ -14,7 +15,8 @@ mod training;
 
 use super::audit;
 use super::reference;
-use super::simulate::{ProtocolChoice, SimulateConfig, SimulateReport, record, simulate};
+use super::shared_runs::SharedRuns;
+use super::simulate::{ProtocolChoice, SimulateConfig, SimulateReport, simulate};
 use crate::analysis::{bounds, estimate};
 use crate::attacks::data::DataKind;
 use crate::attacks::{decoder, degree_matching, known_plaintext, linking, pixel_permutation};
@@ -32,6 +34,7 @@ use indicatif::ProgressBar;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How big a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +95,8 @@ struct Ctx<'a> {
     test: Prepared,
     hidden: ProgressBar,
     files: Vec<String>,
+    /// Runs the audit beside the sections shows too.
+    shared: Arc<SharedRuns>,
 }
 
 /// Notes a chart's PNG and SVG among the files written.
@@ -121,11 +126,15 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
     let (tr, te) = mnist::bundled_split()?;
     let (train, test) = (Prepared::new(&tr)?, Prepared::new(&te)?);
 
-    let mut cx = Ctx { out, size, seed, sc, all, train, test, hidden: ProgressBar::hidden(), files: Vec::new() };
-    // The audit shares nothing with the sections: it runs beside them (each is seeded on its own, so the
-    // output does not depend on which finishes first).
+    let shared = Arc::new(SharedRuns::default());
+    let mut cx =
+        Ctx { out, size, seed, sc, all, train, test, hidden: ProgressBar::hidden(), files: Vec::new(), shared };
+    // The audit runs beside the sections (each is seeded on its own, so the output does not depend on which
+    // finishes first); the one attack both show runs once, for whichever asks first (`SharedRuns`).
+    let for_audit = Arc::clone(&cx.shared);
     std::thread::scope(|scope| {
-        let audit = scope.spawn(|| audit::audit(size != Size::Full, seed, &ProgressBar::hidden()));
+        let audit =
+            scope.spawn(|| audit::audit_sharing(size != Size::Full, seed, &[], &ProgressBar::hidden(), for_audit));
         let sections = sections(&mut cx, pb);
         pb.set_message("report: audit");
         let audit = audit.join().map_err(|_| Error::Numerical("the audit thread panicked".into()))?;

@@ -38,6 +38,7 @@ impl Examples for Prepared {
 }
 
 /// Plaintext training with per-step timing on one core.
+#[derive(Clone)]
 pub(crate) struct PlainRun {
     /// The final parameters.
     pub(crate) params: Vec<ArrayD<f64>>,
@@ -53,6 +54,8 @@ pub(crate) struct PlainRun {
     pub(crate) infer_seconds: f64,
     /// The outputs of the first test examples.
     pub(crate) first_outputs: Vec<Vec<f64>>,
+    /// What it was trained on, when it is to be reused ([`super::simulate_plain`]).
+    pub(crate) key: Option<super::PlainKey>,
 }
 
 /// How many test examples' outputs a report shows.
@@ -109,6 +112,7 @@ pub(crate) fn run_plain(
             accuracy: correct as f64 / total.max(1) as f64,
             infer_seconds: infer_times.first().copied().unwrap_or(0.0),
             first_outputs,
+            key: None,
         })
     })
 }
