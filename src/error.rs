@@ -94,6 +94,9 @@ pub enum Error {
         /// The panic message.
         message: String,
     },
+    /// The run was stopped on request ([`crate::cancel`]: Ctrl-C in the Python package).
+    #[error("interrupted")]
+    Cancelled,
 }
 
 impl Error {

@@ -32,6 +32,7 @@
 pub mod alloc;
 pub mod analysis;
 pub mod attacks;
+pub mod cancel;
 pub mod cli;
 pub mod data;
 pub mod deploy;

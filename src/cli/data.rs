@@ -51,22 +51,67 @@ pub fn table_split(
     label: Option<&str>,
     standardize: bool,
 ) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
-    use crate::experiment::custom::Rows;
-    let table = crate::data::table::read_table(file, label)?;
-    let labels = table.labels.clone().ok_or_else(|| invalid("--label is needed to train"))?;
-    let cut = table.rows * 4 / 5;
-    if cut == 0 || cut == table.rows {
-        return Err(invalid(format!("{} rows cannot be split 80/20 into train and test", table.rows)));
+    split_table(crate::data::table::read_table(file, label)?, standardize)
+}
+
+/// A table's rows with their labels (an error if it has none).
+fn rows_of(table: crate::data::table::Table) -> Result<crate::experiment::custom::Rows> {
+    let labels = table.labels.ok_or_else(|| invalid("--label is needed to train"))?;
+    if labels.len() != table.rows || table.x.len() != table.rows * table.cols {
+        return Err(invalid(format!(
+            "{} labels and {} values for {} rows of {} features",
+            labels.len(),
+            table.x.len(),
+            table.rows,
+            table.cols
+        )));
     }
+    Ok(crate::experiment::custom::Rows { count: table.rows, dim: table.cols, x: table.x, labels })
+}
+
+/// A table cut 80/20 into train and test rows, as [`table_split`] cuts a file.
+pub fn split_table(
+    table: crate::data::table::Table,
+    standardize: bool,
+) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
+    use crate::experiment::custom::Rows;
+    let all = rows_of(table)?;
+    let cut = all.count * 4 / 5;
+    if cut == 0 || cut == all.count {
+        return Err(invalid(format!("{} rows cannot be split 80/20 into train and test", all.count)));
+    }
+    let d = all.dim;
     let part = |from: usize, to: usize| Rows {
         count: to - from,
-        dim: table.cols,
-        x: table.x[from * table.cols..to * table.cols].to_vec(),
-        labels: labels[from..to].to_vec(),
+        dim: d,
+        x: all.x[from * d..to * d].to_vec(),
+        labels: all.labels[from..to].to_vec(),
     };
-    let (mut train, mut test) = (part(0, cut), part(cut, table.rows));
+    Ok(standardized((part(0, cut), part(cut, all.count)), standardize))
+}
+
+/// Train and test tables given apart (standardized by the training rows' statistics with `standardize`).
+pub fn given_split(
+    (train, test): (crate::data::table::Table, crate::data::table::Table),
+    standardize: bool,
+) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
+    let (train, test) = (rows_of(train)?, rows_of(test)?);
+    if train.count == 0 || test.count == 0 {
+        return Err(invalid("the train and test sets need at least one row each"));
+    }
+    if train.dim != test.dim {
+        return Err(invalid(format!("train rows have {} features, test rows {}", train.dim, test.dim)));
+    }
+    Ok(standardized((train, test), standardize))
+}
+
+/// Every column shifted and scaled by the training rows' mean and standard deviation (a constant column by 1).
+fn standardized(
+    (mut train, mut test): (crate::experiment::custom::Rows, crate::experiment::custom::Rows),
+    standardize: bool,
+) -> (crate::experiment::custom::Rows, crate::experiment::custom::Rows) {
     if standardize {
-        let d = table.cols;
+        let d = train.dim;
         for j in 0..d {
             let col = || train.x.iter().skip(j).step_by(d);
             let mean = col().sum::<f64>() / train.count as f64;
@@ -77,5 +122,5 @@ pub fn table_split(
             }
         }
     }
-    Ok((train, test))
+    (train, test)
 }

@@ -96,36 +96,12 @@ where
             return 2;
         }
     };
-    if let Ok(path) = std::env::var("RTAS_RING_PATH")
-        && !crate::protocol::kernel::paths().contains(&path.as_str())
-    {
-        let known = crate::protocol::kernel::paths().join(", ");
-        eprintln!("error: RTAS_RING_PATH='{path}' is not available here (known: {known})");
-        return 2;
-    }
-    if let Some(path) = &cli.ring_path
-        && let Err(e) = crate::protocol::kernel::set_ring_path(path)
-    {
-        eprintln!("error: {e}");
-        return 2;
-    }
-    let result = match cli.command {
-        Command::Demo(args) => demo::run(args, cli.json),
-        Command::Bound(cmd) => bound::run(cmd, cli.json),
-        Command::Attack(cmd) => attack::run(cmd, cli.json),
-        Command::Audit(args) => audit::run(args, cli.json),
-        Command::Report(args) => report::run(args, cli.json),
-        Command::Estimate(cmd) => estimate::run(cmd, cli.json),
-        Command::Op(args) => op::run(args, cli.json),
-        Command::Simulate(args) => simulate::run(args, cli.json),
-        Command::Import(args) => import::run(args, cli.json),
-        Command::Plan(args) => plan::run(args, cli.json),
-        Command::Tables(args) => tables::run(args, cli.json),
-        Command::Calibrate(args) => calibrate::run(args, cli.json),
-        Command::Keys(args) => deploy::keys(args, cli.json),
-        Command::Party(args) => deploy::party(args, cli.json),
-        Command::Launch(args) => deploy::launch(args, cli.json),
-        Command::Probe(args) => deploy::probe(args, cli.json),
+    let result = match settings(&cli) {
+        Ok(()) => dispatch(cli.command, cli.json),
+        Err(line) => {
+            eprintln!("error: {line}");
+            return 2;
+        }
     };
     match result {
         Ok(text) => {
@@ -145,6 +121,125 @@ where
             2
         }
     }
+}
+
+/// The global settings of a command line (the ring path), or the one line saying why they cannot be used.
+fn settings(cli: &Cli) -> std::result::Result<(), String> {
+    if let Ok(path) = std::env::var("RTAS_RING_PATH")
+        && !crate::protocol::kernel::paths().contains(&path.as_str())
+    {
+        let known = crate::protocol::kernel::paths().join(", ");
+        return Err(format!("RTAS_RING_PATH='{path}' is not available here (known: {known})"));
+    }
+    if let Some(path) = &cli.ring_path {
+        crate::protocol::kernel::set_ring_path(path).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Runs a parsed command; its output (a table, or one JSON object with `json`).
+fn dispatch(command: Command, json: bool) -> crate::Result<String> {
+    match command {
+        Command::Demo(args) => demo::run(args, json),
+        Command::Bound(cmd) => bound::run(cmd, json),
+        Command::Attack(cmd) => attack::run(cmd, json),
+        Command::Audit(args) => audit::run(args, json),
+        Command::Report(args) => report::run(args, json),
+        Command::Estimate(cmd) => estimate::run(cmd, json),
+        Command::Op(args) => op::run(args, json),
+        Command::Simulate(args) => simulate::run(args, json),
+        Command::Import(args) => import::run(args, json),
+        Command::Plan(args) => plan::run(args, json),
+        Command::Tables(args) => tables::run(args, json),
+        Command::Calibrate(args) => calibrate::run(args, json),
+        Command::Keys(args) => deploy::keys(args, json),
+        Command::Party(args) => deploy::party(args, json),
+        Command::Launch(args) => deploy::launch(args, json),
+        Command::Probe(args) => deploy::probe(args, json),
+    }
+}
+
+/// Why a command run in-process ([`run_json`]) failed: the line the CLI would print after `error: `, and
+/// whether the caller's input was at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What went wrong, in one line.
+    pub message: String,
+    /// What kind of failure it is.
+    pub kind: FailureKind,
+}
+
+/// The kinds of [`Failure`] (the CLI exits with code 2 on every one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A flag, a value or an array the caller gave is wrong (unknown flag, zero, NaN, wrong size).
+    Usage,
+    /// A file could not be read or is not valid.
+    Data,
+    /// A numerical routine failed.
+    Numerical,
+    /// A protocol run failed (a party, a peer, the network).
+    Protocol,
+    /// The run was stopped by [`crate::cancel`].
+    Cancelled,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Self { message: message.into(), kind: FailureKind::Usage }
+    }
+}
+
+impl From<crate::Error> for Failure {
+    fn from(e: crate::Error) -> Self {
+        use crate::Error as E;
+        let kind = match &e {
+            E::InvalidArgument(_) => FailureKind::Usage,
+            E::Io { .. } | E::Idx { .. } | E::Data { .. } => FailureKind::Data,
+            E::Numerical(_) => FailureKind::Numerical,
+            E::Cancelled => FailureKind::Cancelled,
+            _ => FailureKind::Protocol,
+        };
+        Self { message: e.to_string(), kind }
+    }
+}
+
+/// Data given in memory instead of by a file (the Python package's NumPy arrays): a table of features and
+/// labels, used as `--data-file` would be (cut 80/20, standardized with `--standardize`), or train and test
+/// sets used as given.
+#[derive(Debug, Clone)]
+pub enum InMemory {
+    /// One table, split as `--data-file` is.
+    Table(crate::data::table::Table),
+    /// Train and test sets as given.
+    Split(crate::data::table::Table, crate::data::table::Table),
+}
+
+/// Runs the command line `args` (without the program name) in this process with `--json` and returns its
+/// JSON object, the same one `rtas ARGS --json` prints; `data` stands for `--data-file` where the command
+/// trains (`simulate`, `attack decoder`). For callers that are not a terminal (the Python package).
+pub fn run_json(args: &[String], data: Option<InMemory>) -> std::result::Result<String, Failure> {
+    if data.is_some() && args.iter().any(|a| a == "--data-file" || a == "--data" || a == "--label") {
+        return Err(Failure::usage("give the data either in memory or by --data, --data-file and --label, not both"));
+    }
+    // In-memory data stands where `--data-file` would (the flags that go with it, `--standardize`, need it).
+    let stand_in = data.as_ref().map(|_| ["--data-file".to_string(), "(arrays in memory)".to_string()]);
+    let argv = std::iter::once("rtas".to_string())
+        .chain(args.iter().cloned())
+        .chain(stand_in.into_iter().flatten())
+        .chain(["--json".to_string()]);
+    crate::cancel::clear();
+    let cli = Cli::try_parse_from(argv).map_err(|e| Failure::usage(one_line(&e.render().to_string())))?;
+    settings(&cli).map_err(Failure::usage)?;
+    let command = match (cli.command, data) {
+        (c, None) => c,
+        (Command::Simulate(mut a), Some(d)) => {
+            a.in_memory = Some(Box::new(d));
+            Command::Simulate(a)
+        }
+        _ => return Err(Failure::usage("in-memory data goes with simulate only")),
+    };
+    Ok(dispatch(command, true)?)
 }
 
 /// clap's message up to its first blank line, joined into one line.

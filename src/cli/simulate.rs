@@ -112,6 +112,9 @@ impl TrainArgs {
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
+    /// Data given in memory (the Python package), in place of `--data-file`'s file.
+    #[arg(skip)]
+    pub in_memory: Option<Box<super::InMemory>>,
     /// The model: logreg, cnn, or a model file (TOML, see models/).
     #[arg(long, value_parser = parse_model, value_name = "logreg|cnn|FILE")]
     pub model: ModelName,
@@ -232,13 +235,13 @@ pub fn run(a: SimulateArgs, json: bool) -> Result<String> {
         return run_file(&a, model, json);
     }
     let cfg = a.config()?;
-    let (train, test) = match &a.data_file {
-        Some(_) => {
+    let (train, test) = match a.data_file.is_some() || a.in_memory.is_some() {
+        true => {
             let (tr, te) = table_rows(&a)?;
             let prep = |r: crate::experiment::custom::Rows| crate::models::Prepared::from_rows(r.x, r.dim, &r.labels);
             (prep(tr)?, prep(te)?)
         }
-        None => a.data.load()?,
+        false => a.data.load()?,
     };
     let pb = bar(0, &format!("simulate {} {}", cfg.model.name(), cfg.protocol.name()));
     let out = simulate::simulate(&cfg, &train, &test, &pb)?;
@@ -389,6 +392,11 @@ pub(super) fn table(r: &SimulateReport) -> String {
 
 /// `--data-file` cut 80/20 into train and test rows (standardized with `--standardize`).
 fn table_rows(a: &SimulateArgs) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
+    match a.in_memory.as_deref().cloned() {
+        Some(super::InMemory::Table(t)) => return super::data::split_table(t, a.standardize),
+        Some(super::InMemory::Split(tr, te)) => return super::data::given_split((tr, te), a.standardize),
+        None => {}
+    }
     let file = a.data_file.as_ref().ok_or_else(|| crate::error::invalid("no --data-file"))?;
     super::data::table_split(file, a.label.as_deref(), a.standardize)
 }
@@ -398,9 +406,9 @@ fn table_rows(a: &SimulateArgs) -> Result<(crate::experiment::custom::Rows, crat
 fn run_file(a: &SimulateArgs, model: crate::models::ModelKind, json: bool) -> Result<String> {
     let net = model.net();
     use crate::experiment::custom::{self, CustomConfig, Rows};
-    let (train, test) = match &a.data_file {
-        Some(_) => table_rows(a)?,
-        None => {
+    let (train, test) = match a.data_file.is_some() || a.in_memory.is_some() {
+        true => table_rows(a)?,
+        false => {
             let (tr, te) = a.data.load()?;
             let rows = |p: &crate::models::Prepared| Rows {
                 count: p.count,
