@@ -22,3 +22,9 @@ pub fn clear() {
 pub fn check() -> Result<()> {
     if REQUESTED.load(Ordering::Relaxed) { Err(Error::Cancelled) } else { Ok(()) }
 }
+
+/// Counts `n` units of work done on `pb`, then [`check`]s: the long loops' one call per unit.
+pub fn tick(pb: &indicatif::ProgressBar, n: u64) -> Result<()> {
+    pb.inc(n);
+    check()
+}

@@ -118,7 +118,7 @@ where
             let size = block.min(trials - i * block);
             let mut rng = stream(seed, i);
             let c = f(&mut rng, size)?;
-            progress.inc(size);
+            crate::cancel::tick(progress, size)?;
             Ok(c)
         })
         .collect::<Result<Vec<[u64; 2]>>>()?;

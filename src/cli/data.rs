@@ -66,6 +66,17 @@ fn rows_of(table: crate::data::table::Table) -> Result<crate::experiment::custom
             table.cols
         )));
     }
+    if let Some(i) = table.x.iter().position(|v| !v.is_finite()) {
+        let v = table.x[i];
+        return Err(invalid(format!(
+            "row {}, column {}: {v} is not a finite number",
+            i / table.cols + 1,
+            i % table.cols + 1
+        )));
+    }
+    if let Some(i) = labels.iter().position(|v| !v.is_finite()) {
+        return Err(invalid(format!("row {}: label {} is not a finite number", i + 1, labels[i])));
+    }
     Ok(crate::experiment::custom::Rows { count: table.rows, dim: table.cols, x: table.x, labels })
 }
 

@@ -215,10 +215,20 @@ pub enum InMemory {
     Split(crate::data::table::Table, crate::data::table::Table),
 }
 
+/// What a command run in-process printed: its JSON object, and the table the CLI prints without `--json`
+/// (where the command draws one from the same result).
+#[derive(Debug, Clone)]
+pub struct Ran {
+    /// The JSON object `rtas ARGS --json` prints.
+    pub json: String,
+    /// The text `rtas ARGS` prints, drawn from the same result (no second run).
+    pub text: Option<String>,
+}
+
 /// Runs the command line `args` (without the program name) in this process with `--json` and returns its
-/// JSON object, the same one `rtas ARGS --json` prints; `data` stands for `--data-file` where the command
-/// trains (`simulate`, `attack decoder`). For callers that are not a terminal (the Python package).
-pub fn run_json(args: &[String], data: Option<InMemory>) -> std::result::Result<String, Failure> {
+/// JSON object, the same one `rtas ARGS --json` prints, and its table; `data` stands for `--data-file` where
+/// the command trains (`simulate`). For callers that are not a terminal (the Python package).
+pub fn run_json(args: &[String], data: Option<InMemory>) -> std::result::Result<Ran, Failure> {
     if data.is_some() && args.iter().any(|a| a == "--data-file" || a == "--data" || a == "--label") {
         return Err(Failure::usage("give the data either in memory or by --data, --data-file and --label, not both"));
     }
@@ -229,7 +239,8 @@ pub fn run_json(args: &[String], data: Option<InMemory>) -> std::result::Result<
         .chain(stand_in.into_iter().flatten())
         .chain(["--json".to_string()]);
     crate::cancel::clear();
-    let cli = Cli::try_parse_from(argv).map_err(|e| Failure::usage(one_line(&e.render().to_string())))?;
+    let cli = Cli::try_parse_from(argv)
+        .map_err(|e| Failure::usage(one_line(&e.render().to_string()).trim_start_matches("error: ").to_string()))?;
     settings(&cli).map_err(Failure::usage)?;
     let command = match (cli.command, data) {
         (c, None) => c,
@@ -239,7 +250,10 @@ pub fn run_json(args: &[String], data: Option<InMemory>) -> std::result::Result<
         }
         _ => return Err(Failure::usage("in-memory data goes with simulate only")),
     };
-    Ok(dispatch(command, true)?)
+    output::capture_tables();
+    let json = dispatch(command, true);
+    let tables = output::captured_tables();
+    Ok(Ran { json: json?, text: (tables.len() == 1).then(|| tables.concat()) })
 }
 
 /// clap's message up to its first blank line, joined into one line.

@@ -2,9 +2,29 @@
 
 use serde::Serialize;
 
+std::thread_local! {
+    /// The table beside the JSON, when an in-process caller asked for both ([`capture_tables`]).
+    static TABLES: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// From now on this thread's [`render`] calls in JSON mode also keep the table they would have drawn.
+pub fn capture_tables() {
+    TABLES.with(|t| *t.borrow_mut() = Some(Vec::new()));
+}
+
+/// The tables kept since [`capture_tables`] (in order), ending the capture.
+pub fn captured_tables() -> Vec<String> {
+    TABLES.with(|t| t.borrow_mut().take()).unwrap_or_default()
+}
+
 /// JSON of `value` when `json`, else the table `table()` draws.
 pub fn render<T: Serialize>(value: &T, json: bool, table: impl FnOnce(&T) -> String) -> crate::Result<String> {
     if json {
+        TABLES.with(|t| {
+            if let Some(kept) = t.borrow_mut().as_mut() {
+                kept.push(table(value));
+            }
+        });
         serde_json::to_string_pretty(value).map_err(|e| crate::Error::Numerical(format!("JSON output: {e}")))
     } else {
         Ok(table(value))

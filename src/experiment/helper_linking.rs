@@ -101,7 +101,7 @@ pub fn run(cfg: &HelperLinking, train: &Prepared, test: &Prepared, pb: &Progress
             let out = helper_linking::run(run.view(Role::Dealer)?, &know, truth)?;
             recovered += u64::from(out.vector_recovered);
             linked += out.slots_linked as f64 / out.slots as f64;
-            pb.inc(1);
+            crate::cancel::tick(pb, 1)?;
         }
         variants.push(VariantOutcome {
             helper,
@@ -187,7 +187,7 @@ pub fn run_values(
             named += u64::from(out.batch_named);
             low = low.min(out.member_low);
             high = high.max(out.outsider_high);
-            pb.inc(1);
+            crate::cancel::tick(pb, 1)?;
         }
         variants.push(ValueVariant {
             helper,

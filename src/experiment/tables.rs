@@ -167,7 +167,7 @@ pub fn tables(cfg: &TablesConfig, train: &Prepared, infer_pool: &Prepared, pb: &
             let r = simulate(&sc, train, &pool, &ProgressBar::hidden())?.report;
             out.push(measured(&r, "train", &r.train_step));
             out.push(measured(&r, "infer", &r.infer_batch));
-            pb.inc(1);
+            crate::cancel::tick(pb, 1)?;
         }
         // DP-SGD: plaintext, so one core's CPU and no bytes; its price is accuracy (the audit's dp-1-2.3).
         let mut sc = SimulateConfig::paper(model, ProtocolChoice::DpSgd);

@@ -359,7 +359,7 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
         }
         be.end_step();
         if let (Role::P0, Some(pb)) = (be.p.role, plan.progress) {
-            pb.inc(1);
+            crate::cancel::tick(pb, 1)?;
         }
     }
 

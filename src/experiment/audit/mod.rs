@@ -232,7 +232,7 @@ pub fn audit_sharing(
         let mut claims = Vec::new();
         for i in groups {
             claims.extend((CLAIMS[i].1)(&setting)?);
-            pb.inc(1);
+            crate::cancel::tick(pb, 1)?;
         }
         let dp =
             dp.map(|h| h.join().map_err(|_| crate::error::Error::Numerical("the DP row's thread panicked".into())));
@@ -244,7 +244,7 @@ pub fn audit_sharing(
     }
     let Setting { train, held_out, .. } = setting;
     let cost = if wanted("cost") { Some(cost::cost_claim(quick, seed, (&train, &held_out), &claims)?) } else { None };
-    pb.inc(1);
+    crate::cancel::tick(pb, 1)?;
     pb.finish_and_clear();
     Ok(AuditReport {
         rule: super::claims::RULE.into(),
@@ -286,7 +286,7 @@ pub fn audit_seeds(quick: bool, seeds: &[u64], only: &[String], pb: &ProgressBar
     let mut runs = Vec::with_capacity(seeds.len());
     for &seed in seeds {
         runs.push(audit_only(quick, seed, only, &ProgressBar::hidden())?);
-        pb.inc(1);
+        crate::cancel::tick(pb, 1)?;
     }
     let claims: Vec<Vec<Claim>> = runs.iter().map(|r| r.claims.clone()).collect();
     let rows = super::claims::across_seeds(seeds, &claims)?;

@@ -148,26 +148,26 @@ fn sections(cx: &mut Ctx<'_>, pb: &ProgressBar) -> Result<Vec<Section>> {
     let step = |msg: &str| pb.set_message(format!("report: {msg}"));
     step("linear bounds");
     sections.push(linear::section(cx)?);
-    pb.inc(1);
+    crate::cancel::tick(pb, 1)?;
     step("permutation bounds");
     sections.push(permutation::section(cx)?);
-    pb.inc(1);
+    crate::cancel::tick(pb, 1)?;
     step("protocol runs");
     let (traffic, runs) = traffic::section(cx)?;
     sections.push(traffic);
-    pb.inc(1);
+    crate::cancel::tick(pb, 1)?;
     step("network sweeps");
     sections.push(network::section(cx, &runs)?);
-    pb.inc(1);
+    crate::cancel::tick(pb, 1)?;
     step("training curves");
     sections.push(training::section(cx)?);
-    pb.inc(1);
+    crate::cancel::tick(pb, 1)?;
     step("reconstructions");
     sections.push(reconstructions::section(cx)?);
-    pb.inc(1);
+    crate::cancel::tick(pb, 1)?;
     step("attack success against knowledge");
     sections.push(knowledge::section(cx)?);
-    pb.inc(1);
+    crate::cancel::tick(pb, 1)?;
     step("plan");
     sections.push(plan_cost::section(cx)?);
     Ok(sections)
@@ -182,7 +182,7 @@ fn finish(
     pb: &ProgressBar,
 ) -> Result<ReportSummary> {
     let Ctx { mut files, out, size, seed, .. } = cx;
-    pb.inc(1);
+    crate::cancel::tick(pb, 1)?;
     pb.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     let mut md = String::new();

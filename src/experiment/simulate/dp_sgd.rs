@@ -219,7 +219,7 @@ pub(crate) fn run(
                 None => f64::NAN,
             });
             norms.extend(out.norms);
-            pb.inc(1);
+            crate::cancel::tick(pb, 1)?;
         }
         Ok((params, losses, acc, seconds, norms))
     })?;

@@ -90,7 +90,7 @@ pub(crate) fn run_plain(
             step_seconds.push((thread_cpu_ns() - t0) as f64 * 1e-9);
             losses.push(out.loss);
             batch_acc.push(model.net().correct(&out.yhat, &labels)? as f64 / rows.len() as f64);
-            pb.inc(1);
+            crate::cancel::tick(pb, 1)?;
         }
         let (mut correct, mut total, mut infer_times, mut first_outputs) = (0, 0, Vec::new(), Vec::new());
         for rows in infer {

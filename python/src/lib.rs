@@ -1,0 +1,130 @@
+//! `rtas._engine`: the Python package's native part. It runs rtas's own commands in this process
+//! (`rtas::cli::run_json`, the same code as `rtas ARGS --json`), on a worker thread with the GIL released,
+//! polling for Ctrl-C; NumPy arrays stand for `--data-file`. The Python modules beside it (`python/rtas/`)
+//! give every command a typed signature and wrap the JSON in result objects.
+
+use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use rtas::cli::{Failure, FailureKind, InMemory, Ran};
+use rtas::data::table::Table;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+pyo3::create_exception!(
+    _engine,
+    EngineError,
+    PyException,
+    "A failed command: args are (kind, message); rtas/_errors.py turns it into ValueError or an RtasError."
+);
+
+/// How often the waiting thread looks for Ctrl-C.
+const POLL: Duration = Duration::from_millis(50);
+/// How long an interrupted run may take to reach its next check and stop before the call returns anyway.
+const STOP_WAIT: Duration = Duration::from_secs(30);
+/// The worker's stack: the CLI's main thread has 8 MiB; deep model walks get the same margin and more.
+const STACK: usize = 64 << 20;
+
+fn kind(k: FailureKind) -> &'static str {
+    match k {
+        FailureKind::Usage => "usage",
+        FailureKind::Data => "data",
+        FailureKind::Numerical => "numerical",
+        FailureKind::Protocol => "protocol",
+        FailureKind::Cancelled => "cancelled",
+    }
+}
+
+fn engine_error(f: Failure) -> PyErr {
+    EngineError::new_err((kind(f.kind), f.message))
+}
+
+/// Runs `job` on a worker thread with the GIL released; Ctrl-C (any pending signal whose handler raises)
+/// asks the run to stop (`rtas::cancel`), waits up to [`STOP_WAIT`] for it, and raises the handler's error.
+fn run_detached(
+    py: Python<'_>,
+    job: impl FnOnce() -> Result<Ran, Failure> + Send + 'static,
+) -> PyResult<(String, Option<String>)> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("rtas".into())
+        .stack_size(STACK)
+        .spawn(move || {
+            let _ = tx.send(job());
+        })
+        .map_err(|e| EngineError::new_err(("protocol", format!("cannot start the run's thread: {e}"))))?;
+    // The receiver only crosses into the GIL-free closures by reference, which needs it Sync.
+    let rx = std::sync::Mutex::new(rx);
+    let wait = |d: Duration| rx.lock().map_err(|_| RecvTimeoutError::Disconnected).and_then(|r| r.recv_timeout(d));
+    loop {
+        match py.detach(|| wait(POLL)) {
+            Ok(Ok(ran)) => return Ok((ran.json, ran.text)),
+            Ok(Err(f)) => return Err(engine_error(f)),
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(signal) = py.check_signals() {
+                    rtas::cancel::request();
+                    let _ = py.detach(|| wait(STOP_WAIT));
+                    return Err(signal);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(EngineError::new_err(("protocol", "the run ended without a result (a panic inside rtas)")));
+            }
+        }
+    }
+}
+
+/// Runs `rtas ARGS --json` in this process: (the JSON object, the table the CLI prints without --json).
+#[pyfunction]
+fn run(py: Python<'_>, args: Vec<String>) -> PyResult<(String, Option<String>)> {
+    run_detached(py, move || rtas::cli::run_json(&args, None))
+}
+
+/// A table from NumPy arrays: features (rows x columns) and one label per row. One copy into rtas's
+/// row-major layout (a view is read in place when C-contiguous; the copy is what the worker thread owns).
+fn table(x: &PyReadonlyArray2<'_, f64>, y: &PyReadonlyArray1<'_, f64>, what: &str) -> PyResult<Table> {
+    let (rows, cols) = (x.shape()[0], x.shape()[1]);
+    if y.len() != rows {
+        return Err(EngineError::new_err(("usage", format!("{what}: {rows} rows of features but {} labels", y.len()))));
+    }
+    let values: Vec<f64> = match x.as_slice() {
+        Ok(s) => s.to_vec(),
+        Err(_) => x.as_array().iter().copied().collect(),
+    };
+    let labels: Vec<f64> = match y.as_slice() {
+        Ok(s) => s.to_vec(),
+        Err(_) => y.as_array().iter().copied().collect(),
+    };
+    Ok(Table { rows, cols, names: (0..cols).map(|j| format!("x{j}")).collect(), x: values, labels: Some(labels) })
+}
+
+/// Runs `rtas simulate ARGS --json` on arrays: `x, y` cut 80/20 as `--data-file` is, or with `x_test, y_test`
+/// the train and test sets as given.
+#[pyfunction]
+#[pyo3(signature = (args, x, y, x_test=None, y_test=None))]
+fn simulate(
+    py: Python<'_>,
+    args: Vec<String>,
+    x: PyReadonlyArray2<'_, f64>,
+    y: PyReadonlyArray1<'_, f64>,
+    x_test: Option<PyReadonlyArray2<'_, f64>>,
+    y_test: Option<PyReadonlyArray1<'_, f64>>,
+) -> PyResult<(String, Option<String>)> {
+    let train = table(&x, &y, "data")?;
+    let data = match (x_test, y_test) {
+        (None, None) => InMemory::Table(train),
+        (Some(xt), Some(yt)) => InMemory::Split(train, table(&xt, &yt, "test")?),
+        _ => return Err(EngineError::new_err(("usage", "x_test and y_test go together"))),
+    };
+    run_detached(py, move || rtas::cli::run_json(&args, Some(data)))
+}
+
+/// The native part of the `rtas` package.
+#[pymodule]
+fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(simulate, m)?)?;
+    m.add("EngineError", m.py().get_type::<EngineError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,142 @@
+"""Protocol runs, attacks, plan, audit and report against the CLI; NumPy round trips; interruption."""
+
+import _thread
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import rtas
+from conftest import untimed
+
+
+def test_simulate_on_the_bundled_digits_equals_the_cli(cli):
+    r = rtas.simulate("logreg", "rtas", max_steps=3, seed=5)
+    want = cli("simulate", "--model", "logreg", "--protocol", "rtas", "--max-steps", 3, "--seed", 5)
+    assert untimed(r.to_dict()) == untimed(want)
+    assert isinstance(r.loss_curve, np.ndarray) and r.loss_curve.shape == (3,)
+    assert not r.loss_curve.flags.writeable
+    assert r.train_step.bytes_p0_p1 > 0 and r.steps == 3
+    assert "simulate logreg under rtas" in str(r) or "logreg" in str(r)
+
+
+def _table(rows=250, cols=6, seed=0):
+    g = np.random.default_rng(seed)
+    x = g.normal(size=(rows, cols))
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(float)
+    return x, y
+
+
+def test_numpy_arrays_train_as_the_same_table_from_a_file(cli, tmp_path):
+    x, y = _table()
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    (tmp_path / "logreg.toml").write_text(rtas._LOGREG.format(width=6))
+    for protocol in ["plain", "rtas", "mpc"]:
+        got = rtas.simulate("logreg", protocol, data=(x, y), batch=16, lr=0.2, seed=3, standardize=True)
+        want = cli("simulate", "--model", tmp_path / "logreg.toml", "--protocol", protocol, "--batch", 16, "--lr", 0.2, "--seed", 3,
+                   "--data-file", tmp_path / "x.npy", "--label", tmp_path / "y.npy", "--standardize")
+        # The model's name is its file's path, a temporary one for the arrays' logistic regression.
+        got, want = untimed(got.to_dict()), untimed(want)
+        assert got.pop("model") != want.pop("model")
+        assert got == want, protocol
+    # A view that is not C-contiguous (every other column of a wider array) reads the same values.
+    wide = np.repeat(x, 2, axis=1)
+    strided = rtas.simulate("logreg", "plain", data=(wide[:, ::2], y), batch=16, lr=0.2, seed=3)
+    plain = rtas.simulate("logreg", "plain", data=(np.ascontiguousarray(x), y), batch=16, lr=0.2, seed=3)
+    strided, plain = untimed(strided.to_dict()), untimed(plain.to_dict())
+    assert strided.pop("model").endswith("logreg-6.toml") and plain.pop("model").endswith("logreg-6.toml")
+    assert strided == plain
+
+
+def test_train_and_test_arrays_given_apart():
+    x, y = _table(300)
+    r = rtas.simulate("logreg", "rtas", data=(x[:200], y[:200]), test=(x[200:], y[200:]), batch=20, lr=0.2, seed=1)
+    assert r.train_size == 200 and r.test_size == 100
+    assert 0.5 < r.accuracy <= 1.0
+
+
+def test_bad_arrays_and_options_are_value_errors():
+    x, y = _table(50)
+    bad = x.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="row 4, column 3"):
+        rtas.simulate("logreg", "plain", data=(bad, y), batch=8)
+    with pytest.raises(ValueError, match="50 rows of features but 49 labels"):
+        rtas.simulate("logreg", "plain", data=(x, y[:-1]))
+    with pytest.raises(ValueError, match="2-D"):
+        rtas.simulate("logreg", "plain", data=(x[0], y))
+    with pytest.raises(ValueError, match="protocol"):
+        rtas.simulate("logreg", "no-such-protocol", max_steps=1)
+    with pytest.raises(ValueError, match="--batch"):
+        rtas.simulate("logreg", "rtas", batch=0, max_steps=1)
+    with pytest.raises(ValueError, match="neither logreg, cnn nor a model file"):
+        rtas.simulate("/no/such/model.toml", "plain", max_steps=1)
+    with pytest.raises(ValueError, match="model must be"):
+        rtas.simulate(3.5, "plain")
+
+
+def test_attacks_equal_the_cli_for_the_same_seed(cli):
+    dm = rtas.attack.degree_matching(users=300, items=80, per_user=10, seed=4)
+    assert dm.to_dict() == cli("attack", "degree-matching", "--users", 300, "--items", 80, "--per-user", 10, "--seed", 4)
+    kp = rtas.attack.known_plaintext(data="gaussian", rows=300, dim=20, outputs=20, known=[5, 25], seed=2)
+    want = cli("attack", "known-plaintext", "--data", "gaussian", "--rows", 300, "--dim", 20, "--outputs", 20,
+               "--known", "5,25", "--seed", 2)
+    assert untimed(kp.to_dict()) == untimed(want)
+    hv = rtas.attack.helper_view(steps=2, seed=1)
+    assert untimed(hv.to_dict()) == untimed(cli("attack", "helper-view", "--steps", 2, "--seed", 1))
+
+
+def test_plan_has_a_row_per_protocol(cli):
+    p = rtas.plan("logreg", ["rtas", "mpc"], batch=32)
+    want = cli("plan", "--model", "logreg", "--protocols", "rtas,mpc", "--batch", 32)
+    assert untimed(p.to_dict()) == untimed(want)
+    pd = pytest.importorskip("pandas")
+    frame = p.to_pandas()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 2
+
+
+def test_audit_of_some_claims_equals_the_cli(cli):
+    a = rtas.audit(quick=True, claims=["thm-3.4", "def-3.1"], seed=1)
+    want = cli("audit", "--quick", "--claims", "thm-3.4,def-3.1", "--seed", 1)
+    assert untimed(a.to_dict()) == untimed(want)
+    assert {c.id for c in a.claims} >= {"thm-3.4"}
+    assert all(c.verdict for c in a.claims)
+
+
+def test_report_writes_its_charts(tmp_path):
+    r = rtas.report(tmp_path / "out", quick=True, seed=1)
+    files = set(r.files)
+    assert "README.md" in files and any(f.endswith(".png") for f in files)
+    assert (tmp_path / "out" / "README.md").exists()
+
+
+def test_ctrl_c_stops_a_long_run_and_the_next_run_works():
+    # A CNN under mpc for many steps runs for minutes; Ctrl-C (simulated) must stop it within seconds.
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        rtas.simulate("cnn", "mpc", max_steps=2000, seed=1)
+    assert time.monotonic() - start < 20
+    timer.cancel()
+    assert rtas.bound.linking(100, 3).rows == 100
+
+
+def test_the_engine_releases_the_gil():
+    # Another Python thread keeps counting while the engine works.
+    counted = []
+
+    def count():
+        n = 0
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            n += 1
+        counted.append(n)
+
+    t = threading.Thread(target=count)
+    t.start()
+    rtas.estimate.linear(200, 50, relative=0.9, trials=20000, seed=1)
+    t.join()
+    assert counted and counted[0] > 10000
