@@ -1,0 +1,23 @@
+"""Type stubs of rtas's native part (python/src/lib.rs)."""
+
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class EngineError(Exception):
+    """args: (kind, message); kind is usage, data, numerical, protocol or cancelled."""
+
+def run(args: Sequence[str]) -> Tuple[str, Optional[str]]:
+    """Runs `rtas ARGS --json` in this process: (its JSON object, the table the CLI prints)."""
+
+def simulate(
+    args: Sequence[str],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    x_test: Optional[npt.NDArray[np.float64]] = None,
+    y_test: Optional[npt.NDArray[np.float64]] = None,
+) -> Tuple[str, Optional[str]]:
+    """Runs `rtas simulate ARGS --json` with the arrays in place of --data-file."""
