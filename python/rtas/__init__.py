@@ -35,6 +35,7 @@ __all__ = [
     "audit",
     "bound",
     "estimate",
+    "logreg_toml",
     "plan",
     "report",
     "simulate",
@@ -60,6 +61,15 @@ target = "value"
 """
 
 
+def logreg_toml(width: int) -> str:
+    """The model file (TOML) of the paper's logistic regression on ``width`` features: one dense unit, a
+    sigmoid, squared error on a 0/1 label (what ``simulate("logreg", data=(X, y))`` trains when X is not
+    784 wide). Write it to a file to pass it as ``model=`` to an attack."""
+    if not isinstance(width, int) or width < 1:
+        raise InvalidInput(f"width must be a positive integer, got {width!r}")
+    return _LOGREG.format(width=width)
+
+
 def _model(model: Model, width: Optional[int], keep: list) -> str:
     """The ``--model`` value: names and paths as they are; a torch module exported to ONNX in a temporary
     file (kept alive in ``keep`` for the call)."""
@@ -70,7 +80,7 @@ def _model(model: Model, width: Optional[int], keep: list) -> str:
         keep.append(tmp)
         path = os.path.join(tmp.name, f"logreg-{width}.toml")
         with open(path, "w") as f:
-            f.write(_LOGREG.format(width=width))
+            f.write(logreg_toml(width))
         return path
     if isinstance(model, (str, os.PathLike)):
         return os.fspath(model)

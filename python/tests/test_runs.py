@@ -32,7 +32,7 @@ def test_numpy_arrays_train_as_the_same_table_from_a_file(cli, tmp_path):
     x, y = _table()
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)
-    (tmp_path / "logreg.toml").write_text(rtas._LOGREG.format(width=6))
+    (tmp_path / "logreg.toml").write_text(rtas.logreg_toml(6))
     for protocol in ["plain", "rtas", "mpc"]:
         got = rtas.simulate("logreg", protocol, data=(x, y), batch=16, lr=0.2, seed=3, standardize=True)
         want = cli("simulate", "--model", tmp_path / "logreg.toml", "--protocol", protocol, "--batch", 16, "--lr", 0.2, "--seed", 3,

@@ -487,7 +487,7 @@ fn secure_run<A: crate::protocol::nonlinear::Nonlinear>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiment::simulate::dp_sgd::{DpConfig, DpNoise, DpSampling};
+    use dp_sgd::{DpConfig, DpNoise, DpSampling};
 
     #[test]
     fn a_reused_plaintext_run_gives_simulates_results_and_refuses_another_setting() {
