@@ -140,3 +140,23 @@ def test_the_engine_releases_the_gil():
     rtas.estimate.linear(200, 50, relative=0.9, trials=20000, seed=1)
     t.join()
     assert counted and counted[0] > 10000
+
+
+def test_the_example_runs_on_the_bundled_table(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "compare_protocols.py"), "--out", str(tmp_path)],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+    )
+    assert "RTAS-fast's third party rebuilds" in out.stdout
+    import csv
+
+    with open(tmp_path / "summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["protocol"] for r in rows] == ["plain", "rtas", "rtas-fast", "mpc", "dp-sgd"]
+    assert all(0.5 < float(r["accuracy"]) <= 1 for r in rows)
+    assert float(rows[3]["offline bytes"]) > float(rows[1]["offline bytes"])  # mpc's keys
