@@ -143,6 +143,7 @@ def simulate(
     train_size: Optional[int] = None,
     test_size: Optional[int] = None,
     input_width: Optional[int] = None,
+    views: bool = False,
     seed: Optional[int] = None,
 ) -> Result:
     """Trains and tests ``model`` under ``protocol`` (plain, rtas, rtas-fast, mpc, dp-sgd), as ``rtas
@@ -153,7 +154,10 @@ def simulate(
     features (one dense unit, a sigmoid, squared error on a 0/1 label: models/loans-logreg.toml's shape).
     ``data=None`` trains on the bundled MNIST digits; ``data=(X, y)`` on your arrays (rows x features, one
     class label per row), cut 80/20 into train and test as ``--data-file`` is, or with ``test=(X_test,
-    y_test)`` as given. One copy of the arrays is made for the engine."""
+    y_test)`` as given. One copy of the arrays is made for the engine.
+
+    ``views=True`` keeps what every role saw (``result.views``: the messages it received, its inputs, its
+    seeds), the material every attack of ``rtas.attack`` reads; a secure protocol only."""
     keep: list = []
     arrays = None if data is None else _arrays(data, test)
     width = None if arrays is None else arrays[0].shape[1]
@@ -184,8 +188,8 @@ def simulate(
     if data is None:
         if test is not None:
             raise InvalidInput("test=(X, y) goes with data=(X, y)")
-        return run(["simulate"], **options)
-    return run_arrays(["simulate"], arrays, **options)
+        return run(["simulate"], views=views, **options)
+    return run_arrays(["simulate"], arrays, views=views, **options)
 
 
 def plan(

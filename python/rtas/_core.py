@@ -41,31 +41,33 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def run(command: Sequence[str], table_key: Optional[str] = None, **options: Any) -> "Result":
-    """Runs ``rtas COMMAND --flags --json`` in this process and wraps its JSON."""
+def run(command: Sequence[str], table_key: Optional[str] = None, views: bool = False, **options: Any) -> "Result":
+    """Runs ``rtas COMMAND --flags --json`` in this process and wraps its JSON (and the roles' views)."""
     args = list(command) + flags(**options)
     try:
-        text, table = _engine.run(args)
+        text, table, seen = _engine.run(args, views)
     except _engine.EngineError as e:
         raise_from_engine(e)
-    return Result(" ".join(command), json.loads(text), table, table_key)
+    return Result(" ".join(command), json.loads(text), table, table_key, seen)
 
 
-def run_arrays(command: Sequence[str], arrays: tuple, table_key: Optional[str] = None, **options: Any) -> "Result":
+def run_arrays(
+    command: Sequence[str], arrays: tuple, table_key: Optional[str] = None, views: bool = False, **options: Any
+) -> "Result":
     """:func:`run` for ``simulate`` with NumPy arrays in place of ``--data-file``."""
     args = list(command) + flags(**options)
     try:
-        text, table = _engine.simulate(args, *arrays)
+        text, table, seen = _engine.simulate(args, *arrays, views=views)
     except _engine.EngineError as e:
         raise_from_engine(e)
-    return Result(" ".join(command), json.loads(text), table, table_key)
+    return Result(" ".join(command), json.loads(text), table, table_key, seen)
 
 
 def _wrap(value: Any) -> Any:
     """JSON values as Python reads them best: objects as Results, lists of numbers (or of equal-length
     lists of numbers) as read-only NumPy arrays, other lists as tuples."""
     if isinstance(value, Mapping):
-        return Result("", dict(value), None, None)
+        return Result("", dict(value), None, None, None)
     if isinstance(value, list):
         if value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
             a = np.asarray(value, dtype=float if any(isinstance(v, float) for v in value) else np.int64)
@@ -86,18 +88,34 @@ class Result:
     ``to_dict()`` gives the JSON object exactly as ``rtas ... --json`` prints it; ``to_pandas()`` the rows of
     its main table as a DataFrame (pandas needed); ``str()`` the table the CLI prints."""
 
-    __slots__ = ("_command", "_data", "_table", "_table_key")
+    __slots__ = ("_command", "_data", "_table", "_table_key", "_views")
 
-    def __init__(self, command: str, data: dict, table: Optional[str], table_key: Optional[str]):
+    def __init__(
+        self, command: str, data: dict, table: Optional[str], table_key: Optional[str], views: Optional[dict] = None
+    ):
+        object.__setattr__(self, "_views", views)
         object.__setattr__(self, "_command", command)
         object.__setattr__(self, "_data", data)
         object.__setattr__(self, "_table", table)
         object.__setattr__(self, "_table_key", table_key)
 
+    @property
+    def views(self) -> dict:
+        """Every role's view of a secure run (``simulate(..., views=True)``): role -> {"received": [{"from",
+        "label", "phase", "kind", "value"}], "inputs": {name: value}, "seeds": [(shared with, 16 bytes)]}; ring
+        elements are uint64 arrays (Z_2^64, fixed point at --frac-bits), floats float64 arrays. Not part of
+        ``to_dict()`` (the CLI's JSON has no views)."""
+        seen = object.__getattribute__(self, "_views")
+        if seen is None:
+            raise AttributeError("this result has no views: pass views=True to simulate")
+        return seen
+
     def __getattr__(self, name: str) -> Any:
         data = object.__getattribute__(self, "_data")
         if name in data:
             return _wrap(data[name])
+        if name == "views":
+            raise AttributeError("this result has no views: pass views=True to simulate")
         raise AttributeError(f"{name!r} is not in this result; its keys: {', '.join(data)}")
 
     def __getitem__(self, key: str) -> Any:

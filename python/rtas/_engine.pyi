@@ -1,6 +1,6 @@
 """Type stubs of rtas's native part (python/src/lib.rs)."""
 
-from typing import Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -10,8 +10,11 @@ __version__: str
 class EngineError(Exception):
     """args: (kind, message); kind is usage, data, numerical, protocol or cancelled."""
 
-def run(args: Sequence[str]) -> Tuple[str, Optional[str]]:
-    """Runs `rtas ARGS --json` in this process: (its JSON object, the table the CLI prints)."""
+Views = Dict[str, Dict[str, Any]]
+
+def run(args: Sequence[str], views: bool = False) -> Tuple[str, Optional[str], Optional[Views]]:
+    """Runs `rtas ARGS --json` in this process: (its JSON object, the table the CLI prints, the roles' views
+    when asked for)."""
 
 def simulate(
     args: Sequence[str],
@@ -19,5 +22,6 @@ def simulate(
     y: npt.NDArray[np.float64],
     x_test: Optional[npt.NDArray[np.float64]] = None,
     y_test: Optional[npt.NDArray[np.float64]] = None,
-) -> Tuple[str, Optional[str]]:
+    views: bool = False,
+) -> Tuple[str, Optional[str], Optional[Views]]:
     """Runs `rtas simulate ARGS --json` with the arrays in place of --data-file."""

@@ -3,11 +3,13 @@
 //! polling for Ctrl-C; NumPy arrays stand for `--data-file`. The Python modules beside it (`python/rtas/`)
 //! give every command a typed signature and wrap the JSON in result objects.
 
-use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
 use rtas::cli::{Failure, FailureKind, InMemory, Ran};
 use rtas::data::table::Table;
+use rtas::net::message::Payload;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
@@ -41,10 +43,7 @@ fn engine_error(f: Failure) -> PyErr {
 
 /// Runs `job` on a worker thread with the GIL released; Ctrl-C (any pending signal whose handler raises)
 /// asks the run to stop (`rtas::cancel`), waits up to [`STOP_WAIT`] for it, and raises the handler's error.
-fn run_detached(
-    py: Python<'_>,
-    job: impl FnOnce() -> Result<Ran, Failure> + Send + 'static,
-) -> PyResult<(String, Option<String>)> {
+fn run_detached(py: Python<'_>, job: impl FnOnce() -> Result<Ran, Failure> + Send + 'static) -> PyResult<Ran> {
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
         .name("rtas".into())
@@ -58,7 +57,7 @@ fn run_detached(
     let wait = |d: Duration| rx.lock().map_err(|_| RecvTimeoutError::Disconnected).and_then(|r| r.recv_timeout(d));
     loop {
         match py.detach(|| wait(POLL)) {
-            Ok(Ok(ran)) => return Ok((ran.json, ran.text)),
+            Ok(Ok(ran)) => return Ok(ran),
             Ok(Err(f)) => return Err(engine_error(f)),
             Err(RecvTimeoutError::Timeout) => {
                 if let Err(signal) = py.check_signals() {
@@ -74,10 +73,64 @@ fn run_detached(
     }
 }
 
-/// Runs `rtas ARGS --json` in this process: (the JSON object, the table the CLI prints without --json).
+/// A payload as Python reads it: ring elements (Z_2^64) and floats as NumPy arrays of their shape, a seed
+/// as 16 bytes.
+fn payload<'py>(py: Python<'py>, p: Payload) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match p {
+        Payload::Ring(a) => a.into_pyarray(py).into_any(),
+        Payload::Float(a) => a.into_pyarray(py).into_any(),
+        Payload::Seed(s) => PyBytes::new(py, &s).into_any(),
+        Payload::Shape(s) => PyList::new(py, s)?.into_any(),
+    })
+}
+
+/// Every role's view as Python dicts: role -> {received: [{from, label, phase, kind, value}], inputs:
+/// {name: value}, seeds: [(shared with, 16 bytes)]}.
+fn views<'py>(py: Python<'py>, views: rtas::cli::Views) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    for (role, view) in views {
+        let v = PyDict::new(py);
+        let received = PyList::empty(py);
+        for e in view.received {
+            let d = PyDict::new(py);
+            d.set_item("from", e.from.to_string())?;
+            d.set_item("label", e.label.to_string())?;
+            d.set_item("phase", e.phase.to_string())?;
+            d.set_item("kind", format!("{:?}", e.kind))?;
+            d.set_item("value", payload(py, e.payload)?)?;
+            received.append(d)?;
+        }
+        v.set_item("received", received)?;
+        let inputs = PyDict::new(py);
+        for (name, p) in view.inputs {
+            inputs.set_item(name, payload(py, p)?)?;
+        }
+        v.set_item("inputs", inputs)?;
+        let seeds = PyList::empty(py);
+        for (with, seed) in view.seeds {
+            seeds.append((with.to_string(), PyBytes::new(py, &seed)))?;
+        }
+        v.set_item("seeds", seeds)?;
+        out.set_item(role.to_string(), v)?;
+    }
+    Ok(out)
+}
+
+/// What a call returns: (the JSON object, the table the CLI prints without --json, the views or None).
+type Returned<'py> = (String, Option<String>, Option<Bound<'py, PyDict>>);
+
+fn returned(py: Python<'_>, ran: Ran) -> PyResult<Returned<'_>> {
+    let v = ran.views.map(|v| views(py, v)).transpose()?;
+    Ok((ran.json, ran.text, v))
+}
+
+/// Runs `rtas ARGS --json` in this process: (the JSON object, the table the CLI prints without --json,
+/// every role's view when `views` and the command is a secure `simulate`).
 #[pyfunction]
-fn run(py: Python<'_>, args: Vec<String>) -> PyResult<(String, Option<String>)> {
-    run_detached(py, move || rtas::cli::run_json(&args, None))
+#[pyo3(signature = (args, views=false))]
+fn run(py: Python<'_>, args: Vec<String>, views: bool) -> PyResult<Returned<'_>> {
+    let ran = run_detached(py, move || rtas::cli::run_json(&args, None, views))?;
+    returned(py, ran)
 }
 
 /// A table from NumPy arrays: features (rows x columns) and one label per row. One copy into rtas's
@@ -101,22 +154,24 @@ fn table(x: &PyReadonlyArray2<'_, f64>, y: &PyReadonlyArray1<'_, f64>, what: &st
 /// Runs `rtas simulate ARGS --json` on arrays: `x, y` cut 80/20 as `--data-file` is, or with `x_test, y_test`
 /// the train and test sets as given.
 #[pyfunction]
-#[pyo3(signature = (args, x, y, x_test=None, y_test=None))]
-fn simulate(
-    py: Python<'_>,
+#[pyo3(signature = (args, x, y, x_test=None, y_test=None, views=false))]
+fn simulate<'py>(
+    py: Python<'py>,
     args: Vec<String>,
-    x: PyReadonlyArray2<'_, f64>,
-    y: PyReadonlyArray1<'_, f64>,
-    x_test: Option<PyReadonlyArray2<'_, f64>>,
-    y_test: Option<PyReadonlyArray1<'_, f64>>,
-) -> PyResult<(String, Option<String>)> {
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    x_test: Option<PyReadonlyArray2<'py, f64>>,
+    y_test: Option<PyReadonlyArray1<'py, f64>>,
+    views: bool,
+) -> PyResult<Returned<'py>> {
     let train = table(&x, &y, "data")?;
     let data = match (x_test, y_test) {
         (None, None) => InMemory::Table(train),
         (Some(xt), Some(yt)) => InMemory::Split(train, table(&xt, &yt, "test")?),
         _ => return Err(EngineError::new_err(("usage", "x_test and y_test go together"))),
     };
-    run_detached(py, move || rtas::cli::run_json(&args, Some(data)))
+    let ran = run_detached(py, move || rtas::cli::run_json(&args, Some(data), views))?;
+    returned(py, ran)
 }
 
 /// The native part of the `rtas` package.

@@ -160,3 +160,20 @@ def test_the_example_runs_on_the_bundled_table(tmp_path):
     assert [r["protocol"] for r in rows] == ["plain", "rtas", "rtas-fast", "mpc", "dp-sgd"]
     assert all(0.5 < float(r["accuracy"]) <= 1 for r in rows)
     assert float(rows[3]["offline bytes"]) > float(rows[1]["offline bytes"])  # mpc's keys
+
+
+def test_views_are_what_each_role_received():
+    r = rtas.simulate("logreg", "rtas-fast", max_steps=2, seed=2, views=True)
+    assert set(r.views) >= {"P0", "P1", "D", "T"}
+    third = r.views["T"]["received"]
+    # RTAS-fast's third party receives the first layer's output as shares: one array per message, its bytes
+    # what the ledger counts for the link.
+    assert third and all(isinstance(m["value"], np.ndarray) for m in third if m["kind"] != "Seed")
+    received = sum(m["value"].nbytes for m in third if isinstance(m["value"], np.ndarray))
+    links = [l for l in r.train_step.traffic.by_link if l.to == "T"]
+    assert received >= sum(l.bytes for l in links) > 0
+    assert "views" not in r.to_dict()
+    with pytest.raises(AttributeError, match="views=True"):
+        rtas.simulate("logreg", "rtas", max_steps=1).views
+    with pytest.raises(ValueError, match="has none"):
+        rtas.simulate("logreg", "plain", max_steps=1, views=True)

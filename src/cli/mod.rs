@@ -16,6 +16,7 @@ mod plan;
 mod progress;
 mod report;
 mod simulate;
+pub use simulate::Views;
 mod tables;
 
 use clap::{Parser, Subcommand};
@@ -223,12 +224,15 @@ pub struct Ran {
     pub json: String,
     /// The text `rtas ARGS` prints, drawn from the same result (no second run).
     pub text: Option<String>,
+    /// Every role's view of the run, when asked for (`simulate` of a secure protocol).
+    pub views: Option<simulate::Views>,
 }
 
 /// Runs the command line `args` (without the program name) in this process with `--json` and returns its
 /// JSON object, the same one `rtas ARGS --json` prints, and its table; `data` stands for `--data-file` where
-/// the command trains (`simulate`). For callers that are not a terminal (the Python package).
-pub fn run_json(args: &[String], data: Option<InMemory>) -> std::result::Result<Ran, Failure> {
+/// the command trains (`simulate`); `views` keeps every role's view of a simulated secure run. For callers
+/// that are not a terminal (the Python package).
+pub fn run_json(args: &[String], data: Option<InMemory>, views: bool) -> std::result::Result<Ran, Failure> {
     if data.is_some() && args.iter().any(|a| a == "--data-file" || a == "--data" || a == "--label") {
         return Err(Failure::usage("give the data either in memory or by --data, --data-file and --label, not both"));
     }
@@ -243,17 +247,20 @@ pub fn run_json(args: &[String], data: Option<InMemory>) -> std::result::Result<
         .map_err(|e| Failure::usage(one_line(&e.render().to_string()).trim_start_matches("error: ").to_string()))?;
     settings(&cli).map_err(Failure::usage)?;
     let command = match (cli.command, data) {
-        (c, None) => c,
-        (Command::Simulate(mut a), Some(d)) => {
-            a.in_memory = Some(Box::new(d));
+        (Command::Simulate(mut a), d) => {
+            a.in_memory = d.map(Box::new);
+            a.keep_views = views;
             Command::Simulate(a)
         }
-        _ => return Err(Failure::usage("in-memory data goes with simulate only")),
+        (_, Some(_)) => return Err(Failure::usage("in-memory data goes with simulate only")),
+        (_, None) if views => return Err(Failure::usage("views come from simulate only")),
+        (c, None) => c,
     };
     output::capture_tables();
     let json = dispatch(command, true);
     let tables = output::captured_tables();
-    Ok(Ran { json: json?, text: (tables.len() == 1).then(|| tables.concat()) })
+    let views = simulate::take_views();
+    Ok(Ran { json: json?, text: (tables.len() == 1).then(|| tables.concat()), views })
 }
 
 /// clap's message up to its first blank line, joined into one line.

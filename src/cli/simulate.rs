@@ -115,6 +115,9 @@ pub struct SimulateArgs {
     /// Data given in memory (the Python package), in place of `--data-file`'s file.
     #[arg(skip)]
     pub in_memory: Option<Box<super::InMemory>>,
+    /// Keep every role's view of the secure run for an in-process caller ([`take_views`]).
+    #[arg(skip)]
+    pub keep_views: bool,
     /// The model: logreg, cnn, or a model file (TOML, see models/).
     #[arg(long, value_parser = parse_model, value_name = "logreg|cnn|FILE")]
     pub model: ModelName,
@@ -234,7 +237,16 @@ pub fn run(a: SimulateArgs, json: bool) -> Result<String> {
     if !model.is_paper() && matches!(a.protocol, ProtocolName::Plain) {
         return run_file(&a, model, json);
     }
-    let cfg = a.config()?;
+    let mut cfg = a.config()?;
+    if a.keep_views {
+        if !matches!(cfg.protocol, simulate::ProtocolChoice::Secure(_)) {
+            return Err(crate::error::invalid(format!(
+                "views are what the roles of a secure run saw; --protocol {} has none",
+                cfg.protocol.name()
+            )));
+        }
+        cfg.record_views = true;
+    }
     let (train, test) = match a.data_file.is_some() || a.in_memory.is_some() {
         true => {
             let (tr, te) = table_rows(&a)?;
@@ -245,6 +257,10 @@ pub fn run(a: SimulateArgs, json: bool) -> Result<String> {
     };
     let pb = bar(0, &format!("simulate {} {}", cfg.model.name(), cfg.protocol.name()));
     let out = simulate::simulate(&cfg, &train, &test, &pb)?;
+    if a.keep_views {
+        let views = out.recording.as_ref().map(|r| r.views.clone()).unwrap_or_default();
+        VIEWS.with(|v| *v.borrow_mut() = Some(views));
+    }
     render(&out.report, json, table)
 }
 
@@ -466,4 +482,17 @@ fn run_file(a: &SimulateArgs, model: crate::models::ModelKind, json: bool) -> Re
             r.step_seconds * 1e3
         )
     })
+}
+
+std::thread_local! {
+    /// The views of this thread's last `simulate` run with `keep_views`.
+    static VIEWS: std::cell::RefCell<Option<Views>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Every role's view of a run.
+pub type Views = std::collections::BTreeMap<crate::net::Role, crate::sim::record::View>;
+
+/// The views kept by this thread's last `simulate` run with `keep_views` (taken: a second call gives None).
+pub fn take_views() -> Option<Views> {
+    VIEWS.with(|v| v.borrow_mut().take())
 }
