@@ -4,7 +4,8 @@ process, with NumPy in and out.
 Every function runs the same code as its CLI command and returns a read-only :class:`Result` whose
 ``to_dict()`` is the command's ``--json`` object; ``str(result)`` is the table the CLI prints. Bad input
 raises a ``ValueError`` (:class:`InvalidInput`), everything else an :class:`RtasError`; Ctrl-C stops a long
-run (``KeyboardInterrupt``). The GIL is released while the engine works.
+run (``KeyboardInterrupt``). The GIL is released while the engine works; long runs draw a tqdm bar when tqdm
+is installed and stderr is a terminal (:func:`set_progress`).
 
 >>> import rtas
 >>> print(rtas.bound.linear(784, 100, relative=0.95))
@@ -20,7 +21,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import attack, bound, estimate
-from ._core import Result, run, run_arrays
+from ._core import Result, run, run_arrays, set_progress
 from ._engine import __version__
 from ._errors import DataError, InvalidInput, NumericalError, ProtocolError, RtasError
 
@@ -38,6 +39,7 @@ __all__ = [
     "logreg_toml",
     "plan",
     "report",
+    "set_progress",
     "simulate",
     "__version__",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
@@ -41,13 +42,73 @@ def _text(v: Any) -> str:
     return str(v)
 
 
+# Progress bars: "auto" draws a tqdm bar when tqdm is installed and stderr is a terminal; True always (tqdm
+# needed), False never; or any callable(position, length, message). Set by rtas.set_progress.
+_progress: Any = "auto"
+
+
+def set_progress(how: Any) -> None:
+    """How long runs show progress: "auto" (a tqdm bar when tqdm is installed and stderr is a terminal, the
+    default), True (a tqdm bar), False (none), or a callable ``f(position, length, message)``."""
+    global _progress
+    if how not in ("auto", True, False) and not callable(how):
+        raise ValueError(f"progress must be 'auto', True, False or a callable, got {how!r}")
+    _progress = how
+
+
+class _Tqdm:
+    """A tqdm bar fed by the engine's progress (position, length, message); closed by close()."""
+
+    def __init__(self) -> None:
+        from tqdm.auto import tqdm
+
+        self._tqdm = tqdm
+        self.bar = None
+
+    def __call__(self, position: int, length: Optional[int], message: str) -> None:
+        if self.bar is None:
+            self.bar = self._tqdm(total=length, desc=message, leave=False)
+        if length is not None and self.bar.total != length:
+            self.bar.total = length
+        self.bar.set_description(message, refresh=False)
+        self.bar.update(position - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _reporter() -> Any:
+    if callable(_progress) and _progress is not True:
+        return _progress
+    if _progress is False:
+        return None
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        if _progress is True:
+            raise ImportError("progress bars need tqdm: pip install tqdm") from None
+        return None
+    if _progress == "auto" and not sys.stderr.isatty():
+        return None
+    return _Tqdm()
+
+
+def _call(engine_call: Any) -> tuple:
+    report = _reporter()
+    try:
+        return engine_call(report)
+    except _engine.EngineError as e:
+        raise_from_engine(e)
+    finally:
+        if isinstance(report, _Tqdm):
+            report.close()
+
+
 def run(command: Sequence[str], table_key: Optional[str] = None, views: bool = False, **options: Any) -> "Result":
     """Runs ``rtas COMMAND --flags --json`` in this process and wraps its JSON (and the roles' views)."""
     args = list(command) + flags(**options)
-    try:
-        text, table, seen = _engine.run(args, views)
-    except _engine.EngineError as e:
-        raise_from_engine(e)
+    text, table, seen = _call(lambda report: _engine.run(args, views, report))
     return Result(" ".join(command), json.loads(text), table, table_key, seen)
 
 
@@ -56,10 +117,7 @@ def run_arrays(
 ) -> "Result":
     """:func:`run` for ``simulate`` with NumPy arrays in place of ``--data-file``."""
     args = list(command) + flags(**options)
-    try:
-        text, table, seen = _engine.simulate(args, *arrays, views=views)
-    except _engine.EngineError as e:
-        raise_from_engine(e)
+    text, table, seen = _call(lambda report: _engine.simulate(args, *arrays, views=views, progress=report))
     return Result(" ".join(command), json.loads(text), table, table_key, seen)
 
 

@@ -1,6 +1,6 @@
 """Type stubs of rtas's native part (python/src/lib.rs)."""
 
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -12,7 +12,9 @@ class EngineError(Exception):
 
 Views = Dict[str, Dict[str, Any]]
 
-def run(args: Sequence[str], views: bool = False) -> Tuple[str, Optional[str], Optional[Views]]:
+Progress = Optional[Callable[[int, Optional[int], str], None]]
+
+def run(args: Sequence[str], views: bool = False, progress: Progress = None) -> Tuple[str, Optional[str], Optional[Views]]:
     """Runs `rtas ARGS --json` in this process: (its JSON object, the table the CLI prints, the roles' views
     when asked for)."""
 
@@ -23,5 +25,6 @@ def simulate(
     x_test: Optional[npt.NDArray[np.float64]] = None,
     y_test: Optional[npt.NDArray[np.float64]] = None,
     views: bool = False,
+    progress: Progress = None,
 ) -> Tuple[str, Optional[str], Optional[Views]]:
     """Runs `rtas simulate ARGS --json` with the arrays in place of --data-file."""

@@ -43,7 +43,11 @@ fn engine_error(f: Failure) -> PyErr {
 
 /// Runs `job` on a worker thread with the GIL released; Ctrl-C (any pending signal whose handler raises)
 /// asks the run to stop (`rtas::cancel`), waits up to [`STOP_WAIT`] for it, and raises the handler's error.
-fn run_detached(py: Python<'_>, job: impl FnOnce() -> Result<Ran, Failure> + Send + 'static) -> PyResult<Ran> {
+fn run_detached(
+    py: Python<'_>,
+    progress: Option<Py<PyAny>>,
+    job: impl FnOnce() -> Result<Ran, Failure> + Send + 'static,
+) -> PyResult<Ran> {
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
         .name("rtas".into())
@@ -55,7 +59,17 @@ fn run_detached(py: Python<'_>, job: impl FnOnce() -> Result<Ran, Failure> + Sen
     // The receiver only crosses into the GIL-free closures by reference, which needs it Sync.
     let rx = std::sync::Mutex::new(rx);
     let wait = |d: Duration| rx.lock().map_err(|_| RecvTimeoutError::Disconnected).and_then(|r| r.recv_timeout(d));
+    let mut shown = None;
     loop {
+        if let Some(report) = &progress {
+            let now = rtas::cli::progress();
+            if now.is_some() && now != shown {
+                if let Some((pos, len, msg)) = now.clone() {
+                    report.call1(py, (pos, len, msg))?;
+                }
+                shown = now;
+            }
+        }
         match py.detach(|| wait(POLL)) {
             Ok(Ok(ran)) => return Ok(ran),
             Ok(Err(f)) => return Err(engine_error(f)),
@@ -125,11 +139,12 @@ fn returned(py: Python<'_>, ran: Ran) -> PyResult<Returned<'_>> {
 }
 
 /// Runs `rtas ARGS --json` in this process: (the JSON object, the table the CLI prints without --json,
-/// every role's view when `views` and the command is a secure `simulate`).
+/// every role's view when `views` and the command is a secure `simulate`). `progress(position, length,
+/// message)` is called from this thread whenever the command's progress bar moves.
 #[pyfunction]
-#[pyo3(signature = (args, views=false))]
-fn run(py: Python<'_>, args: Vec<String>, views: bool) -> PyResult<Returned<'_>> {
-    let ran = run_detached(py, move || rtas::cli::run_json(&args, None, views))?;
+#[pyo3(signature = (args, views=false, progress=None))]
+fn run(py: Python<'_>, args: Vec<String>, views: bool, progress: Option<Py<PyAny>>) -> PyResult<Returned<'_>> {
+    let ran = run_detached(py, progress, move || rtas::cli::run_json(&args, None, views))?;
     returned(py, ran)
 }
 
@@ -154,7 +169,8 @@ fn table(x: &PyReadonlyArray2<'_, f64>, y: &PyReadonlyArray1<'_, f64>, what: &st
 /// Runs `rtas simulate ARGS --json` on arrays: `x, y` cut 80/20 as `--data-file` is, or with `x_test, y_test`
 /// the train and test sets as given.
 #[pyfunction]
-#[pyo3(signature = (args, x, y, x_test=None, y_test=None, views=false))]
+#[pyo3(signature = (args, x, y, x_test=None, y_test=None, views=false, progress=None))]
+#[allow(clippy::too_many_arguments)] // Python's keyword arguments, one parameter each.
 fn simulate<'py>(
     py: Python<'py>,
     args: Vec<String>,
@@ -163,6 +179,7 @@ fn simulate<'py>(
     x_test: Option<PyReadonlyArray2<'py, f64>>,
     y_test: Option<PyReadonlyArray1<'py, f64>>,
     views: bool,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<Returned<'py>> {
     let train = table(&x, &y, "data")?;
     let data = match (x_test, y_test) {
@@ -170,7 +187,7 @@ fn simulate<'py>(
         (Some(xt), Some(yt)) => InMemory::Split(train, table(&xt, &yt, "test")?),
         _ => return Err(EngineError::new_err(("usage", "x_test and y_test go together"))),
     };
-    let ran = run_detached(py, move || rtas::cli::run_json(&args, Some(data), views))?;
+    let ran = run_detached(py, progress, move || rtas::cli::run_json(&args, Some(data), views))?;
     returned(py, ran)
 }
 

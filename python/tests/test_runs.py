@@ -177,3 +177,23 @@ def test_views_are_what_each_role_received():
         rtas.simulate("logreg", "rtas", max_steps=1).views
     with pytest.raises(ValueError, match="has none"):
         rtas.simulate("logreg", "plain", max_steps=1, views=True)
+
+
+def test_progress_reaches_a_callback_and_a_tqdm_bar():
+    seen = []
+    rtas.set_progress(lambda pos, length, msg: seen.append((pos, length, msg)))
+    try:
+        rtas.simulate("cnn", "rtas", max_steps=30, seed=1)
+    finally:
+        rtas.set_progress("auto")
+    assert seen and all(msg.startswith("simulate cnn") for _, _, msg in seen)
+    assert all(length == seen[0][1] and 0 <= pos <= length for pos, length, _ in seen)
+    assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen)
+    with pytest.raises(ValueError):
+        rtas.set_progress("sometimes")
+    tqdm = pytest.importorskip("tqdm")
+    rtas.set_progress(True)
+    try:
+        assert rtas.simulate("logreg", "rtas", max_steps=5, seed=1).steps == 5
+    finally:
+        rtas.set_progress("auto")

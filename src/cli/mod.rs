@@ -14,6 +14,7 @@ mod op;
 mod output;
 mod plan;
 mod progress;
+pub use progress::watched as progress;
 mod report;
 mod simulate;
 pub use simulate::Views;
@@ -243,6 +244,7 @@ pub fn run_json(args: &[String], data: Option<InMemory>, views: bool) -> std::re
         .chain(stand_in.into_iter().flatten())
         .chain(["--json".to_string()]);
     crate::cancel::clear();
+    progress::watch();
     let cli = Cli::try_parse_from(argv)
         .map_err(|e| Failure::usage(one_line(&e.render().to_string()).trim_start_matches("error: ").to_string()))?;
     settings(&cli).map_err(Failure::usage)?;
