@@ -197,3 +197,23 @@ def test_progress_reaches_a_callback_and_a_tqdm_bar():
         assert rtas.simulate("logreg", "rtas", max_steps=5, seed=1).steps == 5
     finally:
         rtas.set_progress("auto")
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [
+        ("known_sample", dict(data="gaussian", rows=400, sample=200, dim=10)),
+        ("decoder", dict(model="logreg", steps=10, known=100)),
+        ("pixel_permutation", dict(images=120, pool=2)),
+        ("helper_linking", dict(runs=2, candidates=40)),
+        ("linking", dict(rows=300, dim=8, outputs=8, held=50, columns=3, seeds=2)),
+        ("float_share", dict(images=50, shares=[1, 10])),
+        ("dp_reconstruction", dict(others=20, candidates=5, steps=3, trials=10, epsilons=[1, 8])),
+    ],
+)
+def test_every_other_attack_equals_the_cli(cli, name, options):
+    got = getattr(rtas.attack, name)(seed=1, **options)
+    args = ["attack", name.replace("_", "-")]
+    for key, value in options.items():
+        args += ["--" + key.replace("_", "-"), ",".join(map(str, value)) if isinstance(value, list) else value]
+    assert untimed(got.to_dict()) == untimed(cli(*args, "--seed", 1))
