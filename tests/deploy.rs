@@ -230,7 +230,7 @@ fn wait_all(children: &mut [(String, std::process::Child)], limit: Duration) -> 
 }
 
 fn write_config(dir: &Path, model: &str, steps: usize) {
-    let port = |_: usize| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = |_: usize| rtas::deploy::tcp::free_port().unwrap();
     let mut toml = format!(
         "[job]\nmodel = \"{model}\"\nprotocol = \"rtas\"\nepochs = 4\nmax_steps = {steps}\ntrain_rows = 8000\ntest_rows = 100\n\
          infer_batch = 100\norder_seed = 1\n\n[net]\nconnect_timeout = 20.0\n\n[keys]\ndir = \"keys\"\n\n"
@@ -358,7 +358,7 @@ fn hostile_config(dir: &Path, steps: usize, net: &str) -> std::collections::BTre
          infer_batch = 1000\norder_seed = 1\n\n[net]\nconnect_timeout = 20.0\n{net}\n\n[keys]\ndir = \"keys\"\n\n"
     );
     for role in ["p0", "p1", "dealer", "owner"] {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = rtas::deploy::tcp::free_port().unwrap();
         let addr = format!("127.0.0.1:{port}");
         toml.push_str(&format!("[parties.{role}]\naddress = \"{addr}\"\n"));
         addrs.insert(role.to_string(), addr);

@@ -3,11 +3,6 @@
 
 use super::*;
 
-pub(super) fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| invalid(format!("no free port: {e}")))?;
-    l.local_addr().map(|a| a.port()).map_err(|e| invalid(e.to_string()))
-}
-
 pub(super) fn fresh_dir() -> Result<PathBuf> {
     let d =
         std::env::temp_dir().join(format!("rtas-launch-{}-{:08x}", std::process::id(), crate::rng::os_u64()? as u32));
@@ -36,7 +31,7 @@ pub(super) fn prepare(
         let address = if shaped {
             format!("{}:7000", crate::deploy::shaped::Mesh::address(r))
         } else {
-            format!("127.0.0.1:{}", free_port()?)
+            format!("127.0.0.1:{}", crate::deploy::tcp::free_port()?)
         };
         parties.insert(role_name(r).to_string(), PartyEntry::new(address, None));
         let holds = matches!(r, Role::Owner | Role::ThirdParty);
