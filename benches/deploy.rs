@@ -8,20 +8,23 @@
 use rtas::deploy::wall::wall_rows;
 use rtas::experiment::reference::MEASURED_WALL;
 use rtas::models::secure::Protocol;
+use rtas::protocol::party::FssGate;
 use std::path::Path;
 
 fn main() {
     // `cargo bench` passes --bench; nothing to parse.
     let exe = Path::new(env!("CARGO_BIN_EXE_rtas"));
-    let rows = wall_rows(exe, &[Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc], 30, 8192).expect("launch");
+    // mpc under both FSS gates: one round (DCF keys, 3.1 KB a value) and two (DPF keys, 1.4 KB).
+    let gates = [FssGate::Dcf, FssGate::Dpf];
+    let rows = wall_rows(exe, &[Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc], &gates, 30, 8192).expect("launch");
     // Issue 13's targets for RTAS, issue 27's for the FSS baseline.
     let target = |protocol: &str, model: &str, phase: &str| match (protocol, model, phase) {
         ("rtas", "logreg", "train") => Some(0.005),
         ("rtas", "cnn", "train") => Some(0.060),
         ("rtas", "cnn", "infer") => Some(4.0),
-        ("mpc", "logreg", "train") => Some(0.005),
-        ("mpc", "cnn", "train") => Some(0.100),
-        ("mpc", "cnn", "infer") => Some(10.0),
+        ("mpc" | "mpc-dpf", "logreg", "train") => Some(0.005),
+        ("mpc" | "mpc-dpf", "cnn", "train") => Some(0.100),
+        ("mpc" | "mpc-dpf", "cnn", "infer") => Some(10.0),
         _ => None,
     };
     println!(

@@ -6,7 +6,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::{ArrayD, IxDyn};
 use rtas::experiment::op::{OpKind, Sharing};
-use rtas::protocol::fss::dcf;
+use rtas::protocol::fss::{dcf, dpf};
 use rtas::protocol::nonlinear::Via;
 
 rtas::jemalloc_keeping_pages!();
@@ -73,6 +73,46 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             dcf::eval_many(0, &refs, &xs, &mut out);
             out[999][0]
+        })
+    });
+    // The gates' width (c = 63 - f = 47 at f = 16): the DCF against the DPF comparison, 1000 keys in lockstep
+    // and 1000 evaluations each at its own key (one per value of a relu layer).
+    let roots47: Vec<[u128; 2]> = (0..1000u128).map(|i| [i * 0x9e37_79b9_7f4a_7c15, !i]).collect();
+    let xs47: Vec<u64> = xs.iter().map(|x| x & ((1 << 47) - 1)).collect();
+    let mut dcf47 = vec![0u64; 1000 * dcf::key_words(47)];
+    g.bench_function("dcf47_keygen_many_1000", |b| {
+        b.iter(|| {
+            dcf::keygen_many(&alphas, &betas, 47, &roots47, &mut dcf47);
+            dcf47[5]
+        })
+    });
+    let kw = dcf::key_words(47);
+    let dcf_refs: Vec<dcf::KeyRef> = (0..1000)
+        .map(|k| dcf::KeyRef { seed: roots47[k][0] & !1, bits: 47, words: &dcf47[k * kw..(k + 1) * kw] })
+        .collect();
+    g.bench_function("dcf47_eval_many_1000", |b| {
+        let mut out = vec![[0u64; 2]; 1000];
+        b.iter(|| {
+            dcf::eval_many(0, &dcf_refs, &xs47, &mut out);
+            out[999][0]
+        })
+    });
+    let mut dpf47 = vec![0u64; 1000 * dpf::key_words(47)];
+    g.bench_function("dpf47_keygen_many_1000", |b| {
+        b.iter(|| {
+            dpf::keygen_many(&alphas, 47, &roots47, &mut dpf47);
+            dpf47[5]
+        })
+    });
+    let pw = dpf::key_words(47);
+    let dpf_refs: Vec<dpf::KeyRef> = (0..1000)
+        .map(|k| dpf::KeyRef { seed: roots47[k][0] & !1, bits: 47, words: &dpf47[k * pw..(k + 1) * pw] })
+        .collect();
+    g.bench_function("dpf47_eval_many_1000", |b| {
+        let mut out = vec![0u8; 1000];
+        b.iter(|| {
+            dpf::eval_many(0, &dpf_refs, &xs47, &mut out);
+            out[999]
         })
     });
     // The same DCF from the fss-rs crate (64-bit inputs, 16-byte payload like rtas's pair), one thread.

@@ -49,6 +49,7 @@ fn bench(c: &mut Criterion) {
             reuse_masks: false,
             train_rows: train.count,
             helper: Default::default(),
+            fss_gate: Default::default(),
             progress: Some(&pb),
         };
         g.bench_function(protocol.name(), |b| {

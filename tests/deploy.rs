@@ -49,19 +49,23 @@ fn links(v: &serde_json::Value, bytes_key: &str) -> Vec<(String, String, String,
 
 #[test]
 fn launched_processes_train_like_the_simulator_and_their_sockets_carry_its_ledger() {
-    for (model, protocol, steps) in [
-        ("logreg", "rtas", "12"),
-        ("logreg", "rtas-fast", "12"),
-        ("logreg", "mpc", "12"),
-        ("cnn", "rtas", "4"),
-        ("cnn", "rtas-fast", "4"),
-        ("cnn", "mpc", "2"),
+    for (model, protocol, steps, gate) in [
+        ("logreg", "rtas", "12", "dcf"),
+        ("logreg", "rtas-fast", "12", "dcf"),
+        ("logreg", "mpc", "12", "dcf"),
+        ("logreg", "mpc", "12", "dpf"),
+        ("cnn", "rtas", "4", "dcf"),
+        ("cnn", "rtas-fast", "4", "dcf"),
+        ("cnn", "mpc", "2", "dcf"),
+        ("cnn", "mpc", "2", "dpf"),
     ] {
         let common = [
             "--model",
             model,
             "--protocol",
             protocol,
+            "--fss-gate",
+            gate,
             "--max-steps",
             steps,
             "--seed",
@@ -79,7 +83,7 @@ fn launched_processes_train_like_the_simulator_and_their_sockets_carry_its_ledge
         let mut args = vec!["simulate"];
         args.extend(common);
         let simulated = json(&args);
-        let what = format!("{model} under {protocol}");
+        let what = format!("{model} under {protocol} ({gate} gate)");
         let s = &launched["summary"];
         // Same seed: the same accuracy and the same final parameters, to the bit.
         assert_eq!(s["accuracy"], simulated["accuracy"], "{what}");

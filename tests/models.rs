@@ -7,6 +7,7 @@ use rtas::experiment::simulate::{ProtocolChoice, SimulateConfig, SimulateReport,
 use rtas::models::secure::Protocol;
 use rtas::models::{ModelKind, Prepared};
 use rtas::net::{Phase, Role};
+use rtas::protocol::party::FssGate;
 
 fn data() -> (Prepared, Prepared) {
     let (tr, te) = mnist::bundled_split().unwrap();
@@ -116,6 +117,29 @@ fn cnn_under_mpc_tracks_plain_training() {
 }
 
 #[test]
+fn cnn_under_mpc_with_the_two_round_gate_tracks_plain_training_and_the_one_round_gate() {
+    // The DPF gate computes the same splines as the DCF gate: 20 CNN steps follow plain training as closely,
+    // with one more round per gate and less than half the keys.
+    let dcf = run(ModelKind::Cnn, MPC, |c| c.max_steps = Some(20));
+    let dpf = run(ModelKind::Cnn, MPC, |c| {
+        c.max_steps = Some(20);
+        c.fss_gate = FssGate::Dpf;
+    });
+    let worst = dpf.loss_curve.iter().zip(&dpf.plain_loss_curve).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(worst < 5e-3, "loss curves differ by {worst}");
+    assert!(dpf.max_param_diff_vs_plain < 0.05, "{}", dpf.max_param_diff_vs_plain);
+    assert_eq!(dpf.truncation.failures, 0);
+    let offline = |r: &SimulateReport| r.train_step.traffic.phase_bytes(Phase::Offline);
+    assert!(
+        (offline(&dpf) as f64) < 0.5 * offline(&dcf) as f64,
+        "keys: dpf {} against dcf {}",
+        offline(&dpf),
+        offline(&dcf)
+    );
+    assert!(dpf.train_step.rounds > dcf.train_step.rounds, "{} vs {}", dpf.train_step.rounds, dcf.train_step.rounds);
+}
+
+#[test]
 fn cnn_tracks_plain_training() {
     // One epoch: RTAS and RTAS-fast within one point of plain.
     for p in [RTAS, FAST] {
@@ -160,6 +184,7 @@ fn each_role_holds_only_its_own_inputs_and_its_view_says_so() {
             reuse_masks: false,
             train_rows: train.count,
             helper: Default::default(),
+            fss_gate: Default::default(),
             progress: None,
         };
         let init = ModelKind::LogReg.init(1);
@@ -401,21 +426,25 @@ fn every_layer_kind_trains_under_every_backend_from_the_same_layer_code() {
                 ProtocolChoice::Plain | ProtocolChoice::DpSgd => None,
             })
             .collect();
-        let plan = PlanConfig {
-            model,
-            protocols: secure,
-            batch: 4,
-            infer_batch: 3,
-            rows: 8,
-            epochs: 1,
-            profiles: vec![Profile::lan()],
-            frac_bits: 16,
-            rates: quick_rates(),
-            rates_source: "test".into(),
-        };
-        for v in verify(&plan, 4, 3).unwrap() {
-            assert!(v.mismatch.is_none(), "{name} {}: {:?}", v.protocol, v.mismatch);
-            assert!(v.messages > 10 && v.bytes > 0, "{v:?}");
+        // Both FSS gates under mpc (the two-round gate's chunks, bits and corrections included).
+        for fss_gate in [FssGate::Dcf, FssGate::Dpf] {
+            let plan = PlanConfig {
+                model,
+                protocols: secure.clone(),
+                batch: 4,
+                infer_batch: 3,
+                rows: 8,
+                epochs: 1,
+                profiles: vec![Profile::lan()],
+                frac_bits: 16,
+                fss_gate,
+                rates: quick_rates(),
+                rates_source: "test".into(),
+            };
+            for v in verify(&plan, 4, 3).unwrap() {
+                assert!(v.mismatch.is_none(), "{name} {} {fss_gate:?}: {:?}", v.protocol, v.mismatch);
+                assert!(v.messages > 10 && v.bytes > 0, "{v:?}");
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ use rtas::net::{Label, Op, Payload, Phase, Role, Stage, ViewKind};
 use rtas::protocol::conv::conv2d;
 use rtas::protocol::dealer::Reuse;
 use rtas::protocol::elementwise::{self, relu, relu_grad, sigmoid, sigmoid_grad};
+use rtas::protocol::party::FssGate;
 use rtas::protocol::party::Party;
 use rtas::protocol::ring::{Arith, FloatArith, RingArith};
 use rtas::protocol::share::Shared;
@@ -464,11 +465,21 @@ fn ring_paths_do_not_depend_on_the_thread_count() {
     }
 }
 
-/// Shares `inputs` from the owner, applies `fs` through FSS gates, opens the results.
+/// Shares `inputs` from the owner, applies `fs` through FSS gates (the one-round DCF gate), opens the results.
 fn fss_run(
     seed: u64,
     x: &ArrayD<f64>,
     fs: &[rtas::protocol::functions::Activation],
+) -> ProtocolRun<Vec<Option<ArrayD<f64>>>> {
+    fss_run_with(seed, x, fs, FssGate::Dcf)
+}
+
+/// [`fss_run`] through the gate `gate`.
+fn fss_run_with(
+    seed: u64,
+    x: &ArrayD<f64>,
+    fs: &[rtas::protocol::functions::Activation],
+    gate: FssGate,
 ) -> ProtocolRun<Vec<Option<ArrayD<f64>>>> {
     use rtas::protocol::nonlinear::{self, Via};
     let shape = x.shape().to_vec();
@@ -477,6 +488,7 @@ fn fss_run(
         p.stage(Stage::Input);
         let xs = io::share_from(p, Role::Owner, mine.first(), &shape, &Stage::Input.at("x"))?;
         p.stage(Stage::Op);
+        p.set_fss_gate(gate);
         let outs = nonlinear::apply(p, Via::Fss, &xs, fs, &at(""))?;
         p.stage(Stage::Output);
         let mut opened = Vec::new();
@@ -497,16 +509,18 @@ proptest! {
         use rtas::protocol::fss::gates::max_error;
         let x = data(&[r, c], seed, scale);
         let fs = [Relu, ReluGrad, Sigmoid, SigmoidGrad];
-        let run = fss_run(seed, &x, &fs);
-        let got = &run.outputs[&Role::P0];
-        for (i, f) in fs.iter().enumerate() {
-            let want = x.mapv(|v| f.eval(v));
-            // The spline's own error, the input's rounding (slope <= 1: ULP/2) and one truncation (ULP).
-            let bound = max_error(*f, 16) + 2.0 * ULP;
-            let err = max_diff(got[i].as_ref().unwrap(), &want);
-            prop_assert!(err <= bound, "{:?}: error {} above {}", f, err, bound);
+        for gate in [FssGate::Dcf, FssGate::Dpf] {
+            let run = fss_run_with(seed, &x, &fs, gate);
+            let got = &run.outputs[&Role::P0];
+            for (i, f) in fs.iter().enumerate() {
+                let want = x.mapv(|v| f.eval(v));
+                // The spline's own error, the input's rounding (slope <= 1: ULP/2) and one truncation (ULP).
+                let bound = max_error(*f, 16) + 2.0 * ULP;
+                let err = max_diff(got[i].as_ref().unwrap(), &want);
+                prop_assert!(err <= bound, "{:?} by {:?}: error {} above {}", f, gate, err, bound);
+            }
+            prop_assert_eq!(run.truncation.failures, 0);
         }
-        prop_assert_eq!(run.truncation.failures, 0);
     }
 }
 
@@ -524,6 +538,61 @@ fn fss_ledger_is_one_round_two_elements_online_and_keys_offline() {
     assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P0), b(n * 192));
     assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P1), b(n * 194));
     assert_eq!(t.links().len(), 4, "nothing reaches the dealer: no helper");
+}
+
+#[test]
+fn dpf_gate_ledger_is_two_rounds_and_half_the_keys() {
+    use rtas::protocol::functions::Activation::*;
+    let n = 5 * 7;
+    let words = |n: usize| n.div_ceil(64);
+    let b = |elems: usize| 8 * elems as u64;
+    // Relu and its derivative share one break; sigmoid and its derivative twelve.
+    for (fs, nb) in [(vec![Relu, ReluGrad], 1usize), (vec![Sigmoid, SigmoidGrad], 12)] {
+        let run = fss_run_with(3, &data(&[5, 7], 3, 2.0), &fs, FssGate::Dpf);
+        let t = traffic_where(&run.recording, |e| e.label.stage == Stage::Op);
+        // Online: x + r (one ring element a value), then the masked bits d_k packed 64 to a word.
+        let online = b(n + words(n * nb));
+        assert_eq!(
+            (t.bytes(Phase::Online, Role::P0, Role::P1), t.bytes(Phase::Online, Role::P1, Role::P0)),
+            (online, online)
+        );
+        assert_eq!((t.rounds, t.offline_rounds), (2, 1));
+        // One DPF key per value: 47 - 7 = 40 levels of a 2-word seed correction, 2 words of control bits,
+        // 2 of the leaf; P1 also gets two correction words per break (rho_k and rho_k r).
+        assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P0), b(n * 84));
+        assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P1), b(n * (84 + 2 * nb)));
+        assert_eq!(t.links().len(), 4, "nothing reaches the dealer: no helper");
+    }
+}
+
+#[test]
+fn dpf_gate_openings_do_not_depend_on_the_secret() {
+    // Both openings are uniform whatever x: x + r's top bits, and the masked comparison bits d_k.
+    for secret in [0.0, 5.0, -300.0] {
+        let (mut h, mut ones, mut bits) = ([0u64; 16], 0u64, 0u64);
+        for seed in 0..12 {
+            let run = fss_run_with(
+                seed,
+                &ArrayD::from_elem(IxDyn(&[256]), secret),
+                &[rtas::protocol::functions::Activation::Relu],
+                FssGate::Dpf,
+            );
+            for v in run.recording.views[&Role::P1].of_kind(ViewKind::MaskedOpening) {
+                if let Payload::Ring(a) = &v.payload {
+                    if v.label.layer.ends_with("bits") {
+                        ones += a.iter().map(|w| u64::from(w.count_ones())).sum::<u64>();
+                        bits += 64 * a.len() as u64;
+                    } else {
+                        a.iter().for_each(|e| h[(e >> 60) as usize] += 1);
+                    }
+                }
+            }
+        }
+        assert!(chi2_uniform(&h) < 37.7, "secret {secret}: chi2 {}", chi2_uniform(&h));
+        assert_eq!(bits, 12 * 256, "one bit per value, four words a run");
+        // 3072 fair bits: within 5 standard deviations (28) of half.
+        assert!(ones.abs_diff(bits / 2) < 140, "secret {secret}: {ones} ones of {bits}");
+    }
 }
 
 #[test]
@@ -558,8 +627,8 @@ fn fss_signs_hold_across_the_range_a_product_can_reach() {
     use rtas::protocol::functions::Activation::{Relu, ReluGrad};
     let v = vec![2f64.powi(30), -(2f64.powi(30)), 30_000.0, -30_000.0, 1e-4, -1e-4, ULP, -ULP, 0.0];
     let x = ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.clone()).unwrap();
-    for seed in 0..8 {
-        let run = fss_run(seed, &x, &[Relu, ReluGrad]);
+    for (seed, gate) in (0..8).flat_map(|s| [(s, FssGate::Dcf), (s, FssGate::Dpf)]) {
+        let run = fss_run_with(seed, &x, &[Relu, ReluGrad], gate);
         let got = &run.outputs[&Role::P0];
         let (relu, grad) = (got[0].as_ref().unwrap(), got[1].as_ref().unwrap());
         for (i, &xv) in v.iter().enumerate() {

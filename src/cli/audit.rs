@@ -240,13 +240,13 @@ pub fn cost_table(c: &crate::experiment::audit::CostClaim, number: usize) -> Str
             m.measure.clone(),
             fmt(m.rtas, &m.measure),
             fmt(m.rtas_fast, &m.measure),
-            fmt(m.mpc, &m.measure),
+            format!("{} ({})", fmt(m.mpc, &m.measure), m.mpc_gate),
             format!("{:.3}", m.ratio_rtas_to_mpc),
             m.cheaper.clone(),
         ]);
     }
     format!(
-        "\n{number}. {}\n   measured: of {} measures, RTAS costs less on {}, mpc on {}{}; what RTAS reveals that mpc does not:\n{}\n{}\n",
+        "\n{number}. {}\n   measured (mpc: the better of its FSS gates per measure, dcf one round or dpf two): of {} measures, RTAS costs less on {}, mpc on {}{}; what RTAS reveals that mpc does not:\n{}\n{}\n",
         c.statement,
         c.compared,
         c.rtas_cheaper,

@@ -36,6 +36,9 @@ pub struct PlanArgs {
     /// Fixed-point fractional bits (they set the FSS gates' key sizes).
     #[arg(long, value_name = "F", default_value_t = 16, allow_negative_numbers = true)]
     pub frac_bits: u32,
+    /// The FSS gate under mpc: dcf (one online round) or dpf (two rounds, smaller keys).
+    #[arg(long, value_name = "dcf|dpf", default_value = "dcf", value_parser = super::simulate::parse_gate)]
+    pub fss_gate: crate::protocol::party::FssGate,
     /// Measure the operation costs on this machine carefully (7 runs each) and keep them for later plans
     /// ($XDG_CACHE_HOME/rtas/rates.json or ~/.cache/rtas/rates.json); without it a plan uses the kept
     /// costs, or measures quickly (3 runs each) when none are kept.
@@ -138,6 +141,7 @@ pub fn run(a: PlanArgs, json: bool) -> Result<String> {
         epochs: a.epochs,
         profiles: a.net.profiles()?,
         frac_bits: a.frac_bits,
+        fss_gate: a.fss_gate,
         rates: r,
         rates_source: source,
     };

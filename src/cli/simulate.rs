@@ -9,6 +9,7 @@ use crate::experiment::op::Sharing;
 use crate::experiment::simulate::{self, ProtocolChoice, SimulateConfig, SimulateReport, StepCost};
 use crate::models::ModelKind;
 use crate::models::secure::Protocol;
+use crate::protocol::party::FssGate;
 use clap::{Args, ValueEnum};
 
 /// `logreg`, `cnn`, or a model file (TOML; see `models/`).
@@ -92,6 +93,15 @@ pub struct TrainArgs {
     /// Stop after this many training steps (0: no training; evaluate the initial or imported weights).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_steps: Option<usize>,
+    /// The FSS gate under --protocol mpc: dcf (one online round; 3.1 KB of keys per value) or dpf (two
+    /// rounds; 1.4 KB per relu value).
+    #[arg(long, value_name = "dcf|dpf", default_value = "dcf", value_parser = parse_gate)]
+    pub fss_gate: FssGate,
+}
+
+/// `--fss-gate`'s value.
+pub fn parse_gate(s: &str) -> std::result::Result<FssGate, String> {
+    s.parse().map_err(|e: crate::error::Error| e.to_string())
 }
 
 impl TrainArgs {
@@ -106,6 +116,7 @@ impl TrainArgs {
         cfg.sharing = Sharing::Ring { frac_bits: self.frac_bits };
         cfg.reuse_masks = self.reuse_masks;
         cfg.max_steps = self.max_steps;
+        cfg.fss_gate = self.fss_gate;
         Ok(())
     }
 }

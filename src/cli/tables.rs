@@ -44,6 +44,7 @@ pub fn run(a: TablesArgs, json: bool) -> Result<String> {
         r.wall = crate::deploy::wall::wall_rows(
             &exe,
             &[Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc],
+            &[crate::protocol::party::FssGate::Dcf],
             a.steps,
             a.infer_batch,
         )?;

@@ -77,6 +77,9 @@ pub struct Job {
     /// SecureML's mask reuse.
     #[serde(default)]
     pub reuse_masks: bool,
+    /// The FSS gate under `mpc`: "dcf" (one round, the default) or "dpf" (two rounds, smaller keys).
+    #[serde(default)]
+    pub fss_gate: crate::protocol::party::FssGate,
     /// Stop after this many training steps.
     #[serde(default)]
     pub max_steps: Option<usize>,
@@ -324,6 +327,7 @@ impl Config {
         c.infer_batch = j.infer_batch;
         c.sharing = crate::experiment::op::Sharing::Ring { frac_bits: j.frac_bits };
         c.reuse_masks = j.reuse_masks;
+        c.fss_gate = j.fss_gate;
         c.max_steps = j.max_steps;
         c.seed = j.order_seed;
         crate::experiment::simulate::validate(&c, j.train_rows, j.test_rows)?;

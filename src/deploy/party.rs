@@ -89,6 +89,7 @@ pub fn run(
         reuse_masks: job.reuse_masks,
         train_rows: job.train_rows,
         helper: sim.helper,
+        fss_gate: sim.fss_gate,
         progress: None,
     };
     // This role's own inputs, loaded before anyone waits on it; test labels to score predictions with.
@@ -195,6 +196,7 @@ pub fn peer_limits(
         plan.train_rows,
         plan.reuse_masks,
         plan.helper,
+        plan.fss_gate,
         cfg.job.frac_bits,
     )?;
     let net = &cfg.net;

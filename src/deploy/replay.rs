@@ -90,6 +90,7 @@ fn plan(model: ModelKind, protocol: Protocol, rows: &[Vec<usize>]) -> Plan<'_> {
         reuse_masks: false,
         train_rows: 2,
         helper: Default::default(),
+        fss_gate: Default::default(),
         progress: None,
     }
 }

@@ -10,6 +10,7 @@ use crate::experiment::simulate::{ProtocolChoice, SimulateConfig};
 use crate::experiment::tables::WallRow;
 use crate::models::ModelKind;
 use crate::models::secure::Protocol;
+use crate::protocol::party::FssGate;
 use std::path::{Path, PathBuf};
 
 /// Writes an MNIST directory whose test set is the first `test` bundled digits and whose training set is
@@ -36,8 +37,15 @@ pub fn bundled_with_test_set(dir: &Path, test: usize) -> Result<(PathBuf, (usize
 
 /// Launches each model under each of `protocols` for `steps` training steps (batch 32) and one inference
 /// batch of `infer_batch` images, with fresh keys and operating-system randomness; returns one row per
-/// model, protocol and phase (median training step; the inference batch).
-pub fn wall_rows(exe: &Path, protocols: &[Protocol], steps: usize, infer_batch: usize) -> Result<Vec<WallRow>> {
+/// model, protocol and phase (median training step; the inference batch). `mpc` runs once per gate of
+/// `gates` (its rows named `mpc` for the one-round DCF gate, `mpc-dpf` for the two-round DPF gate).
+pub fn wall_rows(
+    exe: &Path,
+    protocols: &[Protocol],
+    gates: &[FssGate],
+    steps: usize,
+    infer_batch: usize,
+) -> Result<Vec<WallRow>> {
     if steps == 0 {
         return Err(invalid("--steps must be at least 1"));
     }
@@ -46,8 +54,17 @@ pub fn wall_rows(exe: &Path, protocols: &[Protocol], steps: usize, infer_batch: 
     let (data, rows) = bundled_with_test_set(&tmp.join("data"), infer_batch)?;
     let mut out = Vec::new();
     for model in [ModelKind::LogReg, ModelKind::Cnn] {
-        for &protocol in protocols {
+        let runs = protocols.iter().flat_map(|&p| {
+            let gates = if p == Protocol::Mpc { gates } else { &[FssGate::Dcf][..] };
+            gates.iter().map(move |&g| (p, g))
+        });
+        for (protocol, gate) in runs {
+            let name = match (protocol, gate) {
+                (Protocol::Mpc, FssGate::Dpf) => "mpc-dpf".to_string(),
+                _ => protocol.name().to_string(),
+            };
             let mut sim = SimulateConfig::paper(model, ProtocolChoice::Secure(protocol));
+            sim.fss_gate = gate;
             // One more step than measured: the first warms caches and connections.
             sim.max_steps = Some(steps + 1);
             sim.infer_batch = infer_batch;
@@ -59,7 +76,7 @@ pub fn wall_rows(exe: &Path, protocols: &[Protocol], steps: usize, infer_batch: 
                 exe: exe.to_path_buf(),
                 test: false,
                 net: NetConfig::default(),
-                dir: Some(tmp.join(format!("{}-{}", model.name(), protocol.name()))),
+                dir: Some(tmp.join(format!("{}-{name}", model.name()))),
                 threads: None,
                 timeout: 3600.0,
                 record_views: false,
@@ -70,7 +87,7 @@ pub fn wall_rows(exe: &Path, protocols: &[Protocol], steps: usize, infer_batch: 
             let median = crate::experiment::simulate::median(r.wall.train_steps.iter().skip(1).copied().collect());
             let row = |phase: &str, batch: usize, seconds: f64, c: &crate::experiment::simulate::StepCost| WallRow {
                 model: model.name().into(),
-                protocol: protocol.name().into(),
+                protocol: name.clone(),
                 phase: phase.into(),
                 batch,
                 seconds,

@@ -13,6 +13,7 @@ use crate::models::secure::{self, Inputs, Plan, Protocol};
 use crate::models::{ModelKind, Prepared};
 use crate::net::{Phase, Role, Stage};
 use crate::protocol::elementwise::HelperMode;
+use crate::protocol::party::FssGate;
 use crate::protocol::ring::RingArith;
 use crate::protocol::work::Rates;
 use crate::protocol::work::ShapeArith;
@@ -42,6 +43,8 @@ pub struct PlanConfig {
     pub profiles: Vec<Profile>,
     /// Fixed-point fractional bits (they set the FSS gates' key sizes).
     pub frac_bits: u32,
+    /// The FSS gate under `mpc`.
+    pub fss_gate: FssGate,
     /// Cost of each operation on this machine.
     pub rates: Rates,
     /// Where `rates` came from (said in the output).
@@ -131,6 +134,7 @@ fn plan_of<'a>(model: ModelKind, protocol: Protocol, sched: &'a [Vec<usize>], in
         reuse_masks: false,
         train_rows: sched.first().map_or(0, Vec::len),
         helper: HelperMode::Rerandomized,
+        fss_gate: FssGate::default(),
         progress: None,
     }
 }
@@ -156,7 +160,9 @@ pub fn plan(cfg: &PlanConfig) -> Result<PlanReport> {
     let steps = cfg.rows / cfg.batch;
     let mut protocols = Vec::new();
     for &protocol in &cfg.protocols {
-        let rec = record(&arith, &plan_of(model, protocol, &sched, &infer), BTreeMap::new())?;
+        let mut plan = plan_of(model, protocol, &sched, &infer);
+        plan.fss_gate = cfg.fss_gate;
+        let rec = record(&arith, &plan, BTreeMap::new())?;
         let train_step = measure(&rec.stage(Stage::Train(0)), &cfg.profiles)?;
         let infer_batch = measure(&rec.stage(Stage::Infer(0)), &cfg.profiles)?;
         // The parameters are shared once, before the first step.
@@ -230,12 +236,13 @@ pub fn link_sizes(
     train_rows: usize,
     reuse_masks: bool,
     helper: HelperMode,
+    fss_gate: FssGate,
     frac_bits: u32,
 ) -> Result<BTreeMap<(Role, Role), LinkSize>> {
     let sched = vec![(0..batch).collect::<Vec<_>>()];
     let infer = vec![(0..infer_batch).collect::<Vec<_>>()];
     let mut plan = plan_of(model, protocol, &sched, &infer);
-    (plan.reuse_masks, plan.train_rows, plan.helper) = (reuse_masks, train_rows, helper);
+    (plan.reuse_masks, plan.train_rows, plan.helper, plan.fss_gate) = (reuse_masks, train_rows, helper, fss_gate);
     let arith = ShapeArith { frac_bits, rates: quick_rates() };
     let rec = record(&arith, &plan, BTreeMap::new())?;
     let mut out: BTreeMap<(Role, Role), LinkSize> = BTreeMap::new();
@@ -324,7 +331,8 @@ pub fn verify(cfg: &PlanConfig, batch: usize, infer_batch: usize) -> Result<Vec<
     let shape = ShapeArith { frac_bits: cfg.frac_bits, rates: cfg.rates };
     let mut out = Vec::new();
     for &protocol in &cfg.protocols {
-        let plan = plan_of(model, protocol, &sched, &infer);
+        let mut plan = plan_of(model, protocol, &sched, &infer);
+        plan.fss_gate = cfg.fss_gate;
         let a = record(&real, &plan, Inputs::split(&plan, &train, &test, &init))?;
         let b = record(&shape, &plan, BTreeMap::new())?;
         let lan = |r: &Recording| {
@@ -375,6 +383,7 @@ pub fn sweep(
                 epochs: 1,
                 profiles: vec![Profile::lan()],
                 frac_bits: 16,
+                fss_gate: FssGate::default(),
                 rates,
                 rates_source: String::new(),
             };
@@ -443,6 +452,7 @@ mod tests {
             epochs: 2,
             profiles: vec![Profile::lan(), Profile::wan()],
             frac_bits: 16,
+            fss_gate: FssGate::default(),
             rates: quick_rates(),
             rates_source: "test".into(),
         }

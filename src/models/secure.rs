@@ -26,6 +26,7 @@ use crate::protocol::beaver;
 use crate::protocol::elementwise::{self, HelperMode};
 use crate::protocol::io;
 use crate::protocol::nonlinear::{Nonlinear, Via};
+use crate::protocol::party::FssGate;
 use crate::protocol::party::Party;
 use ndarray::ArrayD;
 use serde::Serialize;
@@ -97,6 +98,8 @@ pub struct Plan<'a> {
     pub train_rows: usize,
     /// What P0 and P1 send the element-wise helper.
     pub helper: HelperMode,
+    /// The FSS gate of the cryptographic baseline (`mpc`).
+    pub fss_gate: FssGate,
     /// Ticked by P0 after every training step.
     pub progress: Option<&'a indicatif::ProgressBar>,
 }
@@ -244,6 +247,7 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
     let n_shared = net.params_before(shared_to);
     let mut out = PartyOut::default();
     p.set_helper_mode(plan.helper);
+    p.set_fss_gate(plan.fss_gate);
     let mut be = Shares::new(p, plan.protocol.via());
     let (own_data, mut tail_plain, labels) = match input {
         Inputs::Owner { train, test, params } => (Some((train, test, params)), Vec::new(), None),

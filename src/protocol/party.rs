@@ -38,6 +38,40 @@ pub enum HelperMode {
     Paper,
 }
 
+/// Which FSS gate the cryptographic baseline runs (public: every role runs the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FssGate {
+    /// One online round: a DCF key per value whose payload gives arithmetic shares of the comparison and of its
+    /// product with the mask (LLAMA's gate; 3.1 KB of keys per value at f = 16).
+    #[default]
+    Dcf,
+    /// Two online rounds: a DPF comparison (an XOR-shared bit) whose masked bit is opened in a second round
+    /// (SIGMA's construction; about 1.4 KB of keys per relu value at f = 16).
+    Dpf,
+}
+
+impl FssGate {
+    /// The name on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            FssGate::Dcf => "dcf",
+            FssGate::Dpf => "dpf",
+        }
+    }
+}
+
+impl std::str::FromStr for FssGate {
+    type Err = crate::error::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "dcf" => Ok(FssGate::Dcf),
+            "dpf" => Ok(FssGate::Dpf),
+            _ => Err(crate::error::invalid(format!("unknown FSS gate '{s}': dcf (one round) or dpf (two rounds)"))),
+        }
+    }
+}
+
 /// One party inside a protocol run.
 pub struct Party<A: Arith> {
     /// Who this is.
@@ -53,6 +87,8 @@ pub struct Party<A: Arith> {
     dealer: Option<DealerState<A::E>>,
     /// What P0 and P1 send the element-wise helper (public: every role runs the same variant).
     helper: HelperMode,
+    /// Which FSS gate element-wise functions use under the cryptographic baseline.
+    fss: FssGate,
     /// Rescales (truncations) done so far; numbers them for the monitor.
     rescales: u64,
     /// A simulation's truncation monitor (none in a deployment).
@@ -74,6 +110,7 @@ impl<A: Arith> Party<A> {
             triples: 0,
             dealer,
             helper: HelperMode::default(),
+            fss: FssGate::default(),
             rescales: 0,
             monitor: None,
         };
@@ -182,6 +219,16 @@ impl<A: Arith> Party<A> {
     /// What P0 and P1 send the helper.
     pub fn helper_mode(&self) -> HelperMode {
         self.helper
+    }
+
+    /// Chooses the FSS gate of the cryptographic baseline (the one-round DCF gate unless told otherwise).
+    pub fn set_fss_gate(&mut self, gate: FssGate) {
+        self.fss = gate;
+    }
+
+    /// The FSS gate of the cryptographic baseline.
+    pub fn fss_gate(&self) -> FssGate {
+        self.fss
     }
 
     /// The next triple id; every role counts the same, so ids agree without a message.

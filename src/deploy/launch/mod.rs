@@ -224,6 +224,7 @@ pub fn launch_recorded(o: &LaunchOptions) -> Result<(LaunchReport, BTreeMap<Role
         reuse_masks: sim.reuse_masks,
         train_rows: train.count,
         helper: sim.helper,
+        fss_gate: sim.fss_gate,
         progress: None,
     };
     let outputs = results.iter().map(|(r, x)| x.outputs.party_out().map(|o| (*r, o))).collect::<Result<_>>()?;

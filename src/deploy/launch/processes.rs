@@ -62,6 +62,7 @@ pub(super) fn prepare(
             infer_batch: o.sim.infer_batch,
             frac_bits,
             reuse_masks: o.sim.reuse_masks,
+            fss_gate: o.sim.fss_gate,
             max_steps: o.sim.max_steps,
             train_rows: o.rows.0,
             test_rows: o.rows.1,

@@ -45,8 +45,13 @@ pub struct CostMeasure {
     pub rtas: f64,
     /// RTAS-fast's figure.
     pub rtas_fast: f64,
-    /// The FSS baseline's figure.
+    /// The FSS baseline's figure: the better of its two gates here (one round with DCF keys, or two rounds
+    /// with DPF keys of less than half the size).
     pub mpc: f64,
+    /// The gate that figure came from: `dcf` or `dpf` (`dcf` when both give the same).
+    pub mpc_gate: String,
+    /// mpc's figure under each gate: (DCF, DPF).
+    pub mpc_by_gate: (f64, f64),
     /// RTAS / mpc.
     pub ratio_rtas_to_mpc: f64,
     /// Which of RTAS and mpc costs less here: `rtas`, `mpc`, `equal`, or `tie` (modeled times within 10% of

@@ -8,6 +8,7 @@ use crate::models::secure::{self, Inputs, Plan, Protocol};
 use crate::models::{ModelKind, Prepared};
 use crate::net::Role;
 use crate::protocol::elementwise::HelperMode;
+use crate::protocol::party::FssGate;
 use crate::protocol::ring::{FloatArith, RingArith};
 use crate::protocol::truncation::TruncationCounts;
 use crate::sim::cost::Profile;
@@ -89,6 +90,8 @@ pub struct SimulateConfig {
     pub keep_recording: bool,
     /// What P0 and P1 send the element-wise helper (`Paper`: the paper's INSECURE variant).
     pub helper: HelperMode,
+    /// The FSS gate under `mpc`: one round (DCF, the default) or two (DPF, smaller keys).
+    pub fss_gate: FssGate,
     /// Seed of the initial parameters when it is not `seed` (a deployment's owner draws its own).
     pub init_seed: Option<u64>,
     /// DP-SGD's settings (with `--protocol dp-sgd`).
@@ -117,6 +120,7 @@ impl SimulateConfig {
             record_views: false,
             keep_recording: false,
             helper: HelperMode::default(),
+            fss_gate: FssGate::default(),
             init_seed: None,
             dp: None,
         }
@@ -397,6 +401,7 @@ pub(super) fn run_after_plain(
         reuse_masks: cfg.reuse_masks,
         train_rows: train.count,
         helper: cfg.helper,
+        fss_gate: cfg.fss_gate,
         progress: Some(pb),
     };
     let inputs = Inputs::split(&plan, train, test, &plain::init(cfg));
