@@ -136,6 +136,7 @@ def simulate(
     frac_bits: Optional[int] = None,
     sharing: Optional[str] = None,
     reuse_masks: bool = False,
+    fss_gate: Optional[str] = None,
     standardize: bool = False,
     noise_multiplier: Optional[float] = None,
     target_epsilon: Optional[float] = None,
@@ -158,6 +159,9 @@ def simulate(
     class label per row), cut 80/20 into train and test as ``--data-file`` is, or with ``test=(X_test,
     y_test)`` as given. One copy of the arrays is made for the engine.
 
+    ``fss_gate`` picks mpc's FSS gate: ``"dcf"`` (one online round, the default) or ``"dpf"`` (two rounds,
+    less than half the keys).
+
     ``views=True`` keeps what every role saw (``result.views``: the messages it received, its inputs, its
     seeds), the material every attack of ``rtas.attack`` reads; a secure protocol only."""
     keep: list = []
@@ -177,6 +181,7 @@ def simulate(
         frac_bits=frac_bits,
         sharing=sharing,
         reuse_masks=reuse_masks,
+        fss_gate=fss_gate,
         standardize=standardize,
         noise_multiplier=noise_multiplier,
         target_epsilon=target_epsilon,
@@ -206,11 +211,13 @@ def plan(
     bandwidth: Optional[str] = None,
     rtt: Optional[str] = None,
     frac_bits: Optional[int] = None,
+    fss_gate: Optional[str] = None,
     verify: bool = False,
     input_width: Optional[int] = None,
 ) -> Result:
     """Bytes, rounds and modeled time of ``model`` under each protocol per step, epoch and in total,
-    without data (``rtas plan``); ``result.to_pandas()`` has one row per protocol."""
+    without data (``rtas plan``); ``result.to_pandas()`` has one row per protocol. ``fss_gate``: mpc's FSS
+    gate, ``"dcf"`` (one round, the default) or ``"dpf"`` (two rounds, smaller keys)."""
     keep: list = []
     if isinstance(protocols, str):
         protocols = [protocols]
@@ -227,6 +234,7 @@ def plan(
         bandwidth=bandwidth,
         rtt=rtt,
         frac_bits=frac_bits,
+        fss_gate=fss_gate,
         verify=verify,
     )
 

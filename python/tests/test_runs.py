@@ -97,6 +97,20 @@ def test_plan_has_a_row_per_protocol(cli):
     assert isinstance(frame, pd.DataFrame) and len(frame) == 2
 
 
+def test_the_fss_gate_is_the_clis(cli):
+    # mpc on the two-round DPF gate: the CLI's result, one more round and smaller keys than the DCF gate.
+    r = rtas.simulate("logreg", "mpc", max_steps=2, fss_gate="dpf", seed=3)
+    want = cli("simulate", "--model", "logreg", "--protocol", "mpc", "--max-steps", 2, "--fss-gate", "dpf", "--seed", 3)
+    assert untimed(r.to_dict()) == untimed(want)
+    one = rtas.simulate("logreg", "mpc", max_steps=2, seed=3)
+    assert r.train_step.rounds == one.train_step.rounds + 1
+    assert r.train_step.total_bytes < one.train_step.total_bytes
+    p = rtas.plan("cnn", "mpc", fss_gate="dpf")
+    assert untimed(p.to_dict()) == untimed(cli("plan", "--model", "cnn", "--protocols", "mpc", "--fss-gate", "dpf"))
+    with pytest.raises(ValueError, match="dcf"):
+        rtas.simulate("logreg", "mpc", max_steps=1, fss_gate="fast")
+
+
 def test_audit_of_some_claims_equals_the_cli(cli):
     a = rtas.audit(quick=True, claims=["thm-3.4", "def-3.1"], seed=1)
     want = cli("audit", "--quick", "--claims", "thm-3.4,def-3.1", "--seed", 1)

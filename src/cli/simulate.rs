@@ -101,7 +101,11 @@ pub struct TrainArgs {
 
 /// `--fss-gate`'s value.
 pub fn parse_gate(s: &str) -> std::result::Result<FssGate, String> {
-    s.parse().map_err(|e: crate::error::Error| e.to_string())
+    match s {
+        "dcf" => Ok(FssGate::Dcf),
+        "dpf" => Ok(FssGate::Dpf),
+        _ => Err("dcf (one online round) or dpf (two rounds, smaller keys)".into()),
+    }
 }
 
 impl TrainArgs {
@@ -318,13 +322,21 @@ fn outputs_text(rows: &[Vec<f64>]) -> String {
     s
 }
 
+/// `mpc on the dpf gate`, or the protocol's name.
+fn protocol_label(r: &SimulateReport) -> String {
+    match &r.fss_gate {
+        Some(g) => format!("{} on the {g} gate", r.protocol),
+        None => r.protocol.clone(),
+    }
+}
+
 pub(super) fn table(r: &SimulateReport) -> String {
     if r.steps == 0 {
         return format!(
             "evaluate {} under {} (sharing {}): the weights as they are (no training), {} test images, seed {}\n\
              test accuracy {:.2}% (plain: {:.2}%)\n{}\n\n{}",
             r.model.name(),
-            r.protocol,
+            protocol_label(r),
             r.sharing,
             r.test_size,
             r.seed,
@@ -343,7 +355,7 @@ pub(super) fn table(r: &SimulateReport) -> String {
          test accuracy {:.2}% (plain, same init and batches: {:.2}%); largest parameter difference from plain {:.2e}\n\
          loss by step: {}\n  plain loss: {}\n\n{}",
         r.model.name(),
-        r.protocol,
+        protocol_label(r),
         r.sharing,
         r.epochs,
         r.batch,

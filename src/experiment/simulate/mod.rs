@@ -166,6 +166,9 @@ pub struct SimulateReport {
     pub model: ModelKind,
     /// Protocol.
     pub protocol: String,
+    /// mpc's FSS gate (`dcf` or `dpf`); absent under the other protocols.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fss_gate: Option<String>,
     /// Sharing.
     pub sharing: String,
     /// Seed.
@@ -319,6 +322,7 @@ pub(crate) fn plain_report(
     let mut report = SimulateReport {
         model: cfg.model,
         protocol: cfg.protocol.name().into(),
+        fss_gate: matches!(cfg.protocol, ProtocolChoice::Secure(Protocol::Mpc)).then(|| cfg.fss_gate.name().into()),
         sharing: "none".into(),
         seed: cfg.seed,
         epochs: cfg.epochs,
