@@ -117,13 +117,14 @@ pub fn keygen_many(alphas: &[u64], bits: u32, roots: &[[u128; 2]], out: &mut [u6
             w.0 = [r[0] & !1, r[1] & !1];
         }
         oc.fill(0);
+        for (w, blk) in st.iter().zip(blocks.chunks_exact_mut(4)).take(n) {
+            blk.copy_from_slice(&[w.0[0], w.0[0] ^ 1, w.0[1], w.0[1] ^ 1]);
+        }
         for level in 0..d {
-            for (w, blk) in st.iter().zip(blocks.chunks_exact_mut(4)).take(n) {
-                blk.copy_from_slice(&[w.0[0], w.0[0] ^ 1, w.0[1], w.0[1] ^ 1]);
-            }
             mmo::hash(&mut blocks[..4 * n]);
+            // One pass per level: read a key's four blocks, write its corrections, set its next inputs in place.
             for (((w, blk), &alpha), cw) in
-                st.iter_mut().zip(blocks.chunks_exact(4)).zip(ac).zip(oc.chunks_exact_mut(kw))
+                st.iter_mut().zip(blocks.chunks_exact_mut(4)).zip(ac).zip(oc.chunks_exact_mut(kw))
             {
                 let a = path_bit(alpha & low, bits, level);
                 let am = wide(mask(a));
@@ -141,6 +142,7 @@ pub fn keygen_many(alphas: &[u64], bits: u32, roots: &[[u128; 2]], out: &mut [u6
                     *s = (kept & !1) ^ (s_cw & wide(mask(*t)));
                     *t = (kept as u64 & 1) ^ (*t & t_keep);
                 }
+                blk.copy_from_slice(&[w.0[0], w.0[0] ^ 1, w.0[1], w.0[1] ^ 1]);
             }
         }
         for (w, pair) in st.iter().zip(blocks.chunks_exact_mut(2)).take(n) {
@@ -183,14 +185,15 @@ pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [u8]) {
             *t = tw.iter().rev().fold(0u128, |acc, &v| acc << 64 | v as u128);
             *c = &key.words[..2 * d];
         }
+        for (w, pair) in walk.iter().zip(blocks.chunks_exact_mut(2)).take(n) {
+            pair.copy_from_slice(&[w.0, w.0 ^ 1]);
+        }
         for level in 0..d {
-            for (w, pair) in walk.iter().zip(blocks.chunks_exact_mut(2)).take(n) {
-                pair.copy_from_slice(&[w.0, w.0 ^ 1]);
-            }
             mmo::hash(&mut blocks[..2 * n]);
             let shift = bits as usize - 1 - level;
+            // One pass per level: read both children, correct, and set the next level's inputs in place.
             for (((w, cw), tb), (x, pair)) in
-                walk.iter_mut().zip(&cws).zip(&tbits).zip(xc.iter().zip(blocks.chunks_exact(2)))
+                walk.iter_mut().zip(&cws).zip(&tbits).zip(xc.iter().zip(blocks.chunks_exact_mut(2)))
             {
                 let r = (x >> shift) & 1;
                 let tm = mask(w.1);
@@ -202,6 +205,7 @@ pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [u8]) {
                 let rm = mask(r);
                 w.0 = (sl & !wide(rm)) | (sr & wide(rm));
                 w.1 = (tl & !rm) | (tr & rm);
+                pair.copy_from_slice(&[w.0, w.0 ^ 1]);
             }
         }
         for (w, blk) in walk.iter().zip(blocks.iter_mut()).take(n) {
