@@ -245,7 +245,7 @@ pub fn table(o: &PlanOutput) -> String {
          ({} steps per epoch), {} epoch(s); no data touched\n\n{}\n\nbytes per directed link and phase, one training step:\n{}\n\n\
          modeled compute per party, one training step (core-seconds):\n{}\n\
          operation costs (ns, {}): ring multiply-add {:.3}, f64 multiply-add {:.3}, PRG element {:.2}, element pass {:.2}, \
-         helper evaluation {:.1}, DCF key {:.0}, DCF evaluation {:.0}",
+         helper evaluation {:.1}, DCF key {:.0}, DCF evaluation {:.0}, DPF key {:.0}, DPF evaluation {:.0}",
         r.model,
         r.params,
         r.forward_macs,
@@ -264,7 +264,9 @@ pub fn table(o: &PlanOutput) -> String {
         q.elem_ns,
         q.helper_ns,
         q.dcf_key_ns,
-        q.dcf_eval_ns
+        q.dcf_eval_ns,
+        q.dpf_key_ns,
+        q.dpf_eval_ns
     );
     if let Some(v) = &o.verified {
         s.push_str("\n\nverified against a real run of one step and one inference batch on random data:");
