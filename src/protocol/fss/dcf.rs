@@ -145,21 +145,23 @@ fn and(a: Payload, m: u64) -> Payload {
 
 /// All ones if `bit` (0 or 1) is set.
 #[inline]
-fn mask(bit: u64) -> u64 {
+pub(super) fn mask(bit: u64) -> u64 {
     bit.wrapping_neg()
 }
 
 #[inline]
-fn wide(m: u64) -> u128 {
+pub(super) fn wide(m: u64) -> u128 {
     (m as u128) << 64 | m as u128
 }
 
+/// Bit `level` of the `bits`-bit `x`, most significant first.
 #[inline]
-fn bit(x: u64, bits: u32, level: usize) -> u64 {
+pub(super) fn bit(x: u64, bits: u32, level: usize) -> u64 {
     (x >> (bits as usize - 1 - level)) & 1
 }
 
-fn input_mask(bits: u32) -> u64 {
+/// The low `bits` bits.
+pub(super) fn input_mask(bits: u32) -> u64 {
     if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 }
 }
 

@@ -22,6 +22,7 @@
 //! `j` = 0 (left) and 1 (right), the control bit their lowest bit; the leaf `AES_K(s ^ 2) ^ s ^ 2`. Many
 //! keys or points walk their trees in lockstep, each level's blocks of all of them in one AES call.
 
+use super::dcf::{bit as path_bit, input_mask, mask, wide};
 use super::mmo;
 
 /// Input bits a leaf settles (a 128-bit leaf holds `2^7` one-bit outputs).
@@ -61,23 +62,6 @@ impl KeyRef<'_> {
 /// Blocks per AES call.
 const BLOCKS: usize = 64;
 
-/// All ones if `bit` (0 or 1) is set.
-#[inline]
-fn mask(bit: u64) -> u64 {
-    bit.wrapping_neg()
-}
-
-#[inline]
-fn wide(m: u64) -> u128 {
-    (m as u128) << 64 | m as u128
-}
-
-/// Bit `level` of the path of `x` (the input's top `depth` bits, most significant first).
-#[inline]
-fn path_bit(x: u64, bits: u32, level: usize) -> u64 {
-    (x >> (bits as usize - 1 - level)) & 1
-}
-
 /// The low bits of `x` a leaf settles.
 #[inline]
 fn leaf_index(x: u64, bits: u32) -> u32 {
@@ -88,10 +72,6 @@ fn leaf_index(x: u64, bits: u32) -> u32 {
 #[inline]
 fn above(i: u32) -> u128 {
     if i >= 127 { 0 } else { !((1u128 << (i + 1)) - 1) }
-}
-
-fn input_mask(bits: u32) -> u64 {
-    if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 }
 }
 
 /// Keys for `[x < alpha_k]` on `bits`-bit inputs (`1..=64`; `alpha` taken mod 2^bits) from root seeds

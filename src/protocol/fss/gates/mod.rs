@@ -301,6 +301,20 @@ fn results(
     Ok(results)
 }
 
+/// A shape-only run's results, rescaled where a spline is computed at scale 2f (as [`results`]).
+fn shape_results(p: &mut Party<ShapeArith>, splines: &[Spline], shape: &[usize]) -> Result<Vec<Shared<Nil>>> {
+    let n = shape.iter().product();
+    let mut results = Vec::with_capacity(splines.len());
+    for s in splines {
+        let mut v = vec![Nil; n];
+        if !s.integral() {
+            p.rescale(&mut v)?;
+        }
+        results.push(Shared::held(ArrayD::from_elem(IxDyn(shape), Nil)));
+    }
+    Ok(results)
+}
+
 /// Applies each of `fs` to the shared `x` element by element through FSS gates (ring sharing only), by the
 /// construction the party was set to ([`FssGate`]); one shared result per function.
 pub fn apply(p: &mut Party<RingArith>, x: &Shared<u64>, fs: &[Activation], label: &Label) -> Result<Vec<Shared<u64>>> {

@@ -186,15 +186,7 @@ pub(super) fn apply_shape(
                 charge(W::DcfEval, (len * bks.len()) as f64);
                 charge(W::Elem, (len * (bks.len() + 1) * fs.len()) as f64);
             }
-            let mut results = Vec::with_capacity(fs.len());
-            for s in &splines {
-                let mut v = vec![Nil; n];
-                if !s.integral() {
-                    p.rescale(&mut v)?;
-                }
-                results.push(Shared::held(ArrayD::from_elem(IxDyn(&shape), Nil)));
-            }
-            Ok(results)
+            shape_results(p, &splines, &shape)
         }
         _ => Ok(vec![Shared::shape_only(&shape); fs.len()]),
     }

@@ -250,15 +250,7 @@ pub(super) fn apply_shape(
             p.send_elems(peer, bits_label.clone(), ViewKind::MaskedOpening, Phase::Online, nil(len))?;
             p.recv_elems(peer, &bits_label, &[len])?;
             charge(W::Elem, (n * (nb + 1) * fs.len() + 2 * n * nb) as f64);
-            let mut results = Vec::with_capacity(fs.len());
-            for s in &splines {
-                let mut v = vec![Nil; n];
-                if !s.integral() {
-                    p.rescale(&mut v)?;
-                }
-                results.push(Shared::held(ArrayD::from_elem(IxDyn(&shape), Nil)));
-            }
-            Ok(results)
+            shape_results(p, &splines, &shape)
         }
         _ => Ok(vec![Shared::shape_only(&shape); fs.len()]),
     }
