@@ -218,7 +218,7 @@ pub fn keygen_many(alphas: &[u64], betas: &[Payload], bits: u32, roots: &[[u128;
             for (((w, blk), (&alpha, beta)), cw) in
                 st.iter_mut().zip(lanes.0.chunks_exact_mut(8)).zip(ac.iter().zip(bc)).zip(oc.chunks_exact_mut(kw))
             {
-                let e: [u128; 8] = (&*blk).try_into().expect("eight blocks per key");
+                let e = &*blk;
                 let a = bit(alpha & low, bits, level);
                 // Party p's block j is e[4p + j]: j = 2a is the side alpha takes (its seed and bit; 2a + 1 its
                 // value), the other side is lost.
