@@ -167,7 +167,7 @@ pub fn run(a: PlanArgs, json: bool) -> Result<String> {
 }
 
 fn draw(cfg: &PlanConfig, dir: &std::path::Path) -> Result<Vec<String>> {
-    let sweep = plan::sweep(cfg.model, &cfg.protocols, &plan::CHART_BATCHES, cfg.rates)?;
+    let sweep = plan::sweep(cfg.model, &cfg.protocols, &plan::CHART_BATCHES, cfg.rates, cfg.frac_bits, cfg.fss_gate)?;
     let chart = plan::chart(cfg.model, &sweep);
     let (png, svg) = crate::plot::save(dir, &format!("plan-{}", cfg.model.name()), &chart)?;
     Ok(vec![png.display().to_string(), svg.display().to_string()])

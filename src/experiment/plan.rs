@@ -363,12 +363,14 @@ pub fn quick_rates() -> Rates {
 pub type SweepPoint = (usize, u64, f64);
 
 /// Cost of a protocol's training step against batch size (for the report's chart): (batch, bytes of one
-/// step, modeled LAN seconds of one step) per protocol.
+/// step, modeled LAN seconds of one step) per protocol, at `frac_bits` fractional bits and with mpc on `fss_gate`.
 pub fn sweep(
     model: ModelKind,
     protocols: &[Protocol],
     batches: &[usize],
     rates: Rates,
+    frac_bits: u32,
+    fss_gate: FssGate,
 ) -> Result<Vec<(String, Vec<SweepPoint>)>> {
     let mut out = Vec::new();
     for &protocol in protocols {
@@ -382,8 +384,8 @@ pub fn sweep(
                 rows: b,
                 epochs: 1,
                 profiles: vec![Profile::lan()],
-                frac_bits: 16,
-                fss_gate: FssGate::default(),
+                frac_bits,
+                fss_gate,
                 rates,
                 rates_source: String::new(),
             };

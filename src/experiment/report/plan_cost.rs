@@ -9,8 +9,14 @@ pub(super) fn section(cx: &mut Ctx<'_>) -> Result<Section> {
     let mut saved = |name: &str, chart_files: (PathBuf, PathBuf)| super::keep(files, name, chart_files);
     let protocols = [Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc];
     let rates = crate::experiment::plan::quick_rates();
-    let sweep =
-        crate::experiment::plan::sweep(ModelKind::Cnn, &protocols, &crate::experiment::plan::CHART_BATCHES, rates)?;
+    let sweep = crate::experiment::plan::sweep(
+        ModelKind::Cnn,
+        &protocols,
+        &crate::experiment::plan::CHART_BATCHES,
+        rates,
+        16,
+        crate::protocol::party::FssGate::default(),
+    )?;
     saved("plan-cnn", save(out, "plan-cnn", &crate::experiment::plan::chart(ModelKind::Cnn, &sweep))?);
     // The batch-32 point of the same sweep.
     let b32: Vec<String> = sweep
