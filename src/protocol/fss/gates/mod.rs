@@ -218,6 +218,31 @@ fn draws(prg: &mut crate::protocol::prg::Prg, n: usize) -> Draws {
     Draws { r, m, mr, root: (0..n).map(|i| (raw[2 * i] as u128 | (raw[2 * i + 1] as u128) << 64) & !1).collect() }
 }
 
+/// What a gate derives from its call before any message: the splines and their breaks (each once), the values'
+/// count and shape, the label of the dealer's key messages, and the comparison width `c`.
+struct Setup {
+    splines: Vec<Spline>,
+    bks: Vec<i64>,
+    n: usize,
+    shape: Vec<usize>,
+    keys_label: Label,
+    cb: u32,
+}
+
+impl Setup {
+    fn new(frac_bits: u32, shape: &[usize], fs: &[Activation], label: &Label) -> Result<Self> {
+        let (splines, bks) = splines_of(fs, frac_bits, label)?;
+        Ok(Setup {
+            splines,
+            bks,
+            n: shape.iter().product(),
+            shape: shape.to_vec(),
+            keys_label: label.op(Op::Triple),
+            cb: compare_bits(frac_bits),
+        })
+    }
+}
+
 /// A spline ready to apply: `a0`, `c0`, and per step (break index, `da`, `dc`), each already in the scale the
 /// gate computes at.
 type EncodedSpline = (u64, u64, Vec<(usize, u64, u64)>);

@@ -13,12 +13,7 @@ pub(super) fn apply(
     fs: &[Activation],
     label: &Label,
 ) -> Result<Vec<Shared<u64>>> {
-    let f = p.arith.frac_bits;
-    let (splines, bks) = splines_of(fs, f, label)?;
-    let n = x.len();
-    let shape = x.shape().to_vec();
-    let keys_label = label.op(Op::Triple);
-    let cb = compare_bits(f);
+    let Setup { splines, bks, n, shape, keys_label, cb } = Setup::new(p.arith.frac_bits, x.shape(), fs, label)?;
     let low = (1u64 << cb) - 1;
     let ke = dcf::key_words(cb);
     match p.role {
@@ -155,12 +150,8 @@ pub(super) fn apply_shape(
     label: &Label,
 ) -> Result<Vec<Shared<Nil>>> {
     use crate::protocol::work::{Op as W, charge};
-    let f = p.arith.frac_bits;
-    let (splines, bks) = splines_of(fs, f, label)?;
-    let n = x.len();
-    let shape = x.shape().to_vec();
-    let keys_label = label.op(Op::Triple);
-    let ke = dcf::key_words(compare_bits(f));
+    let Setup { splines, bks, n, shape, keys_label, cb } = Setup::new(p.arith.frac_bits, x.shape(), fs, label)?;
+    let ke = dcf::key_words(cb);
     let nil = |len: usize| ArrayD::from_elem(IxDyn(&[len]), Nil);
     match p.role {
         Role::Dealer => {

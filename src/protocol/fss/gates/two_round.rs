@@ -53,13 +53,8 @@ pub(super) fn apply(
     fs: &[Activation],
     label: &Label,
 ) -> Result<Vec<Shared<u64>>> {
-    let f = p.arith.frac_bits;
-    let (splines, bks) = splines_of(fs, f, label)?;
+    let Setup { splines, bks, n, shape, keys_label, cb } = Setup::new(p.arith.frac_bits, x.shape(), fs, label)?;
     let nb = bks.len();
-    let n = x.len();
-    let shape = x.shape().to_vec();
-    let keys_label = label.op(Op::Triple);
-    let cb = compare_bits(f);
     let low = (1u64 << cb) - 1;
     let ke = dpf::key_words(cb);
     match p.role {
@@ -207,13 +202,9 @@ pub(super) fn apply_shape(
     label: &Label,
 ) -> Result<Vec<Shared<Nil>>> {
     use crate::protocol::work::{Op as W, charge};
-    let f = p.arith.frac_bits;
-    let (splines, bks) = splines_of(fs, f, label)?;
+    let Setup { splines, bks, n, shape, keys_label, cb } = Setup::new(p.arith.frac_bits, x.shape(), fs, label)?;
     let nb = bks.len();
-    let n = x.len();
-    let shape = x.shape().to_vec();
-    let keys_label = label.op(Op::Triple);
-    let ke = dpf::key_words(compare_bits(f));
+    let ke = dpf::key_words(cb);
     let nil = |len: usize| ArrayD::from_elem(IxDyn(&[len]), Nil);
     match p.role {
         Role::Dealer => {
