@@ -11,8 +11,8 @@
 //!
 //! The decoder checks everything a peer could get wrong before it trusts a length: the magic, a header
 //! longer than [`MAX_HEADER`], tags out of range, more than [`MAX_DIMS`] dimensions, a payload length that
-//! is not what the dimensions say, or one above the receiver's cap. It never allocates what a length field
-//! claims: payload buffers grow with the bytes that actually arrive. Whether the frame is the one the
+//! is not what the dimensions say, or one above the receiver's cap. It allocates what a length field claims
+//! only up to [`UPFRONT`] bytes: larger payload buffers grow with the bytes that actually arrive. Whether the frame is the one the
 //! protocol expects next (its label, its shape) is checked by the receiver, which knows.
 
 use super::label::{Label, Op, Stage};
@@ -31,8 +31,12 @@ pub const MAX_HEADER: usize = 4096;
 pub const MAX_DIMS: usize = 8;
 /// The default cap on one payload (1 GiB); the largest message rtas sends is a few tens of MB.
 pub const DEFAULT_MAX_PAYLOAD: u64 = 1 << 30;
-/// Payload bytes reserved up front at most; the rest grows as bytes arrive.
+/// A payload buffer's first size when the payload is larger than [`UPFRONT`]; it doubles as bytes arrive.
 const RESERVE: usize = 1 << 16;
+/// Payloads up to this size (8 MiB) are allocated whole when their header arrives, so the largest messages
+/// rtas sends in bulk (the dealer's keys, a few MB each) land in place without a copy on growth; a peer that
+/// announces one and sends nothing makes its receiver hold at most this much.
+pub const UPFRONT: usize = 8 << 20;
 
 fn bad(reason: impl Into<String>) -> Error {
     Error::Protocol { label: None, reason: format!("bad frame: {}", reason.into()) }
@@ -257,85 +261,133 @@ fn parse_header(h: &[u8], payload_len: u64, max_payload: u64) -> Result<Header> 
     Ok(Header { label: Label { stage, layer, op }, kind, phase, payload_kind, dims })
 }
 
-fn build(h: Header, body: &[u8]) -> Result<Message> {
-    // The payload's words in one copy (a memcpy on little-endian machines; keys are tens of MB a message).
-    let words = || -> Result<Vec<u64>> {
-        if !body.len().is_multiple_of(8) {
-            return Err(bad(format!("a payload of {} bytes is not whole 8-byte words", body.len())));
-        }
-        let mut v = vec![0u64; body.len() / 8];
-        bytemuck::cast_slice_mut::<u64, u8>(&mut v).copy_from_slice(body);
-        for w in &mut v {
-            *w = u64::from_le(*w);
-        }
-        Ok(v)
-    };
+/// The message of a complete frame whose payload is `words` (its bytes in memory order) holding `len` bytes.
+fn build(h: Header, mut words: Vec<u64>, len: usize) -> Result<Message> {
     let payload = match h.payload_kind {
-        0 => Payload::Ring(ArrayD::from_shape_vec(IxDyn(&h.dims), words()?).map_err(|e| bad(e.to_string()))?),
-        1 => Payload::Float(
-            ArrayD::from_shape_vec(IxDyn(&h.dims), words()?.into_iter().map(f64::from_bits).collect())
-                .map_err(|e| bad(e.to_string()))?,
-        ),
-        _ => Payload::Seed(body.try_into().map_err(|_| bad("a seed is 16 bytes"))?),
+        0 | 1 => {
+            if !len.is_multiple_of(8) {
+                return Err(bad(format!("a payload of {len} bytes is not whole 8-byte words")));
+            }
+            words.truncate(len / 8);
+            // Little-endian on the wire: nothing to do on a little-endian machine.
+            for w in &mut words {
+                *w = u64::from_le(*w);
+            }
+            if h.payload_kind == 0 {
+                Payload::Ring(ArrayD::from_shape_vec(IxDyn(&h.dims), words).map_err(|e| bad(e.to_string()))?)
+            } else {
+                let floats = words.into_iter().map(f64::from_bits).collect();
+                Payload::Float(ArrayD::from_shape_vec(IxDyn(&h.dims), floats).map_err(|e| bad(e.to_string()))?)
+            }
+        }
+        _ => {
+            let bytes: &[u8] = bytemuck::cast_slice(&words);
+            Payload::Seed(bytes.get(..len).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("a seed is 16 bytes"))?)
+        }
     };
     Ok(Message { label: h.label, kind: h.kind, phase: h.phase, payload })
 }
 
 enum State {
     Prefix,
-    Header { header_len: usize, payload_len: u64 },
-    Payload { header: Header, payload_len: usize },
+    Header {
+        header_len: usize,
+        payload_len: u64,
+    },
+    /// The payload goes straight into the words the message will own; `got` bytes of `len` have arrived.
+    Payload {
+        header: Header,
+        len: usize,
+        got: usize,
+        words: Vec<u64>,
+    },
 }
 
 /// Turns a byte stream into messages, however the bytes are cut.
+///
+/// A reader that can write into a buffer (a TLS reader) should ask [`Decoder::space`] where the next bytes go
+/// and report them with [`Decoder::filled`]: the payload then arrives in the memory the message will own,
+/// copied once. [`Decoder::feed`] takes bytes that are already somewhere else.
 pub struct Decoder {
     max_payload: u64,
     state: State,
+    /// The prefix or header being read, sized to the whole part; `part` bytes of it have arrived.
     buf: Vec<u8>,
+    part: usize,
 }
 
 impl Decoder {
     /// A decoder refusing payloads above `max_payload` bytes.
     pub fn new(max_payload: u64) -> Self {
-        Self { max_payload, state: State::Prefix, buf: Vec::new() }
+        Self { max_payload, state: State::Prefix, buf: Vec::new(), part: 0 }
     }
 
     /// Whether no frame is partly read (a stream may end here).
     pub fn is_idle(&self) -> bool {
-        matches!(self.state, State::Prefix) && self.buf.is_empty()
+        matches!(self.state, State::Prefix) && self.part == 0
     }
 
-    /// Bytes held for the frame being read (never more than arrived, plus a small reserve).
+    /// Bytes held for the frame being read: a payload of at most [`UPFRONT`] bytes whole once its header has
+    /// arrived, a larger one what arrived and as much again (its buffer doubles as bytes come).
     pub fn held(&self) -> usize {
-        self.buf.capacity()
+        match &self.state {
+            State::Payload { words, .. } => 8 * words.capacity(),
+            _ => self.buf.capacity(),
+        }
+    }
+
+    /// Where the stream's next bytes go (never empty): write into a prefix of it, then call
+    /// [`Decoder::filled`] with the count.
+    pub fn space(&mut self) -> &mut [u8] {
+        let want = match &mut self.state {
+            State::Prefix => PREFIX,
+            State::Header { header_len, .. } => *header_len,
+            State::Payload { len, got, words, .. } => {
+                if *got == 8 * words.len() {
+                    let need = len.div_ceil(8);
+                    let grown = if *len <= UPFRONT { need } else { (2 * words.len()).max(RESERVE / 8).min(need) };
+                    words.resize(grown, 0);
+                }
+                let end = (8 * words.len()).min(*len);
+                return &mut bytemuck::cast_slice_mut::<u64, u8>(words)[*got..end];
+            }
+        };
+        self.buf.resize(want, 0);
+        &mut self.buf[self.part..]
+    }
+
+    /// Takes the `n` bytes just written at the start of [`Decoder::space`], appending every frame they
+    /// complete to `out`. After an error the stream is unusable.
+    pub fn filled(&mut self, n: usize, out: &mut Vec<Message>) -> Result<()> {
+        let done = match &mut self.state {
+            State::Payload { len, got, .. } => {
+                *got += n;
+                debug_assert!(*got <= *len);
+                *got == *len
+            }
+            State::Prefix | State::Header { .. } => {
+                self.part += n;
+                debug_assert!(self.part <= self.buf.len());
+                self.part == self.buf.len()
+            }
+        };
+        if done { self.advance(out) } else { Ok(()) }
     }
 
     /// Takes `data`, appending every frame it completes to `out`. After an error the stream is unusable.
     pub fn feed(&mut self, mut data: &[u8], out: &mut Vec<Message>) -> Result<()> {
         while !data.is_empty() {
-            let want = match &self.state {
-                State::Prefix => PREFIX,
-                State::Header { header_len, .. } => *header_len,
-                State::Payload { payload_len, .. } => *payload_len,
-            };
-            let n = (want - self.buf.len()).min(data.len());
-            if let State::Payload { .. } = self.state
-                && self.buf.capacity() == 0
-            {
-                self.buf.reserve(want.min(RESERVE));
-            }
-            self.buf.extend_from_slice(&data[..n]);
+            let space = self.space();
+            let n = space.len().min(data.len());
+            space[..n].copy_from_slice(&data[..n]);
             data = &data[n..];
-            if self.buf.len() < want {
-                break;
-            }
-            self.advance(out)?;
+            self.filled(n, out)?;
         }
         Ok(())
     }
 
     fn advance(&mut self, out: &mut Vec<Message>) -> Result<()> {
-        let buf = std::mem::take(&mut self.buf);
+        let buf = &self.buf[..self.part];
         self.state = match std::mem::replace(&mut self.state, State::Prefix) {
             State::Prefix => {
                 if buf[..4] != MAGIC {
@@ -352,18 +404,19 @@ impl Decoder {
                 State::Header { header_len, payload_len }
             }
             State::Header { payload_len, .. } => {
-                let header = parse_header(&buf, payload_len, self.max_payload)?;
-                let payload_len = usize::try_from(payload_len).map_err(|_| bad("payload does not fit"))?;
-                State::Payload { header, payload_len }
+                let header = parse_header(buf, payload_len, self.max_payload)?;
+                let len = usize::try_from(payload_len).map_err(|_| bad("payload does not fit"))?;
+                State::Payload { header, len, got: 0, words: Vec::new() }
             }
-            State::Payload { header, payload_len } => {
-                debug_assert_eq!(buf.len(), payload_len);
-                out.push(build(header, &buf)?);
+            State::Payload { header, len, words, .. } => {
+                out.push(build(header, words, len)?);
                 State::Prefix
             }
         };
+        self.part = 0;
+        self.buf.clear();
         // A frame with an empty payload completes as soon as its header does.
-        if let State::Payload { payload_len: 0, .. } = self.state {
+        if let State::Payload { len: 0, .. } = self.state {
             self.advance(out)?;
         }
         Ok(())
@@ -456,12 +509,23 @@ mod tests {
         f[dims_at..dims_at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
         let err = Decoder::new(1 << 20).feed(&f, &mut Vec::new()).unwrap_err().to_string();
         assert!(err.contains("overflow") || err.contains("dimensions"), "{err}");
-        // A correct header whose payload never comes holds only what arrived.
-        let big = Message { payload: Payload::Ring(ArrayD::zeros(IxDyn(&[1 << 20]))), ..msgs()[1].clone() };
-        let mut d = Decoder::new(DEFAULT_MAX_PAYLOAD);
-        let f = encode(&big);
-        d.feed(&f[..PREFIX + 60 + 100], &mut Vec::new()).unwrap();
-        assert!(d.held() <= RESERVE + 1024, "held {}", d.held());
+        // A correct header whose payload never comes holds what arrived plus a reserve (a payload above
+        // UPFRONT), or at most UPFRONT bytes.
+        for (elems, most) in [(UPFRONT / 8 + 1, RESERVE + 1024), (UPFRONT / 8, UPFRONT + 1024)] {
+            let big = Message { payload: Payload::Ring(ArrayD::zeros(IxDyn(&[elems]))), ..msgs()[1].clone() };
+            let mut d = Decoder::new(DEFAULT_MAX_PAYLOAD);
+            let f = encode(&big);
+            d.feed(&f[..PREFIX + 60 + 100], &mut Vec::new()).unwrap();
+            assert!(d.held() <= most, "{elems} elements: held {}", d.held());
+            // The rest, cut anywhere, completes the message.
+            let mut out = Vec::new();
+            for part in f[PREFIX + 60 + 100..].chunks(777_777) {
+                d.feed(part, &mut out).unwrap();
+            }
+            assert_eq!(out.len(), 1);
+            assert_eq!(payload_bytes(&out[0].payload), payload_bytes(&big.payload));
+            assert!(d.is_idle());
+        }
         // Bad magic, bad tags.
         let mut f = encode(m);
         f[0] = b'X';

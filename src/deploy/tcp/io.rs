@@ -203,7 +203,6 @@ impl Io {
         let mut pending: Option<Outgoing> = None;
         let (mut closing, mut sent_close, mut shut, mut peer_done) = (false, false, false, false);
         let mut closed_at: Option<Instant> = None;
-        let mut plain = vec![0u8; 1 << 16];
         let mut frames = Vec::new();
         let wire = Arc::clone(&self.wire);
         loop {
@@ -296,7 +295,8 @@ impl Io {
                 }
                 w.conn.process_new_packets().map_err(|e| format!("TLS error: {e}"))?;
                 loop {
-                    match w.conn.reader().read(&mut plain) {
+                    // Plaintext straight into the frame being decoded (a payload into the message's own words).
+                    match w.conn.reader().read(decoder.space()) {
                         Ok(0) => {
                             if !decoder.is_idle() {
                                 return Err("closed in the middle of a frame".into());
@@ -307,9 +307,7 @@ impl Io {
                         }
                         Ok(n) => {
                             progressed = true;
-                            decoder
-                                .feed(&plain[..n], &mut frames)
-                                .map_err(|e| format!("{peer} sent a bad frame: {e}"))?;
+                            decoder.filled(n, &mut frames).map_err(|e| format!("{peer} sent a bad frame: {e}"))?;
                             for m in frames.drain(..) {
                                 received += m.payload.bytes();
                                 if let Some(t) = self.limits.total
