@@ -294,19 +294,25 @@ fn encode(splines: &[Spline], bks: &[i64], arith: RingArith) -> Result<Vec<Encod
         .collect()
 }
 
-/// One value's share of every function from its shares of `x` and, per break, of `D_k` and `D_k x`.
+/// One value's share of every function (into `out`, one per plan) from its shares of `x` and, per break, of
+/// `D_k` and `D_k x`.
 #[inline]
-fn combine(plans: &[EncodedSpline], lead: u64, x: u64, dk: &[(u64, u64)]) -> Vec<u64> {
-    plans
-        .iter()
-        .map(|(a0, c0, steps)| {
-            let mut acc = a0.wrapping_mul(x).wrapping_add(lead.wrapping_mul(*c0));
-            for &(k, da, dc) in steps {
-                acc = acc.wrapping_add(da.wrapping_mul(dk[k].1)).wrapping_add(dc.wrapping_mul(dk[k].0));
-            }
-            acc
-        })
-        .collect()
+fn combine(plans: &[EncodedSpline], lead: u64, x: u64, dk: &[(u64, u64)], out: &mut [u64]) {
+    for ((a0, c0, steps), o) in plans.iter().zip(out) {
+        let mut acc = a0.wrapping_mul(x).wrapping_add(lead.wrapping_mul(*c0));
+        for &(k, da, dc) in steps {
+            acc = acc.wrapping_add(da.wrapping_mul(dk[k].1)).wrapping_add(dc.wrapping_mul(dk[k].0));
+        }
+        *o = acc;
+    }
+}
+
+/// Per function, its values from `flat` (value-major: every function's value of value 0, then of value 1...).
+fn unflatten(flat: Vec<u64>, functions: usize) -> Vec<Vec<u64>> {
+    if functions == 1 {
+        return vec![flat];
+    }
+    (0..functions).map(|f| flat.iter().skip(f).step_by(functions).copied().collect()).collect()
 }
 
 /// The shared results, rescaled where a spline was computed at scale 2f.

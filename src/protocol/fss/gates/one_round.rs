@@ -67,7 +67,9 @@ pub(super) fn apply(
             let xhat: Vec<u64> = xhat.into_raw_vec_and_offset().0;
             let lead = u64::from(i == 0);
             let plans = encode(&splines, &bks, p.arith)?;
-            let mut outs: Vec<Vec<u64>> = vec![vec![0u64; n]; fs.len()];
+            let nf = fs.len();
+            // Every function's share of every value, value-major (one buffer, no allocation per value).
+            let mut flat = vec![0u64; n * nf];
             for c0 in (0..n).step_by(CHUNK) {
                 let c1 = (c0 + CHUNK).min(n);
                 let len = c1 - c0;
@@ -78,62 +80,48 @@ pub(super) fn apply(
                 // (dcf::eval_many: one AES call per tree level for the whole group).
                 const GROUP: usize = 32;
                 let nb = bks.len();
-                let vals: Vec<Vec<u64>> = (0..len.div_ceil(GROUP))
-                    .into_par_iter()
-                    .flat_map_iter(|g| {
-                        let qs = g * GROUP..((g + 1) * GROUP).min(len);
-                        // The keys read in place from the dealer's message (no copy).
-                        let refs: Vec<KeyRef> = qs
-                            .clone()
-                            .flat_map(|q| {
-                                let key =
-                                    KeyRef { seed: mine.root[c0 + q], bits: cb, words: &words[q * ke..(q + 1) * ke] };
-                                std::iter::repeat_n(key, nb)
-                            })
-                            .collect();
-                        let xhat = &xhat;
-                        let points: Vec<u64> = qs
-                            .clone()
-                            .flat_map(|q| bks.iter().map(move |&b| xhat[c0 + q].wrapping_sub(b as u64) & low))
-                            .collect();
-                        let mut cmp = vec![[0u64; 2]; points.len()];
-                        dcf::eval_many(i, &refs, &points, &mut cmp);
-                        let plans = &plans;
-                        qs.enumerate()
-                            .map(|(w, q)| {
-                                let j = c0 + q;
-                                let (r, mut m, mut mr) = (mine.r[j], mine.m[j], mine.mr[j]);
-                                if i == 1 {
-                                    m = m.wrapping_add(corr[2 * q]);
-                                    mr = mr.wrapping_add(corr[2 * q + 1]);
-                                }
-                                // Shares of D_k = [x >= b_k] and of D_k x, for every break.
-                                let dk: Vec<(u64, u64)> = bks
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(k, &b)| {
-                                        let yhat = xhat[j].wrapping_sub(b as u64);
-                                        let ph = (yhat >> cb) & 1;
-                                        let [c, cr] = cmp[w * nb + k];
-                                        let t = m.wrapping_add(c);
-                                        let tr = mr.wrapping_add(cr);
-                                        let sign = 1u64.wrapping_sub(2 * ph); // 1 - 2 MSB(y_hat)
-                                        let d = lead.wrapping_mul(1 - ph).wrapping_sub(sign.wrapping_mul(t));
-                                        let dr = (1 - ph).wrapping_mul(r).wrapping_sub(sign.wrapping_mul(tr));
-                                        (d, d.wrapping_mul(xhat[j]).wrapping_sub(dr))
-                                    })
-                                    .collect();
-                                combine(plans, lead, xs[j], &dk)
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                    .collect();
-                for (q, v) in vals.into_iter().enumerate() {
-                    for (o, val) in outs.iter_mut().zip(v) {
-                        o[c0 + q] = val;
+                flat[c0 * nf..c1 * nf].par_chunks_mut(GROUP * nf).enumerate().for_each(|(g, vals)| {
+                    let qs = g * GROUP..g * GROUP + vals.len() / nf;
+                    // The keys read in place from the dealer's message (no copy).
+                    let refs: Vec<KeyRef> = qs
+                        .clone()
+                        .flat_map(|q| {
+                            let key = KeyRef { seed: mine.root[c0 + q], bits: cb, words: &words[q * ke..(q + 1) * ke] };
+                            std::iter::repeat_n(key, nb)
+                        })
+                        .collect();
+                    let xhat = &xhat;
+                    let points: Vec<u64> = qs
+                        .clone()
+                        .flat_map(|q| bks.iter().map(move |&b| xhat[c0 + q].wrapping_sub(b as u64) & low))
+                        .collect();
+                    let mut cmp = vec![[0u64; 2]; points.len()];
+                    dcf::eval_many(i, &refs, &points, &mut cmp);
+                    let mut dk = vec![(0u64, 0u64); nb];
+                    for ((w, q), out) in qs.enumerate().zip(vals.chunks_exact_mut(nf)) {
+                        let j = c0 + q;
+                        let (r, mut m, mut mr) = (mine.r[j], mine.m[j], mine.mr[j]);
+                        if i == 1 {
+                            m = m.wrapping_add(corr[2 * q]);
+                            mr = mr.wrapping_add(corr[2 * q + 1]);
+                        }
+                        // Shares of D_k = [x >= b_k] and of D_k x, for every break.
+                        for ((k, &b), d_k) in bks.iter().enumerate().zip(dk.iter_mut()) {
+                            let yhat = xhat[j].wrapping_sub(b as u64);
+                            let ph = (yhat >> cb) & 1;
+                            let [c, cr] = cmp[w * nb + k];
+                            let t = m.wrapping_add(c);
+                            let tr = mr.wrapping_add(cr);
+                            let sign = 1u64.wrapping_sub(2 * ph); // 1 - 2 MSB(y_hat)
+                            let d = lead.wrapping_mul(1 - ph).wrapping_sub(sign.wrapping_mul(t));
+                            let dr = (1 - ph).wrapping_mul(r).wrapping_sub(sign.wrapping_mul(tr));
+                            *d_k = (d, d.wrapping_mul(xhat[j]).wrapping_sub(dr));
+                        }
+                        combine(&plans, lead, xs[j], &dk, out);
                     }
-                }
+                });
             }
+            let outs = unflatten(flat, nf);
             results(p, outs, &splines, &shape)
         }
         _ => Ok(vec![Shared::shape_only(&shape); fs.len()]),

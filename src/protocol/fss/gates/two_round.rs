@@ -133,16 +133,18 @@ pub(super) fn apply(
                     let qs = g * GROUP..g * GROUP + out.len() / nb;
                     let refs: Vec<dpf::KeyRef> = qs
                         .clone()
-                        .flat_map(|q| {
-                            let key = dpf::KeyRef { seed: mine.root[q], bits: cb, words: &words[q * ke..(q + 1) * ke] };
-                            std::iter::repeat_n(key, nb)
-                        })
+                        .map(|q| dpf::KeyRef { seed: mine.root[q], bits: cb, words: &words[q * ke..(q + 1) * ke] })
                         .collect();
                     let points: Vec<u64> = qs
                         .clone()
                         .flat_map(|q| bks.iter().map(move |&b| xhat[c0 + q].wrapping_sub(b as u64) & low))
                         .collect();
-                    dpf::eval_many(i, &refs, &points, out);
+                    // A value's points differ by the breaks: with several, they walk its tree as a trie.
+                    if nb == 1 {
+                        dpf::eval_many(i, &refs, &points, out);
+                    } else {
+                        dpf::eval_sets(i, &refs, &points, nb, out);
+                    }
                     for (w, q) in qs.enumerate() {
                         for (k, &b) in bks.iter().enumerate() {
                             let t = w * nb + k;
@@ -164,28 +166,25 @@ pub(super) fn apply(
             let theirs = p.recv_elems(peer, &bits_label, &[len])?;
             let open: Vec<u64> = packed.iter().zip(theirs.iter()).map(|(a, b)| a ^ b).collect();
             let plans = encode(&splines, &bks, p.arith)?;
-            let per_value: Vec<Vec<u64>> = (0..n)
-                .into_par_iter()
-                .map(|j| {
-                    let dk: Vec<(u64, u64)> = (0..nb)
-                        .map(|k| {
-                            let t = j * nb + k;
-                            let d = (open[t / 64] >> (t % 64)) & 1;
-                            let flip = 1u64.wrapping_sub(2 * d); // 1 - 2 d
-                            let dd = (lead & d).wrapping_add(flip.wrapping_mul(rho[t]));
-                            let dr = d.wrapping_mul(r[j]).wrapping_add(flip.wrapping_mul(rho_r[t]));
-                            (dd, dd.wrapping_mul(xhat[j]).wrapping_sub(dr))
-                        })
-                        .collect();
-                    combine(&plans, lead, xs[j], &dk)
-                })
-                .collect();
-            let mut outs: Vec<Vec<u64>> = vec![vec![0u64; n]; fs.len()];
-            for (j, v) in per_value.into_iter().enumerate() {
-                for (o, val) in outs.iter_mut().zip(v) {
-                    o[j] = val;
+            // Every function's share of every value, value-major, in groups (no allocation per value).
+            let nf = fs.len();
+            let mut flat = vec![0u64; n * nf];
+            const GROUP: usize = 256;
+            flat.par_chunks_mut(GROUP * nf).enumerate().for_each(|(g, vals)| {
+                let mut dk = vec![(0u64, 0u64); nb];
+                for (j, out) in (g * GROUP..).zip(vals.chunks_exact_mut(nf)) {
+                    for (k, d_k) in dk.iter_mut().enumerate() {
+                        let t = j * nb + k;
+                        let d = (open[t / 64] >> (t % 64)) & 1;
+                        let flip = 1u64.wrapping_sub(2 * d); // 1 - 2 d
+                        let dd = (lead & d).wrapping_add(flip.wrapping_mul(rho[t]));
+                        let dr = d.wrapping_mul(r[j]).wrapping_add(flip.wrapping_mul(rho_r[t]));
+                        *d_k = (dd, dd.wrapping_mul(xhat[j]).wrapping_sub(dr));
+                    }
+                    combine(&plans, lead, xs[j], &dk, out);
                 }
-            }
+            });
+            let outs = unflatten(flat, nf);
             results(p, outs, &splines, &shape)
         }
         _ => Ok(vec![Shared::shape_only(&shape); fs.len()]),
