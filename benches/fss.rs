@@ -115,6 +115,55 @@ fn bench(c: &mut Criterion) {
             out[999]
         })
     });
+    // A sigmoid gate's comparisons: 12 points a key (a masked value minus each of the 12 breaks, in units of
+    // 2^-16), 83 keys (996 points): walked apart, and as a trie (the points share most of their path).
+    let breaks: Vec<u64> = [-6.0f64, -3.67, -2.56, -1.77, -1.06, -0.28, 0.34, 1.13, 1.83, 2.64, 3.81, 6.0]
+        .iter()
+        .map(|b| (b * 65536.0) as i64 as u64)
+        .collect();
+    let sig_keys: Vec<dpf::KeyRef> = dpf_refs[..83].to_vec();
+    let sig_xs: Vec<u64> = (0..83usize)
+        .flat_map(|k| {
+            let x = xs47[k] ^ (k as u64) << 40;
+            breaks.iter().map(move |&b| x.wrapping_sub(b) & ((1 << 47) - 1))
+        })
+        .collect();
+    let sig_apart: Vec<dpf::KeyRef> = sig_keys.iter().flat_map(|k| std::iter::repeat_n(*k, 12)).collect();
+    g.bench_function("dpf47_eval_sigmoid_996_apart", |b| {
+        let mut out = vec![0u8; 996];
+        b.iter(|| {
+            dpf::eval_many(0, &sig_apart, &sig_xs, &mut out);
+            out[995]
+        })
+    });
+    g.bench_function("dpf47_eval_sigmoid_996_trie", |b| {
+        let mut out = vec![0u8; 996];
+        b.iter(|| {
+            dpf::eval_sets(0, &sig_keys, &sig_xs, 12, &mut out);
+            out[995]
+        })
+    });
+    // The same evaluation over keys far larger than the caches (200,000 keys, 134 MB: what a relu layer of a
+    // large inference batch reads from the dealer's message), per 1000 values.
+    let big = 200_000usize;
+    let big_alphas: Vec<u64> = (0..big as u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 17).collect();
+    let big_roots: Vec<[u128; 2]> = (0..big as u128).map(|i| [i * 0x9e37_79b9_7f4a_7c15, !i]).collect();
+    let mut big_words = vec![0u64; big * pw];
+    dpf::keygen_many(&big_alphas, 47, &big_roots, &mut big_words);
+    let big_refs: Vec<dpf::KeyRef> = (0..big)
+        .map(|k| dpf::KeyRef { seed: big_roots[k][0] & !1, bits: 47, words: &big_words[k * pw..(k + 1) * pw] })
+        .collect();
+    let big_xs: Vec<u64> = (0..big as u64).map(|i| (i * 1_000_003) & ((1 << 47) - 1)).collect();
+    g.bench_function("dpf47_eval_many_cold_1000", |b| {
+        let mut out = vec![0u8; 1000];
+        let mut at = 0usize;
+        b.iter(|| {
+            let r = at..at + 1000;
+            at = (at + 1000) % big;
+            dpf::eval_many(0, &big_refs[r.clone()], &big_xs[r], &mut out);
+            out[999]
+        })
+    });
     // The same DCF from the fss-rs crate (64-bit inputs, 16-byte payload like rtas's pair), one thread.
     {
         use fss_rs::dcf::{BoundState, CmpFn, Dcf, DcfImpl};

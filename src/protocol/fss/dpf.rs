@@ -144,7 +144,7 @@ pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [u8]) {
     const LANES: usize = BLOCKS / 2;
     assert!(keys.len() == xs.len() && xs.len() == out.len(), "one key and one output per point");
     let mut blocks = [0u128; BLOCKS];
-    for ((kc, xc), oc) in keys.chunks(LANES).zip(xs.chunks(LANES)).zip(out.chunks_mut(LANES)) {
+    for (chunk, ((kc, xc), oc)) in keys.chunks(LANES).zip(xs.chunks(LANES)).zip(out.chunks_mut(LANES)).enumerate() {
         let n = xc.len();
         let bits = kc[0].bits;
         assert!(
@@ -153,6 +153,12 @@ pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [u8]) {
         );
         let low = input_mask(bits);
         let d = depth(bits);
+        // The next chunk's keys on their way while this one walks (keys stream from a message far larger than
+        // the caches; fetched on demand, a third of the time went in waiting for them).
+        for k in keys.iter().skip((chunk + 1) * LANES).take(LANES) {
+            mmo::prefetch(&k.words[..k.words.len().min(16)]);
+            mmo::prefetch(&k.words[k.words.len().saturating_sub(4)..]);
+        }
         // Per lane: seed, control bit, and the XOR of the right siblings' control bits where the path went left;
         // its key's seed corrections, its control-bit corrections (at most 2 x 57 bits) in one word, and its
         // path bits in the order the walk reads them.
@@ -170,6 +176,11 @@ pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [u8]) {
         }
         for level in 0..d {
             mmo::hash(&mut blocks[..2 * n]);
+            if level % 4 == 0 {
+                for cw in &cws[..n] {
+                    mmo::prefetch(cw.get(2 * level + 8..2 * level + 9).unwrap_or(&[]));
+                }
+            }
             let shift = bits as usize - 1 - level;
             // One pass per level: read both children, correct, and set the next level's inputs in place.
             for (((w, cw), tb), (x, pair)) in
@@ -196,6 +207,126 @@ pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [u8]) {
             let leaf = blk ^ (key.leaf_cw() & wide(mask(w.1)));
             let inside = (leaf & above(leaf_index(x & low, bits))).count_ones() as u64 & 1;
             *o = (w.2 ^ inside) as u8;
+        }
+    }
+}
+
+/// A node of a key's tree on the way to several points: the key, its seed and control bit, the XOR of the
+/// right siblings' control bits where the path went left, the range of the key's sorted points under it, and
+/// the level at which those points part (and where in the range), `u32::MAX` if they never do in the tree.
+#[derive(Clone, Copy)]
+struct Node {
+    key: u32,
+    seed: u128,
+    t: u64,
+    acc: u64,
+    lo: u32,
+    hi: u32,
+    split: u32,
+    at: u32,
+}
+
+impl Node {
+    /// The node over points `lo..hi`, with the level at which they part: the smallest level at which two
+    /// neighbours part (`parts[i]`: where point `i` and `i + 1` do). Sorted points under one node part at one
+    /// boundary, the last one whose bit is 0.
+    fn over(lo: u32, hi: u32, parts: &[u32], base: Node) -> Node {
+        let (split, at) = (lo..hi - 1).map(|i| (parts[i as usize], i + 1)).min().unwrap_or((u32::MAX, 0));
+        Node { lo, hi, split, at, ..base }
+    }
+}
+
+/// Party `b`'s XOR shares of `[x < alpha_k]` at `per_key` points per key: key `keys[k]` at the points
+/// `xs[k * per_key..(k + 1) * per_key]`, into `out` in the same order. Equal to [`eval_many`] with each key
+/// repeated `per_key` times, but a key's points walk its tree as a trie: while they share a path (the points
+/// of one spline gate differ from each other by the breaks, which are small, so they share most of it) the
+/// path is walked once. Every node of a level, over all keys of a group, goes through one AES call.
+pub fn eval_sets(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out: &mut [u8]) {
+    /// Keys walked together (their nodes in one AES call per level).
+    const KEYS: usize = 32;
+    assert!(
+        per_key >= 1
+            && per_key <= u32::MAX as usize / KEYS
+            && keys.len() * per_key == xs.len()
+            && xs.len() == out.len(),
+        "per_key points and outputs per key"
+    );
+    let Some(bits) = keys.first().map(|k| k.bits) else { return };
+    assert!(
+        keys.iter().all(|k| k.bits == bits && k.words.len() == key_words(bits)),
+        "keys of one call compare the same number of bits"
+    );
+    let low = input_mask(bits);
+    let d = depth(bits);
+    // Per key of a group, its points sorted (with where each goes in `out`), and the level at which each
+    // parts from the next.
+    let mut sorted: Vec<(u64, usize)> = Vec::with_capacity(KEYS * per_key);
+    let mut parts: Vec<u32> = Vec::with_capacity(KEYS * per_key);
+    let (mut nodes, mut next): (Vec<Node>, Vec<Node>) = (Vec::new(), Vec::new());
+    let mut blocks: Vec<u128> = Vec::new();
+    for (g, kc) in keys.chunks(KEYS).enumerate() {
+        for k in keys.iter().skip((g + 1) * KEYS).take(KEYS) {
+            mmo::prefetch(&k.words[..k.words.len().min(16)]);
+            mmo::prefetch(&k.words[k.words.len().saturating_sub(4)..]);
+        }
+        let base = g * KEYS * per_key;
+        sorted.clear();
+        parts.clear();
+        nodes.clear();
+        for (k, key) in kc.iter().enumerate() {
+            let at = base + k * per_key;
+            let from = sorted.len();
+            sorted.extend(xs[at..at + per_key].iter().enumerate().map(|(j, &x)| (x & low, at + j)));
+            sorted[from..].sort_unstable();
+            // Points i and i + 1 share the path above level bits - bitlen(x_i ^ x_i+1); at depth d or below,
+            // they share the leaf.
+            parts.extend(sorted[from..].windows(2).map(|w| {
+                let common = bits - (64 - (w[0].0 ^ w[1].0).leading_zeros());
+                if (common as usize) < d { common } else { u32::MAX }
+            }));
+            parts.push(u32::MAX); // no neighbour across keys
+            let lo = (k * per_key) as u32;
+            let root = Node { key: k as u32, seed: key.seed & !1, t: b as u64 & 1, acc: 0, lo, hi: 0, split: 0, at: 0 };
+            nodes.push(Node::over(lo, lo + per_key as u32, &parts, root));
+        }
+        for level in 0..d {
+            blocks.resize(2 * nodes.len(), 0);
+            for (n, pair) in nodes.iter().zip(blocks.chunks_exact_mut(2)) {
+                pair[0] = n.seed;
+                pair[1] = n.seed ^ 1;
+            }
+            mmo::hash(&mut blocks);
+            let shift = bits as usize - 1 - level;
+            next.clear();
+            for (n, pair) in nodes.iter().zip(blocks.chunks_exact(2)) {
+                let cw = kc[n.key as usize].words;
+                let s_cw = (cw[2 * level] as u128 | (cw[2 * level + 1] as u128) << 64) & wide(mask(n.t));
+                let tw = (cw[2 * d + level / 32] >> (2 * level % 64)) & (n.t * 3);
+                let left = Node { seed: (pair[0] & !1) ^ s_cw, t: (pair[0] as u64 & 1) ^ (tw & 1), ..*n };
+                let (sr, tr) = ((pair[1] & !1) ^ s_cw, (pair[1] as u64 & 1) ^ (tw >> 1));
+                if n.split == level as u32 {
+                    // The points part here: those before `at` go left, the rest right.
+                    next.push(Node::over(n.lo, n.at, &parts, Node { acc: n.acc ^ tr, ..left }));
+                    next.push(Node::over(n.at, n.hi, &parts, Node { seed: sr, t: tr, ..*n }));
+                } else if (sorted[n.lo as usize].0 >> shift) & 1 == 0 {
+                    next.push(Node { acc: n.acc ^ tr, ..left });
+                } else {
+                    next.push(Node { seed: sr, t: tr, ..*n });
+                }
+            }
+            std::mem::swap(&mut nodes, &mut next);
+        }
+        blocks.resize(nodes.len(), 0);
+        for (n, blk) in nodes.iter().zip(blocks.iter_mut()) {
+            *blk = n.seed ^ 2;
+        }
+        mmo::hash(&mut blocks);
+        for (n, blk) in nodes.iter().zip(&blocks) {
+            let leaf = blk ^ (kc[n.key as usize].leaf_cw() & wide(mask(n.t)));
+            for &(x, at) in &sorted[n.lo as usize..n.hi as usize] {
+                let inside = (leaf & above(leaf_index(x, bits))).count_ones() as u64 & 1;
+                out[at] = (n.acc ^ inside) as u8;
+            }
         }
     }
 }
@@ -274,6 +405,57 @@ mod tests {
                     assert_eq!(&words[k * kw..(k + 1) * kw], &one[..], "bits {bits}, n {n}, key {k}");
                     let a = alphas[k] & input_mask(bits);
                     assert_eq!(shares[0][k] ^ shares[1][k], u8::from(xs[k] < a), "bits {bits}, key {k}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn points_walked_as_a_trie_equal_points_walked_apart() {
+        let mut rng = crate::rng::stream(29, 0);
+        for bits in [3u32, 9, 20, 47, 64] {
+            let m = input_mask(bits);
+            for per_key in [1usize, 2, 3, 12] {
+                let n = 45; // a group of 32 and a short one
+                let alphas: Vec<u64> = (0..n).map(|_| rng.random::<u64>() & m).collect();
+                let roots: Vec<[u128; 2]> = (0..n).map(|_| [rng.random(), rng.random()]).collect();
+                let kw = key_words(bits);
+                let mut words = vec![0u64; n * kw];
+                keygen_many(&alphas, bits, &roots, &mut words);
+                // Per key: points near each other (a spline's breaks below a masked value, wrapping past 0 at
+                // times), equal points, the threshold itself, and far ones.
+                let xs: Vec<u64> = (0..n)
+                    .flat_map(|k| {
+                        let centre = match k % 4 {
+                            0 => alphas[k],
+                            1 => rng.random::<u64>() % 7,
+                            _ => rng.random::<u64>(),
+                        };
+                        let far = k % 5 == 0;
+                        (0..per_key)
+                            .map(|j| {
+                                let off = if far { rng.random::<u64>() } else { (j as u64 * 65_537) % 400_000 };
+                                centre.wrapping_sub(off) & m
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                let shares: Vec<Vec<u8>> = (0..2)
+                    .map(|b| {
+                        let key =
+                            |k: usize| KeyRef { seed: roots[k][b] & !1, bits, words: &words[k * kw..(k + 1) * kw] };
+                        let sets: Vec<KeyRef> = (0..n).map(key).collect();
+                        let apart: Vec<KeyRef> = (0..n).flat_map(|k| std::iter::repeat_n(key(k), per_key)).collect();
+                        let (mut a, mut t) = (vec![0u8; xs.len()], vec![0u8; xs.len()]);
+                        eval_many(b, &apart, &xs, &mut a);
+                        eval_sets(b, &sets, &xs, per_key, &mut t);
+                        assert_eq!(a, t, "bits {bits}, {per_key} points a key, party {b}");
+                        t
+                    })
+                    .collect();
+                for (j, x) in xs.iter().enumerate() {
+                    let alpha = alphas[j / per_key];
+                    assert_eq!(shares[0][j] ^ shares[1][j], u8::from(*x < alpha), "bits {bits}, point {j}");
                 }
             }
         }
