@@ -24,6 +24,7 @@
 
 use super::dcf::{bit as path_bit, input_mask, mask, wide};
 use super::mmo;
+use super::trie::{Points, Span};
 
 /// Input bits a leaf settles (a 128-bit leaf holds `2^7` one-bit outputs).
 pub const LEAF_BITS: u32 = 7;
@@ -212,35 +213,20 @@ pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [u8]) {
 }
 
 /// A node of a key's tree on the way to several points: the key, its seed and control bit, the XOR of the
-/// right siblings' control bits where the path went left, the range of the key's sorted points under it, and
-/// the level at which those points part (and where in the range), `u32::MAX` if they never do in the tree.
+/// right siblings' control bits where the path went left, and its points.
 #[derive(Clone, Copy)]
 struct Node {
     key: u32,
     seed: u128,
     t: u64,
     acc: u64,
-    lo: u32,
-    hi: u32,
-    split: u32,
-    at: u32,
-}
-
-impl Node {
-    /// The node over points `lo..hi`, with the level at which they part: the smallest level at which two
-    /// neighbours part (`parts[i]`: where point `i` and `i + 1` do). Sorted points under one node part at one
-    /// boundary, the last one whose bit is 0.
-    fn over(lo: u32, hi: u32, parts: &[u32], base: Node) -> Node {
-        let (split, at) = (lo..hi - 1).map(|i| (parts[i as usize], i + 1)).min().unwrap_or((u32::MAX, 0));
-        Node { lo, hi, split, at, ..base }
-    }
+    span: Span,
 }
 
 /// Party `b`'s XOR shares of `[x < alpha_k]` at `per_key` points per key: key `keys[k]` at the points
 /// `xs[k * per_key..(k + 1) * per_key]`, into `out` in the same order. Equal to [`eval_many`] with each key
-/// repeated `per_key` times, but a key's points walk its tree as a trie: while they share a path (the points
-/// of one spline gate differ from each other by the breaks, which are small, so they share most of it) the
-/// path is walked once. Every node of a level, over all keys of a group, goes through one AES call.
+/// repeated `per_key` times, but a key's points walk its tree as a trie ([`super::trie`]): while they share
+/// a path it is walked once. Every node of a level, over all keys of a group, goes through one AES call.
 pub fn eval_sets(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out: &mut [u8]) {
     /// Keys walked together (their nodes in one AES call per level).
     const KEYS: usize = 32;
@@ -258,10 +244,7 @@ pub fn eval_sets(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out:
     );
     let low = input_mask(bits);
     let d = depth(bits);
-    // Per key of a group, its points sorted (with where each goes in `out`), and the level at which each
-    // parts from the next.
-    let mut sorted: Vec<(u64, usize)> = Vec::with_capacity(KEYS * per_key);
-    let mut parts: Vec<u32> = Vec::with_capacity(KEYS * per_key);
+    let mut points = Points::default();
     let (mut nodes, mut next): (Vec<Node>, Vec<Node>) = (Vec::new(), Vec::new());
     let mut blocks: Vec<u128> = Vec::new();
     for (g, kc) in keys.chunks(KEYS).enumerate() {
@@ -269,25 +252,12 @@ pub fn eval_sets(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out:
             mmo::prefetch(&k.words[..k.words.len().min(16)]);
             mmo::prefetch(&k.words[k.words.len().saturating_sub(4)..]);
         }
-        let base = g * KEYS * per_key;
-        sorted.clear();
-        parts.clear();
+        points.clear();
         nodes.clear();
         for (k, key) in kc.iter().enumerate() {
-            let at = base + k * per_key;
-            let from = sorted.len();
-            sorted.extend(xs[at..at + per_key].iter().enumerate().map(|(j, &x)| (x & low, at + j)));
-            sorted[from..].sort_unstable();
-            // Points i and i + 1 share the path above level bits - bitlen(x_i ^ x_i+1); at depth d or below,
-            // they share the leaf.
-            parts.extend(sorted[from..].windows(2).map(|w| {
-                let common = bits - (64 - (w[0].0 ^ w[1].0).leading_zeros());
-                if (common as usize) < d { common } else { u32::MAX }
-            }));
-            parts.push(u32::MAX); // no neighbour across keys
-            let lo = (k * per_key) as u32;
-            let root = Node { key: k as u32, seed: key.seed & !1, t: b as u64 & 1, acc: 0, lo, hi: 0, split: 0, at: 0 };
-            nodes.push(Node::over(lo, lo + per_key as u32, &parts, root));
+            let at = (g * KEYS + k) * per_key;
+            let span = points.push_key(&xs[at..at + per_key], at, low, bits, d);
+            nodes.push(Node { key: k as u32, seed: key.seed & !1, t: b as u64 & 1, acc: 0, span });
         }
         for level in 0..d {
             blocks.resize(2 * nodes.len(), 0);
@@ -298,20 +268,25 @@ pub fn eval_sets(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out:
             mmo::hash(&mut blocks);
             let shift = bits as usize - 1 - level;
             next.clear();
-            for (n, pair) in nodes.iter().zip(blocks.chunks_exact(2)) {
-                let cw = kc[n.key as usize].words;
-                let s_cw = (cw[2 * level] as u128 | (cw[2 * level + 1] as u128) << 64) & wide(mask(n.t));
-                let tw = (cw[2 * d + level / 32] >> (2 * level % 64)) & (n.t * 3);
-                let left = Node { seed: (pair[0] & !1) ^ s_cw, t: (pair[0] as u64 & 1) ^ (tw & 1), ..*n };
-                let (sr, tr) = ((pair[1] & !1) ^ s_cw, (pair[1] as u64 & 1) ^ (tw >> 1));
-                if n.split == level as u32 {
-                    // The points part here: those before `at` go left, the rest right.
-                    next.push(Node::over(n.lo, n.at, &parts, Node { acc: n.acc ^ tr, ..left }));
-                    next.push(Node::over(n.at, n.hi, &parts, Node { seed: sr, t: tr, ..*n }));
-                } else if (sorted[n.lo as usize].0 >> shift) & 1 == 0 {
-                    next.push(Node { acc: n.acc ^ tr, ..left });
-                } else {
-                    next.push(Node { seed: sr, t: tr, ..*n });
+            let mut pairs = blocks.chunks_exact(2);
+            // A key's nodes lie together: its corrections of the level read once for all of them.
+            for group in nodes.chunk_by(|a, b| a.key == b.key) {
+                let cw = kc[group[0].key as usize].words;
+                let s_cw = cw[2 * level] as u128 | (cw[2 * level + 1] as u128) << 64;
+                let tw = (cw[2 * d + level / 32] >> (2 * level % 64)) & 3;
+                for (n, pair) in group.iter().zip(pairs.by_ref()) {
+                    let (s_cw, tw) = (s_cw & wide(mask(n.t)), tw & (n.t * 3));
+                    let (sl, tl) = ((pair[0] & !1) ^ s_cw, (pair[0] as u64 & 1) ^ (tw & 1));
+                    let (sr, tr) = ((pair[1] & !1) ^ s_cw, (pair[1] as u64 & 1) ^ (tw >> 1));
+                    let left = Node { seed: sl, t: tl, acc: n.acc ^ tr, ..*n };
+                    let right = Node { seed: sr, t: tr, ..*n };
+                    let s = n.span;
+                    if s.split == level as u32 {
+                        next.push(Node { span: points.span(s.lo, s.at), ..left });
+                        next.push(Node { span: points.span(s.at, s.hi), ..right });
+                    } else {
+                        next.push(if points.right(&s, shift) { right } else { left });
+                    }
                 }
             }
             std::mem::swap(&mut nodes, &mut next);
@@ -323,7 +298,7 @@ pub fn eval_sets(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out:
         mmo::hash(&mut blocks);
         for (n, blk) in nodes.iter().zip(&blocks) {
             let leaf = blk ^ (kc[n.key as usize].leaf_cw() & wide(mask(n.t)));
-            for &(x, at) in &sorted[n.lo as usize..n.hi as usize] {
+            for &(x, at) in points.of(&n.span) {
                 let inside = (leaf & above(leaf_index(x, bits))).count_ones() as u64 & 1;
                 out[at] = (n.acc ^ inside) as u8;
             }
