@@ -152,9 +152,12 @@ impl Pld {
         if size > MAX_FFT {
             return Err(invalid(format!("the composed PLD needs {size} grid points (at most {MAX_FFT})")));
         }
-        let mut planner = FftPlanner::<f64>::new();
-        let fwd = planner.plan_fft_forward(size);
-        let inv = planner.plan_fft_inverse(size);
+        // The plans of each size made once per thread (making one computes its twiddles: a fresh planner per
+        // composition spent more time in sin and cos than in the transforms).
+        thread_local! {
+            static PLANNER: std::cell::RefCell<FftPlanner<f64>> = std::cell::RefCell::new(FftPlanner::new());
+        }
+        let (fwd, inv) = PLANNER.with_borrow_mut(|p| (p.plan_fft_forward(size), p.plan_fft_inverse(size)));
         let load = |v: &[f64]| {
             let mut b = vec![Complex::new(0.0, 0.0); size];
             for (x, &p) in b.iter_mut().zip(v) {
