@@ -398,6 +398,33 @@ pub fn sweep(
     Ok(out)
 }
 
+/// The FSS gate under which `model`'s mpc is modeled faster on the LAN profile for one training step of
+/// `batch` plus one inference batch of `infer_batch` (shape-only, at `rates`, 16 fractional bits), with both
+/// gates' modeled seconds `[dcf, dpf]`. The DPF gate sends less than half the keys but takes two online rounds
+/// per layer: which wins depends on the model.
+pub fn faster_gate(model: ModelKind, batch: usize, infer_batch: usize, rates: Rates) -> Result<(FssGate, [f64; 2])> {
+    let mut seconds = [0.0; 2];
+    for (s, fss_gate) in seconds.iter_mut().zip([FssGate::Dcf, FssGate::Dpf]) {
+        let cfg = PlanConfig {
+            model,
+            protocols: vec![Protocol::Mpc],
+            batch,
+            infer_batch,
+            rows: batch,
+            epochs: 1,
+            profiles: vec![Profile::lan()],
+            frac_bits: 16,
+            fss_gate,
+            rates,
+            rates_source: String::new(),
+        };
+        let r = plan(&cfg)?;
+        let lan = |m: &Measurement| m.modeled_seconds.get("lan").copied().unwrap_or(f64::INFINITY);
+        *s = lan(&r.protocols[0].train_step) + lan(&r.protocols[0].infer_batch);
+    }
+    Ok((if seconds[1] < seconds[0] { FssGate::Dpf } else { FssGate::Dcf }, seconds))
+}
+
 /// Batch sizes the chart sweeps.
 pub const CHART_BATCHES: [usize; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 

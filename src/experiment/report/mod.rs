@@ -97,6 +97,8 @@ struct Ctx<'a> {
     files: Vec<String>,
     /// Runs the audit beside the sections shows too.
     shared: Arc<SharedRuns>,
+    /// Operation costs measured on this machine (the plan section's compute, the choice of mpc's gate).
+    rates: crate::protocol::work::Rates,
 }
 
 /// Notes a chart's PNG and SVG among the files written.
@@ -127,8 +129,9 @@ pub fn report(out: &Path, size: Size, seed: u64, pb: &ProgressBar) -> Result<Rep
     let (train, test) = (Prepared::new(&tr)?, Prepared::new(&te)?);
 
     let shared = Arc::new(SharedRuns::default());
-    let mut cx =
-        Ctx { out, size, seed, sc, all, train, test, hidden: ProgressBar::hidden(), files: Vec::new(), shared };
+    let rates = crate::experiment::plan::quick_rates();
+    let hidden = ProgressBar::hidden();
+    let mut cx = Ctx { out, size, seed, sc, all, train, test, hidden, files: Vec::new(), shared, rates };
     // The audit runs beside the sections (each is seeded on its own, so the output does not depend on which
     // finishes first); the one attack both show runs once, for whichever asks first (`SharedRuns`).
     let for_audit = Arc::clone(&cx.shared);

@@ -8,7 +8,7 @@ pub(super) fn section(cx: &mut Ctx<'_>) -> Result<Section> {
     let files = &mut cx.files;
     let mut saved = |name: &str, chart_files: (PathBuf, PathBuf)| super::keep(files, name, chart_files);
     let protocols = [Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc];
-    let rates = crate::experiment::plan::quick_rates();
+    let rates = cx.rates;
     let sweep = crate::experiment::plan::sweep(
         ModelKind::Cnn,
         &protocols,
