@@ -184,6 +184,25 @@ fn chosen() -> &'static (RingPath, Kernel) {
     })
 }
 
+/// [`calibrate`] for the first product of the process, which may be asked for from a worker of rayon's global
+/// pool while this initialization holds [`CHOICE`]: the products are timed on a pool of their own (as many
+/// threads as the global one) driven from a plain thread, so that no job of the global pool is needed to
+/// finish them and no worker waiting here picks up another job that would ask for the path again. (On the
+/// global pool, two tests reaching the first product at once deadlocked: the calibration's job waited behind a
+/// worker that was itself waiting for the calibration.)
+fn calibrate_apart() -> Vec<PathRate> {
+    let threads = rayon::current_num_threads();
+    std::thread::scope(|s| {
+        s.spawn(move || match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool.install(calibrate),
+            // Without a pool of its own, one path: the generic kernel, whatever this CPU has.
+            Err(_) => Vec::new(),
+        })
+        .join()
+        .unwrap_or_default()
+    })
+}
+
 fn decide() -> RingPath {
     CHOICE
         .get_or_init(|| {
@@ -198,7 +217,7 @@ fn decide() -> RingPath {
             if let Some((path, chosen_by)) = from_cache() {
                 return RingPath { path, chosen_by, rates: Vec::new() };
             }
-            let rates = calibrate();
+            let rates = calibrate_apart();
             let path = rates.first().map_or_else(|| "generic".to_string(), |r| r.path.clone());
             RingPath { path, chosen_by: "calibrated".into(), rates }
         })
