@@ -18,6 +18,12 @@ pub fn clear() {
     REQUESTED.store(false, Ordering::SeqCst);
 }
 
+/// Whether a stop was requested: for loops that cannot return an error (a search that keeps its best so far
+/// stops early; its caller then [`check`]s).
+pub fn requested() -> bool {
+    REQUESTED.load(Ordering::Relaxed)
+}
+
 /// `Err(Error::Cancelled)` once a stop was requested.
 pub fn check() -> Result<()> {
     if REQUESTED.load(Ordering::Relaxed) { Err(Error::Cancelled) } else { Ok(()) }

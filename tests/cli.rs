@@ -456,6 +456,7 @@ fn table_attacks_read_a_users_csv_and_npy_and_refuse_bad_cells_by_row_and_column
         &["attack", "decoder", "--model", "cnn", "--data-file", csv, "--label", "default"],
         "12 values per example; the model cnn takes 784",
     );
+    rejects(&["attack", "decoder", "--model", "logreg", "--data-file", csv], "--data-file needs --label");
     let v = json(&[
         "attack",
         "known-plaintext",

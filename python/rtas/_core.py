@@ -115,9 +115,10 @@ def run(command: Sequence[str], table_key: Optional[str] = None, views: bool = F
 def run_arrays(
     command: Sequence[str], arrays: tuple, table_key: Optional[str] = None, views: bool = False, **options: Any
 ) -> "Result":
-    """:func:`run` for ``simulate`` with NumPy arrays in place of ``--data-file``."""
+    """:func:`run` with NumPy arrays in place of ``--data-file`` (``simulate`` and the attacks on a user's
+    rows): ``arrays`` is ``(x,)``, ``(x, y)`` or ``(x, y, x_test, y_test)``."""
     args = list(command) + flags(**options)
-    text, table, seen = _call(lambda report: _engine.simulate(args, *arrays, views=views, progress=report))
+    text, table, seen = _call(lambda report: _engine.run_arrays(args, *arrays, views=views, progress=report))
     return Result(" ".join(command), json.loads(text), table, table_key, seen)
 
 

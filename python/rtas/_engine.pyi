@@ -18,13 +18,14 @@ def run(args: Sequence[str], views: bool = False, progress: Progress = None) -> 
     """Runs `rtas ARGS --json` in this process: (its JSON object, the table the CLI prints, the roles' views
     when asked for)."""
 
-def simulate(
+def run_arrays(
     args: Sequence[str],
     x: npt.NDArray[np.float64],
-    y: npt.NDArray[np.float64],
+    y: Optional[npt.NDArray[np.float64]] = None,
     x_test: Optional[npt.NDArray[np.float64]] = None,
     y_test: Optional[npt.NDArray[np.float64]] = None,
     views: bool = False,
     progress: Progress = None,
 ) -> Tuple[str, Optional[str], Optional[Views]]:
-    """Runs `rtas simulate ARGS --json` with the arrays in place of --data-file."""
+    """Runs `rtas ARGS --json` (simulate, or an attack that reads rows) with the arrays in place of
+    --data-file (--images-file for pixel-permutation)."""

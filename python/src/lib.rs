@@ -148,43 +148,48 @@ fn run(py: Python<'_>, args: Vec<String>, views: bool, progress: Option<Py<PyAny
     returned(py, ran)
 }
 
-/// A table from NumPy arrays: features (rows x columns) and one label per row. One copy into rtas's
-/// row-major layout (a view is read in place when C-contiguous; the copy is what the worker thread owns).
-fn table(x: &PyReadonlyArray2<'_, f64>, y: &PyReadonlyArray1<'_, f64>, what: &str) -> PyResult<Table> {
+/// A table from NumPy arrays: features (rows x columns) and, where given, one label per row. One copy into
+/// rtas's row-major layout (a view is read in place when C-contiguous; the copy is what the worker thread
+/// owns).
+fn table(x: &PyReadonlyArray2<'_, f64>, y: Option<&PyReadonlyArray1<'_, f64>>, what: &str) -> PyResult<Table> {
     let (rows, cols) = (x.shape()[0], x.shape()[1]);
-    if y.len() != rows {
+    if let Some(y) = y
+        && y.len() != rows
+    {
         return Err(EngineError::new_err(("usage", format!("{what}: {rows} rows of features but {} labels", y.len()))));
     }
     let values: Vec<f64> = match x.as_slice() {
         Ok(s) => s.to_vec(),
         Err(_) => x.as_array().iter().copied().collect(),
     };
-    let labels: Vec<f64> = match y.as_slice() {
+    let labels = y.map(|y| match y.as_slice() {
         Ok(s) => s.to_vec(),
         Err(_) => y.as_array().iter().copied().collect(),
-    };
-    Ok(Table { rows, cols, names: (0..cols).map(|j| format!("x{j}")).collect(), x: values, labels: Some(labels) })
+    });
+    Ok(Table { rows, cols, names: (0..cols).map(|j| format!("x{j}")).collect(), x: values, labels })
 }
 
-/// Runs `rtas simulate ARGS --json` on arrays: `x, y` cut 80/20 as `--data-file` is, or with `x_test, y_test`
-/// the train and test sets as given.
+/// Runs `rtas ARGS --json` on arrays in place of the command's rows (`--data-file`, or `--images-file` for
+/// pixel-permutation): `simulate` and the attacks that read a user's rows. `x` (with labels `y` where the
+/// command trains) is one table, cut 80/20 where the command trains as `--data-file` is; with `x_test,
+/// y_test` the train and test sets as given.
 #[pyfunction]
-#[pyo3(signature = (args, x, y, x_test=None, y_test=None, views=false, progress=None))]
+#[pyo3(signature = (args, x, y=None, x_test=None, y_test=None, views=false, progress=None))]
 #[allow(clippy::too_many_arguments)] // Python's keyword arguments, one parameter each.
-fn simulate<'py>(
+fn run_arrays<'py>(
     py: Python<'py>,
     args: Vec<String>,
     x: PyReadonlyArray2<'py, f64>,
-    y: PyReadonlyArray1<'py, f64>,
+    y: Option<PyReadonlyArray1<'py, f64>>,
     x_test: Option<PyReadonlyArray2<'py, f64>>,
     y_test: Option<PyReadonlyArray1<'py, f64>>,
     views: bool,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Returned<'py>> {
-    let train = table(&x, &y, "data")?;
+    let train = table(&x, y.as_ref(), "data")?;
     let data = match (x_test, y_test) {
         (None, None) => InMemory::Table(train),
-        (Some(xt), Some(yt)) => InMemory::Split(train, table(&xt, &yt, "test")?),
+        (Some(xt), Some(yt)) => InMemory::Split(train, table(&xt, Some(&yt), "test")?),
         _ => return Err(EngineError::new_err(("usage", "x_test and y_test go together"))),
     };
     let ran = run_detached(py, progress, move || rtas::cli::run_json(&args, Some(data), views))?;
@@ -195,7 +200,7 @@ fn simulate<'py>(
 #[pymodule]
 fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
-    m.add_function(wrap_pyfunction!(simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(run_arrays, m)?)?;
     m.add("EngineError", m.py().get_type::<EngineError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

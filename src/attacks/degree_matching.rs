@@ -83,6 +83,7 @@ pub fn synthetic(users: usize, items: usize, per_user: usize, zipf: f64, seed: u
 
 /// Runs the attack.
 pub fn run(cfg: &DegreeMatching) -> Result<DegreeMatchingReport> {
+    crate::cancel::check()?;
     if cfg.users == 0 || cfg.items < 2 || cfg.per_user == 0 {
         return Err(invalid("--users, --per-user must be at least 1 and --items at least 2"));
     }

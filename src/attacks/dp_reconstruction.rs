@@ -185,6 +185,7 @@ impl DpReconstruction {
         let (lq, l1q) = (q.ln(), (-q).ln_1p());
         let mut clipped = 0usize;
         for _ in 0..self.steps {
+            crate::cancel::check()?;
             let rows: Vec<usize> = (0..self.others).filter(|_| q >= 1.0 || rng.random::<f64>() < q).collect();
             let included = q >= 1.0 || rng.random::<f64>() < q;
             let others =

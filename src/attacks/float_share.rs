@@ -93,6 +93,7 @@ pub fn run(cfg: &FloatShare, data: &Prepared, prior: Option<&GaussianPrior>) -> 
     let mut points = Vec::new();
     let mut prior_points = Vec::new();
     for &e in &cfg.shares {
+        crate::cancel::check()?;
         // P1's views: x - r_1, ..., x - r_E; the attacker averages them. The mean of E independent
         // N(0, sigma^2) masks is N(0, sigma^2 / E): drawn directly, so that large E costs nothing.
         let sd = cfg.sigma / (e as f64).sqrt();
@@ -308,6 +309,7 @@ fn from_seen(
         (0..20).flat_map(|e| [1, 2, 5].map(|m| m * 10usize.pow(e))).take_while(|&k| k < most).collect();
     ladder.push(most);
     for k in ladder {
+        crate::cancel::check()?;
         let rows: Vec<usize> = seen.iter().filter(|(_, v)| v.len() >= k).map(|(&r, _)| r).collect();
         let avg = Array2::from_shape_fn((rows.len(), d), |(i, j)| {
             seen[&rows[i]][..k].iter().map(|s| s[j]).sum::<f64>() / k as f64

@@ -155,6 +155,7 @@ pub fn run(cfg: &KnownPlaintext, given: Option<&crate::models::Prepared>) -> Res
     let prior = public.as_ref().map(|p| GaussianPrior::fit(p.view())).transpose()?;
     let mut points = Vec::new();
     for &k in &cfg.known {
+        crate::cancel::check()?;
         let (xk, yk) = (x.slice(ndarray::s![..k, ..]), y.slice(ndarray::s![..k, ..]));
         // Least squares, with a vanishing ridge so that rank-deficient data (MNIST's blank pixels) stays
         // well posed.

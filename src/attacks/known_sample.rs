@@ -65,6 +65,7 @@ fn skew(v: ArrayView1<'_, f64>) -> f64 {
 /// Runs the attack.
 pub fn run(cfg: &KnownSample, given: Option<&crate::models::Prepared>) -> Result<KnownSampleReport> {
     super::metrics::check_delta(cfg.delta_relative)?;
+    crate::cancel::check()?;
     let dim = data::dim_of(cfg.data, cfg.dim, given)?;
     if !(cfg.energy > 0.0 && cfg.energy <= 1.0) {
         return Err(invalid("--energy must lie in (0, 1]"));

@@ -127,6 +127,9 @@ impl Layout {
         let mut made = 0;
         loop {
             let before = made;
+            if crate::cancel::requested() {
+                return made;
+            }
             for a in 0..self.cell.len() {
                 let (r, q) = ((a / self.side) as isize, (a % self.side) as isize);
                 for r2 in (r - rad).max(0)..=(r + rad).min(side - 1) {
@@ -204,6 +207,10 @@ impl Layout {
         for _ in 0..passes {
             let before = made;
             for r0 in 0..n {
+                // A stop request ends the search with the layout so far (the caller checks and returns).
+                if crate::cancel::requested() {
+                    return made;
+                }
                 for r1 in r0..n {
                     for c0 in 0..n {
                         for c1 in c0..n {
@@ -233,6 +240,10 @@ impl Layout {
         let (t0, t1) = temps;
         let (side, n, rad) = (self.side as i64, self.cell.len(), radius as i64);
         for k in 0..moves {
+            // A stop request ends the search with the layout so far (the caller checks and returns).
+            if k % 4096 == 0 && crate::cancel::requested() {
+                return;
+            }
             let t = t0 * (t1 / t0).powf(k as f64 / moves as f64);
             let a = rng.random_range(0..n);
             let (r, q) = ((a / self.side) as i64, (a % self.side) as i64);

@@ -160,6 +160,7 @@ pub fn run_on(cfg: &Linking, given: Option<&crate::models::Prepared>) -> Result<
     let mut links: Vec<(usize, usize)> = (0..cfg.seeds).map(|i| (i, pos[i])).collect();
     let mut assign = vec![usize::MAX; cfg.held];
     for _round in 0..4 {
+        crate::cancel::check()?;
         let yl = Array2::from_shape_fn((links.len(), cfg.outputs), |(k, c)| y[(links[k].1, c)]);
         let xl = Array2::from_shape_fn((links.len(), cfg.columns), |(k, c)| held[(links[k].0, c)]);
         let b = ridge(yl.view(), xl.view(), 1e-6)?;

@@ -97,6 +97,7 @@ impl Mlp {
         };
         let mut order: Vec<usize> = (0..n).collect();
         for _ in 0..cfg.epochs {
+            crate::cancel::check()?;
             order.shuffle(&mut rng);
             for chunk in order.chunks(cfg.batch) {
                 let zb = zs.select(Axis(0), chunk);

@@ -54,8 +54,22 @@ pub fn table_split(
     split_table(crate::data::table::read_table(file, label)?, standardize)
 }
 
+/// An error naming the first value of `table` that is not a finite number (row and column 1-based).
+pub fn finite(table: &crate::data::table::Table) -> Result<()> {
+    match table.x.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(invalid(format!(
+            "row {}, column {}: {} is not a finite number",
+            i / table.cols.max(1) + 1,
+            i % table.cols.max(1) + 1,
+            table.x[i]
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// A table's rows with their labels (an error if it has none).
 fn rows_of(table: crate::data::table::Table) -> Result<crate::experiment::custom::Rows> {
+    finite(&table)?;
     let labels = table.labels.ok_or_else(|| invalid("--label is needed to train"))?;
     if labels.len() != table.rows || table.x.len() != table.rows * table.cols {
         return Err(invalid(format!(
@@ -64,14 +78,6 @@ fn rows_of(table: crate::data::table::Table) -> Result<crate::experiment::custom
             table.x.len(),
             table.rows,
             table.cols
-        )));
-    }
-    if let Some(i) = table.x.iter().position(|v| !v.is_finite()) {
-        let v = table.x[i];
-        return Err(invalid(format!(
-            "row {}, column {}: {v} is not a finite number",
-            i / table.cols + 1,
-            i % table.cols + 1
         )));
     }
     if let Some(i) = labels.iter().position(|v| !v.is_finite()) {
@@ -99,6 +105,17 @@ pub fn split_table(
         labels: all.labels[from..to].to_vec(),
     };
     Ok(standardized((part(0, cut), part(cut, all.count)), standardize))
+}
+
+/// Train and test rows from tables given in memory: one cut 80/20 as `--data-file` is, or two as given.
+pub fn in_memory_split(
+    data: super::InMemory,
+    standardize: bool,
+) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
+    match data {
+        super::InMemory::Table(t) => split_table(t, standardize),
+        super::InMemory::Split(tr, te) => given_split((tr, te), standardize),
+    }
 }
 
 /// Train and test tables given apart (standardized by the training rows' statistics with `standardize`).

@@ -217,6 +217,28 @@ pub enum InMemory {
     Split(crate::data::table::Table, crate::data::table::Table),
 }
 
+impl InMemory {
+    /// The one table of a command that reads rows without a train/test cut (most attacks).
+    pub fn features_only(&self) -> crate::error::Result<&crate::data::table::Table> {
+        match self {
+            InMemory::Table(t) => data::finite(t).map(|()| t),
+            InMemory::Split(..) => {
+                Err(crate::error::invalid("this command reads one table: give data=X (or (X, y)), not test="))
+            }
+        }
+    }
+}
+
+/// The flag in-memory data stands in for in the command line `args`: `--data-file` for `simulate` and the
+/// attacks on a user's table, `--images-file` for pixel-permutation; `None` for commands that read no rows.
+fn in_memory_flag(args: &[String]) -> Option<&'static str> {
+    match (args.first().map(String::as_str), args.get(1)) {
+        (Some("simulate"), _) => Some("--data-file"),
+        (Some("attack"), Some(name)) => attack::AttackCommand::in_memory_flag(name),
+        _ => None,
+    }
+}
+
 /// What a command run in-process printed: its JSON object, and the table the CLI prints without `--json`
 /// (where the command draws one from the same result).
 #[derive(Debug, Clone)]
@@ -231,14 +253,27 @@ pub struct Ran {
 
 /// Runs the command line `args` (without the program name) in this process with `--json` and returns its
 /// JSON object, the same one `rtas ARGS --json` prints, and its table; `data` stands for `--data-file` where
-/// the command trains (`simulate`); `views` keeps every role's view of a simulated secure run. For callers
+/// the command reads a user's rows (`simulate`, the attacks of [`attack::AttackCommand::in_memory_flag`]);
+/// `views` keeps every role's view of a simulated secure run. For callers
 /// that are not a terminal (the Python package).
 pub fn run_json(args: &[String], data: Option<InMemory>, views: bool) -> std::result::Result<Ran, Failure> {
-    if data.is_some() && args.iter().any(|a| a == "--data-file" || a == "--data" || a == "--label") {
+    if data.is_some()
+        && args.iter().any(|a| ["--data-file", "--data", "--label", "--images-file"].contains(&a.as_str()))
+    {
         return Err(Failure::usage("give the data either in memory or by --data, --data-file and --label, not both"));
     }
-    // In-memory data stands where `--data-file` would (the flags that go with it, `--standardize`, need it).
-    let stand_in = data.as_ref().map(|_| ["--data-file".to_string(), "(arrays in memory)".to_string()]);
+    // In-memory data stands where `--data-file` (or `--images-file`) would: the flags that go with it,
+    // `--standardize`, need it.
+    let stand_in = match (&data, in_memory_flag(args)) {
+        (None, _) => None,
+        (Some(_), Some(flag)) => Some([flag.to_string(), "(arrays in memory)".to_string()]),
+        (Some(_), None) => {
+            return Err(Failure::usage(
+                "in-memory data goes with simulate and the attacks known-plaintext, known-sample, decoder, linking \
+                 and pixel-permutation",
+            ));
+        }
+    };
     let argv = std::iter::once("rtas".to_string())
         .chain(args.iter().cloned())
         .chain(stand_in.into_iter().flatten())
@@ -254,8 +289,13 @@ pub fn run_json(args: &[String], data: Option<InMemory>, views: bool) -> std::re
             a.keep_views = views;
             Command::Simulate(a)
         }
-        (_, Some(_)) => return Err(Failure::usage("in-memory data goes with simulate only")),
-        (_, None) if views => return Err(Failure::usage("views come from simulate only")),
+        _ if views => return Err(Failure::usage("views come from simulate only")),
+        (Command::Attack(mut c), Some(d)) => {
+            c.take_in_memory(d)?;
+            Command::Attack(c)
+        }
+        // Not reached: the stand-in flag above is given to these commands only, and clap refuses it elsewhere.
+        (_, Some(_)) => return Err(Failure::usage("in-memory data goes with simulate and the attacks on rows")),
         (c, None) => c,
     };
     output::capture_tables();

@@ -429,7 +429,9 @@ pub fn run(cfg: &PixelPermutation, data: &Prepared) -> Result<PixelPermutationOu
     let st = stats(&permuted, side)?;
     let m = st.live.len();
     let truth: Vec<usize> = st.live.iter().map(|&j| perm[j]).collect();
+    crate::cancel::check()?;
     let (placed, objective_found, o) = qap_layout(&st, n, cfg.seed);
+    crate::cancel::check()?;
     let objective_true = {
         let mut cells = vec![usize::MAX; d];
         truth.iter().enumerate().for_each(|(a, &c)| cells[c] = a);
@@ -441,6 +443,7 @@ pub fn run(cfg: &PixelPermutation, data: &Prepared) -> Result<PixelPermutationOu
     let (mut framed, mut match_found, mut match_true, mut match_start) = (false, None, None, None);
     let placed = if side <= MATCH_MAX_SIDE {
         let m = match_layout(&st, &placed, &truth, &data.x[n * d..], public_mean.as_slice(), cfg.seed)?;
+        crate::cancel::check()?;
         (match_found, match_true, match_start) = (Some(m.found), Some(m.truth), Some(m.start));
         if m.found > m.start + MATCH_MARGIN * m.start.abs() {
             framed = true;

@@ -111,7 +111,15 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             crate::attacks::metrics::check_delta(a.delta_relative)?;
             let (run, train, public) = match &a.data_file {
                 Some(file) => {
-                    let (tr, te) = crate::cli::data::table_split(file, a.label.as_deref(), a.standardize)?;
+                    let (tr, te) = match a.in_memory.map(|m| *m) {
+                        Some(m) => crate::cli::data::in_memory_split(m, a.standardize)?,
+                        None if a.label.is_none() => {
+                            return Err(crate::error::invalid(
+                                "--data-file needs --label (the CSV column, or a .npy file, of labels)",
+                            ));
+                        }
+                        None => crate::cli::data::table_split(file, a.label.as_deref(), a.standardize)?,
+                    };
                     let (train, public) = (
                         Prepared::from_rows(tr.x, tr.dim, &tr.labels)?,
                         Prepared::from_rows(te.x, te.dim, &te.labels)?,
@@ -157,9 +165,13 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             let r = pixel_permutation::run(
                 &pixel_permutation::PixelPermutation { images: a.images, seed: a.seed },
                 &pixel_permutation::shrink(
-                    &match &a.images_file {
-                        Some(f) => square_images(f)?,
-                        None => mnist_all()?,
+                    &match (&a.in_memory, &a.images_file) {
+                        (Some(m), _) => {
+                            let t = m.features_only()?;
+                            Prepared { count: t.rows, x: t.x.clone(), labels: vec![0; t.rows] }
+                        }
+                        (None, Some(f)) => square_images(f)?,
+                        (None, None) => mnist_all()?,
                     },
                     a.crop,
                     a.pool,

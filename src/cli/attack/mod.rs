@@ -50,6 +50,9 @@ pub struct FileArgs {
     /// The CSV column holding labels, left out of the features.
     #[arg(long, value_name = "COLUMN", requires = "data_file")]
     pub label: Option<String>,
+    /// Rows given in memory in place of `--data-file` (the Python package's arrays; their labels unused).
+    #[arg(skip)]
+    pub in_memory: Option<Box<crate::cli::InMemory>>,
 }
 
 impl FileArgs {
@@ -57,6 +60,7 @@ impl FileArgs {
     /// with rows that have their own width (the digits, a file) is refused rather than ignored.
     fn dim(&self, data: DataName, dim: Option<usize>, default: usize) -> Result<usize> {
         let own = match (&self.data_file, data) {
+            (Some(_), _) if self.in_memory.is_some() => Some("the rows given in memory".to_string()),
             (Some(path), _) => Some(format!("the rows of {}", path.display())),
             (None, DataName::Mnist) => Some("the digits (784 pixels)".to_string()),
             (None, _) => None,
@@ -71,6 +75,10 @@ impl FileArgs {
 
     /// The kind of rows and the given rows (the bundled digits for `mnist`, the file's rows for a file).
     fn given(&self, data: DataName) -> Result<(DataKind, Option<Prepared>)> {
+        if let Some(m) = &self.in_memory {
+            let t = m.features_only()?;
+            return Ok((DataKind::File, Some(Prepared { count: t.rows, x: t.x.clone(), labels: Vec::new() })));
+        }
         let Some(path) = &self.data_file else {
             let m = matches!(data, DataName::Mnist).then(mnist_all).transpose()?;
             return Ok((data.kind(), m));
@@ -114,6 +122,37 @@ pub enum AttackCommand {
     /// DP-SGD: the informed adversary names the one training record it was not told, from the noisy
     /// gradients, beside the reconstruction bound of the run's epsilon.
     DpReconstruction(DrArgs),
+}
+
+impl AttackCommand {
+    /// The flag data given in memory stands in for, for the attacks that read a user's rows: `--images-file`
+    /// for pixel-permutation, `--data-file` for known-plaintext, known-sample, decoder and linking.
+    pub fn in_memory_flag(name: &str) -> Option<&'static str> {
+        match name {
+            "known-plaintext" | "known-sample" | "decoder" | "linking" => Some("--data-file"),
+            "pixel-permutation" => Some("--images-file"),
+            _ => None,
+        }
+    }
+
+    /// Puts rows given in memory where the attack reads its rows (see [`Self::in_memory_flag`]).
+    pub fn take_in_memory(&mut self, data: crate::cli::InMemory) -> Result<()> {
+        let slot = match self {
+            Self::KnownPlaintext(a) => &mut a.file.in_memory,
+            Self::KnownSample(a) => &mut a.file.in_memory,
+            Self::Linking(a) => &mut a.file.in_memory,
+            Self::Decoder(a) => &mut a.in_memory,
+            Self::PixelPermutation(a) => &mut a.in_memory,
+            _ => {
+                return Err(crate::error::invalid(
+                    "in-memory data goes with the attacks known-plaintext, known-sample, decoder, linking and \
+                     pixel-permutation",
+                ));
+            }
+        };
+        *slot = Some(Box::new(data));
+        Ok(())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -236,7 +275,7 @@ pub struct DecArgs {
     pub delta_relative: f64,
     /// Train on this table instead of the digits (CSV with a header or .npy; the first 80% of the rows
     /// train, the rest are the public rows of --aux public); needs --label and a model that takes its columns.
-    #[arg(long, value_name = "FILE", requires = "label")]
+    #[arg(long, value_name = "FILE")]
     pub data_file: Option<std::path::PathBuf>,
     /// The label column of --data-file (CSV), or a .npy file of labels.
     #[arg(long, value_name = "COLUMN|FILE", requires = "data_file")]
@@ -244,6 +283,10 @@ pub struct DecArgs {
     /// Scale every feature of --data-file to mean 0 and variance 1 (statistics of the training rows).
     #[arg(long, requires = "data_file")]
     pub standardize: bool,
+    /// Train and public rows given in memory in place of `--data-file` and `--label` (the Python package's
+    /// arrays: one table cut 80/20, or train and test as given).
+    #[arg(skip)]
+    pub in_memory: Option<Box<crate::cli::InMemory>>,
     /// Seed.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,
@@ -262,6 +305,10 @@ pub struct PpArgs {
     /// digits.
     #[arg(long, value_name = "FILE")]
     pub images_file: Option<std::path::PathBuf>,
+    /// Images given in memory in place of `--images-file` (the Python package's arrays: one row of
+    /// side x side pixels per image, any scale).
+    #[arg(skip)]
+    pub in_memory: Option<Box<crate::cli::InMemory>>,
     /// Keep only the centred CROP x CROP square of each image first (e.g. 24 of MNIST's 28).
     #[arg(long, value_name = "CROP", allow_negative_numbers = true)]
     pub crop: Option<usize>,

@@ -192,10 +192,8 @@ pub(super) fn table(r: &SimulateReport) -> String {
 
 /// `--data-file` cut 80/20 into train and test rows (standardized with `--standardize`).
 fn table_rows(a: &SimulateArgs) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
-    match a.in_memory.as_deref().cloned() {
-        Some(super::InMemory::Table(t)) => return super::data::split_table(t, a.standardize),
-        Some(super::InMemory::Split(tr, te)) => return super::data::given_split((tr, te), a.standardize),
-        None => {}
+    if let Some(m) = a.in_memory.as_deref().cloned() {
+        return super::data::in_memory_split(m, a.standardize);
     }
     let file = a.data_file.as_ref().ok_or_else(|| crate::error::invalid("no --data-file"))?;
     super::data::table_split(file, a.label.as_deref(), a.standardize)
