@@ -50,6 +50,7 @@ fn bench(c: &mut Criterion) {
             train_rows: train.count,
             helper: Default::default(),
             fss_gate: Default::default(),
+            value_bits: None,
             progress: Some(&pb),
         };
         g.bench_function(protocol.name(), |b| {

@@ -899,3 +899,36 @@ fn zero_and_negative_values_meet_each_flags_expectation() {
     }
     assert!(wrong.is_empty(), "{} flags off their expectation:\n{}", wrong.len(), wrong.join("\n"));
 }
+
+#[test]
+fn a_stated_value_width_is_checked_in_simulation_and_refused_where_it_does_not_apply() {
+    // The CNN's values at f = 16 fit 31 signed bits (|x| < 2^14): none outside, the same accuracy as at the
+    // full width, a third fewer bytes of keys for an inference batch.
+    let run = |extra: &[&str]| {
+        json(
+            &[&["simulate", "--model", "cnn", "--protocol", "mpc", "--fss-gate", "dpf", "--max-steps", "3"], extra]
+                .concat(),
+        )
+    };
+    let (full, narrow) = (run(&[]), run(&["--value-bits", "31"]));
+    assert_eq!(full["comparison_range"]["value_bits"], 48);
+    assert!(full.get("value_bits").is_none());
+    assert_eq!(narrow["value_bits"], 31);
+    assert_eq!(narrow["comparison_range"]["value_bits"], 31);
+    assert_eq!(narrow["comparison_range"]["outside"], 0);
+    assert_eq!(narrow["comparison_range"]["checked"], full["comparison_range"]["checked"]);
+    assert!(narrow["comparison_range"]["checked"].as_u64().unwrap() > 100_000);
+    assert_eq!(narrow["accuracy"], full["accuracy"]);
+    let bytes = |v: &serde_json::Value| v["infer_batch"]["traffic"]["total_bytes"].as_f64().unwrap();
+    assert!(bytes(&narrow) < 0.7 * bytes(&full), "{} vs {}", bytes(&narrow), bytes(&full));
+    // Too narrow for these values: the simulation counts them and the text warns.
+    let out = rtas(&["simulate", "--model", "cnn", "--protocol", "mpc", "--max-steps", "2", "--value-bits", "20"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("WARNING: their gates' results are wrong"), "{text}");
+    rejects(&["simulate", "--model", "cnn", "--protocol", "rtas", "--value-bits", "31"], "applies to --protocol mpc");
+    rejects(&["simulate", "--model", "cnn", "--protocol", "mpc", "--value-bits", "19"], "between 20 and 48");
+    rejects(&["simulate", "--model", "cnn", "--protocol", "mpc", "--value-bits", "49"], "between 20 and 48");
+    rejects(&["plan", "--model", "cnn", "--protocols", "rtas", "--value-bits", "31"], "add mpc to --protocols");
+    let p = json(&["plan", "--model", "cnn", "--protocols", "mpc", "--value-bits", "31"]);
+    assert_eq!(p["value_bits"], 31);
+}

@@ -185,6 +185,7 @@ fn each_role_holds_only_its_own_inputs_and_its_view_says_so() {
             train_rows: train.count,
             helper: Default::default(),
             fss_gate: Default::default(),
+            value_bits: None,
             progress: None,
         };
         let init = ModelKind::LogReg.init(1);
@@ -438,6 +439,7 @@ fn every_layer_kind_trains_under_every_backend_from_the_same_layer_code() {
                 profiles: vec![Profile::lan()],
                 frac_bits: 16,
                 fss_gate,
+                value_bits: None,
                 rates: quick_rates(),
                 rates_source: "test".into(),
             };

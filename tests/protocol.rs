@@ -481,6 +481,17 @@ fn fss_run_with(
     fs: &[rtas::protocol::functions::Activation],
     gate: FssGate,
 ) -> ProtocolRun<Vec<Option<ArrayD<f64>>>> {
+    fss_run_bits(seed, x, fs, gate, None)
+}
+
+/// [`fss_run_with`] comparing values of `value_bits` signed bits (`None`: the full width).
+fn fss_run_bits(
+    seed: u64,
+    x: &ArrayD<f64>,
+    fs: &[rtas::protocol::functions::Activation],
+    gate: FssGate,
+    value_bits: Option<u32>,
+) -> ProtocolRun<Vec<Option<ArrayD<f64>>>> {
     use rtas::protocol::nonlinear::{self, Via};
     let shape = x.shape().to_vec();
     let owned = BTreeMap::from([(Role::Owner, vec![x.clone()])]);
@@ -489,6 +500,7 @@ fn fss_run_with(
         let xs = io::share_from(p, Role::Owner, mine.first(), &shape, &Stage::Input.at("x"))?;
         p.stage(Stage::Op);
         p.set_fss_gate(gate);
+        p.set_value_bits(value_bits);
         let outs = nonlinear::apply(p, Via::Fss, &xs, fs, &at(""))?;
         p.stage(Stage::Output);
         let mut opened = Vec::new();
@@ -562,6 +574,55 @@ fn dpf_gate_ledger_is_two_rounds_and_half_the_keys() {
         assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P0), b(n * 84));
         assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P1), b(n * (84 + 2 * nb)));
         assert_eq!(t.links().len(), 4, "nothing reaches the dealer: no helper");
+    }
+}
+
+#[test]
+fn a_stated_value_width_computes_the_same_with_smaller_keys_and_counts_what_falls_outside() {
+    use rtas::protocol::fss::gates::max_error;
+    use rtas::protocol::functions::Activation::*;
+    let fs = [Relu, ReluGrad, Sigmoid, SigmoidGrad];
+    let x = data(&[6, 9], 11, 12.0);
+    let n = x.len();
+    let b = |elems: usize| 8 * elems as u64;
+    for gate in [FssGate::Dcf, FssGate::Dpf] {
+        let full = fss_run_bits(5, &x, &fs, gate, None);
+        // 24 signed bits at f = 16: |x| < 2^7 in reals, these values (|x| <= 12) are inside.
+        let narrow = fss_run_bits(5, &x, &fs, gate, Some(24));
+        let (a, c) = (&full.outputs[&Role::P0], &narrow.outputs[&Role::P0]);
+        // Relu and its derivative are exact at any width: the same to the bit. The sigmoid splines within
+        // their error (the shares, hence the truncation's last unit, differ).
+        assert_eq!((a[0].as_ref(), a[1].as_ref()), (c[0].as_ref(), c[1].as_ref()), "{gate:?}");
+        for (i, f) in fs.iter().enumerate().skip(2) {
+            let err = max_diff(c[i].as_ref().unwrap(), &x.mapv(|v| f.eval(v)));
+            assert!(err <= max_error(*f, 16) + 2.0 * ULP, "{f:?} by {gate:?}: {err}");
+        }
+        assert_eq!((full.range.value_bits, full.range.checked, full.range.outside), (48, n as u64, 0));
+        assert_eq!((narrow.range.value_bits, narrow.range.checked, narrow.range.outside), (24, n as u64, 0));
+        // Keys on 23 bits instead of 47.
+        let keys = |run: &ProtocolRun<Vec<Option<ArrayD<f64>>>>| {
+            traffic_where(&run.recording, |e| e.label.stage == Stage::Op).bytes(Phase::Offline, Role::Dealer, Role::P0)
+        };
+        let per_value = match gate {
+            FssGate::Dcf => (rtas::protocol::fss::dcf::key_words(47), rtas::protocol::fss::dcf::key_words(23)),
+            FssGate::Dpf => (rtas::protocol::fss::dpf::key_words(47), rtas::protocol::fss::dpf::key_words(23)),
+        };
+        assert_eq!((keys(&full), keys(&narrow)), (b(n * per_value.0), b(n * per_value.1)), "{gate:?}");
+    }
+    // 20 signed bits: |x - b| < 2^3 in reals for every break (relu's at 2^-16, the sigmoid's from -6 to 6).
+    // Values of scale 12 fall outside; the monitor counts exactly those, and the ones inside stay right.
+    let (lo, hi) = (-6.0, 6.0);
+    let outside = x.iter().filter(|&&v| v - lo >= 8.0 || v - hi < -8.0).count() as u64;
+    assert!(outside > 0 && outside < n as u64);
+    for gate in [FssGate::Dcf, FssGate::Dpf] {
+        let run = fss_run_bits(5, &x, &fs, gate, Some(20));
+        assert_eq!((run.range.checked, run.range.outside), (n as u64, outside), "{gate:?}");
+        let relu = run.outputs[&Role::P0][0].as_ref().unwrap();
+        for (v, got) in x.iter().zip(relu.iter()) {
+            if v - lo < 8.0 && v - hi >= -8.0 {
+                assert!((got - v.max(0.0)).abs() <= ULP, "{gate:?}: relu({v}) = {got} inside the range");
+            }
+        }
     }
 }
 

@@ -137,6 +137,7 @@ def simulate(
     sharing: Optional[str] = None,
     reuse_masks: bool = False,
     fss_gate: Optional[str] = None,
+    value_bits: Optional[int] = None,
     standardize: bool = False,
     noise_multiplier: Optional[float] = None,
     target_epsilon: Optional[float] = None,
@@ -160,7 +161,9 @@ def simulate(
     y_test)`` as given. One copy of the arrays is made for the engine.
 
     ``fss_gate`` picks mpc's FSS gate: ``"dcf"`` (one online round, the default) or ``"dpf"`` (two rounds,
-    less than half the keys).
+    less than half the keys). ``value_bits=K`` states that every value mpc's gates compare is a K-bit signed
+    fixed-point number (smaller keys, less work); ``result.comparison_range`` counts the values that fell
+    outside, whose results are wrong.
 
     ``views=True`` keeps what every role saw (``result.views``: the messages it received, its inputs, its
     seeds), the material every attack of ``rtas.attack`` reads; a secure protocol only."""
@@ -182,6 +185,7 @@ def simulate(
         sharing=sharing,
         reuse_masks=reuse_masks,
         fss_gate=fss_gate,
+        value_bits=value_bits,
         standardize=standardize,
         noise_multiplier=noise_multiplier,
         target_epsilon=target_epsilon,
@@ -212,12 +216,14 @@ def plan(
     rtt: Optional[str] = None,
     frac_bits: Optional[int] = None,
     fss_gate: Optional[str] = None,
+    value_bits: Optional[int] = None,
     verify: bool = False,
     input_width: Optional[int] = None,
 ) -> Result:
     """Bytes, rounds and modeled time of ``model`` under each protocol per step, epoch and in total,
     without data (``rtas plan``); ``result.to_pandas()`` has one row per protocol. ``fss_gate``: mpc's FSS
-    gate, ``"dcf"`` (one round, the default) or ``"dpf"`` (two rounds, smaller keys)."""
+    gate, ``"dcf"`` (one round, the default) or ``"dpf"`` (two rounds, smaller keys); ``value_bits``: the
+    stated width of the values its gates compare (see :func:`simulate`)."""
     keep: list = []
     if isinstance(protocols, str):
         protocols = [protocols]
@@ -235,6 +241,7 @@ def plan(
         rtt=rtt,
         frac_bits=frac_bits,
         fss_gate=fss_gate,
+        value_bits=value_bits,
         verify=verify,
     )
 

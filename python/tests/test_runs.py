@@ -110,6 +110,17 @@ def test_the_fss_gate_is_the_clis(cli):
     assert untimed(p.to_dict()) == untimed(cli("plan", "--model", "cnn", "--protocols", "mpc", "--fss-gate", "dpf"))
     with pytest.raises(ValueError, match="dcf"):
         rtas.simulate("logreg", "mpc", max_steps=1, fss_gate="fast")
+    # A stated value width: the CLI's result, its range counted, smaller keys; refused outside mpc.
+    v = rtas.simulate("logreg", "mpc", max_steps=2, fss_gate="dpf", value_bits=30, seed=3)
+    want = cli("simulate", "--model", "logreg", "--protocol", "mpc", "--max-steps", 2, "--fss-gate", "dpf",
+               "--value-bits", 30, "--seed", 3)
+    assert untimed(v.to_dict()) == untimed(want)
+    assert v.value_bits == 30 and v.comparison_range.outside == 0 and v.comparison_range.value_bits == 30
+    assert v.train_step.total_bytes < r.train_step.total_bytes
+    pv = rtas.plan("cnn", "mpc", value_bits=30)
+    assert pv.value_bits == 30
+    with pytest.raises(ValueError, match="applies to --protocol mpc"):
+        rtas.simulate("logreg", "rtas", max_steps=1, value_bits=30)
 
 
 def test_audit_of_some_claims_equals_the_cli(cli):

@@ -39,6 +39,10 @@ pub struct PlanArgs {
     /// The FSS gate under mpc: dcf (one online round) or dpf (two rounds, smaller keys).
     #[arg(long, value_name = "dcf|dpf", default_value = "dcf", value_parser = super::simulate::parse_gate)]
     pub fss_gate: crate::protocol::party::FssGate,
+    /// Under mpc: every value an FSS gate compares is a K-bit signed fixed-point number (see `rtas simulate
+    /// --help`); smaller keys. Default: 64-F.
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub value_bits: Option<u32>,
     /// Measure the operation costs on this machine carefully (7 runs each) and keep them for later plans
     /// ($XDG_CACHE_HOME/rtas/rates.json or ~/.cache/rtas/rates.json); without it a plan uses the kept
     /// costs, or measures quickly (3 runs each) when none are kept.
@@ -142,6 +146,7 @@ pub fn run(a: PlanArgs, json: bool) -> Result<String> {
         profiles: a.net.profiles()?,
         frac_bits: a.frac_bits,
         fss_gate: a.fss_gate,
+        value_bits: a.value_bits,
         rates: r,
         rates_source: source,
     };
@@ -167,7 +172,14 @@ pub fn run(a: PlanArgs, json: bool) -> Result<String> {
 }
 
 fn draw(cfg: &PlanConfig, dir: &std::path::Path) -> Result<Vec<String>> {
-    let sweep = plan::sweep(cfg.model, &cfg.protocols, &plan::CHART_BATCHES, cfg.rates, cfg.frac_bits, cfg.fss_gate)?;
+    let sweep = plan::sweep(
+        cfg.model,
+        &cfg.protocols,
+        &plan::CHART_BATCHES,
+        cfg.rates,
+        cfg.frac_bits,
+        (cfg.fss_gate, cfg.value_bits),
+    )?;
     let chart = plan::chart(cfg.model, &sweep);
     let (png, svg) = crate::plot::save(dir, &format!("plan-{}", cfg.model.name()), &chart)?;
     Ok(vec![png.display().to_string(), svg.display().to_string()])
@@ -242,7 +254,7 @@ pub fn table(o: &PlanOutput) -> String {
     let q = &r.rates;
     let mut s = format!(
         "plan {}: {} parameters, {:.3e} multiply-adds per example forward; batch {}, inference batch {}, {} rows \
-         ({} steps per epoch), {} epoch(s); no data touched\n\n{}\n\nbytes per directed link and phase, one training step:\n{}\n\n\
+         ({} steps per epoch), {} epoch(s){}; no data touched\n\n{}\n\nbytes per directed link and phase, one training step:\n{}\n\n\
          modeled compute per party, one training step (core-seconds):\n{}\n\
          operation costs (ns, {}): ring multiply-add {:.3}, f64 multiply-add {:.3}, PRG element {:.2}, element pass {:.2}, \
          helper evaluation {:.1}, DCF key {:.0}, DCF evaluation {:.0}, DPF key {:.0}, DPF evaluation {:.0}",
@@ -254,6 +266,7 @@ pub fn table(o: &PlanOutput) -> String {
         r.rows,
         r.steps_per_epoch,
         r.epochs,
+        r.value_bits.map_or(String::new(), |k| format!("; mpc's compared values stated to fit {k} signed bits")),
         t.render(),
         links.render(),
         compute.join("\n"),

@@ -80,6 +80,10 @@ pub struct Job {
     /// The FSS gate under `mpc`: "dcf" (one round, the default) or "dpf" (two rounds, smaller keys).
     #[serde(default)]
     pub fss_gate: crate::protocol::party::FssGate,
+    /// Under `mpc`: the stated signed width of every value its gates compare (`--value-bits`; absent: the
+    /// full 64 - f bits). Every role must read the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_bits: Option<u32>,
     /// Stop after this many training steps.
     #[serde(default)]
     pub max_steps: Option<usize>,
@@ -328,6 +332,7 @@ impl Config {
         c.sharing = crate::experiment::op::Sharing::Ring { frac_bits: j.frac_bits };
         c.reuse_masks = j.reuse_masks;
         c.fss_gate = j.fss_gate;
+        c.value_bits = j.value_bits;
         c.max_steps = j.max_steps;
         c.seed = j.order_seed;
         crate::experiment::simulate::validate(&c, j.train_rows, j.test_rows)?;

@@ -90,6 +90,7 @@ pub fn run(
         train_rows: job.train_rows,
         helper: sim.helper,
         fss_gate: sim.fss_gate,
+        value_bits: sim.value_bits,
         progress: None,
     };
     // This role's own inputs, loaded before anyone waits on it; test labels to score predictions with.
@@ -196,7 +197,7 @@ pub fn peer_limits(
         plan.train_rows,
         plan.reuse_masks,
         plan.helper,
-        plan.fss_gate,
+        (plan.fss_gate, plan.value_bits),
         cfg.job.frac_bits,
     )?;
     let net = &cfg.net;

@@ -91,6 +91,7 @@ fn plan(model: ModelKind, protocol: Protocol, rows: &[Vec<usize>]) -> Plan<'_> {
         train_rows: 2,
         helper: Default::default(),
         fss_gate: Default::default(),
+        value_bits: None,
         progress: None,
     }
 }

@@ -100,6 +100,8 @@ pub struct Plan<'a> {
     pub helper: HelperMode,
     /// The FSS gate of the cryptographic baseline (`mpc`).
     pub fss_gate: FssGate,
+    /// The stated signed width of the values its gates compare (`None`: the full `64 - f` bits).
+    pub value_bits: Option<u32>,
     /// Ticked by P0 after every training step.
     pub progress: Option<&'a indicatif::ProgressBar>,
 }
@@ -248,6 +250,7 @@ pub fn run<A: Nonlinear>(p: &mut Party<A>, plan: &Plan<'_>, input: Inputs) -> Re
     let mut out = PartyOut::default();
     p.set_helper_mode(plan.helper);
     p.set_fss_gate(plan.fss_gate);
+    p.set_value_bits(plan.value_bits);
     let mut be = Shares::new(p, plan.protocol.via());
     let (own_data, mut tail_plain, labels) = match input {
         Inputs::Owner { train, test, params } => (Some((train, test, params)), Vec::new(), None),

@@ -89,8 +89,12 @@ pub struct Party<A: Arith> {
     helper: HelperMode,
     /// Which FSS gate element-wise functions use under the cryptographic baseline.
     fss: FssGate,
+    /// The signed width of the values FSS gates compare, when stated narrower than the ring allows.
+    value_bits: Option<u32>,
     /// Rescales (truncations) done so far; numbers them for the monitor.
     rescales: u64,
+    /// FSS gates entered so far; numbers them for the monitor.
+    gates: u64,
     /// A simulation's truncation monitor (none in a deployment).
     monitor: Option<Arc<TruncationMonitor>>,
 }
@@ -111,7 +115,9 @@ impl<A: Arith> Party<A> {
             dealer,
             helper: HelperMode::default(),
             fss: FssGate::default(),
+            value_bits: None,
             rescales: 0,
+            gates: 0,
             monitor: None,
         };
         let label = Stage::Setup.at("").op(Op::Seed);
@@ -229,6 +235,29 @@ impl<A: Arith> Party<A> {
     /// The FSS gate of the cryptographic baseline.
     pub fn fss_gate(&self) -> FssGate {
         self.fss
+    }
+
+    /// States the signed width of every value an FSS gate compares (`None`: the full `64 - f` bits, which
+    /// every value a product can yield fits). Narrower keys are smaller and faster; a value outside the stated
+    /// range comes out wrong without any sign (a simulation counts them: [`TruncationMonitor`]). Public:
+    /// every role must state the same.
+    pub fn set_value_bits(&mut self, bits: Option<u32>) {
+        self.value_bits = bits;
+    }
+
+    /// The stated width of compared values, if any ([`Self::set_value_bits`]).
+    pub fn value_bits(&self) -> Option<u32> {
+        self.value_bits
+    }
+
+    /// Shows a simulation's monitor this computing party's share of the values entering an FSS gate that
+    /// compares on `bits` bits against breaks from `lowest` to `highest`.
+    pub(crate) fn observe_gate(&mut self, share: &[u64], bits: u32, breaks: (i64, i64)) {
+        let call = self.gates;
+        self.gates += 1;
+        if let (Some(m), Some(i)) = (&self.monitor, self.share_index()) {
+            m.observe_gate(i, call, share, bits, breaks);
+        }
     }
 
     /// The next triple id; every role counts the same, so ids agree without a message.

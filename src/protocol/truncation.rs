@@ -5,6 +5,12 @@
 //! a run with large values or many fractional bits fails silently unless someone counts. The monitor sees
 //! P0's and P1's pre-truncation shares of every rescale (same order at both: SPMD) and counts the elements
 //! whose signed shares overflow. A deployment has no monitor: no party ever sees both shares.
+//!
+//! The same monitor counts the inputs of FSS comparison gates outside the range their keys cover: a gate on
+//! `c` bits reads the sign of `x - b` for each break `b` exactly while `-2^c <= x - b < 2^c` (in ring units);
+//! outside, the sign and everything computed from it are silently wrong. The full width (`c = 63 - f`) covers
+//! every value a product can yield without overflowing the ring; a stated narrower range (`--value-bits`)
+//! is only as good as this count on a run of the same model and data.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -16,26 +22,31 @@ pub struct TruncationMonitor {
     pending: Mutex<HashMap<u64, (usize, Vec<u64>)>>,
     checked: AtomicU64,
     failures: AtomicU64,
+    gates: Mutex<HashMap<u64, (usize, Vec<u64>)>>,
+    range: Mutex<RangeCounts>,
+}
+
+/// The other party's share of call `call` once both are in (`None` for the first to arrive, which is kept).
+fn pair(pending: &Mutex<HashMap<u64, (usize, Vec<u64>)>>, party: usize, call: u64, share: &[u64]) -> Option<Vec<u64>> {
+    let mut pending = pending.lock().unwrap_or_else(|e| e.into_inner());
+    match pending.remove(&call) {
+        Some((p, s)) if p != party => Some(s),
+        Some(mine) => {
+            // The same party twice under one number cannot happen in SPMD code; keep the first.
+            pending.insert(call, mine);
+            None
+        }
+        None => {
+            pending.insert(call, (party, share.to_vec()));
+            None
+        }
+    }
 }
 
 impl TruncationMonitor {
     /// Party `party` (0 or 1) is about to truncate `share` in its rescale number `call`.
     pub fn observe(&self, party: usize, call: u64, share: &[u64]) {
-        let other = {
-            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            match pending.remove(&call) {
-                Some((p, s)) if p != party => s,
-                Some(mine) => {
-                    // The same party twice under one number cannot happen in SPMD code; keep the first.
-                    pending.insert(call, mine);
-                    return;
-                }
-                None => {
-                    pending.insert(call, (party, share.to_vec()));
-                    return;
-                }
-            }
-        };
+        let Some(other) = pair(&self.pending, party, call, share) else { return };
         let failed = other
             .iter()
             .zip(share)
@@ -43,6 +54,30 @@ impl TruncationMonitor {
             .count();
         self.checked.fetch_add(share.len().min(other.len()) as u64, Ordering::Relaxed);
         self.failures.fetch_add(failed as u64, Ordering::Relaxed);
+    }
+
+    /// Party `party` (0 or 1) enters its FSS gate number `call` with `share` of the values; the gate compares
+    /// on `bits` bits against breaks from `lowest` to `highest` (ring units).
+    pub fn observe_gate(&self, party: usize, call: u64, share: &[u64], bits: u32, (lowest, highest): (i64, i64)) {
+        let Some(other) = pair(&self.gates, party, call, share) else { return };
+        let half = 1i128 << bits;
+        let outside = other
+            .iter()
+            .zip(share)
+            .filter(|&(&a, &b)| {
+                let x = i128::from(a.wrapping_add(b) as i64);
+                x - i128::from(lowest) >= half || x - i128::from(highest) < -half
+            })
+            .count() as u64;
+        let mut r = self.range.lock().unwrap_or_else(|e| e.into_inner());
+        r.checked += share.len().min(other.len()) as u64;
+        r.outside += outside;
+        r.value_bits = r.value_bits.max(bits + 1);
+    }
+
+    /// Gate inputs checked against the range of their comparisons.
+    pub fn range_counts(&self) -> RangeCounts {
+        *self.range.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Elements checked and elements whose truncation failed.
@@ -63,6 +98,17 @@ pub struct TruncationCounts {
     pub failures: u64,
 }
 
+/// What a monitor counted at the FSS gates: every value compared, and those outside the range the keys cover.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RangeCounts {
+    /// The signed width of the values the gates compare (`c + 1`: 64 - f unless `--value-bits` says less).
+    pub value_bits: u32,
+    /// Values that entered a gate (both shares seen).
+    pub checked: u64,
+    /// Of those, how many lay outside `[b - 2^c, b + 2^c)` for some break `b`: their results are wrong.
+    pub outside: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +123,21 @@ mod tests {
         assert_eq!(m.counts(), TruncationCounts::default(), "nothing counted until both shares are in");
         m.observe(1, 7, &b);
         assert_eq!(m.counts(), TruncationCounts { checked: 2, failures: 1 });
+    }
+
+    #[test]
+    fn counts_gate_inputs_outside_the_range_of_their_comparisons() {
+        let m = TruncationMonitor::default();
+        // 8-bit comparisons (c = 8: -256 <= x - b < 256) against breaks -3 and 5: x in [-251, 253) is in range.
+        let xs: [i64; 6] = [0, -251, 252, -252, 253, -(1 << 40)];
+        let a: Vec<u64> = (0..6).map(|i| (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
+        let b: Vec<u64> = xs.iter().zip(&a).map(|(&x, &s)| (x as u64).wrapping_sub(s)).collect();
+        m.observe_gate(1, 0, &b, 8, (-3, 5));
+        assert_eq!(m.range_counts(), RangeCounts::default(), "nothing counted until both shares are in");
+        m.observe_gate(0, 0, &a, 8, (-3, 5));
+        assert_eq!(m.range_counts(), RangeCounts { value_bits: 9, checked: 6, outside: 3 });
+        // Gate calls and rescales are numbered apart: the same number in both does not pair them.
+        m.observe(0, 0, &a);
+        assert_eq!(m.counts(), TruncationCounts::default());
     }
 }

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::net::{PartyInputs, Role, Transport};
 use crate::protocol::party::Party;
 use crate::protocol::ring::Arith;
-use crate::protocol::truncation::{TruncationCounts, TruncationMonitor};
+use crate::protocol::truncation::{RangeCounts, TruncationCounts, TruncationMonitor};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -134,6 +134,8 @@ pub struct ProtocolRun<O> {
     pub recording: Recording,
     /// Truncated elements checked and failed.
     pub truncation: TruncationCounts,
+    /// Values that entered FSS gates, and those outside the range of their comparisons.
+    pub range: RangeCounts,
 }
 
 /// Runs `body` as every role of `roles` (one thread each) with arithmetic `arith`, after setting up the
@@ -170,5 +172,10 @@ where
         p.note_inputs(&|| input.describe());
         body(&mut p, input)
     })?;
-    Ok(ProtocolRun { outputs: run.outputs, recording: run.recording, truncation: monitor.counts() })
+    Ok(ProtocolRun {
+        outputs: run.outputs,
+        recording: run.recording,
+        truncation: monitor.counts(),
+        range: monitor.range_counts(),
+    })
 }

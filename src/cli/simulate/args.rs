@@ -96,6 +96,12 @@ pub struct TrainArgs {
     /// rounds; 1.4 KB per relu value).
     #[arg(long, value_name = "dcf|dpf", default_value = "dcf", value_parser = parse_gate)]
     pub fss_gate: FssGate,
+    /// Under --protocol mpc: every value an FSS gate compares is a K-bit signed fixed-point number (|x| <
+    /// 2^(K-1-F) in reals), so comparisons run on K-1 bits: smaller keys, less work. Default: 64-F, every
+    /// value a product can yield. A value outside the stated range gives a wrong result without any sign;
+    /// `simulate` counts them (comparison_range). MP-SPDZ's sfix default is K = 31 at F = 16.
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub value_bits: Option<u32>,
 }
 
 /// `--fss-gate`'s value.
@@ -120,6 +126,7 @@ impl TrainArgs {
         cfg.reuse_masks = self.reuse_masks;
         cfg.max_steps = self.max_steps;
         cfg.fss_gate = self.fss_gate;
+        cfg.value_bits = self.value_bits;
         Ok(())
     }
 }

@@ -83,11 +83,12 @@ fn outputs_text(rows: &[Vec<f64>]) -> String {
     s
 }
 
-/// `mpc on the dpf gate`, or the protocol's name.
+/// `mpc on the dpf gate` (`, values stated to fit 31 signed bits` with `--value-bits`), or the protocol's name.
 fn protocol_label(r: &SimulateReport) -> String {
-    match &r.fss_gate {
-        Some(g) => format!("{} on the {g} gate", r.protocol),
-        None => r.protocol.clone(),
+    match (&r.fss_gate, r.value_bits) {
+        (Some(g), Some(k)) => format!("{} on the {g} gate, values stated to fit {k} signed bits", r.protocol),
+        (Some(g), None) => format!("{} on the {g} gate", r.protocol),
+        _ => r.protocol.clone(),
     }
 }
 
@@ -185,6 +186,17 @@ pub(super) fn table(r: &SimulateReport) -> String {
         ));
         if r.truncation.failures > 0 {
             s.push_str(" — WARNING: each is off by 2^(64-2f); use fewer --frac-bits");
+        }
+    }
+    if let Some(c) = &r.comparison_range
+        && c.checked > 0
+    {
+        s.push_str(&format!(
+            "\ncomparison range: {} of {} compared values outside {} signed bits",
+            c.outside, c.checked, c.value_bits
+        ));
+        if c.outside > 0 {
+            s.push_str(" — WARNING: their gates' results are wrong; raise --value-bits (or leave it out)");
         }
     }
     s

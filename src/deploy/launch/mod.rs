@@ -225,6 +225,7 @@ pub fn launch_recorded(o: &LaunchOptions) -> Result<(LaunchReport, BTreeMap<Role
         train_rows: train.count,
         helper: sim.helper,
         fss_gate: sim.fss_gate,
+        value_bits: sim.value_bits,
         progress: None,
     };
     let outputs = results.iter().map(|(r, x)| x.outputs.party_out().map(|o| (*r, o))).collect::<Result<_>>()?;

@@ -63,6 +63,7 @@ pub(super) fn prepare(
             frac_bits,
             reuse_masks: o.sim.reuse_masks,
             fss_gate: o.sim.fss_gate,
+            value_bits: o.sim.value_bits,
             max_steps: o.sim.max_steps,
             train_rows: o.rows.0,
             test_rows: o.rows.1,

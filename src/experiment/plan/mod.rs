@@ -45,6 +45,8 @@ pub struct PlanConfig {
     pub frac_bits: u32,
     /// The FSS gate under `mpc`.
     pub fss_gate: FssGate,
+    /// The stated signed width of the values mpc's gates compare (`None`: the full `64 - f` bits).
+    pub value_bits: Option<u32>,
     /// Cost of each operation on this machine.
     pub rates: Rates,
     /// Where `rates` came from (said in the output).
@@ -93,6 +95,9 @@ pub struct PlanReport {
     pub rates: Rates,
     /// Where they came from.
     pub rates_source: String,
+    /// mpc's stated value width (`--value-bits`), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_bits: Option<u32>,
     /// Per protocol.
     pub protocols: Vec<ProtocolPlan>,
 }
@@ -117,6 +122,20 @@ fn validate(cfg: &PlanConfig) -> Result<()> {
         return Err(invalid("--network names none"));
     }
     RingArith::new(cfg.frac_bits)?;
+    if cfg.value_bits.is_some() && !cfg.protocols.contains(&Protocol::Mpc) {
+        return Err(invalid("--value-bits applies to mpc (its FSS gates): add mpc to --protocols"));
+    }
+    if let Some(k) = cfg.value_bits
+        && !crate::protocol::fss::gates::value_bits_range(cfg.frac_bits).contains(&k)
+    {
+        let r = crate::protocol::fss::gates::value_bits_range(cfg.frac_bits);
+        return Err(invalid(format!(
+            "--value-bits must lie between {} and {} at --frac-bits {}",
+            r.start(),
+            r.end(),
+            cfg.frac_bits
+        )));
+    }
     for &p in &cfg.protocols {
         secure::check(cfg.model.net(), p, true)?;
     }
@@ -135,6 +154,7 @@ fn plan_of<'a>(model: ModelKind, protocol: Protocol, sched: &'a [Vec<usize>], in
         train_rows: sched.first().map_or(0, Vec::len),
         helper: HelperMode::Rerandomized,
         fss_gate: FssGate::default(),
+        value_bits: None,
         progress: None,
     }
 }
@@ -161,7 +181,7 @@ pub fn plan(cfg: &PlanConfig) -> Result<PlanReport> {
     let mut protocols = Vec::new();
     for &protocol in &cfg.protocols {
         let mut plan = plan_of(model, protocol, &sched, &infer);
-        plan.fss_gate = cfg.fss_gate;
+        (plan.fss_gate, plan.value_bits) = (cfg.fss_gate, cfg.value_bits);
         let rec = record(&arith, &plan, BTreeMap::new())?;
         let train_step = measure(&rec.stage(Stage::Train(0)), &cfg.profiles)?;
         let infer_batch = measure(&rec.stage(Stage::Infer(0)), &cfg.profiles)?;
@@ -196,6 +216,7 @@ pub fn plan(cfg: &PlanConfig) -> Result<PlanReport> {
         steps_per_epoch: steps,
         rates: cfg.rates,
         rates_source: cfg.rates_source.clone(),
+        value_bits: cfg.value_bits.filter(|_| cfg.protocols.contains(&Protocol::Mpc)),
         protocols,
     })
 }
@@ -236,13 +257,14 @@ pub fn link_sizes(
     train_rows: usize,
     reuse_masks: bool,
     helper: HelperMode,
-    fss_gate: FssGate,
+    (fss_gate, value_bits): (FssGate, Option<u32>),
     frac_bits: u32,
 ) -> Result<BTreeMap<(Role, Role), LinkSize>> {
     let sched = vec![(0..batch).collect::<Vec<_>>()];
     let infer = vec![(0..infer_batch).collect::<Vec<_>>()];
     let mut plan = plan_of(model, protocol, &sched, &infer);
-    (plan.reuse_masks, plan.train_rows, plan.helper, plan.fss_gate) = (reuse_masks, train_rows, helper, fss_gate);
+    (plan.reuse_masks, plan.train_rows, plan.helper) = (reuse_masks, train_rows, helper);
+    (plan.fss_gate, plan.value_bits) = (fss_gate, value_bits);
     let arith = ShapeArith { frac_bits, rates: quick_rates() };
     let rec = record(&arith, &plan, BTreeMap::new())?;
     let mut out: BTreeMap<(Role, Role), LinkSize> = BTreeMap::new();
@@ -332,7 +354,7 @@ pub fn verify(cfg: &PlanConfig, batch: usize, infer_batch: usize) -> Result<Vec<
     let mut out = Vec::new();
     for &protocol in &cfg.protocols {
         let mut plan = plan_of(model, protocol, &sched, &infer);
-        plan.fss_gate = cfg.fss_gate;
+        (plan.fss_gate, plan.value_bits) = (cfg.fss_gate, cfg.value_bits);
         let a = record(&real, &plan, Inputs::split(&plan, &train, &test, &init))?;
         let b = record(&shape, &plan, BTreeMap::new())?;
         let lan = |r: &Recording| {
@@ -377,6 +399,7 @@ mod tests {
             profiles: vec![Profile::lan(), Profile::wan()],
             frac_bits: 16,
             fss_gate: FssGate::default(),
+            value_bits: None,
             rates: quick_rates(),
             rates_source: "test".into(),
         }

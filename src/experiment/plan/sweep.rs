@@ -13,14 +13,14 @@ use crate::sim::measure::Measurement;
 pub type SweepPoint = (usize, u64, f64);
 
 /// Cost of a protocol's training step against batch size (for the report's chart): (batch, bytes of one
-/// step, modeled LAN seconds of one step) per protocol, at `frac_bits` fractional bits and with mpc on `fss_gate`.
+/// step, modeled LAN seconds of one step) per protocol, at `frac_bits` fractional bits and with mpc on `fss_gate` (comparing values of `value_bits`, when stated).
 pub fn sweep(
     model: ModelKind,
     protocols: &[Protocol],
     batches: &[usize],
     rates: Rates,
     frac_bits: u32,
-    fss_gate: FssGate,
+    (fss_gate, value_bits): (FssGate, Option<u32>),
 ) -> Result<Vec<(String, Vec<SweepPoint>)>> {
     let mut out = Vec::new();
     for &protocol in protocols {
@@ -36,6 +36,7 @@ pub fn sweep(
                 profiles: vec![Profile::lan()],
                 frac_bits,
                 fss_gate,
+                value_bits,
                 rates,
                 rates_source: String::new(),
             };
@@ -65,6 +66,7 @@ pub fn faster_gate(model: ModelKind, batch: usize, infer_batch: usize, rates: Ra
             profiles: vec![Profile::lan()],
             frac_bits: 16,
             fss_gate,
+            value_bits: None,
             rates,
             rates_source: String::new(),
         };

@@ -15,7 +15,7 @@ pub(super) fn section(cx: &mut Ctx<'_>) -> Result<Section> {
         &crate::experiment::plan::CHART_BATCHES,
         rates,
         16,
-        crate::protocol::party::FssGate::default(),
+        (crate::protocol::party::FssGate::default(), None),
     )?;
     saved("plan-cnn", save(out, "plan-cnn", &crate::experiment::plan::chart(ModelKind::Cnn, &sweep))?);
     // The batch-32 point of the same sweep.

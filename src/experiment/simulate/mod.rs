@@ -92,6 +92,8 @@ pub struct SimulateConfig {
     pub helper: HelperMode,
     /// The FSS gate under `mpc`: one round (DCF, the default) or two (DPF, smaller keys).
     pub fss_gate: FssGate,
+    /// The stated signed width of the values mpc's gates compare (`--value-bits`; `None`: the full width).
+    pub value_bits: Option<u32>,
     /// Seed of the initial parameters when it is not `seed` (a deployment's owner draws its own).
     pub init_seed: Option<u64>,
     /// DP-SGD's settings (with `--protocol dp-sgd`).
@@ -121,6 +123,7 @@ impl SimulateConfig {
             keep_recording: false,
             helper: HelperMode::default(),
             fss_gate: FssGate::default(),
+            value_bits: None,
             init_seed: None,
             dp: None,
         }
@@ -169,6 +172,14 @@ pub struct SimulateReport {
     /// mpc's FSS gate (`dcf` or `dpf`); absent under the other protocols.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fss_gate: Option<String>,
+    /// mpc's stated value width (`--value-bits`), when given: a deployment cannot check it (no party sees both
+    /// shares); a simulation counts what falls outside in `comparison_range`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_bits: Option<u32>,
+    /// mpc's FSS gates: the signed width of the values they compare, how many values entered them and how many
+    /// lay outside that range (their results wrong); absent under the other protocols.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison_range: Option<crate::protocol::truncation::RangeCounts>,
     /// Sharing.
     pub sharing: String,
     /// Seed.
@@ -279,6 +290,26 @@ pub(crate) fn validate(cfg: &SimulateConfig, train_count: usize, test_count: usi
             )));
         }
     }
+    if let Some(k) = cfg.value_bits {
+        let ProtocolChoice::Secure(Protocol::Mpc) = cfg.protocol else {
+            return Err(invalid(format!(
+                "--value-bits applies to --protocol mpc (its FSS gates), not {}",
+                cfg.protocol.name()
+            )));
+        };
+        if let Sharing::Ring { frac_bits } = cfg.sharing {
+            RingArith::new(frac_bits)?;
+            let range = crate::protocol::fss::gates::value_bits_range(frac_bits);
+            if !range.contains(&k) {
+                return Err(invalid(format!(
+                    "--value-bits must lie between {} and {} at --frac-bits {frac_bits} (the sigmoid's breaks at +-6 \
+                     inside, the ring's 64 bits above), got {k}",
+                    range.start(),
+                    range.end()
+                )));
+            }
+        }
+    }
     if cfg.sharing == Sharing::Float && cfg.protocol == ProtocolChoice::Secure(Protocol::Mpc) {
         return Err(invalid("--protocol mpc (FSS gates) needs --sharing ring"));
     }
@@ -323,6 +354,8 @@ pub(crate) fn plain_report(
         model: cfg.model,
         protocol: cfg.protocol.name().into(),
         fss_gate: matches!(cfg.protocol, ProtocolChoice::Secure(Protocol::Mpc)).then(|| cfg.fss_gate.name().into()),
+        value_bits: cfg.value_bits.filter(|_| matches!(cfg.protocol, ProtocolChoice::Secure(Protocol::Mpc))),
+        comparison_range: None,
         sharing: "none".into(),
         seed: cfg.seed,
         epochs: cfg.epochs,
@@ -406,6 +439,7 @@ pub(super) fn run_after_plain(
         train_rows: train.count,
         helper: cfg.helper,
         fss_gate: cfg.fss_gate,
+        value_bits: cfg.value_bits,
         progress: Some(pb),
     };
     let inputs = Inputs::split(&plan, train, test, &plain::init(cfg));
@@ -438,6 +472,9 @@ fn secure_run<A: crate::protocol::nonlinear::Nonlinear>(
     let roles = plan.protocol.roles();
     let run = run_protocol(arith, &roles, cfg.seed, cfg.record_views, inputs, |p, input| secure::run(p, plan, input))?;
     report.truncation = run.truncation;
+    if plan.protocol == Protocol::Mpc {
+        report.comparison_range = Some(run.range);
+    }
     let params = score(arith, plan, &run.outputs, (train, test), plain_run, report)?;
     Ok((run.recording, params))
 }

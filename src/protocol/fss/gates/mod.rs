@@ -55,11 +55,19 @@ use crate::protocol::work::{Nil, ShapeArith};
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
 
-/// Bits compared by the DCF at `f` fractional bits: `63 - f`. The sign of `y` is read in Z_2^(64-f), which is
-/// exact whenever `|y| < 2^(63-f)` in ring units, i.e. `|y| < 2^(63-2f)` in reals: every value a product can
-/// produce without overflowing the ring (the bound `rtas op` and `simulate` enforce) is in range.
-fn compare_bits(frac_bits: u32) -> u32 {
-    63 - frac_bits
+/// Bits compared at `f` fractional bits: `63 - f`, or one less than a stated value width `K`
+/// (`--value-bits`). The sign of `y` is read in Z_2^(c+1), which is exact whenever `-2^c <= y < 2^c` in ring
+/// units. At the full width, `|y| < 2^(63-f)` ring units is `|y| < 2^(63-2f)` in reals: every value a product
+/// can produce without overflowing the ring (the bound `rtas op` and `simulate` enforce) is in range. A
+/// stated `K` covers `|y| < 2^(K-1-f)` in reals (MP-SPDZ's `sfix` default is K = 31 at f = 16).
+fn compare_bits(frac_bits: u32, value_bits: Option<u32>) -> u32 {
+    value_bits.map_or(63 - frac_bits, |k| k - 1)
+}
+
+/// The value widths a gate accepts at `f` fractional bits: from `f + 4` (the sigmoid's breaks at +-6 lie
+/// inside) to the full `64 - f`.
+pub fn value_bits_range(frac_bits: u32) -> std::ops::RangeInclusive<u32> {
+    frac_bits + 4..=64 - frac_bits
 }
 
 /// `f(x) = a0 x + c0 + sum_k [x >= b_k] (da_k x + dc_k)`, with `b_k` in units of `2^-f`.
@@ -230,16 +238,36 @@ struct Setup {
 }
 
 impl Setup {
-    fn new(frac_bits: u32, shape: &[usize], fs: &[Activation], label: &Label) -> Result<Self> {
+    fn new<A: Arith>(p: &Party<A>, frac_bits: u32, shape: &[usize], fs: &[Activation], label: &Label) -> Result<Self> {
         let (splines, bks) = splines_of(fs, frac_bits, label)?;
+        if let Some(k) = p.value_bits()
+            && !value_bits_range(frac_bits).contains(&k)
+        {
+            let r = value_bits_range(frac_bits);
+            return Err(invalid(format!(
+                "value bits {k} at {frac_bits} fractional bits: between {} and {}",
+                r.start(),
+                r.end()
+            )));
+        }
         Ok(Setup {
             splines,
             bks,
             n: shape.iter().product(),
             shape: shape.to_vec(),
             keys_label: label.op(Op::Triple),
-            cb: compare_bits(frac_bits),
+            cb: compare_bits(frac_bits, p.value_bits()),
         })
+    }
+
+    /// Shows a simulation's monitor this party's share of the gate's values (see [`Party::observe_gate`]).
+    fn observe(&self, p: &mut Party<RingArith>, x: &Shared<u64>) {
+        if let (Some(v), Some(&lo), Some(&hi)) = (x.share(), self.bks.first(), self.bks.last()) {
+            match v.as_slice() {
+                Some(s) => p.observe_gate(s, self.cb, (lo, hi)),
+                None => p.observe_gate(&v.iter().copied().collect::<Vec<_>>(), self.cb, (lo, hi)),
+            }
+        }
     }
 }
 

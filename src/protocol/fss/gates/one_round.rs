@@ -13,7 +13,9 @@ pub(super) fn apply(
     fs: &[Activation],
     label: &Label,
 ) -> Result<Vec<Shared<u64>>> {
-    let Setup { splines, bks, n, shape, keys_label, cb } = Setup::new(p.arith.frac_bits, x.shape(), fs, label)?;
+    let setup = Setup::new(p, p.arith.frac_bits, x.shape(), fs, label)?;
+    setup.observe(p, x);
+    let Setup { splines, bks, n, shape, keys_label, cb } = setup;
     let low = (1u64 << cb) - 1;
     let ke = dcf::key_words(cb);
     match p.role {
@@ -138,7 +140,7 @@ pub(super) fn apply_shape(
     label: &Label,
 ) -> Result<Vec<Shared<Nil>>> {
     use crate::protocol::work::{Op as W, charge};
-    let Setup { splines, bks, n, shape, keys_label, cb } = Setup::new(p.arith.frac_bits, x.shape(), fs, label)?;
+    let Setup { splines, bks, n, shape, keys_label, cb } = Setup::new(p, p.arith.frac_bits, x.shape(), fs, label)?;
     let ke = dcf::key_words(cb);
     let nil = |len: usize| ArrayD::from_elem(IxDyn(&[len]), Nil);
     match p.role {
