@@ -46,7 +46,7 @@ pub fn run(a: TablesArgs, json: bool) -> Result<String> {
             &[Protocol::Rtas, Protocol::RtasFast, Protocol::Mpc],
             // The FSS baseline's faster gate deployed (two rounds, DPF keys: 16 s against 26 s for the CNN's
             // inference of 8192 here, `cargo bench --bench deploy`, which runs both).
-            &[crate::protocol::party::FssGate::Dpf],
+            &[(crate::protocol::party::FssGate::Dpf, None)],
             a.steps,
             a.infer_batch,
         )?;

@@ -37,12 +37,13 @@ pub fn bundled_with_test_set(dir: &Path, test: usize) -> Result<(PathBuf, (usize
 
 /// Launches each model under each of `protocols` for `steps` training steps (batch 32) and one inference
 /// batch of `infer_batch` images, with fresh keys and operating-system randomness; returns one row per
-/// model, protocol and phase (median training step; the inference batch). `mpc` runs once per gate of
-/// `gates` (its rows named `mpc` for the one-round DCF gate, `mpc-dpf` for the two-round DPF gate).
+/// model, protocol and phase (median training step; the inference batch). `mpc` runs once per gate and
+/// stated value width of `gates` (its rows named `mpc` for the one-round DCF gate, `mpc-dpf` for the two-round
+/// DPF gate, with `/K` for values stated to fit K signed bits: `mpc-dpf/31`).
 pub fn wall_rows(
     exe: &Path,
     protocols: &[Protocol],
-    gates: &[FssGate],
+    gates: &[(FssGate, Option<u32>)],
     steps: usize,
     infer_batch: usize,
 ) -> Result<Vec<WallRow>> {
@@ -55,16 +56,17 @@ pub fn wall_rows(
     let mut out = Vec::new();
     for model in [ModelKind::LogReg, ModelKind::Cnn] {
         let runs = protocols.iter().flat_map(|&p| {
-            let gates = if p == Protocol::Mpc { gates } else { &[FssGate::Dcf][..] };
+            let gates = if p == Protocol::Mpc { gates } else { &[(FssGate::Dcf, None)][..] };
             gates.iter().map(move |&g| (p, g))
         });
-        for (protocol, gate) in runs {
+        for (protocol, (gate, value_bits)) in runs {
             let name = match (protocol, gate) {
                 (Protocol::Mpc, FssGate::Dpf) => "mpc-dpf".to_string(),
                 _ => protocol.name().to_string(),
-            };
+            } + &value_bits.map_or(String::new(), |k| format!("/{k}"));
             let mut sim = SimulateConfig::paper(model, ProtocolChoice::Secure(protocol));
             sim.fss_gate = gate;
+            sim.value_bits = value_bits;
             // One more step than measured: the first warms caches and connections.
             sim.max_steps = Some(steps + 1);
             sim.infer_batch = infer_batch;
@@ -76,7 +78,7 @@ pub fn wall_rows(
                 exe: exe.to_path_buf(),
                 test: false,
                 net: NetConfig::default(),
-                dir: Some(tmp.join(format!("{}-{name}", model.name()))),
+                dir: Some(tmp.join(format!("{}-{}", model.name(), name.replace('/', "-")))),
                 threads: None,
                 timeout: 3600.0,
                 record_views: false,
