@@ -916,6 +916,9 @@ fn a_stated_value_width_is_checked_in_simulation_and_refused_where_it_does_not_a
     assert_eq!(narrow["value_bits"], 31);
     assert_eq!(narrow["comparison_range"]["value_bits"], 31);
     assert_eq!(narrow["comparison_range"]["outside"], 0);
+    // What the run needed is the same at either width, and within the stated one.
+    assert_eq!(narrow["comparison_range"]["needed_bits"], full["comparison_range"]["needed_bits"]);
+    assert!(narrow["comparison_range"]["needed_bits"].as_u64().unwrap() <= 31);
     assert_eq!(narrow["comparison_range"]["checked"], full["comparison_range"]["checked"]);
     assert!(narrow["comparison_range"]["checked"].as_u64().unwrap() > 100_000);
     assert_eq!(narrow["accuracy"], full["accuracy"]);

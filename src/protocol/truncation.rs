@@ -60,18 +60,19 @@ impl TruncationMonitor {
     /// on `bits` bits against breaks from `lowest` to `highest` (ring units).
     pub fn observe_gate(&self, party: usize, call: u64, share: &[u64], bits: u32, (lowest, highest): (i64, i64)) {
         let Some(other) = pair(&self.gates, party, call, share) else { return };
-        let half = 1i128 << bits;
-        let outside = other
+        // The signed width each value's comparisons need: the wider of x - lowest and x - highest.
+        let needed: Vec<u32> = other
             .iter()
             .zip(share)
-            .filter(|&(&a, &b)| {
+            .map(|(&a, &b)| {
                 let x = i128::from(a.wrapping_add(b) as i64);
-                x - i128::from(lowest) >= half || x - i128::from(highest) < -half
+                signed_bits(x - i128::from(lowest)).max(signed_bits(x - i128::from(highest)))
             })
-            .count() as u64;
+            .collect();
         let mut r = self.range.lock().unwrap_or_else(|e| e.into_inner());
-        r.checked += share.len().min(other.len()) as u64;
-        r.outside += outside;
+        r.checked += needed.len() as u64;
+        r.outside += needed.iter().filter(|&&k| k > bits + 1).count() as u64;
+        r.needed_bits = r.needed_bits.max(needed.iter().copied().max().unwrap_or(0));
         r.value_bits = r.value_bits.max(bits + 1);
     }
 
@@ -98,6 +99,12 @@ pub struct TruncationCounts {
     pub failures: u64,
 }
 
+/// The fewest bits of a two's-complement number holding `y`.
+fn signed_bits(y: i128) -> u32 {
+    let m = if y < 0 { !y } else { y } as u128;
+    129 - m.leading_zeros()
+}
+
 /// What a monitor counted at the FSS gates: every value compared, and those outside the range the keys cover.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RangeCounts {
@@ -107,6 +114,9 @@ pub struct RangeCounts {
     pub checked: u64,
     /// Of those, how many lay outside `[b - 2^c, b + 2^c)` for some break `b`: their results are wrong.
     pub outside: u64,
+    /// The signed width the widest of them needed (`x - b` for the farthest break): the narrowest
+    /// `--value-bits` this run would have allowed.
+    pub needed_bits: u32,
 }
 
 #[cfg(test)]
@@ -135,7 +145,11 @@ mod tests {
         m.observe_gate(1, 0, &b, 8, (-3, 5));
         assert_eq!(m.range_counts(), RangeCounts::default(), "nothing counted until both shares are in");
         m.observe_gate(0, 0, &a, 8, (-3, 5));
-        assert_eq!(m.range_counts(), RangeCounts { value_bits: 9, checked: 6, outside: 3 });
+        // The widest: -2^40 - 5 needs 42 signed bits.
+        assert_eq!(m.range_counts(), RangeCounts { value_bits: 9, checked: 6, outside: 3, needed_bits: 42 });
+        for (y, k) in [(0i128, 1), (-1, 1), (1, 2), (-2, 2), (255, 9), (-256, 9), (256, 10), (-257, 10)] {
+            assert_eq!(signed_bits(y), k, "{y}");
+        }
         // Gate calls and rescales are numbered apart: the same number in both does not pair them.
         m.observe(0, 0, &a);
         assert_eq!(m.counts(), TruncationCounts::default());

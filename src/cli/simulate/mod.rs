@@ -192,8 +192,8 @@ pub(super) fn table(r: &SimulateReport) -> String {
         && c.checked > 0
     {
         s.push_str(&format!(
-            "\ncomparison range: {} of {} compared values outside {} signed bits",
-            c.outside, c.checked, c.value_bits
+            "\ncomparison range: {} of {} compared values outside {} signed bits (the widest needed {})",
+            c.outside, c.checked, c.value_bits, c.needed_bits
         ));
         if c.outside > 0 {
             s.push_str(" — WARNING: their gates' results are wrong; raise --value-bits (or leave it out)");
