@@ -218,8 +218,15 @@ fn decide() -> RingPath {
                 return RingPath { path, chosen_by, rates: Vec::new() };
             }
             let rates = calibrate_apart();
-            let path = rates.first().map_or_else(|| "generic".to_string(), |r| r.path.clone());
-            RingPath { path, chosen_by: "calibrated".into(), rates }
+            match rates.first() {
+                Some(r) => RingPath { path: r.path.clone(), chosen_by: "calibrated".into(), rates },
+                // Said wherever the path is shown (`rtas plan`, the benches): not a measured choice.
+                None => RingPath {
+                    path: "generic".into(),
+                    chosen_by: "fallback: calibration could not start its threads".into(),
+                    rates,
+                },
+            }
         })
         .clone()
 }
