@@ -211,7 +211,10 @@ pub fn keygen_many(alphas: &[u64], betas: &[Payload], bits: u32, roots: &[[u128;
                 *b = w.0[j / 4] ^ (j % 4) as u128;
             }
         }
-        oc.fill(0);
+        // Every word is written below but the control bits, which are ORed in level by level.
+        for cw in oc.chunks_exact_mut(kw) {
+            cw[4 * bits as usize..kw - 2].fill(0);
+        }
         for level in 0..bits as usize {
             lanes.run(8 * n);
             // One pass per level: read a key's eight blocks, write its correction words, set its next inputs.
@@ -379,7 +382,8 @@ mod tests {
                 let alphas: Vec<u64> = (0..n).map(|_| rng.random()).collect();
                 let betas: Vec<Payload> = (0..n).map(|_| [rng.random(), rng.random()]).collect();
                 let roots: Vec<[u128; 2]> = (0..n).map(|_| [rng.random(), rng.random()]).collect();
-                let mut words = vec![0u64; n * key_words(bits)];
+                // Garbage first: every word of the output must be written.
+                let mut words = vec![u64::MAX; n * key_words(bits)];
                 keygen_many(&alphas, &betas, bits, &roots, &mut words);
                 for k in 0..n {
                     let (one, _) = keygen_from(alphas[k], betas[k], bits, roots[k]);

@@ -105,7 +105,10 @@ pub fn keygen_many(alphas: &[u64], bits: u32, roots: &[[u128; 2]], out: &mut [u6
         for (w, r) in st.iter_mut().zip(rc) {
             w.0 = [r[0] & !1, r[1] & !1];
         }
-        oc.fill(0);
+        // Every word is written below but the control bits, which are ORed in level by level.
+        for cw in oc.chunks_exact_mut(kw) {
+            cw[2 * d..kw - 2].fill(0);
+        }
         for (w, blk) in st.iter().zip(blocks.chunks_exact_mut(4)).take(n) {
             blk.copy_from_slice(&[w.0[0], w.0[0] ^ 1, w.0[1], w.0[1] ^ 1]);
         }
@@ -370,7 +373,7 @@ mod tests {
                 let alphas: Vec<u64> = (0..n).map(|_| rng.random()).collect();
                 let roots: Vec<[u128; 2]> = (0..n).map(|_| [rng.random(), rng.random()]).collect();
                 let kw = key_words(bits);
-                let mut words = vec![0u64; n * kw];
+                let mut words = vec![u64::MAX; n * kw]; // garbage: keygen_many writes every word
                 keygen_many(&alphas, bits, &roots, &mut words);
                 let xs: Vec<u64> = (0..n).map(|_| rng.random::<u64>() & input_mask(bits)).collect();
                 let mut shares = [vec![0u8; n], vec![0u8; n]];
@@ -401,7 +404,7 @@ mod tests {
                 let alphas: Vec<u64> = (0..n).map(|_| rng.random::<u64>() & m).collect();
                 let roots: Vec<[u128; 2]> = (0..n).map(|_| [rng.random(), rng.random()]).collect();
                 let kw = key_words(bits);
-                let mut words = vec![0u64; n * kw];
+                let mut words = vec![u64::MAX; n * kw]; // garbage: keygen_many writes every word
                 keygen_many(&alphas, bits, &roots, &mut words);
                 // Per key: points near each other (a spline's breaks below a masked value, wrapping past 0 at
                 // times), equal points, the threshold itself, and far ones.
