@@ -250,6 +250,11 @@ impl<A: Arith> Party<A> {
         self.value_bits
     }
 
+    /// Whether a simulation's monitor watches this party (never in a deployment).
+    pub(crate) fn monitored(&self) -> bool {
+        self.monitor.is_some()
+    }
+
     /// Shows a simulation's monitor this computing party's share of the values entering an FSS gate that
     /// compares on `bits` bits against breaks from `lowest` to `highest`.
     pub(crate) fn observe_gate(&mut self, share: &[u64], bits: u32, breaks: (i64, i64)) {

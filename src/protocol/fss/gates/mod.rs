@@ -262,6 +262,9 @@ impl Setup {
 
     /// Shows a simulation's monitor this party's share of the gate's values (see [`Party::observe_gate`]).
     fn observe(&self, p: &mut Party<RingArith>, x: &Shared<u64>) {
+        if !p.monitored() {
+            return;
+        }
         if let (Some(v), Some(&lo), Some(&hi)) = (x.share(), self.bks.first(), self.bks.last()) {
             match v.as_slice() {
                 Some(s) => p.observe_gate(s, self.cb, (lo, hi)),
