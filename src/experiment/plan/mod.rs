@@ -125,16 +125,8 @@ fn validate(cfg: &PlanConfig) -> Result<()> {
     if cfg.value_bits.is_some() && !cfg.protocols.contains(&Protocol::Mpc) {
         return Err(invalid("--value-bits applies to mpc (its FSS gates): add mpc to --protocols"));
     }
-    if let Some(k) = cfg.value_bits
-        && !crate::protocol::fss::gates::value_bits_range(cfg.frac_bits).contains(&k)
-    {
-        let r = crate::protocol::fss::gates::value_bits_range(cfg.frac_bits);
-        return Err(invalid(format!(
-            "--value-bits must lie between {} and {} at --frac-bits {}",
-            r.start(),
-            r.end(),
-            cfg.frac_bits
-        )));
+    if let Some(k) = cfg.value_bits {
+        crate::protocol::fss::gates::check_value_bits(k, cfg.frac_bits)?;
     }
     for &p in &cfg.protocols {
         secure::check(cfg.model.net(), p, true)?;

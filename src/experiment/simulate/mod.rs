@@ -299,15 +299,7 @@ pub(crate) fn validate(cfg: &SimulateConfig, train_count: usize, test_count: usi
         };
         if let Sharing::Ring { frac_bits } = cfg.sharing {
             RingArith::new(frac_bits)?;
-            let range = crate::protocol::fss::gates::value_bits_range(frac_bits);
-            if !range.contains(&k) {
-                return Err(invalid(format!(
-                    "--value-bits must lie between {} and {} at --frac-bits {frac_bits} (the sigmoid's breaks at +-6 \
-                     inside, the ring's 64 bits above), got {k}",
-                    range.start(),
-                    range.end()
-                )));
-            }
+            crate::protocol::fss::gates::check_value_bits(k, frac_bits)?;
         }
     }
     if cfg.sharing == Sharing::Float && cfg.protocol == ProtocolChoice::Secure(Protocol::Mpc) {

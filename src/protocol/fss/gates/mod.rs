@@ -66,8 +66,23 @@ fn compare_bits(frac_bits: u32, value_bits: Option<u32>) -> u32 {
 
 /// The value widths a gate accepts at `f` fractional bits: from `f + 4` (the sigmoid's breaks at +-6 lie
 /// inside) to the full `64 - f`.
-pub fn value_bits_range(frac_bits: u32) -> std::ops::RangeInclusive<u32> {
+fn value_bits_range(frac_bits: u32) -> std::ops::RangeInclusive<u32> {
     frac_bits + 4..=64 - frac_bits
+}
+
+/// An error unless `k` is a value width the gates accept at `frac_bits` (see [`value_bits_range`]): the one
+/// check `simulate`, `plan` and the gates themselves make.
+pub fn check_value_bits(k: u32, frac_bits: u32) -> Result<()> {
+    let range = value_bits_range(frac_bits);
+    if range.contains(&k) {
+        return Ok(());
+    }
+    Err(invalid(format!(
+        "--value-bits must lie between {} and {} at --frac-bits {frac_bits} (the sigmoid's breaks at +-6 inside, the \
+         ring's 64 bits above), got {k}",
+        range.start(),
+        range.end()
+    )))
 }
 
 /// `f(x) = a0 x + c0 + sum_k [x >= b_k] (da_k x + dc_k)`, with `b_k` in units of `2^-f`.
@@ -240,15 +255,8 @@ struct Setup {
 impl Setup {
     fn new<A: Arith>(p: &Party<A>, frac_bits: u32, shape: &[usize], fs: &[Activation], label: &Label) -> Result<Self> {
         let (splines, bks) = splines_of(fs, frac_bits, label)?;
-        if let Some(k) = p.value_bits()
-            && !value_bits_range(frac_bits).contains(&k)
-        {
-            let r = value_bits_range(frac_bits);
-            return Err(invalid(format!(
-                "value bits {k} at {frac_bits} fractional bits: between {} and {}",
-                r.start(),
-                r.end()
-            )));
+        if let Some(k) = p.value_bits() {
+            check_value_bits(k, frac_bits)?;
         }
         Ok(Setup {
             splines,
