@@ -569,10 +569,10 @@ fn dpf_gate_ledger_is_two_rounds_and_half_the_keys() {
             (online, online)
         );
         assert_eq!((t.rounds, t.offline_rounds), (2, 1));
-        // One DPF key per value: 47 - 7 = 40 levels of a 2-word seed correction, 2 words of control bits,
-        // 2 of the leaf; P1 also gets two correction words per break (rho_k and rho_k r).
-        assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P0), b(n * 84));
-        assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P1), b(n * (84 + 2 * nb)));
+        // One DPF key per value: 47 - 7 = 40 levels of a 2-word seed correction (a half tree: no control-bit
+        // corrections), 2 words of the leaf; P1 also gets two correction words per break (rho_k and rho_k r).
+        assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P0), b(n * 82));
+        assert_eq!(t.bytes(Phase::Offline, Role::Dealer, Role::P1), b(n * (82 + 2 * nb)));
         assert_eq!(t.links().len(), 4, "nothing reaches the dealer: no helper");
     }
 }

@@ -1,6 +1,7 @@
-//! Comparison from a distributed point function (Boyle, Gilboa, Ishai, CCS 2016, with early termination; the
-//! comparison read off the evaluation path as in SIGMA, Gupta et al., PETS 2024): two keys such that the XOR of
-//! the parties' outputs at `x` is `[x < alpha]`, on `n`-bit inputs, each key alone pseudorandom.
+//! Comparison from a distributed point function (Boyle, Gilboa, Ishai, CCS 2016, in the half-tree form of
+//! Guo et al., "Half-Tree", Eurocrypt 2023, with early termination; the comparison read off the
+//! evaluation path as in SIGMA, Gupta et al., PETS 2024): two keys such that the XOR of the parties' outputs at
+//! `x` is `[x < alpha]`, on `n`-bit inputs, each key alone pseudorandom.
 //!
 //! The keys are those of the point function `e_alpha` with one-bit outputs. Evaluating at `x` walks `x`'s path
 //! and, at every level where `x` goes left, also reads the control bit of the right-hand sibling: that node
@@ -11,16 +12,23 @@
 //! unit vector at `alpha`'s low 7 bits (on `alpha`'s path, zero elsewhere), and the parity of its bits above
 //! `x`'s low 7 bits settles the comparison inside the leaf.
 //!
-//! Against the DCF ([`super::dcf`]), whose payload is a pair of ring elements: no value correction per level
-//! (a key is a 16-byte seed correction and 2 control bits per level, plus one 16-byte leaf correction), 7
-//! levels fewer, half the AES blocks to generate a key (two per party per level) and the same to evaluate
-//! one (both children of each node on the path, two blocks per level). The price is the output: an XOR-shared
-//! bit, not arithmetic shares of `(1, r) [x < alpha]`, so a gate built on it needs a second online round
-//! ([`super::gates`]).
+//! The tree is a half tree: the parties' root seeds differ by a secret `Delta` whose lowest bit is 1 (a seed's
+//! lowest bit is its control bit), a node's left child is `H(s) ^ t CW` and its right child the left one XOR
+//! `s`, with one correction word `CW = H(s_0) ^ H(s_1) ^ (1 - alpha_i) Delta` per level. On `alpha`'s path the
+//! seeds keep differing by `Delta` on the side `alpha` takes and become equal on the other; off it they stay
+//! equal. `H(x) = AES_K(sigma(x)) ^ sigma(x)` with the orthomorphism `sigma(a, b) = (b, a ^ b)` on a block's
+//! halves is circular correlation robust for a fixed-key AES modelled as a random permutation (Guo et al., S&P
+//! 2020), which is what the construction's security rests on; the leaf is `H(s ^ 2)`.
 //!
-//! The tree PRG is the DCF's (fixed-key AES in MMO form, [`super::mmo`]): children `AES_K(s ^ j) ^ s ^ j` for
-//! `j` = 0 (left) and 1 (right), the control bit their lowest bit; the leaf `AES_K(s ^ 2) ^ s ^ 2`. Many
-//! keys or points walk their trees in lockstep, each level's blocks of all of them in one AES call.
+//! Against the DCF ([`super::dcf`]), whose payload is a pair of ring elements: no value correction per level
+//! and no control-bit corrections (a key is one 16-byte correction per level and one 16-byte leaf
+//! correction), 7 levels fewer, and a quarter of the AES blocks: one per party per level to generate a key
+//! and one per level to evaluate (the right child is the left one XOR the parent). The price is the output:
+//! an XOR-shared bit, not arithmetic shares of `(1, r) [x < alpha]`, so a gate built on it needs a second
+//! online round ([`super::gates`]).
+//!
+//! Many keys or points walk their trees in lockstep, each level's blocks of all of them in one AES call
+//! ([`super::mmo`]).
 
 use super::dcf::{bit as path_bit, input_mask, mask, wide};
 use super::mmo;
@@ -34,17 +42,16 @@ pub const fn depth(bits: u32) -> usize {
     bits.saturating_sub(LEAF_BITS) as usize
 }
 
-/// Ring words of one key's correction words on `bits`-bit inputs: 2 per level (the seed correction), the
-/// control-bit corrections (2 bits per level, packed), 2 for the leaf correction.
+/// Ring words of one key's correction words on `bits`-bit inputs: 2 per level (the seed correction; control
+/// bits need none), 2 for the leaf correction.
 pub const fn key_words(bits: u32) -> usize {
-    let d = depth(bits);
-    2 * d + (2 * d).div_ceil(64) + 2
+    2 * depth(bits) + 2
 }
 
 /// One party's key whose packed correction words live elsewhere (in a received message).
 #[derive(Debug, Clone, Copy)]
 pub struct KeyRef<'a> {
-    /// The party's root seed (lowest bit clear).
+    /// The party's root seed (its lowest bit is ignored: party b's control bit starts at b).
     pub seed: u128,
     /// Input bits compared (1 to 64).
     pub bits: u32,
@@ -83,12 +90,28 @@ fn above(i: u32) -> u128 {
     if i >= 127 { 0 } else { !((1u128 << (i + 1)) - 1) }
 }
 
+/// The linear orthomorphism `sigma(a, b) = (b, a ^ b)` on a block's 64-bit halves (low `a`, high `b`): the
+/// hash `H(x) = AES_K(sigma(x)) ^ sigma(x)` is [`mmo::hash`] of `sigma(x)`.
+#[inline]
+fn sigma(x: u128) -> u128 {
+    (x >> 64) | ((x ^ (x >> 64)) << 64)
+}
+
+/// The tweak that separates the leaf's hash from the tree's.
+const LEAF: u128 = 2;
+
+/// Party `b`'s root seed: the drawn seed with its lowest bit (the control bit) set to `b`.
+#[inline]
+fn root(seed: u128, b: usize) -> u128 {
+    (seed & !1) | (b as u128 & 1)
+}
+
 /// Keys for `[x < alpha_k]` on `bits`-bit inputs (`1..=64`; `alpha` taken mod 2^bits) from root seeds
-/// `roots[k]` (the parties' root seeds are `roots[k][p]` with the lowest bit cleared), their packed correction
-/// words into `out` ([`key_words`]`(bits)` words per key, one key after another). Sixteen keys go through their
-/// trees in lockstep: each level's four blocks of each (both parties' children) in one AES call.
+/// `roots[k]` (party p's root seed is `roots[k][p]` with its lowest bit set to p), their packed correction
+/// words into `out` ([`key_words`]`(bits)` words per key, one key after another). Thirty-two keys go through
+/// their trees in lockstep: each level's two blocks of each (one per party) in one AES call.
 pub fn keygen_many(alphas: &[u64], bits: u32, roots: &[[u128; 2]], out: &mut [u64]) {
-    const KEYS: usize = BLOCKS / 4;
+    const KEYS: usize = BLOCKS / 2;
     assert!((1..=64).contains(&bits), "1 to 64 bits");
     let kw = key_words(bits);
     let d = depth(bits);
@@ -100,45 +123,37 @@ pub fn keygen_many(alphas: &[u64], bits: u32, roots: &[[u128; 2]], out: &mut [u6
     let mut blocks = [0u128; BLOCKS];
     for ((ac, rc), oc) in alphas.chunks(KEYS).zip(roots.chunks(KEYS)).zip(out.chunks_mut(KEYS * kw)) {
         let n = ac.len();
-        // Per key: both parties' seeds and control bits (party 1 starts with 1).
-        let mut st = [([0u128; 2], [0u64, 1u64]); KEYS];
-        for (w, r) in st.iter_mut().zip(rc) {
-            w.0 = [r[0] & !1, r[1] & !1];
-        }
-        // Every word is written below but the control bits, which are ORed in level by level.
-        for cw in oc.chunks_exact_mut(kw) {
-            cw[2 * d..kw - 2].fill(0);
-        }
-        for (w, blk) in st.iter().zip(blocks.chunks_exact_mut(4)).take(n) {
-            blk.copy_from_slice(&[w.0[0], w.0[0] ^ 1, w.0[1], w.0[1] ^ 1]);
+        // Per key: both parties' seeds (their lowest bits the control bits, 0 and 1 at the root) and their
+        // difference Delta.
+        let mut seeds = [[0u128; 2]; KEYS];
+        let mut delta = [0u128; KEYS];
+        for (((s, dl), r), pair) in seeds.iter_mut().zip(delta.iter_mut()).zip(rc).zip(blocks.chunks_exact_mut(2)) {
+            *s = [root(r[0], 0), root(r[1], 1)];
+            *dl = s[0] ^ s[1];
+            pair.copy_from_slice(&[sigma(s[0]), sigma(s[1])]);
         }
         for level in 0..d {
-            mmo::hash(&mut blocks[..4 * n]);
-            // One pass per level: read a key's four blocks, write its corrections, set its next inputs in place.
-            for (((w, blk), &alpha), cw) in
-                st.iter_mut().zip(blocks.chunks_exact_mut(4)).zip(ac).zip(oc.chunks_exact_mut(kw))
+            mmo::hash(&mut blocks[..2 * n]);
+            // One pass per level: read a key's two hashes, write its correction, set its next inputs in place.
+            for ((((s, dl), pair), &alpha), cw) in
+                seeds.iter_mut().zip(&delta).zip(blocks.chunks_exact_mut(2)).zip(ac).zip(oc.chunks_exact_mut(kw))
             {
                 let a = path_bit(alpha & low, bits, level);
+                // alpha's side keeps the difference Delta, the other side's seeds become equal.
+                let c = pair[0] ^ pair[1] ^ (dl & wide(mask(a ^ 1)));
+                cw[2 * level] = c as u64;
+                cw[2 * level + 1] = (c >> 64) as u64;
                 let am = wide(mask(a));
-                // Party p's children: blk[2p] left, blk[2p + 1] right. alpha keeps side a, the other is lost.
-                let keep = [(blk[0] & !am) | (blk[1] & am), (blk[2] & !am) | (blk[3] & am)];
-                let lose = [(blk[0] & am) | (blk[1] & !am), (blk[2] & am) | (blk[3] & !am)];
-                let s_cw = (lose[0] ^ lose[1]) & !1;
-                let tl = ((blk[0] ^ blk[2]) as u64 & 1) ^ a ^ 1;
-                let tr = ((blk[1] ^ blk[3]) as u64 & 1) ^ a;
-                let t_keep = (tl & !mask(a)) | (tr & mask(a));
-                cw[2 * level] = s_cw as u64;
-                cw[2 * level + 1] = (s_cw >> 64) as u64;
-                cw[2 * d + level / 32] |= (tl | tr << 1) << (2 * level % 64);
-                for ((s, t), kept) in w.0.iter_mut().zip(w.1.iter_mut()).zip(keep) {
-                    *s = (kept & !1) ^ (s_cw & wide(mask(*t)));
-                    *t = (kept as u64 & 1) ^ (*t & t_keep);
+                for (s, h) in s.iter_mut().zip(pair.iter_mut()) {
+                    // Left child h ^ t CW, right child the left one ^ s: alpha's side.
+                    let left = *h ^ (c & wide(mask(*s as u64 & 1)));
+                    *s = left ^ (*s & am);
+                    *h = sigma(*s);
                 }
-                blk.copy_from_slice(&[w.0[0], w.0[0] ^ 1, w.0[1], w.0[1] ^ 1]);
             }
         }
-        for (w, pair) in st.iter().zip(blocks.chunks_exact_mut(2)).take(n) {
-            pair.copy_from_slice(&[w.0[0] ^ 2, w.0[1] ^ 2]);
+        for (s, pair) in seeds.iter().zip(blocks.chunks_exact_mut(2)).take(n) {
+            pair.copy_from_slice(&[sigma(s[0] ^ LEAF), sigma(s[1] ^ LEAF)]);
         }
         mmo::hash(&mut blocks[..2 * n]);
         for ((pair, &alpha), cw) in blocks.chunks_exact(2).zip(ac).zip(oc.chunks_exact_mut(kw)) {
@@ -150,10 +165,10 @@ pub fn keygen_many(alphas: &[u64], bits: u32, roots: &[[u128; 2]], out: &mut [u6
 }
 
 /// Party `b`'s XOR share (0 or 1) of `[x_k < alpha_k]` for each key `keys[k]` at `xs[k]`, into `out`; every key
-/// compares the same number of bits. The points walk their trees in lockstep, 32 at a time, both children of
-/// each node on a path in one AES call per level for all of them.
+/// compares the same number of bits. The points walk their trees in lockstep, 64 at a time, the one block of
+/// each level of all of them in one AES call.
 pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [u8]) {
-    const LANES: usize = BLOCKS / 2;
+    const LANES: usize = BLOCKS;
     assert!(keys.len() == xs.len() && xs.len() == out.len(), "one key and one output per point");
     let mut blocks = [0u128; BLOCKS];
     for (chunk, ((kc, xc), oc)) in keys.chunks(LANES).zip(xs.chunks(LANES)).zip(out.chunks_mut(LANES)).enumerate() {
@@ -170,65 +185,58 @@ pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [u8]) {
         for k in keys.iter().skip((chunk + 1) * LANES).take(LANES) {
             k.prefetch();
         }
-        // Per lane: seed, control bit, and the XOR of the right siblings' control bits where the path went left;
-        // its key's seed corrections, its control-bit corrections (at most 2 x 57 bits) in one word, and its
-        // path bits in the order the walk reads them.
-        let mut walk = [(0u128, b as u64 & 1, 0u64); LANES];
-        let mut tbits = [0u128; LANES];
+        // Per lane: the seed (its lowest bit the control bit), the XOR of the right siblings' control bits where
+        // the path went left, and its key's seed corrections.
+        let mut seeds = [0u128; LANES];
+        let mut acc = [0u64; LANES];
         let mut cws: [&[u64]; LANES] = [&[]; LANES];
-        for (((w, key), t), c) in walk.iter_mut().zip(kc).zip(tbits.iter_mut()).zip(cws.iter_mut()) {
-            w.0 = key.seed & !1;
-            let tw = &key.words[2 * d..2 * d + (2 * d).div_ceil(64)];
-            *t = tw.iter().rev().fold(0u128, |acc, &v| acc << 64 | v as u128);
+        for (((s, c), key), blk) in seeds.iter_mut().zip(cws.iter_mut()).zip(kc).zip(blocks.iter_mut()) {
+            *s = root(key.seed, b);
             *c = &key.words[..2 * d];
-        }
-        for (w, pair) in walk.iter().zip(blocks.chunks_exact_mut(2)).take(n) {
-            pair.copy_from_slice(&[w.0, w.0 ^ 1]);
+            *blk = sigma(*s);
         }
         for level in 0..d {
-            mmo::hash(&mut blocks[..2 * n]);
+            mmo::hash(&mut blocks[..n]);
             if level % 4 == 0 {
                 for cw in &cws[..n] {
                     mmo::prefetch(cw.get(2 * level + 8..2 * level + 9).unwrap_or(&[]));
                 }
             }
             let shift = bits as usize - 1 - level;
-            // One pass per level: read both children, correct, and set the next level's inputs in place.
-            for (((w, cw), tb), (x, pair)) in
-                walk.iter_mut().zip(&cws).zip(&tbits).zip(xc.iter().zip(blocks.chunks_exact_mut(2)))
+            // One pass per level: correct the left child, derive the right one, set the next input in place.
+            for ((((s, a), cw), x), blk) in
+                seeds.iter_mut().zip(acc.iter_mut()).zip(&cws).zip(xc).zip(blocks.iter_mut()).take(n)
             {
                 let r = (x >> shift) & 1;
-                let tm = mask(w.1);
-                let s_cw = (cw[2 * level] as u128 | (cw[2 * level + 1] as u128) << 64) & wide(tm);
-                let tc = (tb >> (2 * level)) as u64;
-                let (sl, tl) = ((pair[0] & !1) ^ s_cw, (pair[0] as u64 & 1) ^ (tc & w.1));
-                let (sr, tr) = ((pair[1] & !1) ^ s_cw, (pair[1] as u64 & 1) ^ ((tc >> 1) & w.1));
-                w.2 ^= tr & (r ^ 1);
-                let rm = mask(r);
-                w.0 = (sl & !wide(rm)) | (sr & wide(rm));
-                w.1 = (tl & !rm) | (tr & rm);
-                pair.copy_from_slice(&[w.0, w.0 ^ 1]);
+                let t = *s as u64 & 1;
+                let c = cw[2 * level] as u128 | (cw[2 * level + 1] as u128) << 64;
+                let left = *blk ^ (c & wide(mask(t)));
+                // The right child's control bit: the left one's XOR the parent's.
+                *a ^= (left as u64 ^ t) & 1 & (r ^ 1);
+                *s = left ^ (*s & wide(mask(r)));
+                *blk = sigma(*s);
             }
         }
-        for (w, blk) in walk.iter().zip(blocks.iter_mut()).take(n) {
-            *blk = w.0 ^ 2;
+        for (s, blk) in seeds.iter().zip(blocks.iter_mut()).take(n) {
+            *blk = sigma(s ^ LEAF);
         }
         mmo::hash(&mut blocks[..n]);
-        for (((w, key), (x, blk)), o) in walk.iter().zip(kc).zip(xc.iter().zip(&blocks)).zip(oc.iter_mut()) {
-            let leaf = blk ^ (key.leaf_cw() & wide(mask(w.1)));
+        for ((((s, a), key), (x, blk)), o) in
+            seeds.iter().zip(&acc).zip(kc).zip(xc.iter().zip(&blocks)).zip(oc.iter_mut())
+        {
+            let leaf = blk ^ (key.leaf_cw() & wide(mask(*s as u64 & 1)));
             let inside = (leaf & above(leaf_index(x & low, bits))).count_ones() as u64 & 1;
-            *o = (w.2 ^ inside) as u8;
+            *o = (a ^ inside) as u8;
         }
     }
 }
 
-/// A node of a key's tree on the way to several points: the key, its seed and control bit, the XOR of the
-/// right siblings' control bits where the path went left, and its points.
+/// A node of a key's tree on the way to several points: the key, its seed (the lowest bit its control bit),
+/// the XOR of the right siblings' control bits where the path went left, and its points.
 #[derive(Clone, Copy)]
 struct Node {
     key: u32,
     seed: u128,
-    t: u64,
     acc: u64,
     span: Span,
 }
@@ -266,29 +274,25 @@ pub fn eval_sets(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out:
         for (k, key) in kc.iter().enumerate() {
             let at = (g * KEYS + k) * per_key;
             let span = points.push_key(&xs[at..at + per_key], at, low, bits, d);
-            nodes.push(Node { key: k as u32, seed: key.seed & !1, t: b as u64 & 1, acc: 0, span });
+            nodes.push(Node { key: k as u32, seed: root(key.seed, b), acc: 0, span });
         }
         for level in 0..d {
-            blocks.resize(2 * nodes.len(), 0);
-            for (n, pair) in nodes.iter().zip(blocks.chunks_exact_mut(2)) {
-                pair[0] = n.seed;
-                pair[1] = n.seed ^ 1;
-            }
+            blocks.clear();
+            blocks.extend(nodes.iter().map(|n| sigma(n.seed)));
             mmo::hash(&mut blocks);
             let shift = bits as usize - 1 - level;
             next.clear();
-            let mut pairs = blocks.chunks_exact(2);
-            // A key's nodes lie together: its corrections of the level read once for all of them.
+            let mut hashes = blocks.iter();
+            // A key's nodes lie together: its correction of the level read once for all of them.
             for group in nodes.chunk_by(|a, b| a.key == b.key) {
                 let cw = kc[group[0].key as usize].words;
-                let s_cw = cw[2 * level] as u128 | (cw[2 * level + 1] as u128) << 64;
-                let tw = (cw[2 * d + level / 32] >> (2 * level % 64)) & 3;
-                for (n, pair) in group.iter().zip(pairs.by_ref()) {
-                    let (s_cw, tw) = (s_cw & wide(mask(n.t)), tw & (n.t * 3));
-                    let (sl, tl) = ((pair[0] & !1) ^ s_cw, (pair[0] as u64 & 1) ^ (tw & 1));
-                    let (sr, tr) = ((pair[1] & !1) ^ s_cw, (pair[1] as u64 & 1) ^ (tw >> 1));
-                    let left = Node { seed: sl, t: tl, acc: n.acc ^ tr, ..*n };
-                    let right = Node { seed: sr, t: tr, ..*n };
+                let c = cw[2 * level] as u128 | (cw[2 * level + 1] as u128) << 64;
+                for (n, h) in group.iter().zip(hashes.by_ref()) {
+                    let t = n.seed as u64 & 1;
+                    let sl = h ^ (c & wide(mask(t)));
+                    let sr = sl ^ n.seed;
+                    let left = Node { seed: sl, acc: n.acc ^ (sr as u64 & 1), ..*n };
+                    let right = Node { seed: sr, ..*n };
                     let s = n.span;
                     if s.split == level as u32 {
                         next.push(Node { span: points.span(s.lo, s.at), ..left });
@@ -300,13 +304,11 @@ pub fn eval_sets(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out:
             }
             std::mem::swap(&mut nodes, &mut next);
         }
-        blocks.resize(nodes.len(), 0);
-        for (n, blk) in nodes.iter().zip(blocks.iter_mut()) {
-            *blk = n.seed ^ 2;
-        }
+        blocks.clear();
+        blocks.extend(nodes.iter().map(|n| sigma(n.seed ^ LEAF)));
         mmo::hash(&mut blocks);
         for (n, blk) in nodes.iter().zip(&blocks) {
-            let leaf = blk ^ (kc[n.key as usize].leaf_cw() & wide(mask(n.t)));
+            let leaf = blk ^ (kc[n.key as usize].leaf_cw() & wide(mask(n.seed as u64 & 1)));
             for &(x, at) in points.of(&n.span) {
                 let inside = (leaf & above(leaf_index(x, bits))).count_ones() as u64 & 1;
                 out[at] = (n.acc ^ inside) as u8;
@@ -446,9 +448,29 @@ mod tests {
     }
 
     #[test]
+    fn sigma_is_an_orthomorphism() {
+        // H(x) = AES_K(sigma(x)) ^ sigma(x) is circular correlation robust when sigma and x -> sigma(x) ^ x are
+        // both permutations: check both against their inverses (sigma(a, b) = (b, a ^ b), sigma(x) ^ x =
+        // (a ^ b, a)) on random blocks and the edges.
+        let mut rng = crate::rng::stream(31, 0);
+        let halves = |x: u128| (x as u64, (x >> 64) as u64);
+        let block = |lo: u64, hi: u64| lo as u128 | (hi as u128) << 64;
+        let mut xs: Vec<u128> = (0..1000).map(|_| rng.random()).collect();
+        xs.extend([0, 1, u128::MAX, 1 << 64, LEAF]);
+        for x in xs {
+            let (a, b) = halves(x);
+            let (lo, hi) = halves(sigma(x));
+            assert_eq!((lo, hi), (b, a ^ b));
+            assert_eq!(block(hi ^ lo, lo), x, "sigma inverted");
+            let (lo, hi) = halves(sigma(x) ^ x);
+            assert_eq!(block(hi, lo ^ hi), x, "sigma ^ id inverted");
+        }
+    }
+
+    #[test]
     fn key_size_and_one_share_alone_looks_random() {
-        // 47 bits (the gates' width at f = 16): 40 levels, 84 words (672 bytes) against the DCF's 192.
-        assert_eq!(key_words(47), 84);
+        // 47 bits (the gates' width at f = 16): 40 levels, 82 words (656 bytes) against the DCF's 192.
+        assert_eq!(key_words(47), 82);
         assert_eq!(super::super::dcf::key_words(47), 192);
         assert_eq!(key_words(7), 2);
         // One party's shares at many points, same alpha, fresh keys: about half ones (no value leaks as is).

@@ -17,8 +17,8 @@
 //!    in their shares, and `D_k x = D_k x_hat - D_k r`: the spline follows as in the one-round gate.
 //!
 //! Each party sees `x_hat` (uniform) and the `d_k` (uniform bits independent of `x`). Offline per value at
-//! f = 16 (c = 47): the DPF key, 672 bytes to each party, and `16 k` bytes of corrections to P1 for `k` breaks
-//! (relu: 1,360 bytes in all; sigmoid with its 12 breaks: 1,536), against the one-round gate's 3,088.
+//! f = 16 (c = 47): the DPF key, 656 bytes to each party, and `16 k` bytes of corrections to P1 for `k` breaks
+//! (relu: 1,328 bytes in all; sigmoid with its 12 breaks: 1,504), against the one-round gate's 3,088.
 
 use super::*;
 
@@ -44,8 +44,8 @@ fn draws_per_value(nb: usize) -> usize {
 }
 
 /// Applies each of `fs` to the shared `x` element by element through two-round DPF gates; one shared result
-/// per function. Ledger for n values with k breaks at f = 16: dealer -> P0 `84 n` and dealer -> P1
-/// `84 n + 2 k n` ring elements offline (in messages of at most [`CHUNK`] values' keys); P0 <-> P1 `n`, then
+/// per function. Ledger for n values with k breaks at f = 16: dealer -> P0 `82 n` and dealer -> P1
+/// `82 n + 2 k n` ring elements offline (in messages of at most [`CHUNK`] values' keys); P0 <-> P1 `n`, then
 /// `ceil(k n / 64)`, each way online: two rounds.
 pub(super) fn apply(
     p: &mut Party<RingArith>,
