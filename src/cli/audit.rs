@@ -246,8 +246,9 @@ pub fn cost_table(c: &crate::experiment::audit::CostClaim, number: usize) -> Str
         ]);
     }
     format!(
-        "\n{number}. {}\n   measured (mpc: the better of its FSS gates per measure, dcf one round or dpf two): of {} measures, RTAS costs less on {}, mpc on {}{}; what RTAS reveals that mpc does not:\n{}\n{}\n",
+        "\n{number}. {}\n   measured (mpc: the better of its FSS gates per measure, dcf one round or dpf two; {}): of {} measures, RTAS costs less on {}, mpc on {}{}; what RTAS reveals that mpc does not:\n{}\n{}\n",
         c.statement,
+        c.time_model,
         c.compared,
         c.rtas_cheaper,
         c.mpc_cheaper,

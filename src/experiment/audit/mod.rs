@@ -72,6 +72,8 @@ pub struct CostClaim {
     pub mpc_cheaper: usize,
     /// Modeled times within 10% of each other (neither called cheaper).
     pub ties: usize,
+    /// Where the bytes, rounds and modeled times come from.
+    pub time_model: String,
     /// All measures compared.
     pub compared: usize,
     /// What RTAS reveals that mpc does not (from this audit's rows).

@@ -160,9 +160,10 @@ pub(super) fn write(
             md,
             "\n### {}\n\nRTAS, RTAS-fast and the cryptographic baseline in the same dealer model (mpc: FSS gates, no helper; \
              each measure takes the better of its two gates, one round with DCF keys or two with DPF keys, named \
-             beside the figure), measured on one ledger and one cost model. Of {} measures, RTAS costs less on {}, mpc on {}{}. What RTAS \
-             reveals that mpc does not: {}.\n\n| workload | measure | RTAS | RTAS-fast | mpc (FSS) | RTAS / mpc |\n| --- | --- | --- | --- | --- | --- |",
+             beside the figure), measured on one ledger and one cost model ({}). Of {} measures, RTAS costs less on {}, mpc on {}{}. \
+             What RTAS reveals that mpc does not: {}.\n\n| workload | measure | RTAS | RTAS-fast | mpc (FSS) | RTAS / mpc |\n| --- | --- | --- | --- | --- | --- |",
             cost.statement,
+            cost.time_model,
             cost.compared,
             cost.rtas_cheaper,
             cost.mpc_cheaper,
