@@ -932,6 +932,12 @@ fn a_stated_value_width_is_checked_in_simulation_and_refused_where_it_does_not_a
     rejects(&["simulate", "--model", "cnn", "--protocol", "mpc", "--value-bits", "19"], "between 20 and 48");
     rejects(&["simulate", "--model", "cnn", "--protocol", "mpc", "--value-bits", "49"], "between 20 and 48");
     rejects(&["plan", "--model", "cnn", "--protocols", "rtas", "--value-bits", "31"], "add mpc to --protocols");
+    // launch checks the flag before it writes its job file (the error once named the temporary parties.toml).
+    let launch = ["launch", "--local", "--model", "cnn", "--protocol", "rtas", "--value-bits", "31"];
+    rejects(&launch, "--value-bits applies to --protocol mpc (its FSS gates), not rtas");
+    let out = rtas(&launch);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("parties.toml"));
+    rejects(&["launch", "--local", "--model", "cnn", "--protocol", "mpc", "--value-bits", "19"], "between 20 and 48");
     let p = json(&["plan", "--model", "cnn", "--protocols", "mpc", "--value-bits", "31"]);
     assert_eq!(p["value_bits"], 31);
 }

@@ -175,6 +175,7 @@ pub fn launch(o: &LaunchOptions) -> Result<LaunchReport> {
 
 /// [`launch`], and every role's view when `o.record_views` (empty otherwise).
 pub fn launch_recorded(o: &LaunchOptions) -> Result<(LaunchReport, BTreeMap<Role, crate::sim::record::View>)> {
+    simulate::check_value_bits(&o.sim)?;
     let dir = match &o.dir {
         Some(d) => {
             super::files::private_dir(d)?;

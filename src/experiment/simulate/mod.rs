@@ -254,6 +254,24 @@ fn max_fan_in(model: ModelKind) -> usize {
         .unwrap_or(0)
 }
 
+/// `--value-bits`: only for mpc (its FSS gates), and a width the ring and the sigmoid's breaks allow (also
+/// checked by `rtas launch` before it writes any file, so the error names the flag, not the job file).
+pub(crate) fn check_value_bits(cfg: &SimulateConfig) -> Result<()> {
+    if let Some(k) = cfg.value_bits {
+        let ProtocolChoice::Secure(Protocol::Mpc) = cfg.protocol else {
+            return Err(invalid(format!(
+                "--value-bits applies to --protocol mpc (its FSS gates), not {}",
+                cfg.protocol.name()
+            )));
+        };
+        if let Sharing::Ring { frac_bits } = cfg.sharing {
+            RingArith::new(frac_bits)?;
+            crate::protocol::fss::gates::check_value_bits(k, frac_bits)?;
+        }
+    }
+    Ok(())
+}
+
 /// Checks `cfg` against the data: every error a user can cause, before anything runs.
 pub(crate) fn validate(cfg: &SimulateConfig, train_count: usize, test_count: usize) -> Result<()> {
     if cfg.batch == 0 || cfg.epochs == 0 || cfg.infer_batch == 0 {
@@ -290,18 +308,7 @@ pub(crate) fn validate(cfg: &SimulateConfig, train_count: usize, test_count: usi
             )));
         }
     }
-    if let Some(k) = cfg.value_bits {
-        let ProtocolChoice::Secure(Protocol::Mpc) = cfg.protocol else {
-            return Err(invalid(format!(
-                "--value-bits applies to --protocol mpc (its FSS gates), not {}",
-                cfg.protocol.name()
-            )));
-        };
-        if let Sharing::Ring { frac_bits } = cfg.sharing {
-            RingArith::new(frac_bits)?;
-            crate::protocol::fss::gates::check_value_bits(k, frac_bits)?;
-        }
-    }
+    check_value_bits(cfg)?;
     if cfg.sharing == Sharing::Float && cfg.protocol == ProtocolChoice::Secure(Protocol::Mpc) {
         return Err(invalid("--protocol mpc (FSS gates) needs --sharing ring"));
     }
