@@ -107,6 +107,47 @@ pub fn split_table(
     Ok(standardized((part(0, cut), part(cut, all.count)), standardize))
 }
 
+/// A user's table in place of the bundled digits (`simulate`, `attack decoder`): a file and its labels, or
+/// rows given in memory by the Python package.
+#[derive(Debug, Args)]
+pub struct TableArgs {
+    /// A table to use instead of the MNIST digits: CSV with a header or .npy features; the first 80% of the
+    /// rows train, the rest test (the decoder's public rows under --aux public). The secure protocols need
+    /// integer class labels.
+    #[arg(long, value_name = "FILE")]
+    pub data_file: Option<PathBuf>,
+    /// The label column of --data-file (CSV), or a .npy file of labels (one per row).
+    #[arg(long, value_name = "COLUMN|FILE", requires = "data_file")]
+    pub label: Option<String>,
+    /// Scale every feature of --data-file to mean 0 and variance 1 (statistics of the training rows).
+    #[arg(long, requires = "data_file")]
+    pub standardize: bool,
+    /// Rows given in memory in place of `--data-file` and `--label` (the Python package's arrays: one table
+    /// cut 80/20, or train and test as given).
+    #[arg(skip)]
+    pub in_memory: Option<Box<super::InMemory>>,
+}
+
+impl TableArgs {
+    /// Whether a table was given (else the command uses the digits).
+    pub fn given(&self) -> bool {
+        self.data_file.is_some() || self.in_memory.is_some()
+    }
+
+    /// Train and test rows: those given in memory, or `--data-file` cut 80/20 with `--label`'s labels (both
+    /// standardized with `--standardize`).
+    pub fn split(&self) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
+        if let Some(m) = self.in_memory.as_deref().cloned() {
+            return in_memory_split(m, self.standardize);
+        }
+        let file = self.data_file.as_ref().ok_or_else(|| invalid("no --data-file"))?;
+        if self.label.is_none() {
+            return Err(invalid("--data-file needs --label (the CSV column, or a .npy file, of labels)"));
+        }
+        table_split(file, self.label.as_deref(), self.standardize)
+    }
+}
+
 /// Train and test rows from tables given in memory: one cut 80/20 as `--data-file` is, or two as given.
 pub fn in_memory_split(
     data: super::InMemory,

@@ -285,7 +285,7 @@ pub fn run_json(args: &[String], data: Option<InMemory>, views: bool) -> std::re
     settings(&cli).map_err(Failure::usage)?;
     let command = match (cli.command, data) {
         (Command::Simulate(mut a), d) => {
-            a.in_memory = d.map(Box::new);
+            a.table.in_memory = d.map(Box::new);
             a.keep_views = views;
             Command::Simulate(a)
         }

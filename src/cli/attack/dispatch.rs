@@ -109,17 +109,9 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             let model = a.model.kind()?;
             // Refuse a bad threshold before recording a run.
             crate::attacks::metrics::check_delta(a.delta_relative)?;
-            let (run, train, public) = match &a.data_file {
-                Some(file) => {
-                    let (tr, te) = match a.in_memory.map(|m| *m) {
-                        Some(m) => crate::cli::data::in_memory_split(m, a.standardize)?,
-                        None if a.label.is_none() => {
-                            return Err(crate::error::invalid(
-                                "--data-file needs --label (the CSV column, or a .npy file, of labels)",
-                            ));
-                        }
-                        None => crate::cli::data::table_split(file, a.label.as_deref(), a.standardize)?,
-                    };
+            let (run, train, public) = match a.table.given() {
+                true => {
+                    let (tr, te) = a.table.split()?;
                     let (train, public) = (
                         Prepared::from_rows(tr.x, tr.dim, &tr.labels)?,
                         Prepared::from_rows(te.x, te.dim, &te.labels)?,
@@ -139,7 +131,7 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
                     )?;
                     (run, train, public)
                 }
-                None => {
+                false => {
                     let (run, train) = recorded_run(model, Protocol::RtasFast, a.steps, a.seed)?;
                     (run, train, Prepared::new(&mnist::bundled_split()?.1)?)
                 }

@@ -141,7 +141,7 @@ impl AttackCommand {
             Self::KnownPlaintext(a) => &mut a.file.in_memory,
             Self::KnownSample(a) => &mut a.file.in_memory,
             Self::Linking(a) => &mut a.file.in_memory,
-            Self::Decoder(a) => &mut a.in_memory,
+            Self::Decoder(a) => &mut a.table.in_memory,
             Self::PixelPermutation(a) => &mut a.in_memory,
             _ => {
                 return Err(crate::error::invalid(
@@ -273,20 +273,9 @@ pub struct DecArgs {
     /// Success threshold on the relative error.
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.3)]
     pub delta_relative: f64,
-    /// Train on this table instead of the digits (CSV with a header or .npy; the first 80% of the rows
-    /// train, the rest are the public rows of --aux public); needs --label and a model that takes its columns.
-    #[arg(long, value_name = "FILE")]
-    pub data_file: Option<std::path::PathBuf>,
-    /// The label column of --data-file (CSV), or a .npy file of labels.
-    #[arg(long, value_name = "COLUMN|FILE", requires = "data_file")]
-    pub label: Option<String>,
-    /// Scale every feature of --data-file to mean 0 and variance 1 (statistics of the training rows).
-    #[arg(long, requires = "data_file")]
-    pub standardize: bool,
-    /// Train and public rows given in memory in place of `--data-file` and `--label` (the Python package's
-    /// arrays: one table cut 80/20, or train and test as given).
-    #[arg(skip)]
-    pub in_memory: Option<Box<crate::cli::InMemory>>,
+    /// The table to train on instead of the digits (a model that takes its columns).
+    #[command(flatten)]
+    pub table: crate::cli::data::TableArgs,
     /// Seed.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1)]
     pub seed: u64,

@@ -133,9 +133,6 @@ impl TrainArgs {
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
-    /// Data given in memory (the Python package), in place of `--data-file`'s file.
-    #[arg(skip)]
-    pub in_memory: Option<Box<super::super::InMemory>>,
     /// Keep every role's view of the secure run for an in-process caller ([`take_views`]).
     #[arg(skip)]
     pub keep_views: bool,
@@ -154,16 +151,8 @@ pub struct SimulateArgs {
     pub net: NetworkArgs,
     #[command(flatten)]
     pub data: DataArgs,
-    /// A table to train on instead of MNIST: CSV with a header or .npy features; the first 80% of the rows
-    /// train, the rest test. The secure protocols need integer class labels.
-    #[arg(long, value_name = "FILE")]
-    pub data_file: Option<std::path::PathBuf>,
-    /// The label column of --data-file (CSV), or a .npy file of labels (one per row).
-    #[arg(long, value_name = "COLUMN|FILE", requires = "data_file")]
-    pub label: Option<String>,
-    /// Scale every feature of --data-file to mean 0 and variance 1 (statistics of the training rows).
-    #[arg(long, requires = "data_file")]
-    pub standardize: bool,
+    #[command(flatten)]
+    pub table: super::super::data::TableArgs,
     #[command(flatten)]
     pub dp: DpFlags,
     /// Random seed (initialization, batch order, parties).

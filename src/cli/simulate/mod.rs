@@ -23,9 +23,9 @@ pub fn run(a: SimulateArgs, json: bool) -> Result<String> {
         }
         cfg.record_views = true;
     }
-    let (train, test) = match a.data_file.is_some() || a.in_memory.is_some() {
+    let (train, test) = match a.table.given() {
         true => {
-            let (tr, te) = table_rows(&a)?;
+            let (tr, te) = a.table.split()?;
             let prep = |r: crate::experiment::custom::Rows| crate::models::Prepared::from_rows(r.x, r.dim, &r.labels);
             (prep(tr)?, prep(te)?)
         }
@@ -202,22 +202,13 @@ pub(super) fn table(r: &SimulateReport) -> String {
     s
 }
 
-/// `--data-file` cut 80/20 into train and test rows (standardized with `--standardize`).
-fn table_rows(a: &SimulateArgs) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
-    if let Some(m) = a.in_memory.as_deref().cloned() {
-        return super::data::in_memory_split(m, a.standardize);
-    }
-    let file = a.data_file.as_ref().ok_or_else(|| crate::error::invalid("no --data-file"))?;
-    super::data::table_split(file, a.label.as_deref(), a.standardize)
-}
-
 /// A model file that is not one of the paper's, in plaintext on MNIST or a user's table (real-valued
 /// targets allowed), with the majority baseline beside its accuracy.
 fn run_file(a: &SimulateArgs, model: crate::models::ModelKind, json: bool) -> Result<String> {
     let net = model.net();
     use crate::experiment::custom::{self, CustomConfig, Rows};
-    let (train, test) = match a.data_file.is_some() || a.in_memory.is_some() {
-        true => table_rows(a)?,
+    let (train, test) = match a.table.given() {
+        true => a.table.split()?,
         false => {
             let (tr, te) = a.data.load()?;
             let rows = |p: &crate::models::Prepared| Rows {
