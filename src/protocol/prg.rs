@@ -36,10 +36,10 @@ impl Prg {
         self.cipher.apply_keystream(bytemuck::cast_slice_mut(out));
     }
 
-    /// `n` uniform ring elements.
+    /// `n` uniform ring elements (the keystream XORed onto zeroed memory: zeroed once, not twice).
     pub fn ring(&mut self, n: usize) -> Vec<u64> {
         let mut v = vec![0u64; n];
-        self.fill_u64(&mut v);
+        self.cipher.apply_keystream(bytemuck::cast_slice_mut(&mut v));
         v
     }
 
@@ -86,6 +86,12 @@ mod tests {
         let seed = [7u8; 16];
         assert_eq!(Prg::new(&seed, 3).ring(100), Prg::new(&seed, 3).ring(100));
         assert_ne!(Prg::new(&seed, 3).ring(4), Prg::new(&seed, 4).ring(4));
+        // ring and fill_u64 read the same keystream (into fresh or into dirty memory), in order.
+        let mut dirty = vec![u64::MAX; 70];
+        let mut q = Prg::new(&seed, 3);
+        q.fill_u64(&mut dirty[..30]);
+        q.fill_u64(&mut dirty[30..]);
+        assert_eq!(dirty, Prg::new(&seed, 3).ring(70));
         let mut p = Prg::new(&seed, 0);
         let x: f64 = p.random();
         assert!((0.0..1.0).contains(&x));
