@@ -11,9 +11,10 @@
 //! One more thing keeps the pages: a zeroed allocation (`vec![0; n]`, `Array::zeros`) of a large size is
 //! made as an allocation and a `memset` ([`KeepingPages`]). jemalloc, asked for zeroed memory of that size,
 //! zeroes a reused extent by handing its pages back to the kernel (`MADV_DONTNEED`), so the caller's first
-//! write faults every page in again and the kernel clears it: measured here 3.1-3.7 ns per 8-byte element
-//! for 8-32 MB buffers written once, against 0.22-0.51 ns allocated then cleared in place
-//! (`KeepingPages`'s way); the FSS gates' key messages (6.3 MB) are of that size. Zeroed buffers of 16 MiB
+//! write faults every page in again and the kernel clears it. `cargo bench --bench kernel -- zeroed` (a
+//! zeroed buffer written once, one run on 2026-12-05): 0.24 ns per 8-byte element at 8 MiB, cleared in place
+//! (`KeepingPages`'s way), against 3.7 ns at 32 MiB, left to jemalloc; the FSS gates' key messages (6.3 MB)
+//! are of the first kind. Zeroed buffers of 16 MiB
 //! and more are still left to the kernel: cleared in place they stay resident whether or not they are
 //! written, and `rtas report`'s peak grew from 2.6-2.8 GB to 5.0 GB (2.9 GB with the cap).
 

@@ -134,11 +134,11 @@ impl TableArgs {
         self.data_file.is_some() || self.in_memory.is_some()
     }
 
-    /// Train and test rows: those given in memory, or `--data-file` cut 80/20 with `--label`'s labels (both
-    /// standardized with `--standardize`).
-    pub fn split(&self) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
-        if let Some(m) = self.in_memory.as_deref().cloned() {
-            return in_memory_split(m, self.standardize);
+    /// Train and test rows: those given in memory (taken, not copied), or `--data-file` cut 80/20 with
+    /// `--label`'s labels (both standardized with `--standardize`).
+    pub fn split(&mut self) -> Result<(crate::experiment::custom::Rows, crate::experiment::custom::Rows)> {
+        if let Some(m) = self.in_memory.take() {
+            return in_memory_split(*m, self.standardize);
         }
         let file = self.data_file.as_ref().ok_or_else(|| invalid("no --data-file"))?;
         if self.label.is_none() {

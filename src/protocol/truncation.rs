@@ -61,15 +61,15 @@ impl TruncationMonitor {
     pub fn observe_gate(&self, party: usize, call: u64, share: &[u64], bits: u32, (lowest, highest): (i64, i64)) {
         let Some(other) = pair(&self.gates, party, call, share) else { return };
         // The signed width each value's comparisons need (the wider of x - lowest and x - highest), counted
-        // in one pass: values, those wider than the gate's width, the widest.
-        let (mut checked, mut outside, mut widest) = (0u64, 0u64, 0u32);
+        // in one pass: those wider than the gate's width, and the widest.
+        let (mut outside, mut widest) = (0u64, 0u32);
         for (&a, &b) in other.iter().zip(share) {
             let x = i128::from(a.wrapping_add(b) as i64);
             let k = signed_bits(x - i128::from(lowest)).max(signed_bits(x - i128::from(highest)));
-            checked += 1;
             outside += u64::from(k > bits + 1);
             widest = widest.max(k);
         }
+        let checked = other.len().min(share.len()) as u64;
         let mut r = self.range.lock().unwrap_or_else(|e| e.into_inner());
         r.checked += checked;
         r.outside += outside;

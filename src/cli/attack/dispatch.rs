@@ -105,7 +105,7 @@ pub fn run(cmd: AttackCommand, json: bool) -> Result<String> {
             )?;
             render(&r, json, |r| crate::cli::output::value_table("known-sample", r))
         }
-        AttackCommand::Decoder(a) => {
+        AttackCommand::Decoder(mut a) => {
             let model = a.model.kind()?;
             // Refuse a bad threshold before recording a run.
             crate::attacks::metrics::check_delta(a.delta_relative)?;

@@ -8,10 +8,10 @@ use crate::experiment::simulate::{self, SimulateReport, StepCost};
 mod args;
 pub use args::{ModelName, ProtocolName, SimulateArgs, TrainArgs, parse_gate, parse_model};
 
-pub fn run(a: SimulateArgs, json: bool) -> Result<String> {
+pub fn run(mut a: SimulateArgs, json: bool) -> Result<String> {
     let model = a.model.kind;
     if !model.is_paper() && matches!(a.protocol, ProtocolName::Plain) {
-        return run_file(&a, model, json);
+        return run_file(&mut a, model, json);
     }
     let mut cfg = a.config()?;
     if a.keep_views {
@@ -204,7 +204,7 @@ pub(super) fn table(r: &SimulateReport) -> String {
 
 /// A model file that is not one of the paper's, in plaintext on MNIST or a user's table (real-valued
 /// targets allowed), with the majority baseline beside its accuracy.
-fn run_file(a: &SimulateArgs, model: crate::models::ModelKind, json: bool) -> Result<String> {
+fn run_file(a: &mut SimulateArgs, model: crate::models::ModelKind, json: bool) -> Result<String> {
     let net = model.net();
     use crate::experiment::custom::{self, CustomConfig, Rows};
     let (train, test) = match a.table.given() {

@@ -308,4 +308,4 @@ pub fn audit_seeds(quick: bool, seeds: &[u64], only: &[String], pb: &ProgressBar
 }
 
 /// One figure of a step's cost.
-pub(super) type Measure = Box<dyn Fn(&crate::experiment::simulate::StepCost) -> f64>;
+pub(super) type Measure = Box<dyn Fn(&crate::sim::measure::Measurement) -> f64>;
