@@ -187,79 +187,85 @@ pub fn keygen_from(alpha: u64, beta: Payload, bits: u32, root: [u128; 2]) -> (Dc
 /// Keys for `beta_k * [x < alpha_k]` on `bits`-bit inputs from root seeds `roots[k]` (the parties' root seeds are
 /// `roots[k][p]` with the lowest bit cleared), their packed correction words into `out` ([`key_words`]`(bits)`
 /// words per key, one key after another). Eight keys go through their trees in lockstep: each level's eight
-/// blocks of each (both parties' seeds and values, left and right) in one AES call.
+/// blocks of each (both parties' seeds and values, left and right) in one AES call, and where the CPU has
+/// AVX-512 each word of the eight keys' state in one register (`lanes`: the bookkeeping around the AES call
+/// one instruction for the eight keys), on the path measured fastest at first use.
 pub fn keygen_many(alphas: &[u64], betas: &[Payload], bits: u32, roots: &[[u128; 2]], out: &mut [u64]) {
-    const KEYS: usize = BLOCKS / 8;
     let kw = key_words(bits);
     assert!((1..=64).contains(&bits), "1 to 64 bits");
     assert!(
         alphas.len() == betas.len() && betas.len() == roots.len() && out.len() == alphas.len() * kw,
         "one alpha, beta, root pair and key's words per key"
     );
+    const K: usize = lanes::KEYS;
+    for (((ac, bc), rc), oc) in alphas.chunks(K).zip(betas.chunks(K)).zip(roots.chunks(K)).zip(out.chunks_mut(K * kw)) {
+        lanes::group(ac, bc, bits, rc, oc);
+    }
+}
+
+/// One group of up to eight keys on the scalar path: their trees in lockstep, each level's eight blocks of
+/// each (both parties' seeds and values, left and right) in one AES call.
+fn keygen_group(ac: &[u64], bc: &[Payload], bits: u32, rc: &[[u128; 2]], oc: &mut [u64]) {
+    const KEYS: usize = BLOCKS / 8;
+    let kw = key_words(bits);
     let low = input_mask(bits);
     let mut lanes = Lanes::new();
-    for (((ac, bc), rc), oc) in
-        alphas.chunks(KEYS).zip(betas.chunks(KEYS)).zip(roots.chunks(KEYS)).zip(out.chunks_mut(KEYS * kw))
-    {
-        let n = ac.len();
-        // Per key: both parties' seeds, control bits (0/1), and the value on alpha's path so far; its eight
-        // inputs of the first level set.
-        let mut st = [([0u128; 2], [0u64, 1u64], [0u64; 2]); KEYS];
-        for ((w, r), blk) in st.iter_mut().zip(rc).zip(lanes.0.chunks_exact_mut(8)) {
-            w.0 = [r[0] & !1, r[1] & !1];
+    let n = ac.len();
+    // Per key: both parties' seeds, control bits (0/1), and the value on alpha's path so far; its eight
+    // inputs of the first level set.
+    let mut st = [([0u128; 2], [0u64, 1u64], [0u64; 2]); KEYS];
+    for ((w, r), blk) in st.iter_mut().zip(rc).zip(lanes.0.chunks_exact_mut(8)) {
+        w.0 = [r[0] & !1, r[1] & !1];
+        for (j, b) in blk.iter_mut().enumerate() {
+            *b = w.0[j / 4] ^ (j % 4) as u128;
+        }
+    }
+    // Every word is written below but the control bits, which are ORed in level by level.
+    for cw in oc.chunks_exact_mut(kw) {
+        cw[4 * bits as usize..kw - 2].fill(0);
+    }
+    for level in 0..bits as usize {
+        lanes.run(8 * n);
+        // One pass per level: read a key's eight blocks, write its correction words, set its next inputs.
+        for (((w, blk), (&alpha, beta)), cw) in
+            st.iter_mut().zip(lanes.0.chunks_exact_mut(8)).zip(ac.iter().zip(bc)).zip(oc.chunks_exact_mut(kw))
+        {
+            let e = &*blk;
+            let a = bit(alpha & low, bits, level);
+            // Party p's block j is e[4p + j]: j = 2a is the side alpha takes (its seed and bit; 2a + 1 its
+            // value), the other side is lost.
+            let (ka, la) = (2 * a as usize, 2 - 2 * a as usize);
+            let (keep, lose) = ([e[ka], e[4 + ka]], [e[la], e[4 + la]]);
+            let (keep_v, lose_v) = ([value(e[ka + 1]), value(e[4 + ka + 1])], [value(e[la + 1]), value(e[4 + la + 1])]);
+            let s_cw = (lose[0] ^ lose[1]) & !1;
+            let t1 = mask(w.1[1]);
+            // alpha goes right: every x going left (x < alpha) collects beta here.
+            let v_cw = add(neg_masked(sub(sub(lose_v[1], lose_v[0]), w.2), t1), and(neg_masked(*beta, t1), mask(a)));
+            w.2 = add(sub(add(w.2, keep_v[0]), keep_v[1]), neg_masked(v_cw, t1));
+            let tl = ((e[0] ^ e[4]) as u64 & 1) ^ a ^ 1;
+            let tr = ((e[2] ^ e[6]) as u64 & 1) ^ a;
+            let t_keep = if a == 1 { tr } else { tl };
+            let c: &mut [u64; 4] = (&mut cw[4 * level..4 * level + 4]).try_into().expect("four words per level");
+            *c = [s_cw as u64, (s_cw >> 64) as u64, v_cw[0], v_cw[1]];
+            cw[4 * bits as usize + level / 32] |= (tl | tr << 1) << (2 * level % 64);
+            for ((s, t), kept) in w.0.iter_mut().zip(w.1.iter_mut()).zip(keep) {
+                *s = (kept & !1) ^ (s_cw & wide(mask(*t)));
+                *t = (kept as u64 & 1) ^ (*t & t_keep);
+            }
             for (j, b) in blk.iter_mut().enumerate() {
                 *b = w.0[j / 4] ^ (j % 4) as u128;
             }
         }
-        // Every word is written below but the control bits, which are ORed in level by level.
-        for cw in oc.chunks_exact_mut(kw) {
-            cw[4 * bits as usize..kw - 2].fill(0);
-        }
-        for level in 0..bits as usize {
-            lanes.run(8 * n);
-            // One pass per level: read a key's eight blocks, write its correction words, set its next inputs.
-            for (((w, blk), (&alpha, beta)), cw) in
-                st.iter_mut().zip(lanes.0.chunks_exact_mut(8)).zip(ac.iter().zip(bc)).zip(oc.chunks_exact_mut(kw))
-            {
-                let e = &*blk;
-                let a = bit(alpha & low, bits, level);
-                // Party p's block j is e[4p + j]: j = 2a is the side alpha takes (its seed and bit; 2a + 1 its
-                // value), the other side is lost.
-                let (ka, la) = (2 * a as usize, 2 - 2 * a as usize);
-                let (keep, lose) = ([e[ka], e[4 + ka]], [e[la], e[4 + la]]);
-                let (keep_v, lose_v) =
-                    ([value(e[ka + 1]), value(e[4 + ka + 1])], [value(e[la + 1]), value(e[4 + la + 1])]);
-                let s_cw = (lose[0] ^ lose[1]) & !1;
-                let t1 = mask(w.1[1]);
-                // alpha goes right: every x going left (x < alpha) collects beta here.
-                let v_cw =
-                    add(neg_masked(sub(sub(lose_v[1], lose_v[0]), w.2), t1), and(neg_masked(*beta, t1), mask(a)));
-                w.2 = add(sub(add(w.2, keep_v[0]), keep_v[1]), neg_masked(v_cw, t1));
-                let tl = ((e[0] ^ e[4]) as u64 & 1) ^ a ^ 1;
-                let tr = ((e[2] ^ e[6]) as u64 & 1) ^ a;
-                let t_keep = if a == 1 { tr } else { tl };
-                let c: &mut [u64; 4] = (&mut cw[4 * level..4 * level + 4]).try_into().expect("four words per level");
-                *c = [s_cw as u64, (s_cw >> 64) as u64, v_cw[0], v_cw[1]];
-                cw[4 * bits as usize + level / 32] |= (tl | tr << 1) << (2 * level % 64);
-                for ((s, t), kept) in w.0.iter_mut().zip(w.1.iter_mut()).zip(keep) {
-                    *s = (kept & !1) ^ (s_cw & wide(mask(*t)));
-                    *t = (kept as u64 & 1) ^ (*t & t_keep);
-                }
-                for (j, b) in blk.iter_mut().enumerate() {
-                    *b = w.0[j / 4] ^ (j % 4) as u128;
-                }
-            }
-        }
-        for (k, w) in st.iter().take(n).enumerate() {
-            lanes.set(2 * k, w.0[0] ^ 4);
-            lanes.set(2 * k + 1, w.0[1] ^ 4);
-        }
-        lanes.run(2 * n);
-        for (k, (w, cw)) in st.iter().zip(oc.chunks_exact_mut(kw)).enumerate() {
-            let g = [value(lanes.get(2 * k)), value(lanes.get(2 * k + 1))];
-            let last = neg_masked(sub(sub(g[1], g[0]), w.2), mask(w.1[1]));
-            cw[kw - 2..].copy_from_slice(&last);
-        }
+    }
+    for (k, w) in st.iter().take(n).enumerate() {
+        lanes.set(2 * k, w.0[0] ^ 4);
+        lanes.set(2 * k + 1, w.0[1] ^ 4);
+    }
+    lanes.run(2 * n);
+    for (k, (w, cw)) in st.iter().zip(oc.chunks_exact_mut(kw)).enumerate() {
+        let g = [value(lanes.get(2 * k)), value(lanes.get(2 * k + 1))];
+        let last = neg_masked(sub(sub(g[1], g[0]), w.2), mask(w.1[1]));
+        cw[kw - 2..].copy_from_slice(&last);
     }
 }
 
@@ -336,6 +342,10 @@ pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [Payload])
 // benchmarked against.
 #[doc(hidden)]
 pub mod reference;
+// AVX-512 intrinsics, behind run-time feature detection and a timing.
+#[allow(unsafe_code)]
+mod lanes;
+pub use lanes::path as keygen_path;
 #[doc(hidden)]
 pub use reference::{eval_unbatched, keygen_unbatched};
 
