@@ -19,6 +19,7 @@ fn bench(c: &mut Criterion) {
     // path measured fastest at first use (printed).
     eprintln!("DCF tree PRG path chosen here: {}", rtas::protocol::fss::mmo::path());
     eprintln!("DCF key generation path chosen here: {}", dcf::keygen_path());
+    eprintln!("DCF evaluation path chosen here: {}", dcf::eval_path());
     for (name, f) in rtas::protocol::fss::mmo::paths() {
         let mut blocks: Vec<u128> = (0..64u128).collect();
         g.bench_function(format!("mmo_64_blocks_{name}"), |b| {

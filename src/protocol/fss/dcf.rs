@@ -289,52 +289,60 @@ pub fn eval_at(b: usize, key: KeyRef<'_>, xs: &[u64], out: &mut [Payload]) {
 /// blocks of all of them in one call, and only the two blocks a path takes (the chosen side's seed and
 /// value) are computed, not all five of `G(s)`. Equal to [`eval_unbatched`] at each point.
 pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [Payload]) {
-    const LANES: usize = BLOCKS / 2;
     assert!(keys.len() == xs.len() && xs.len() == out.len(), "one key and one output per point");
-    let party = mask(u64::from(b == 1));
-    let mut lanes = Lanes::new();
     for ((kc, xc), oc) in keys.chunks(LANES).zip(xs.chunks(LANES)).zip(out.chunks_mut(LANES)) {
-        let n = xc.len();
         let bits = kc[0].bits;
         assert!(
             kc.iter().all(|k| k.bits == bits && k.words.len() == key_words(bits)),
             "keys of one call compare the same number of bits"
         );
-        // Per lane: its seed, control bit (0/1) and value sum; the inputs of the first level set.
-        let mut walk = [(0u128, party & 1, [0u64; 2]); LANES];
+        lanes::eval(b, kc, xc, oc);
+    }
+}
+
+/// Points evaluated in lockstep: two blocks each per AES call.
+const LANES: usize = BLOCKS / 2;
+
+/// Up to [`LANES`] points on the scalar path (their keys checked by the caller: one width, whole keys).
+fn eval_chunk(b: usize, kc: &[KeyRef<'_>], xc: &[u64], oc: &mut [Payload]) {
+    let party = mask(u64::from(b == 1));
+    let mut lanes = Lanes::new();
+    let n = xc.len();
+    let bits = kc[0].bits;
+    // Per lane: its seed, control bit (0/1) and value sum; the inputs of the first level set.
+    let mut walk = [(0u128, party & 1, [0u64; 2]); LANES];
+    for ((w, key), (x, pair)) in walk.iter_mut().zip(kc).zip(xc.iter().zip(lanes.0.chunks_exact_mut(2))) {
+        w.0 = key.seed;
+        let side = (bit(*x, bits, 0) as u128) << 1;
+        pair[0] = key.seed ^ side;
+        pair[1] = key.seed ^ side ^ 1;
+    }
+    for level in 0..bits as usize {
+        lanes.run(2 * n);
+        let next = level + 1 < bits as usize;
+        // One pass per level: read the two blocks, correct, and set the next level's inputs in place.
         for ((w, key), (x, pair)) in walk.iter_mut().zip(kc).zip(xc.iter().zip(lanes.0.chunks_exact_mut(2))) {
-            w.0 = key.seed;
-            let side = (bit(*x, bits, 0) as u128) << 1;
-            pair[0] = key.seed ^ side;
-            pair[1] = key.seed ^ side ^ 1;
-        }
-        for level in 0..bits as usize {
-            lanes.run(2 * n);
-            let next = level + 1 < bits as usize;
-            // One pass per level: read the two blocks, correct, and set the next level's inputs in place.
-            for ((w, key), (x, pair)) in walk.iter_mut().zip(kc).zip(xc.iter().zip(lanes.0.chunks_exact_mut(2))) {
-                let r = bit(*x, bits, level);
-                let tm = mask(w.1);
-                let (s_cw, v_cw) = key.cws(level);
-                let s = (pair[0] & !1) ^ (s_cw & wide(tm));
-                w.1 = (pair[0] as u64 & 1) ^ (key.bit_cw(level, r) & w.1);
-                w.2 = add(w.2, add(value(pair[1]), and(v_cw, tm)));
-                w.0 = s;
-                if next {
-                    let side = (bit(*x, bits, level + 1) as u128) << 1;
-                    pair[0] = s ^ side;
-                    pair[1] = s ^ side ^ 1;
-                }
+            let r = bit(*x, bits, level);
+            let tm = mask(w.1);
+            let (s_cw, v_cw) = key.cws(level);
+            let s = (pair[0] & !1) ^ (s_cw & wide(tm));
+            w.1 = (pair[0] as u64 & 1) ^ (key.bit_cw(level, r) & w.1);
+            w.2 = add(w.2, add(value(pair[1]), and(v_cw, tm)));
+            w.0 = s;
+            if next {
+                let side = (bit(*x, bits, level + 1) as u128) << 1;
+                pair[0] = s ^ side;
+                pair[1] = s ^ side ^ 1;
             }
         }
-        for (k, w) in walk.iter().take(n).enumerate() {
-            lanes.set(k, w.0 ^ 4);
-        }
-        lanes.run(n);
-        for (k, (w, key)) in walk.iter().zip(kc).enumerate() {
-            let fin = add(value(lanes.get(k)), and(key.last(), mask(w.1)));
-            oc[k] = neg_masked(add(w.2, fin), party);
-        }
+    }
+    for (k, w) in walk.iter().take(n).enumerate() {
+        lanes.set(k, w.0 ^ 4);
+    }
+    lanes.run(n);
+    for (k, (w, key)) in walk.iter().zip(kc).enumerate() {
+        let fin = add(value(lanes.get(k)), and(key.last(), mask(w.1)));
+        oc[k] = neg_masked(add(w.2, fin), party);
     }
 }
 
@@ -345,7 +353,7 @@ pub mod reference;
 // AVX-512 intrinsics, behind run-time feature detection and a timing.
 #[allow(unsafe_code)]
 mod lanes;
-pub use lanes::path as keygen_path;
+pub use lanes::{eval_path, path as keygen_path};
 #[doc(hidden)]
 pub use reference::{eval_unbatched, keygen_unbatched};
 
