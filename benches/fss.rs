@@ -20,6 +20,8 @@ fn bench(c: &mut Criterion) {
     eprintln!("DCF tree PRG path chosen here: {}", rtas::protocol::fss::mmo::path());
     eprintln!("DCF key generation path chosen here: {}", dcf::keygen_path());
     eprintln!("DCF evaluation path chosen here: {}", dcf::eval_path());
+    eprintln!("DPF key generation and evaluation paths chosen here: {:?}", dpf::paths());
+    eprintln!("DPF point sets (eval_sets) evaluated here: {}", dpf::sets_path());
     for (name, f) in rtas::protocol::fss::mmo::paths() {
         let mut blocks: Vec<u128> = (0..64u128).collect();
         g.bench_function(format!("mmo_64_blocks_{name}"), |b| {
@@ -118,7 +120,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     // A sigmoid gate's comparisons: 12 points a key (a masked value minus each of the 12 breaks, in units of
-    // 2^-16), 83 keys (996 points): walked apart, and as a trie (the points share most of their path).
+    // 2^-16), 83 keys (996 points): walked apart (eval_many), and through eval_sets (the trie or apart, as chosen here).
     let breaks: Vec<u64> = [-6.0f64, -3.67, -2.56, -1.77, -1.06, -0.28, 0.34, 1.13, 1.83, 2.64, 3.81, 6.0]
         .iter()
         .map(|b| (b * 65536.0) as i64 as u64)
@@ -138,7 +140,7 @@ fn bench(c: &mut Criterion) {
             out[995]
         })
     });
-    g.bench_function("dpf47_eval_sigmoid_996_trie", |b| {
+    g.bench_function("dpf47_eval_sigmoid_996_sets", |b| {
         let mut out = vec![0u8; 996];
         b.iter(|| {
             dpf::eval_sets(0, &sig_keys, &sig_xs, 12, &mut out);

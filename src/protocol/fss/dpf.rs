@@ -111,56 +111,64 @@ fn root(seed: u128, b: usize) -> u128 {
 /// words into `out` ([`key_words`]`(bits)` words per key, one key after another). Thirty-two keys go through
 /// their trees in lockstep: each level's two blocks of each (one per party) in one AES call.
 pub fn keygen_many(alphas: &[u64], bits: u32, roots: &[[u128; 2]], out: &mut [u64]) {
-    const KEYS: usize = BLOCKS / 2;
     assert!((1..=64).contains(&bits), "1 to 64 bits");
     let kw = key_words(bits);
-    let d = depth(bits);
     assert!(
         alphas.len() == roots.len() && out.len() == alphas.len() * kw,
         "one alpha, root pair and key's words per key"
     );
+    for ((ac, rc), oc) in alphas.chunks(KEYS).zip(roots.chunks(KEYS)).zip(out.chunks_mut(KEYS * kw)) {
+        lanes::keygen(ac, bits, rc, oc);
+    }
+}
+
+/// Keys generated in lockstep: two blocks each per AES call.
+const KEYS: usize = BLOCKS / 2;
+
+/// Up to [`KEYS`] keys on the scalar path (their sizes checked by the caller).
+fn keygen_chunk(ac: &[u64], bits: u32, rc: &[[u128; 2]], oc: &mut [u64]) {
+    let kw = key_words(bits);
+    let d = depth(bits);
     let low = input_mask(bits);
     let mut blocks = [0u128; BLOCKS];
-    for ((ac, rc), oc) in alphas.chunks(KEYS).zip(roots.chunks(KEYS)).zip(out.chunks_mut(KEYS * kw)) {
-        let n = ac.len();
-        // Per key: both parties' seeds (their lowest bits the control bits, 0 and 1 at the root) and their
-        // difference Delta.
-        let mut seeds = [[0u128; 2]; KEYS];
-        let mut delta = [0u128; KEYS];
-        for (((s, dl), r), pair) in seeds.iter_mut().zip(delta.iter_mut()).zip(rc).zip(blocks.chunks_exact_mut(2)) {
-            *s = [root(r[0], 0), root(r[1], 1)];
-            *dl = s[0] ^ s[1];
-            pair.copy_from_slice(&[sigma(s[0]), sigma(s[1])]);
-        }
-        for level in 0..d {
-            mmo::hash(&mut blocks[..2 * n]);
-            // One pass per level: read a key's two hashes, write its correction, set its next inputs in place.
-            for ((((s, dl), pair), &alpha), cw) in
-                seeds.iter_mut().zip(&delta).zip(blocks.chunks_exact_mut(2)).zip(ac).zip(oc.chunks_exact_mut(kw))
-            {
-                let a = path_bit(alpha & low, bits, level);
-                // alpha's side keeps the difference Delta, the other side's seeds become equal.
-                let c = pair[0] ^ pair[1] ^ (dl & wide(mask(a ^ 1)));
-                cw[2 * level] = c as u64;
-                cw[2 * level + 1] = (c >> 64) as u64;
-                let am = wide(mask(a));
-                for (s, h) in s.iter_mut().zip(pair.iter_mut()) {
-                    // Left child h ^ t CW, right child the left one ^ s: alpha's side.
-                    let left = *h ^ (c & wide(mask(*s as u64 & 1)));
-                    *s = left ^ (*s & am);
-                    *h = sigma(*s);
-                }
+    let n = ac.len();
+    // Per key: both parties' seeds (their lowest bits the control bits, 0 and 1 at the root) and their
+    // difference Delta.
+    let mut seeds = [[0u128; 2]; KEYS];
+    let mut delta = [0u128; KEYS];
+    for (((s, dl), r), pair) in seeds.iter_mut().zip(delta.iter_mut()).zip(rc).zip(blocks.chunks_exact_mut(2)) {
+        *s = [root(r[0], 0), root(r[1], 1)];
+        *dl = s[0] ^ s[1];
+        pair.copy_from_slice(&[sigma(s[0]), sigma(s[1])]);
+    }
+    for level in 0..d {
+        mmo::hash(&mut blocks[..2 * n]);
+        // One pass per level: read a key's two hashes, write its correction, set its next inputs in place.
+        for ((((s, dl), pair), &alpha), cw) in
+            seeds.iter_mut().zip(&delta).zip(blocks.chunks_exact_mut(2)).zip(ac).zip(oc.chunks_exact_mut(kw))
+        {
+            let a = path_bit(alpha & low, bits, level);
+            // alpha's side keeps the difference Delta, the other side's seeds become equal.
+            let c = pair[0] ^ pair[1] ^ (dl & wide(mask(a ^ 1)));
+            cw[2 * level] = c as u64;
+            cw[2 * level + 1] = (c >> 64) as u64;
+            let am = wide(mask(a));
+            for (s, h) in s.iter_mut().zip(pair.iter_mut()) {
+                // Left child h ^ t CW, right child the left one ^ s: alpha's side.
+                let left = *h ^ (c & wide(mask(*s as u64 & 1)));
+                *s = left ^ (*s & am);
+                *h = sigma(*s);
             }
         }
-        for (s, pair) in seeds.iter().zip(blocks.chunks_exact_mut(2)).take(n) {
-            pair.copy_from_slice(&[sigma(s[0] ^ LEAF), sigma(s[1] ^ LEAF)]);
-        }
-        mmo::hash(&mut blocks[..2 * n]);
-        for ((pair, &alpha), cw) in blocks.chunks_exact(2).zip(ac).zip(oc.chunks_exact_mut(kw)) {
-            let leaf = pair[0] ^ pair[1] ^ (1u128 << leaf_index(alpha, bits));
-            cw[kw - 2] = leaf as u64;
-            cw[kw - 1] = (leaf >> 64) as u64;
-        }
+    }
+    for (s, pair) in seeds.iter().zip(blocks.chunks_exact_mut(2)).take(n) {
+        pair.copy_from_slice(&[sigma(s[0] ^ LEAF), sigma(s[1] ^ LEAF)]);
+    }
+    mmo::hash(&mut blocks[..2 * n]);
+    for ((pair, &alpha), cw) in blocks.chunks_exact(2).zip(ac).zip(oc.chunks_exact_mut(kw)) {
+        let leaf = pair[0] ^ pair[1] ^ (1u128 << leaf_index(alpha, bits));
+        cw[kw - 2] = leaf as u64;
+        cw[kw - 1] = (leaf >> 64) as u64;
     }
 }
 
@@ -168,66 +176,73 @@ pub fn keygen_many(alphas: &[u64], bits: u32, roots: &[[u128; 2]], out: &mut [u6
 /// compares the same number of bits. The points walk their trees in lockstep, 64 at a time, the one block of
 /// each level of all of them in one AES call.
 pub fn eval_many(b: usize, keys: &[KeyRef<'_>], xs: &[u64], out: &mut [u8]) {
-    const LANES: usize = BLOCKS;
     assert!(keys.len() == xs.len() && xs.len() == out.len(), "one key and one output per point");
-    let mut blocks = [0u128; BLOCKS];
     for (chunk, ((kc, xc), oc)) in keys.chunks(LANES).zip(xs.chunks(LANES)).zip(out.chunks_mut(LANES)).enumerate() {
-        let n = xc.len();
         let bits = kc[0].bits;
         assert!(
             kc.iter().all(|k| k.bits == bits && k.words.len() == key_words(bits)),
             "keys of one call compare the same number of bits"
         );
-        let low = input_mask(bits);
-        let d = depth(bits);
         // The next chunk's keys on their way while this one walks (keys stream from a message far larger than
         // the caches; fetched on demand, a third of the time went in waiting for them).
         for k in keys.iter().skip((chunk + 1) * LANES).take(LANES) {
             k.prefetch();
         }
-        // Per lane: the seed (its lowest bit the control bit), the XOR of the right siblings' control bits where
-        // the path went left, and its key's seed corrections.
-        let mut seeds = [0u128; LANES];
-        let mut acc = [0u64; LANES];
-        let mut cws: [&[u64]; LANES] = [&[]; LANES];
-        for (((s, c), key), blk) in seeds.iter_mut().zip(cws.iter_mut()).zip(kc).zip(blocks.iter_mut()) {
-            *s = root(key.seed, b);
-            *c = &key.words[..2 * d];
+        lanes::eval(b, kc, xc, oc);
+    }
+}
+
+/// Points evaluated in lockstep: one block each per AES call.
+const LANES: usize = BLOCKS;
+
+/// Up to [`LANES`] points on the scalar path (their keys checked by the caller: one width, whole keys).
+fn eval_chunk(b: usize, kc: &[KeyRef<'_>], xc: &[u64], oc: &mut [u8]) {
+    let mut blocks = [0u128; BLOCKS];
+    let n = xc.len();
+    let bits = kc[0].bits;
+    let low = input_mask(bits);
+    let d = depth(bits);
+    // Per lane: the seed (its lowest bit the control bit), the XOR of the right siblings' control bits where
+    // the path went left, and its key's seed corrections.
+    let mut seeds = [0u128; LANES];
+    let mut acc = [0u64; LANES];
+    let mut cws: [&[u64]; LANES] = [&[]; LANES];
+    for (((s, c), key), blk) in seeds.iter_mut().zip(cws.iter_mut()).zip(kc).zip(blocks.iter_mut()) {
+        *s = root(key.seed, b);
+        *c = &key.words[..2 * d];
+        *blk = sigma(*s);
+    }
+    for level in 0..d {
+        mmo::hash(&mut blocks[..n]);
+        if level % 4 == 0 {
+            for cw in &cws[..n] {
+                mmo::prefetch(cw.get(2 * level + 8..2 * level + 9).unwrap_or(&[]));
+            }
+        }
+        let shift = bits as usize - 1 - level;
+        // One pass per level: correct the left child, derive the right one, set the next input in place.
+        for ((((s, a), cw), x), blk) in
+            seeds.iter_mut().zip(acc.iter_mut()).zip(&cws).zip(xc).zip(blocks.iter_mut()).take(n)
+        {
+            let r = (x >> shift) & 1;
+            let t = *s as u64 & 1;
+            let c = cw[2 * level] as u128 | (cw[2 * level + 1] as u128) << 64;
+            let left = *blk ^ (c & wide(mask(t)));
+            // The right child's control bit: the left one's XOR the parent's.
+            *a ^= (left as u64 ^ t) & 1 & (r ^ 1);
+            *s = left ^ (*s & wide(mask(r)));
             *blk = sigma(*s);
         }
-        for level in 0..d {
-            mmo::hash(&mut blocks[..n]);
-            if level % 4 == 0 {
-                for cw in &cws[..n] {
-                    mmo::prefetch(cw.get(2 * level + 8..2 * level + 9).unwrap_or(&[]));
-                }
-            }
-            let shift = bits as usize - 1 - level;
-            // One pass per level: correct the left child, derive the right one, set the next input in place.
-            for ((((s, a), cw), x), blk) in
-                seeds.iter_mut().zip(acc.iter_mut()).zip(&cws).zip(xc).zip(blocks.iter_mut()).take(n)
-            {
-                let r = (x >> shift) & 1;
-                let t = *s as u64 & 1;
-                let c = cw[2 * level] as u128 | (cw[2 * level + 1] as u128) << 64;
-                let left = *blk ^ (c & wide(mask(t)));
-                // The right child's control bit: the left one's XOR the parent's.
-                *a ^= (left as u64 ^ t) & 1 & (r ^ 1);
-                *s = left ^ (*s & wide(mask(r)));
-                *blk = sigma(*s);
-            }
-        }
-        for (s, blk) in seeds.iter().zip(blocks.iter_mut()).take(n) {
-            *blk = sigma(s ^ LEAF);
-        }
-        mmo::hash(&mut blocks[..n]);
-        for ((((s, a), key), (x, blk)), o) in
-            seeds.iter().zip(&acc).zip(kc).zip(xc.iter().zip(&blocks)).zip(oc.iter_mut())
-        {
-            let leaf = blk ^ (key.leaf_cw() & wide(mask(*s as u64 & 1)));
-            let inside = (leaf & above(leaf_index(x & low, bits))).count_ones() as u64 & 1;
-            *o = (a ^ inside) as u8;
-        }
+    }
+    for (s, blk) in seeds.iter().zip(blocks.iter_mut()).take(n) {
+        *blk = sigma(s ^ LEAF);
+    }
+    mmo::hash(&mut blocks[..n]);
+    for ((((s, a), key), (x, blk)), o) in seeds.iter().zip(&acc).zip(kc).zip(xc.iter().zip(&blocks)).zip(oc.iter_mut())
+    {
+        let leaf = blk ^ (key.leaf_cw() & wide(mask(*s as u64 & 1)));
+        let inside = (leaf & above(leaf_index(x & low, bits))).count_ones() as u64 & 1;
+        *o = (a ^ inside) as u8;
     }
 }
 
@@ -243,14 +258,14 @@ struct Node {
 
 /// Party `b`'s XOR shares of `[x < alpha_k]` at `per_key` points per key: key `keys[k]` at the points
 /// `xs[k * per_key..(k + 1) * per_key]`, into `out` in the same order. Equal to [`eval_many`] with each key
-/// repeated `per_key` times, but a key's points walk its tree as a trie ([`super::trie`]): while they share
-/// a path it is walked once. Every node of a level, over all keys of a group, goes through one AES call.
+/// repeated `per_key` times, and computed either so ("apart", each point its own lane) or with a key's points
+/// walking its tree as a trie ([`super::trie`]: while they share a path it is walked once; every node of a
+/// level, over all keys of a group, in one AES call), whichever measured faster at first use on a sigmoid
+/// gate's points ([`sets_path`]): the trie does fewer AES blocks, the lanes less work per block.
 pub fn eval_sets(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out: &mut [u8]) {
-    /// Keys walked together (their nodes in one AES call per level).
-    const KEYS: usize = 32;
     assert!(
         per_key >= 1
-            && per_key <= u32::MAX as usize / KEYS
+            && per_key <= u32::MAX as usize / TRIE_KEYS
             && keys.len() * per_key == xs.len()
             && xs.len() == out.len(),
         "per_key points and outputs per key"
@@ -260,6 +275,60 @@ pub fn eval_sets(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out:
         keys.iter().all(|k| k.bits == bits && k.words.len() == key_words(bits)),
         "keys of one call compare the same number of bits"
     );
+    (sets_chosen().1)(b, keys, xs, per_key, out)
+}
+
+/// A way to evaluate [`eval_sets`] (arguments checked).
+type Sets = fn(usize, &[KeyRef<'_>], &[u64], usize, &mut [u8]);
+
+/// Each point its own lane, through [`eval_many`].
+fn sets_apart(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out: &mut [u8]) {
+    let mut refs = Vec::with_capacity(LANES);
+    for ((kc, xc), oc) in keys.chunks(LANES).zip(xs.chunks(LANES * per_key)).zip(out.chunks_mut(LANES * per_key)) {
+        refs.clear();
+        refs.extend(kc.iter().flat_map(|k| std::iter::repeat_n(*k, per_key)));
+        eval_many(b, &refs, xc, oc);
+    }
+}
+
+fn sets_chosen() -> &'static (&'static str, Sets) {
+    static CHOSEN: std::sync::OnceLock<(&'static str, Sets)> = std::sync::OnceLock::new();
+    CHOSEN.get_or_init(|| {
+        // 64 keys on 47 bits (16 fractional bits), 12 points each: a masked value minus a sigmoid spline's 12
+        // breaks (within +-6).
+        let n = 64;
+        let alphas: Vec<u64> = (0..n as u64).map(|k| k.wrapping_mul(0x9e37_79b9_7f4a_7c15) & ((1 << 47) - 1)).collect();
+        let roots: Vec<[u128; 2]> = (0..n as u128).map(|k| [k << 70 | k, !k]).collect();
+        let kw = key_words(47);
+        let mut words = vec![0u64; n * kw];
+        keygen_many(&alphas, 47, &roots, &mut words);
+        let keys: Vec<KeyRef> =
+            (0..n).map(|k| KeyRef { seed: roots[k][0], bits: 47, words: &words[k * kw..(k + 1) * kw] }).collect();
+        let breaks = [-6.0f64, -3.67, -2.56, -1.77, -1.06, -0.28, 0.34, 1.13, 1.83, 2.64, 3.81, 6.0];
+        let xs: Vec<u64> = (0..n as u64)
+            .flat_map(|k| {
+                let x = k.wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+                breaks.iter().map(move |b| x.wrapping_sub((b * 65536.0) as i64 as u64) & ((1 << 47) - 1))
+            })
+            .collect();
+        let out = std::cell::RefCell::new(vec![0u8; xs.len()]);
+        let paths: Vec<(&'static str, Sets)> = vec![("trie", sets_trie), ("apart", sets_apart)];
+        super::simd::fastest(paths, |f: Sets| f(0, &keys, &xs, 12, std::hint::black_box(&mut out.borrow_mut()[..])))
+    })
+}
+
+/// How [`eval_sets`] runs on this machine: "trie" or "apart".
+pub fn sets_path() -> &'static str {
+    sets_chosen().0
+}
+
+/// Keys walked together as tries (their nodes in one AES call per level).
+const TRIE_KEYS: usize = 32;
+
+/// [`eval_sets`] as tries.
+fn sets_trie(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out: &mut [u8]) {
+    const KEYS: usize = TRIE_KEYS;
+    let bits = keys[0].bits;
     let low = input_mask(bits);
     let d = depth(bits);
     let mut points = Points::default();
@@ -316,6 +385,11 @@ pub fn eval_sets(b: usize, keys: &[KeyRef<'_>], xs: &[u64], per_key: usize, out:
         }
     }
 }
+
+// AVX-512 intrinsics, behind run-time feature detection and a timing.
+#[allow(unsafe_code)]
+mod lanes;
+pub use lanes::paths;
 
 #[cfg(test)]
 mod tests {
@@ -436,6 +510,12 @@ mod tests {
                         eval_many(b, &apart, &xs, &mut a);
                         eval_sets(b, &sets, &xs, per_key, &mut t);
                         assert_eq!(a, t, "bits {bits}, {per_key} points a key, party {b}");
+                        // Both ways eval_sets can run, whichever this machine chose.
+                        for (name, f) in [("trie", sets_trie as Sets), ("apart", sets_apart)] {
+                            let mut w = vec![9u8; xs.len()];
+                            f(b, &sets, &xs, per_key, &mut w);
+                            assert_eq!(a, w, "{name}: bits {bits}, {per_key} points a key, party {b}");
+                        }
                         t
                     })
                     .collect();

@@ -14,3 +14,6 @@ mod trie;
 // AES-NI and VAES intrinsics, behind run-time feature detection.
 #[allow(unsafe_code)]
 pub mod mmo;
+// AVX-512 block moves shared by the lane-wise DCF and DPF paths.
+#[allow(unsafe_code)]
+mod simd;

@@ -11,10 +11,12 @@
 //! chosen.
 
 use std::sync::OnceLock;
-use std::time::Instant;
 
 use super::super::mmo;
 use super::{KeyRef, Payload, key_words};
+#[cfg(target_arch = "x86_64")]
+use crate::protocol::fss::simd::avx512;
+use crate::protocol::fss::simd::fastest;
 
 /// Keys per group: one 64-bit word of each in a 512-bit register.
 pub(super) const KEYS: usize = 8;
@@ -26,35 +28,8 @@ pub(super) type Group = fn(&[u64], &[Payload], u32, &[[u128; 2]], &mut [u64]);
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::*;
+    use crate::protocol::fss::simd::{Blocks, x86::get, x86::put};
     use std::arch::x86_64::*;
-
-    /// The 64 blocks of a level: block type `j` (party `j / 4`, input `s ^ (j % 4)`: left seed, left value,
-    /// right seed, right value) in `8 j .. 8 j + 8`, keys 0, 2, 4, 6 then 1, 3, 5, 7 (the order unpacking
-    /// gives; every block is hashed alone, so the order is free).
-    #[repr(C, align(64))]
-    struct Blocks([u128; 8 * KEYS]);
-
-    /// Writes the seeds `(lo ^ i, hi)` of the group as its blocks at `8 j`.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    fn put(b: &mut Blocks, j: usize, lo: __m512i, hi: __m512i) {
-        let p = b.0[8 * j..8 * j + 8].as_mut_ptr() as *mut __m512i;
-        // SAFETY: the eight u128 at 8 j are 128 bytes, two 512-bit stores (unaligned stores are allowed).
-        unsafe {
-            _mm512_storeu_si512(p, _mm512_unpacklo_epi64(lo, hi));
-            _mm512_storeu_si512(p.add(1), _mm512_unpackhi_epi64(lo, hi));
-        }
-    }
-
-    /// The low and high words of the blocks at `8 j`, key by key (the inverse of [`put`]).
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    fn get(b: &Blocks, j: usize) -> (__m512i, __m512i) {
-        let p = b.0[8 * j..8 * j + 8].as_ptr() as *const __m512i;
-        // SAFETY: as in put, two loads.
-        let (x, y) = unsafe { (_mm512_loadu_si512(p), _mm512_loadu_si512(p.add(1))) };
-        (_mm512_unpacklo_epi64(x, y), _mm512_unpackhi_epi64(x, y))
-    }
 
     /// Writes four words per key, `w[0..4]` lane `k` to `out[k * kw + at ..][..4]`, for the first `n` keys.
     #[inline]
@@ -108,7 +83,7 @@ mod x86 {
         // The value on alpha's path so far, and the control-bit corrections (two bits a level, 64 levels).
         let mut v = [zero; 2];
         let mut tb = [zero; 2];
-        let mut blocks = Blocks([0; 8 * KEYS]);
+        let mut blocks = Blocks::new();
         // -x where the mask is set.
         let neg = |x: __m512i, m: __mmask8| _mm512_mask_sub_epi64(x, m, zero, x);
         for level in 0..bits as usize {
@@ -236,7 +211,7 @@ mod x86 {
         let mut v = [[zero; 2]; GROUPS];
         let mut tb = [zero; GROUPS];
         let tb_at = 4 * bits as usize;
-        let mut blocks = Blocks([0; 8 * KEYS]);
+        let mut blocks = Blocks::new();
         for level in 0..bits as usize {
             let at = _mm512_set1_epi64(1i64 << (bits as usize - 1 - level));
             let mut r: [__mmask8; GROUPS] = [0; GROUPS];
@@ -319,14 +294,6 @@ pub(super) fn eval_paths() -> Vec<(&'static str, Eval)> {
     out
 }
 
-#[cfg(target_arch = "x86_64")]
-fn avx512() -> bool {
-    is_x86_feature_detected!("avx512f")
-        && is_x86_feature_detected!("avx512vl")
-        && is_x86_feature_detected!("avx512dq")
-        && is_x86_feature_detected!("avx512bw")
-}
-
 /// Every path this CPU can run, with its name (the scalar one last).
 pub(super) fn paths() -> Vec<(&'static str, Group)> {
     let mut out: Vec<(&'static str, Group)> = Vec::new();
@@ -337,23 +304,6 @@ pub(super) fn paths() -> Vec<(&'static str, Group)> {
     }
     out.push(("scalar", super::keygen_group));
     out
-}
-
-/// The fastest of `paths` (the first of five runs each, `run` calling one path on the same work): the first
-/// path if none could be timed.
-fn fastest<F: Copy>(paths: Vec<(&'static str, F)>, run: impl Fn(F)) -> (&'static str, F) {
-    let time = |f: F| {
-        (0..5)
-            .map(|_| {
-                let t = Instant::now();
-                run(f);
-                t.elapsed()
-            })
-            .min()
-            .unwrap_or_default()
-    };
-    let first = paths[0];
-    paths.into_iter().map(|(name, f)| (time(f), name, f)).min_by_key(|&(t, _, _)| t).map_or(first, |(_, n, f)| (n, f))
 }
 
 fn chosen() -> &'static (&'static str, Group) {
