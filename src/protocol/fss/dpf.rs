@@ -28,7 +28,8 @@
 //! online round ([`super::gates`]).
 //!
 //! Many keys or points walk their trees in lockstep, each level's blocks of all of them in one AES call
-//! ([`super::mmo`]).
+//! ([`super::mmo`]), and where the CPU has AVX-512 their state is held lane-wise, eight a register (`lanes`;
+//! the path measured fastest at first use, the same bits).
 
 use super::dcf::{bit as path_bit, input_mask, mask, wide};
 use super::mmo;

@@ -188,6 +188,14 @@ mod x86 {
         let n = xc.len();
         let groups = n.div_ceil(KEYS);
         let bits = kc[0].bits;
+        // What the unchecked loads below rely on (the callers check it too; 32 comparisons a call).
+        assert!(
+            (1..=super::super::LANES).contains(&n)
+                && kc.len() == n
+                && oc.len() == n
+                && kc.iter().all(|k| k.bits == bits && k.words.len() == key_words(bits)),
+            "1 to 32 points, one whole key of one width and one output each"
+        );
         let zero = _mm512_setzero_si512();
         let one = _mm512_set1_epi64(1);
         let not_one = _mm512_set1_epi64(!1);

@@ -165,6 +165,14 @@ mod x86 {
         let n = xc.len();
         let groups = n.div_ceil(GROUP);
         let bits = kc[0].bits;
+        // What the unchecked loads below rely on (the callers check it too; 64 comparisons a call).
+        assert!(
+            (1..=LANES).contains(&n)
+                && kc.len() == n
+                && oc.len() == n
+                && kc.iter().all(|k| k.bits == bits && k.words.len() == key_words(bits)),
+            "1 to 64 points, one whole key of one width and one output each"
+        );
         let d = depth(bits);
         let one = _mm512_set1_epi64(1);
         let zero = _mm512_setzero_si512();
