@@ -1,9 +1,10 @@
 //! Wall time of real processes on loopback (issue 13's targets): every role its own `rtas party` process
 //! over mutual TLS, all sharing this machine's cores. A bench, not a timed test: the figures depend on the
 //! host. Prints each figure beside its target and the reference systems' (measured on another machine of
-//! this kind), and the plaintext step for the ratio.
+//! this kind), the plaintext step for the ratio, and the ratio to RTAS's same workload in the same run (the
+//! host's phases move every row together, so that ratio tells a change of code from a change of host).
 //!
-//! `cargo bench --bench deploy` (about 75 s in one run here, most of it mpc's three CNN inferences).
+//! `cargo bench --bench deploy` (about 135 s in one run here, most of it mpc's three CNN inferences).
 
 use rtas::deploy::wall::wall_rows;
 use rtas::experiment::reference::MEASURED_WALL;
@@ -30,21 +31,23 @@ fn main() {
         _ => None,
     };
     println!(
-        "{:<14} {:<10} {:>7} {:>12} {:>12} {:>10} {:>10}  reference (another host of this kind)",
-        "model/phase", "protocol", "batch", "measured s", "modeled LAN", "x plain", "target s"
+        "{:<14} {:<10} {:>7} {:>12} {:>12} {:>10} {:>8} {:>10}  reference (another host of this kind)",
+        "model/phase", "protocol", "batch", "measured s", "modeled LAN", "x plain", "x rtas", "target s"
     );
     for r in &rows {
         let what = format!("{} {}", r.model, r.phase);
         let refs: Vec<String> =
             MEASURED_WALL.iter().filter(|(_, w, _)| *w == what).map(|(s, _, v)| format!("{s} {v} s")).collect();
         let t = target(&r.protocol, &r.model, &r.phase);
+        let rtas = rows.iter().find(|o| o.protocol == "rtas" && o.model == r.model && o.phase == r.phase);
+        let x_rtas = rtas.map_or_else(|| "-".to_string(), |o| format!("{:.2}", r.seconds / o.seconds));
         let verdict = match t {
             Some(t) if r.seconds <= t => format!("{t:>10}  met"),
             Some(t) => format!("{t:>10}  MISSED"),
             None => format!("{:>10}", "-"),
         };
         println!(
-            "{:<14} {:<10} {:>7} {:>12.4} {:>12.4} {:>10.1} {verdict}  {}",
+            "{:<14} {:<10} {:>7} {:>12.4} {:>12.4} {:>10.1} {x_rtas:>8} {verdict}  {}",
             what,
             r.protocol,
             r.batch,
