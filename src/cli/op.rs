@@ -1,6 +1,6 @@
 //! `rtas op`: one secure primitive on random data.
 
-use super::output::{Table, render};
+use super::output::{FLOAT_SHARING_WARNING, Table, render, truncation_warning};
 use crate::error::{Result, invalid};
 use crate::experiment::op::{self, OpKind, OpReport, Sharing};
 use crate::sim::cost::Profile;
@@ -157,13 +157,10 @@ fn table(r: &OpReport) -> String {
         r.op, r.shape, r.protocol, r.sharing, r.kernel, r.seed
     );
     if r.sharing.contains("INSECURE") {
-        head.push_str("\nWARNING: float sharing is insecure: each share is the secret plus Gaussian noise");
+        head.push_str(&format!("\n{}", FLOAT_SHARING_WARNING));
     }
-    if r.truncation.failures > 0 {
-        head.push_str(&format!(
-            "\nWARNING: {} of {} truncations failed (each off by 2^(64-2f)): fewer --frac-bits or smaller inputs",
-            r.truncation.failures, r.truncation.checked
-        ));
+    if let Some(w) = truncation_warning(r.truncation.failures, r.truncation.checked) {
+        head.push_str(&format!("\n{w}"));
     }
     let mut t = Table::new(&["link", "phase", "bytes"]);
     for (&(phase, from, to), v) in &r.traffic.by_link {

@@ -77,6 +77,19 @@ impl Table {
 }
 
 /// A log10 value with 4 decimals.
+/// The warning `op` and `simulate` print under the paper's float sharing (one text for both).
+pub const FLOAT_SHARING_WARNING: &str =
+    "WARNING: float sharing is insecure: each share is the secret plus Gaussian noise";
+
+/// The warning `op` and `simulate` print when truncations failed (one text for both), or nothing.
+pub fn truncation_warning(failures: u64, checked: u64) -> Option<String> {
+    (failures > 0).then(|| {
+        format!(
+            "WARNING: {failures} of {checked} truncations failed (each off by 2^(64-2f)): fewer --frac-bits or smaller inputs"
+        )
+    })
+}
+
 pub fn log10(v: f64) -> String {
     format!("{v:.4}")
 }
@@ -135,5 +148,18 @@ fn write_value(out: &mut String, indent: &str, v: &serde_json::Value) {
             }
         }
         other => out.push_str(&format!("{indent}{}\n", scalar(other))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_truncation_warning_for_op_and_simulate() {
+        assert_eq!(truncation_warning(0, 1000), None);
+        let w = truncation_warning(3, 1000).unwrap_or_default();
+        assert!(w.starts_with("WARNING: 3 of 1000 truncations failed"), "{w}");
+        assert!(FLOAT_SHARING_WARNING.starts_with("WARNING: float sharing is insecure"));
     }
 }

@@ -1,6 +1,6 @@
 //! `rtas simulate`: any model (the paper's two, a TOML or ONNX file) under plain, rtas, rtas-fast or mpc.
 
-use super::output::{Table, render};
+use super::output::{FLOAT_SHARING_WARNING, Table, render, truncation_warning};
 use super::progress::bar;
 use crate::error::Result;
 use crate::experiment::simulate::{self, SimulateReport, StepCost};
@@ -177,15 +177,15 @@ pub(super) fn table(r: &SimulateReport) -> String {
         s.push_str(&format!("\n\n{}", cost_table("one-time: sharing and opening the masked training set", o)));
     }
     if r.sharing.contains("INSECURE") {
-        s.push_str("\n\nWARNING: float sharing is insecure: each share is the secret plus Gaussian noise");
+        s.push_str(&format!("\n\n{}", FLOAT_SHARING_WARNING));
     }
     if r.truncation.checked > 0 {
         s.push_str(&format!(
             "\n\ntruncation failures: {} of {} truncated elements",
             r.truncation.failures, r.truncation.checked
         ));
-        if r.truncation.failures > 0 {
-            s.push_str(" — WARNING: each is off by 2^(64-2f); use fewer --frac-bits");
+        if let Some(w) = truncation_warning(r.truncation.failures, r.truncation.checked) {
+            s.push_str(&format!("\n{w}"));
         }
     }
     if let Some(c) = &r.comparison_range
