@@ -112,7 +112,8 @@ impl Rates {
     fn measure_here(reps: usize, fastest: bool) -> Rates {
         use super::fss::{dcf, dpf};
         let reps = reps.max(1);
-        let median = |f: &mut dyn FnMut() -> f64| {
+        // Each rate as the median of its runs, or the fastest.
+        let pick = |f: &mut dyn FnMut() -> f64| {
             let mut v: Vec<f64> = (0..reps).map(|_| f()).collect();
             v.sort_by(f64::total_cmp);
             if fastest { v[0] } else { v[v.len() / 2] }
@@ -127,18 +128,18 @@ impl Rates {
         let af = a.mapv(|v| v as f64);
         let macs = (n * n * n) as f64;
         let mac_ns =
-            median(&mut || time(&mut || drop(std::hint::black_box(super::kernel::matmul_u64(a.view(), a.view())))))
+            pick(&mut || time(&mut || drop(std::hint::black_box(super::kernel::matmul_u64(a.view(), a.view())))))
                 / macs;
         let f64_mac_ns =
-            median(&mut || time(&mut || drop(std::hint::black_box(super::kernel::matmul_f64(af.view(), af.view())))))
+            pick(&mut || time(&mut || drop(std::hint::black_box(super::kernel::matmul_f64(af.view(), af.view())))))
                 / macs;
         let m = 1 << 20;
         let mut prg = Prg::new(&[5; 16], 0);
-        let prg_ns = median(&mut || time(&mut || drop(std::hint::black_box(prg.ring(m))))) / m as f64;
+        let prg_ns = pick(&mut || time(&mut || drop(std::hint::black_box(prg.ring(m))))) / m as f64;
         let x: Vec<u64> = (0..m as u64).collect();
         let mut y = x.clone();
         // A pass as protocol code makes one: a fresh tensor (allocated, 8 MB, beyond the caches) from two.
-        let elem_ns = median(&mut || {
+        let elem_ns = pick(&mut || {
             time(&mut || {
                 let mut z = std::hint::black_box(&x).clone();
                 for (a, b) in z.iter_mut().zip(&y) {
@@ -148,7 +149,7 @@ impl Rates {
             })
         }) / m as f64;
         let arith = super::ring::RingArith::default();
-        let helper_ns = median(&mut || {
+        let helper_ns = pick(&mut || {
             time(&mut || {
                 use super::ring::Arith;
                 for v in y.iter_mut().take(1 << 14) {
@@ -164,7 +165,7 @@ impl Rates {
         let betas = vec![[1u64, 2]; keys];
         let roots: Vec<[u128; 2]> = (0..keys as u128).map(|i| [i * 0x9e37_79b9_7f4a_7c15, !i]).collect();
         let mut words = vec![0u64; keys * dcf::key_words(bits)];
-        let dcf_key_ns = median(&mut || {
+        let dcf_key_ns = pick(&mut || {
             time(&mut || {
                 dcf::keygen_many(&alphas, &betas, bits, &roots, &mut words);
                 std::hint::black_box(&words);
@@ -177,14 +178,14 @@ impl Rates {
             .collect();
         let points: Vec<u64> = (0..keys as u64).map(|i| i * 131).collect();
         let mut out = vec![[0u64; 2]; keys];
-        let dcf_eval_ns = median(&mut || {
+        let dcf_eval_ns = pick(&mut || {
             time(&mut || {
                 dcf::eval_many(0, &made, &points, &mut out);
                 std::hint::black_box(&out);
             })
         }) / keys as f64;
         let mut dpf_words = vec![0u64; keys * dpf::key_words(bits)];
-        let dpf_key_ns = median(&mut || {
+        let dpf_key_ns = pick(&mut || {
             time(&mut || {
                 dpf::keygen_many(&alphas, bits, &roots, &mut dpf_words);
                 std::hint::black_box(&dpf_words);
@@ -196,7 +197,7 @@ impl Rates {
             .map(|(w, r)| dpf::KeyRef { seed: r[0] & !1, bits, words: w })
             .collect();
         let mut bits_out = vec![0u8; keys];
-        let dpf_eval_ns = median(&mut || {
+        let dpf_eval_ns = pick(&mut || {
             time(&mut || {
                 dpf::eval_many(0, &dpf_made, &points, &mut bits_out);
                 std::hint::black_box(&bits_out);

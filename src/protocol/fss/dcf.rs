@@ -280,8 +280,8 @@ pub fn eval(b: usize, key: &DcfKey, x: u64) -> Payload {
 
 /// Party `b`'s shares of `beta * [x < alpha]` at every `x` of `xs`, into `out` ([`eval_many`] with one key).
 pub fn eval_at(b: usize, key: KeyRef<'_>, xs: &[u64], out: &mut [Payload]) {
-    let keys = [key; BLOCKS / 2];
-    for (xc, oc) in xs.chunks(BLOCKS / 2).zip(out.chunks_mut(BLOCKS / 2)) {
+    let keys = [key; LANES];
+    for (xc, oc) in xs.chunks(LANES).zip(out.chunks_mut(LANES)) {
         eval_many(b, &keys[..xc.len()], xc, oc);
     }
 }

@@ -52,6 +52,23 @@ pub mod x86 {
     }
 }
 
+/// Every path of one lane-wise operation this CPU can run, with its name: `x86::$avx` (the AVX-512 one) where
+/// [`avx512`] finds the features it is compiled for, then `$scalar`, as a `Vec<(&'static str, $ty)>`; the
+/// closure's arguments are named after `;`. Used in modules that allow `unsafe_code`.
+macro_rules! lane_paths {
+    ($ty:ty, $avx:ident, $scalar:path; $($arg:ident),+) => {{
+        let mut out: Vec<(&'static str, $ty)> = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        if $crate::protocol::fss::simd::avx512() {
+            // SAFETY: the features the function is compiled for were detected on this CPU.
+            out.push(("avx512", |$($arg),+| unsafe { x86::$avx($($arg),+) }));
+        }
+        out.push(("scalar", $scalar));
+        out
+    }};
+}
+pub(crate) use lane_paths;
+
 /// Whether this CPU runs the lane-wise paths (AVX-512 F, VL, DQ and BW).
 #[cfg(target_arch = "x86_64")]
 pub fn avx512() -> bool {

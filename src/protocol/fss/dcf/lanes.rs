@@ -14,9 +14,7 @@ use std::sync::OnceLock;
 
 use super::super::mmo;
 use super::{KeyRef, Payload, key_words};
-#[cfg(target_arch = "x86_64")]
-use crate::protocol::fss::simd::avx512;
-use crate::protocol::fss::simd::fastest;
+use crate::protocol::fss::simd::{fastest, lane_paths};
 
 /// Keys per group: one 64-bit word of each in a 512-bit register.
 pub(super) const KEYS: usize = 8;
@@ -292,26 +290,12 @@ pub(super) type Eval = fn(usize, &[KeyRef<'_>], &[u64], &mut [Payload]);
 
 /// Every evaluation path this CPU can run, with its name (the scalar one last).
 pub(super) fn eval_paths() -> Vec<(&'static str, Eval)> {
-    let mut out: Vec<(&'static str, Eval)> = Vec::new();
-    #[cfg(target_arch = "x86_64")]
-    if avx512() {
-        // SAFETY: the features the function is compiled for were detected on this CPU.
-        out.push(("avx512", |b, k, x, o| unsafe { x86::eval(b, k, x, o) }));
-    }
-    out.push(("scalar", super::eval_chunk));
-    out
+    lane_paths!(Eval, eval, super::eval_chunk; b, k, x, o)
 }
 
 /// Every path this CPU can run, with its name (the scalar one last).
 pub(super) fn paths() -> Vec<(&'static str, Group)> {
-    let mut out: Vec<(&'static str, Group)> = Vec::new();
-    #[cfg(target_arch = "x86_64")]
-    if avx512() {
-        // SAFETY: the features the function is compiled for were detected on this CPU.
-        out.push(("avx512", |a, b, n, r, o| unsafe { x86::group(a, b, n, r, o) }));
-    }
-    out.push(("scalar", super::keygen_group));
-    out
+    lane_paths!(Group, group, super::keygen_group; a, b, n, r, o)
 }
 
 fn chosen() -> &'static (&'static str, Group) {

@@ -8,9 +8,7 @@
 use std::sync::OnceLock;
 
 use super::{KEYS, KeyRef, LANES, key_words};
-#[cfg(target_arch = "x86_64")]
-use crate::protocol::fss::simd::avx512;
-use crate::protocol::fss::simd::fastest;
+use crate::protocol::fss::simd::{fastest, lane_paths};
 
 /// Keys or points a register holds.
 const GROUP: usize = 8;
@@ -233,26 +231,12 @@ mod x86 {
 
 /// Every key generation path this CPU can run, with its name (the scalar one last).
 fn keygen_paths() -> Vec<(&'static str, Keygen)> {
-    let mut out: Vec<(&'static str, Keygen)> = Vec::new();
-    #[cfg(target_arch = "x86_64")]
-    if avx512() {
-        // SAFETY: the features the function is compiled for were detected on this CPU.
-        out.push(("avx512", |a, n, r, o| unsafe { x86::keygen(a, n, r, o) }));
-    }
-    out.push(("scalar", super::keygen_chunk));
-    out
+    lane_paths!(Keygen, keygen, super::keygen_chunk; a, n, r, o)
 }
 
 /// Every evaluation path this CPU can run, with its name (the scalar one last).
 fn eval_paths() -> Vec<(&'static str, Eval)> {
-    let mut out: Vec<(&'static str, Eval)> = Vec::new();
-    #[cfg(target_arch = "x86_64")]
-    if avx512() {
-        // SAFETY: as above.
-        out.push(("avx512", |b, k, x, o| unsafe { x86::eval(b, k, x, o) }));
-    }
-    out.push(("scalar", super::eval_chunk));
-    out
+    lane_paths!(Eval, eval, super::eval_chunk; b, k, x, o)
 }
 
 /// Work to time the paths on: 32 keys on 47 bits (the gates' width at 16 fractional bits).
